@@ -1,0 +1,312 @@
+//! A ledger entry, its canonical encoding and its chain hash.
+//!
+//! Canonical encoding (format version 1): postcard 1.x of [`Entry`], fields in declaration
+//! order. postcard's wire format is frozen and published
+//! (<https://postcard.jamesmunns.com/wire-format>): integers are LEB128 varints (signed ones
+//! zig-zag), strings and byte strings are a varint length then the bytes, `Option` is a 0/1
+//! tag, enums a varint variant index, fixed arrays their bytes with no length. Decoding
+//! refuses trailing bytes, so one entry has exactly one encoding.
+//!
+//! Worked example (the known-answer test below): the event entry of seq 0 of a ledger
+//! starts `01 00 <32 bytes prev> <32 bytes raw hash> 00 ...`: version 1, seq 0 as a varint,
+//! the genesis link, the raw record's BLAKE3 hash, payload variant 0 (event).
+//!
+//! Chain hash = BLAKE3 `derive_key(CHAIN_CONTEXT)` over the canonical bytes. Since those
+//! bytes hold the seq, the previous chain hash, the event and the raw record's hash, the
+//! chain hash covers all four (invariant 2). The Merkle leaf is SHA-256(0x00 || canonical
+//! bytes) (invariant 3).
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::merkle::Hash;
+use crate::event::{Event, Timestamp};
+
+pub const FORMAT_VERSION: u8 = 1;
+pub const CHAIN_CONTEXT: &str = "auditledger 2026-11 entry chain hash v1";
+pub const GENESIS_CONTEXT: &str = "auditledger 2026-11 genesis link v1";
+pub const RAW_CONTEXT: &str = "auditledger 2026-11 raw record v1";
+pub const DEDUP_CONTEXT: &str = "auditledger 2026-11 dedup key v1";
+
+/// What an entry records. Variant order is part of the format: only append new variants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payload {
+    /// A normalised event from a source.
+    Event(Event),
+    /// The signing key changed. `statement` is what both keys signed (see `keys`).
+    KeyRotation {
+        old_key: String,
+        new_key: String,
+        #[serde(with = "sig_b64")]
+        old_signature: [u8; 64],
+        #[serde(with = "sig_b64")]
+        new_signature: [u8; 64],
+        at: Timestamp,
+    },
+    /// A raw record's bytes were removed (e.g. an erasure request). Its hash stays in the
+    /// chain, so verification still passes.
+    Redaction {
+        #[serde(with = "hash_hex")]
+        raw_hash: Hash,
+        reason: String,
+        at: Timestamp,
+    },
+}
+
+/// One entry. Field order is the canonical encoding order: do not reorder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub version: u8,
+    pub seq: u64,
+    #[serde(with = "hash_hex")]
+    pub prev: Hash,
+    /// BLAKE3 (derive_key RAW_CONTEXT) of the raw source record; all zero when there is none.
+    #[serde(with = "hash_hex")]
+    pub raw_hash: Hash,
+    pub payload: Payload,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("entry bytes do not decode: {0}")]
+    Postcard(String),
+    #[error("entry has {0} trailing bytes")]
+    Trailing(usize),
+    #[error("entry format version {0} is not supported (expected {FORMAT_VERSION})")]
+    Version(u8),
+}
+
+impl Entry {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("entries always encode")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (entry, rest): (Entry, &[u8]) =
+            postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Postcard(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(DecodeError::Trailing(rest.len()));
+        }
+        if entry.version != FORMAT_VERSION {
+            return Err(DecodeError::Version(entry.version));
+        }
+        Ok(entry)
+    }
+
+    pub fn event(&self) -> Option<&Event> {
+        match &self.payload {
+            Payload::Event(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+pub fn chain_hash(canonical: &[u8]) -> Hash {
+    let mut h = blake3::Hasher::new_derive_key(CHAIN_CONTEXT);
+    h.update(canonical);
+    h.finalize().into()
+}
+
+pub fn genesis_link(ledger_id: &[u8; 16]) -> Hash {
+    let mut h = blake3::Hasher::new_derive_key(GENESIS_CONTEXT);
+    h.update(ledger_id);
+    h.finalize().into()
+}
+
+pub fn raw_hash(raw: &[u8]) -> Hash {
+    let mut h = blake3::Hasher::new_derive_key(RAW_CONTEXT);
+    h.update(raw);
+    h.finalize().into()
+}
+
+/// The de-duplication key: the source's own event id when it has one, else the raw hash.
+pub fn dedup_key(event: &Event, raw_hash: &Hash) -> Hash {
+    let mut h = blake3::Hasher::new_derive_key(DEDUP_CONTEXT);
+    match &event.source_id {
+        Some(id) => {
+            h.update(b"id\0");
+            h.update(event.source.as_bytes());
+            h.update(b"\0");
+            h.update(id.as_bytes());
+        }
+        None => {
+            h.update(b"raw\0");
+            h.update(raw_hash);
+        }
+    }
+    h.finalize().into()
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn from_hex32(text: &str) -> Option<Hash> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, chunk) in text.as_bytes().chunks(2).enumerate() {
+        out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// 32-byte hashes as hex in JSON, as raw bytes in postcard.
+mod hash_hex {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&super::to_hex(h))
+        } else {
+            serde::Serialize::serialize(h, s)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            super::from_hex32(&text).ok_or_else(|| de::Error::custom("expected 64 hex digits"))
+        } else {
+            <[u8; 32]>::deserialize(d)
+        }
+    }
+}
+
+/// 64-byte signatures: base64 in JSON, a length-less byte tuple in postcard.
+mod sig_b64 {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    use serde::{de, ser::SerializeTuple, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(sig: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&STANDARD.encode(sig))
+        } else {
+            let mut t = s.serialize_tuple(64)?;
+            for b in sig {
+                t.serialize_element(b)?;
+            }
+            t.end()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            let bytes = STANDARD.decode(text).map_err(de::Error::custom)?;
+            bytes
+                .try_into()
+                .map_err(|_| de::Error::custom("expected a 64-byte signature"))
+        } else {
+            struct V;
+            impl<'de> de::Visitor<'de> for V {
+                type Value = [u8; 64];
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("64 bytes")
+                }
+                fn visit_seq<A: de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<[u8; 64], A::Error> {
+                    let mut out = [0u8; 64];
+                    for (i, slot) in out.iter_mut().enumerate() {
+                        *slot = seq
+                            .next_element()?
+                            .ok_or_else(|| de::Error::invalid_length(i, &self))?;
+                    }
+                    Ok(out)
+                }
+            }
+            d.deserialize_tuple(64, V)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+    use std::collections::BTreeMap;
+
+    fn sample() -> Entry {
+        let event = Event {
+            source: "okta".into(),
+            source_id: Some("evt-1".into()),
+            kind: EventKind::AccountDeactivated,
+            subject: "zoe@acme.example".into(),
+            account: None,
+            actor: Some("admin@acme.example".into()),
+            occurred_at: Timestamp(1_773_939_900_000_000),
+            original_time: "2026-03-19T17:05:00Z".into(),
+            attrs: BTreeMap::new(),
+        };
+        Entry {
+            version: FORMAT_VERSION,
+            seq: 0,
+            prev: genesis_link(&[7u8; 16]),
+            raw_hash: raw_hash(b"{}"),
+            payload: Payload::Event(event),
+        }
+    }
+
+    const CHAIN_KAT: &str = "de1c7ec6ef42bbe56155ed20fdd56dddc2f093adde5b4f1558ba14a2296fc5f9";
+
+    /// Known-answer test: pins the canonical bytes and both hashes of one entry. If this
+    /// fails, the format changed: bump FORMAT_VERSION instead of updating the constants.
+    #[test]
+    fn canonical_encoding_known_answer() {
+        let e = sample();
+        let bytes = e.encode();
+        assert_eq!(&bytes[..2], &[0x01, 0x00]);
+        assert_eq!(&bytes[2..34], &e.prev);
+        assert_eq!(&bytes[34..66], &e.raw_hash);
+        assert_eq!(bytes[66], 0, "payload variant 0 = event");
+        assert_eq!(&bytes[67..72], b"\x04okta");
+        assert_eq!(
+            to_hex(&bytes),
+            concat!(
+                "01",                                                               // version
+                "00",                                                               // seq 0
+                "edff62eed3a5db09f583fb2a257cae7c5160e63deaee35379b1440c16472b024", // prev (genesis)
+                "e98778be12ab3c6a56e8ec36130c43051cf980f6c7d98c4c70d4e69045db1eaf", // raw hash
+                "00",                                         // payload: event
+                "046f6b7461",                                 // source "okta"
+                "01056576742d31",                             // source_id Some("evt-1")
+                "136163636f756e742e6465616374697661746564",   // kind
+                "107a6f654061636d652e6578616d706c65",         // subject
+                "00",                                         // account None
+                "011261646d696e4061636d652e6578616d706c65",   // actor Some(..)
+                "809cbd99f2d8a606",                           // occurred_at, zig-zag varint
+                "14323032362d30332d31395431373a30353a30305a", // original_time
+                "00",                                         // attrs: empty map
+            ),
+            "the canonical encoding changed: bump FORMAT_VERSION instead of editing this"
+        );
+        assert_eq!(
+            to_hex(&chain_hash(&bytes)),
+            CHAIN_KAT,
+            "the chain hash changed: bump FORMAT_VERSION instead of editing this"
+        );
+    }
+
+    #[test]
+    fn decode_refuses_trailing_bytes_and_other_versions() {
+        let e = sample();
+        let mut bytes = e.encode();
+        assert_eq!(Entry::decode(&bytes).unwrap(), e);
+        bytes.push(0);
+        assert_eq!(Entry::decode(&bytes), Err(DecodeError::Trailing(1)));
+        let mut v2 = e.clone();
+        v2.version = 2;
+        assert_eq!(Entry::decode(&v2.encode()), Err(DecodeError::Version(2)));
+    }
+
+    #[test]
+    fn domain_separation_gives_different_hashes() {
+        let data = b"same bytes";
+        assert_ne!(chain_hash(data), raw_hash(data));
+        assert_ne!(raw_hash(data), <[u8; 32]>::from(blake3::hash(data)));
+    }
+}

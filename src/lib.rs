@@ -1,0 +1,13 @@
+//! auditledger: an immutable audit ledger and compliance reporter for temporary and
+//! contractor access.
+//!
+//! The library owns everything; the binary (`src/main.rs`) only parses arguments, calls one
+//! library function per subcommand and prints. The library never prints.
+//!
+//! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
+//! - [`event`]: the normalised event model every source produces.
+//! - [`jsonl`]: reading already-normalised events (`append`).
+
+pub mod event;
+pub mod jsonl;
+pub mod ledger;

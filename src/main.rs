@@ -1,0 +1,647 @@
+//! The `auditledger` command line: parses arguments, calls the library, prints.
+//!
+//! Exit codes (for cron and CI):
+//! - 0: success; for `verify` and `verify-proof`, everything checked out.
+//! - 1: integrity failure: the ledger, a proof or a checkpoint does not verify.
+//! - 2: usage, input or I/O error (bad flags, unreadable file, bad record, locked ledger).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use auditledger::event::EventKind;
+use auditledger::jsonl::{display_name, JsonlReader};
+use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
+use auditledger::ledger::keys::{self, KEY_ENV};
+use auditledger::ledger::note::{NoteSigner, NoteVerifier};
+use auditledger::ledger::proof::Proof;
+use auditledger::ledger::verify::{verify, VerifyFailure, VerifyOptions};
+use auditledger::ledger::{Access, Ledger, LedgerError, NewRecord, DEFAULT_KEY_FILE};
+
+#[derive(Parser)]
+#[command(
+    name = "auditledger",
+    version,
+    about = "Immutable audit ledger and compliance reporter for contractor access"
+)]
+struct Cli {
+    /// The ledger directory.
+    #[arg(long, global = true, env = "AUDITLEDGER_DIR", default_value = "ledger")]
+    ledger: PathBuf,
+    /// The signing key file (default: <ledger>/signing.key). The key may instead be given
+    /// in the AUDITLEDGER_KEY environment variable.
+    #[arg(long, global = true)]
+    key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a ledger and its signing key; prints the verifier key.
+    Init {
+        /// The checkpoint origin and key name, e.g. acme.example/auditledger/prod.
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Append already-normalised events (one JSON object per line; `-` for stdin).
+    Append {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Events per durable commit.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+    },
+    /// Size, root, head, latest checkpoint and verifier key.
+    Status {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Print entries, one per line.
+    Log {
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        #[arg(long)]
+        limit: Option<u64>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Print the latest signed checkpoint exactly as signed.
+    Checkpoint,
+    /// Recompute and check every hash, link, root, signature and index.
+    Verify {
+        /// A signed checkpoint you held before; the ledger must still extend it.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
+        /// Trust only this verifier key (a key string or a file holding one).
+        #[arg(long)]
+        pubkey: Option<String>,
+    },
+    /// Print an inclusion proof of SEQ, or a consistency proof with --consistency.
+    Prove {
+        seq: Option<u64>,
+        /// Tree size to prove against (default: the current size).
+        #[arg(long)]
+        size: Option<u64>,
+        /// Prove that the tree of OLD_SIZE entries is a prefix of the current one.
+        #[arg(long, value_name = "OLD_SIZE", conflicts_with = "seq")]
+        consistency: Option<u64>,
+    },
+    /// Check a proof without the ledger.
+    VerifyProof {
+        proof: PathBuf,
+        /// The signed checkpoint you trust (for consistency: the old one).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The verifier key (a key string or a file holding one).
+        #[arg(long, required = true)]
+        pubkey: String,
+    },
+    /// Replace the signing key; the hand-over is a ledger entry signed by both keys.
+    RotateKey {
+        /// Where to write the new key (default: replace the key file).
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
+    /// Remove a raw record's bytes (e.g. an erasure request); recorded as an entry.
+    Redact {
+        raw_hash: String,
+        #[arg(long, required = true)]
+        reason: String,
+    },
+    /// Run the whole path on the bundled fixtures, writing into reports/.
+    Demo {
+        #[arg(long, default_value = "fixtures")]
+        fixtures: PathBuf,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+}
+
+/// An integrity failure: exit code 1.
+#[derive(Debug)]
+struct IntegrityFailure(String);
+impl std::fmt::Display for IntegrityFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for IntegrityFailure {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let integrity = err.downcast_ref::<IntegrityFailure>().is_some()
+                || matches!(
+                    err.downcast_ref::<LedgerError>(),
+                    Some(LedgerError::RolledBack { .. } | LedgerError::Forked { .. })
+                );
+            eprintln!("error: {err:#}");
+            ExitCode::from(if integrity { 1 } else { 2 })
+        }
+    }
+}
+
+fn key_path(cli_key: &Option<PathBuf>, ledger: &Path) -> PathBuf {
+    cli_key
+        .clone()
+        .unwrap_or_else(|| ledger.join(DEFAULT_KEY_FILE))
+}
+
+fn env_key() -> Option<String> {
+    std::env::var(KEY_ENV).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn load_signer(cli_key: &Option<PathBuf>, ledger: &Path) -> Result<NoteSigner> {
+    Ok(keys::load_signer(
+        &key_path(cli_key, ledger),
+        env_key().as_deref(),
+    )?)
+}
+
+fn open_writer(cli: &Cli) -> Result<Ledger> {
+    let signer = load_signer(&cli.key_file, &cli.ledger)?;
+    Ok(Ledger::open(&cli.ledger, Access::Write(Box::new(signer)))?)
+}
+
+fn open_reader(cli: &Cli) -> Result<Ledger> {
+    Ok(Ledger::open(&cli.ledger, Access::Read)?)
+}
+
+fn parse_pubkey(arg: &str) -> Result<NoteVerifier> {
+    let text = if Path::new(arg).is_file() {
+        fs::read_to_string(arg).with_context(|| format!("reading key file {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    NoteVerifier::parse(&text).with_context(|| format!("--pubkey {arg:?}"))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Init { origin } => {
+            let origin = match origin {
+                Some(o) => o.clone(),
+                None => default_origin(&cli.ledger),
+            };
+            let (ledger, wrote) = init_ledger(&cli.ledger, &cli.key_file, &origin)?;
+            println!(
+                "initialised ledger {} (origin {origin})",
+                cli.ledger.display()
+            );
+            if let Some(path) = wrote {
+                println!("signing key written to {} (mode 0600)", path.display());
+            }
+            println!("verifier key: {}", ledger.current_key());
+        }
+        Command::Append { files, batch } => {
+            let mut ledger = open_writer(&cli)?;
+            for file in files {
+                let s = append_file(&mut ledger, file, *batch)?;
+                println!(
+                    "{}: read {}, added {}, duplicates {}; ledger size {}",
+                    display_name(file),
+                    s.read,
+                    s.added,
+                    s.duplicates,
+                    ledger.size()
+                );
+            }
+        }
+        Command::Status { format } => {
+            let ledger = open_reader(&cli)?;
+            let status = Status::of(&ledger)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&status)?),
+                Format::Text => {
+                    println!("ledger:        {}", cli.ledger.display());
+                    println!("origin:        {}", status.origin);
+                    println!("size:          {}", status.size);
+                    println!("root:          {}", status.root);
+                    println!("head:          {}", status.head);
+                    println!("key:           {}", status.key_fingerprint);
+                    println!("verifier_key:  {}", status.verifier_key);
+                    print!("checkpoint:\n{}", status.checkpoint);
+                }
+            }
+        }
+        Command::Log {
+            from,
+            limit,
+            format,
+        } => {
+            let ledger = open_reader(&cli)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for e in ledger.entries(*from, limit.unwrap_or(u64::MAX)) {
+                let e = e?;
+                let line = match format {
+                    Format::Json => serde_json::to_string(&serde_json::json!({
+                        "seq": e.entry.seq,
+                        "hash": to_hex(&e.chain),
+                        "prev": to_hex(&e.entry.prev),
+                        "raw_hash": to_hex(&e.entry.raw_hash),
+                        "payload": e.entry.payload,
+                    }))?,
+                    Format::Text => log_line(&e.entry.seq, &e.entry.payload),
+                };
+                if writeln!(out, "{line}").is_err() {
+                    break; // a closed pipe (e.g. `| head`) is not an error
+                }
+            }
+        }
+        Command::Checkpoint => {
+            let ledger = open_reader(&cli)?;
+            print!("{}", ledger.latest_checkpoint()?);
+        }
+        Command::Verify {
+            checkpoints,
+            pubkey,
+        } => {
+            let mut opts = VerifyOptions::default();
+            if let Some(k) = pubkey {
+                opts.trusted_keys.push(parse_pubkey(k)?);
+            }
+            for path in checkpoints {
+                let text = fs::read_to_string(path)
+                    .with_context(|| format!("reading checkpoint {}", path.display()))?;
+                opts.held_checkpoints
+                    .push((path.display().to_string(), text));
+            }
+            let ledger = open_reader(&cli)?;
+            match verify(&ledger, &opts) {
+                Ok(v) => {
+                    let r = v.report();
+                    println!(
+                        "OK: {} entries; root {}; {} checkpoints checked ({} held); {} key rotation(s); {} raw record(s) redacted",
+                        r.size,
+                        base64_root(&r.root),
+                        r.checkpoints_checked,
+                        r.external_checkpoints,
+                        r.key_rotations,
+                        r.redacted_raw_records
+                    );
+                }
+                Err(VerifyFailure::Read(e)) => return Err(e.into()),
+                Err(f) => {
+                    let msg = match f.first_bad_seq() {
+                        Some(seq) => format!("FAILED at seq {seq}: {f}"),
+                        None => format!("FAILED: {f}"),
+                    };
+                    bail!(IntegrityFailure(msg));
+                }
+            }
+        }
+        Command::Prove {
+            seq,
+            size,
+            consistency,
+        } => {
+            let ledger = open_reader(&cli)?;
+            let size = size.unwrap_or(ledger.size());
+            let proof = match (seq, consistency) {
+                (Some(seq), None) => Proof::Inclusion(ledger.prove_inclusion(*seq, size)?),
+                (None, Some(old)) => Proof::Consistency(ledger.prove_consistency(*old, size)?),
+                _ => bail!("give a SEQ for an inclusion proof or --consistency OLD_SIZE"),
+            };
+            println!("{}", proof.to_json());
+        }
+        Command::VerifyProof {
+            proof,
+            checkpoint,
+            pubkey,
+        } => {
+            let key = parse_pubkey(pubkey)?;
+            let text = fs::read_to_string(proof)
+                .with_context(|| format!("reading proof {}", proof.display()))?;
+            let checkpoint = checkpoint
+                .as_ref()
+                .map(|p| {
+                    fs::read_to_string(p)
+                        .with_context(|| format!("reading checkpoint {}", p.display()))
+                })
+                .transpose()?;
+            let keys = [key];
+            let parsed = Proof::parse(&text)
+                .map_err(|e| IntegrityFailure(format!("{}: {e}", proof.display())))?;
+            let result = match &parsed {
+                Proof::Inclusion(p) => p.verify(checkpoint.as_deref(), &keys).map(|cp| {
+                    format!(
+                        "OK: entry {} is in the tree of {} entries signed by {} (origin {})",
+                        p.leaf_index, cp.size, keys[0].name, cp.origin
+                    )
+                }),
+                Proof::Consistency(p) => {
+                    let Some(old) = checkpoint.as_deref() else {
+                        bail!("a consistency proof needs --checkpoint with the old checkpoint");
+                    };
+                    p.verify(old, &keys).map(|(o, n)| {
+                        format!(
+                            "OK: the tree of {} entries is a prefix of the tree of {} entries (origin {})",
+                            o.size, n.size, n.origin
+                        )
+                    })
+                }
+            };
+            match result {
+                Ok(msg) => println!("{msg}"),
+                Err(e) => bail!(IntegrityFailure(format!("FAILED: {e}"))),
+            }
+        }
+        Command::RotateKey { new_key_file } => {
+            let mut ledger = open_writer(&cli)?;
+            let new = NoteSigner::generate(&ledger.meta().origin)?;
+            let key_file = key_path(&cli.key_file, &cli.ledger);
+            let (staged, final_path) = match new_key_file {
+                Some(p) => (p.clone(), None),
+                None => {
+                    if env_key().is_some() {
+                        bail!("the key came from ${KEY_ENV}; pass --new-key-file to say where the new key goes");
+                    }
+                    (key_file.with_extension("key.new"), Some(key_file.clone()))
+                }
+            };
+            keys::write_key_file(&staged, &new)?;
+            let summary = ledger.rotate_key(new.clone())?;
+            if let Some(final_path) = final_path {
+                keys::replace_key_file(&staged, &final_path)?;
+                println!("new signing key written to {}", final_path.display());
+            } else {
+                println!("new signing key written to {}", staged.display());
+            }
+            println!(
+                "rotation recorded at seq {}; new verifier key: {}",
+                summary.first_seq,
+                new.verifier()
+            );
+        }
+        Command::Redact { raw_hash, reason } => {
+            let target = from_hex32(raw_hash)
+                .with_context(|| format!("{raw_hash:?} is not a 64-hex-digit raw hash"))?;
+            let mut ledger = open_writer(&cli)?;
+            let s = ledger.redact(&target, reason)?;
+            println!(
+                "raw record {raw_hash} redacted; redaction recorded at seq {}",
+                s.first_seq
+            );
+        }
+        Command::Demo { fixtures, out } => demo(fixtures, out)?,
+    }
+    Ok(())
+}
+
+fn default_origin(dir: &Path) -> String {
+    let name: String = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "ledger".into())
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '+' {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("auditledger.local/{name}")
+}
+
+/// Creates the ledger; generates and writes a key unless one is supplied.
+fn init_ledger(
+    dir: &Path,
+    cli_key: &Option<PathBuf>,
+    origin: &str,
+) -> Result<(Ledger, Option<PathBuf>)> {
+    if !auditledger::ledger::note::is_valid_name(origin) {
+        bail!("--origin {origin:?} must be non-empty, with no spaces or '+'");
+    }
+    let path = key_path(cli_key, dir);
+    let (signer, wrote) = if let Some(text) = env_key() {
+        (keys::load_signer(&path, Some(&text))?, None)
+    } else if cli_key.is_some() && path.exists() {
+        (keys::load_signer(&path, None)?, None)
+    } else {
+        if dir.join(auditledger::ledger::SLED_DIR).exists() {
+            bail!(LedgerError::AlreadyExists {
+                dir: dir.to_path_buf()
+            });
+        }
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let signer = NoteSigner::generate(origin)?;
+        keys::write_key_file(&path, &signer)?;
+        (signer, Some(path))
+    };
+    if signer.verifier().name != origin {
+        bail!(
+            "the supplied key is named {:?}, but the origin is {origin:?}; a checkpoint's key name must match its origin",
+            signer.verifier().name
+        );
+    }
+    Ok((Ledger::init(dir, signer)?, wrote))
+}
+
+struct AppendSummary {
+    read: u64,
+    added: u64,
+    duplicates: u64,
+}
+
+/// Validates the whole file first (nothing is committed if any record is bad), then
+/// appends it in durable batches.
+fn append_file(ledger: &mut Ledger, file: &Path, batch: usize) -> Result<AppendSummary> {
+    let mut errors = Vec::new();
+    let mut read = 0u64;
+    for r in JsonlReader::open(file)? {
+        match r {
+            Ok(_) => read += 1,
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        let shown = errors
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ");
+        bail!(
+            "{} bad record(s); nothing from {} was appended:\n  {shown}{}",
+            errors.len(),
+            display_name(file),
+            if errors.len() > 20 { "\n  ..." } else { "" }
+        );
+    }
+    if file == Path::new("-") {
+        bail!("standard input can only be validated once; save it to a file first");
+    }
+    let mut summary = AppendSummary {
+        read,
+        added: 0,
+        duplicates: 0,
+    };
+    let mut chunk: Vec<NewRecord> = Vec::with_capacity(batch.max(1));
+    let mut flush = |ledger: &mut Ledger, chunk: &mut Vec<NewRecord>| -> Result<()> {
+        let s = ledger.append(std::mem::take(chunk))?;
+        summary.added += s.added;
+        summary.duplicates += s.duplicates;
+        Ok(())
+    };
+    for r in JsonlReader::open(file)? {
+        chunk.push(r?);
+        if chunk.len() >= batch.max(1) {
+            flush(ledger, &mut chunk)?;
+        }
+    }
+    flush(ledger, &mut chunk)?;
+    Ok(summary)
+}
+
+#[derive(serde::Serialize)]
+struct Status {
+    origin: String,
+    size: u64,
+    root: String,
+    head: String,
+    checkpoint: String,
+    key_fingerprint: String,
+    verifier_key: String,
+}
+
+impl Status {
+    fn of(ledger: &Ledger) -> Result<Self> {
+        let key = ledger.current_key();
+        Ok(Status {
+            origin: ledger.meta().origin.clone(),
+            size: ledger.size(),
+            root: base64_root(&ledger.head().root),
+            head: to_hex(&ledger.head().head),
+            checkpoint: ledger.latest_checkpoint()?,
+            key_fingerprint: format!("{}+{:08x}", key.name, key.id),
+            verifier_key: key.to_string(),
+        })
+    }
+}
+
+fn base64_root(root: &[u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(root)
+}
+
+fn log_line(seq: &u64, payload: &Payload) -> String {
+    match payload {
+        Payload::Event(e) => format!(
+            "{seq:>8}  {}  {:<20} {:<28} {}{}",
+            e.occurred_at,
+            e.kind.as_str(),
+            e.subject,
+            e.source,
+            e.source_id
+                .as_ref()
+                .map(|i| format!(" #{i}"))
+                .unwrap_or_default()
+        ),
+        Payload::KeyRotation { new_key, at, .. } => {
+            format!("{seq:>8}  {at}  key rotation -> {new_key}")
+        }
+        Payload::Redaction {
+            raw_hash,
+            reason,
+            at,
+        } => format!(
+            "{seq:>8}  {at}  redaction of raw record {} ({reason})",
+            to_hex(raw_hash)
+        ),
+    }
+}
+
+/// The demo: a fresh ledger from the fixtures, verified, with a proof checked offline.
+fn demo(fixtures: &Path, out: &Path) -> Result<()> {
+    let events = fixtures.join("events.jsonl");
+    if !events.is_file() {
+        bail!(
+            "{} not found: run the demo from the repository root",
+            events.display()
+        );
+    }
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let dir = out.join("demo-ledger");
+    if dir.exists() {
+        if !dir.join(auditledger::ledger::CHECKPOINT_LOG).exists() {
+            bail!(
+                "{} exists and is not a demo ledger; move it away",
+                dir.display()
+            );
+        }
+        fs::remove_dir_all(&dir).with_context(|| format!("removing old {}", dir.display()))?;
+    }
+    let origin = "demo.auditledger.example/contractor-access";
+    let (mut ledger, _) = init_ledger(&dir, &None, origin)?;
+    println!("1. created ledger {} (origin {origin})", dir.display());
+    let s = append_file(&mut ledger, &events, 1000)?;
+    println!(
+        "2. appended {}: {} events read, {} added, {} duplicates",
+        events.display(),
+        s.read,
+        s.added,
+        s.duplicates
+    );
+    let again = append_file(&mut ledger, &events, 1000)?;
+    println!(
+        "   appended it again: {} added, {} duplicates (re-ingesting adds nothing)",
+        again.added, again.duplicates
+    );
+    let verified =
+        verify(&ledger, &VerifyOptions::default()).map_err(|f| IntegrityFailure(f.to_string()))?;
+    println!(
+        "3. verified {} entries, {} checkpoints",
+        verified.report().size,
+        verified.report().checkpoints_checked
+    );
+    let mut kinds = std::collections::BTreeMap::<EventKind, u64>::new();
+    for e in ledger.entries(0, ledger.size()) {
+        if let Some(ev) = e?.entry.event() {
+            *kinds.entry(ev.kind).or_default() += 1;
+        }
+    }
+    for (k, n) in &kinds {
+        println!("   {n:>4}  {k}");
+    }
+    let checkpoint = ledger.latest_checkpoint()?;
+    let cp_path = out.join("checkpoint.txt");
+    fs::write(&cp_path, &checkpoint)?;
+    let key_path = out.join("verifier-key.txt");
+    fs::write(&key_path, format!("{}\n", ledger.current_key()))?;
+    let seq = ledger.size() / 2;
+    let proof = ledger.prove_inclusion(seq, ledger.size())?;
+    let proof_path = out.join("inclusion-proof.json");
+    fs::write(&proof_path, serde_json::to_string_pretty(&proof)?)?;
+    proof
+        .verify(Some(&checkpoint), &[ledger.current_key().clone()])
+        .map_err(|e| IntegrityFailure(e.to_string()))?;
+    println!(
+        "4. inclusion proof of seq {seq} written to {} and checked against the checkpoint",
+        proof_path.display()
+    );
+    println!("5. signed checkpoint ({}):\n", cp_path.display());
+    print!("{checkpoint}");
+    println!(
+        "\nverifier key ({}): {}",
+        key_path.display(),
+        ledger.current_key()
+    );
+    Ok(())
+}
