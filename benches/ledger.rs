@@ -1,1 +1,937 @@
-fn main() {}
+//! Ledger benchmark: durable append, verify, proofs and size, against the SQLite peer.
+//!
+//! A bench binary that prints figures (not a timed test). Run from the crate root:
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/tmp/bench-target BENCH_EVENTS=1000000 cargo bench --bench ledger
+//! ```
+//!
+//! Environment: `BENCH_EVENTS` (default 1,000,000), `BENCH_BATCH` (events per commit,
+//! default 1,000), `BENCH_SINGLE` (one-event commits after the load, default 2,000),
+//! `BENCH_PEER=0` skips the SQLite peer, `BENCH_REFERENCE=0` skips the raw sled reference,
+//! `BENCH_KEEP=1` keeps the ledger directory (for profiling `auditledger verify` on it),
+//! `BENCH_CACHE` is where generated events are cached (default `/tmp/auditledger-bench`).
+//!
+//! Events come from `../shared/bench/peers/gen-events.py` (deterministic), the same file the
+//! peer `sqlite-chain.py` ingests in the same run. Each line is parsed into a normalised
+//! [`Event`] before any timing of the ledger, and the line itself is the raw record.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use auditledger::event::{Event, EventKind, Timestamp};
+use auditledger::ledger::entry::{self, Entry, Payload, FORMAT_VERSION};
+use auditledger::ledger::merkle::{self, Sha256Hasher, TreeHasher};
+use auditledger::ledger::note::NoteSigner;
+use auditledger::ledger::store::Store;
+use auditledger::ledger::verify::{verify, VerifyOptions};
+use auditledger::ledger::{Access, Ledger, NewRecord};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use serde::Deserialize;
+
+const ORIGIN: &str = "bench.example/auditledger";
+const REPRODUCE: &str =
+    "cd /work/main && CARGO_TARGET_DIR=/tmp/bench-target BENCH_EVENTS=1000000 cargo bench --bench ledger";
+/// The peer's figures recorded in `bench/peers/RESULTS.md` (runs 1 / 2), used only when the
+/// peer cannot run here.
+const RECORDED_SQLITE: [(&str, f64); 3] = [
+    ("sqlite_ingest_batch1000", 160_837.0),
+    ("sqlite_ingest_batch1", 5_227.0),
+    ("sqlite_verify_client_scan", 568_571.0),
+];
+
+fn env_u64(name: &str, default: u64) -> Result<u64> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .replace('_', "")
+            .parse()
+            .with_context(|| format!("{name}={v:?} is not a whole number")),
+        Err(_) => Ok(default),
+    }
+}
+
+fn env_flag(name: &str, default: bool) -> bool {
+    match std::env::var(name) {
+        Ok(v) => !matches!(v.as_str(), "0" | "false" | "no" | ""),
+        Err(_) => default,
+    }
+}
+
+// ---------------------------------------------------------------- events
+
+#[derive(Deserialize)]
+struct OktaRecord<'a> {
+    #[serde(borrow)]
+    uuid: Cow<'a, str>,
+    #[serde(borrow)]
+    published: Cow<'a, str>,
+    #[serde(rename = "eventType", borrow)]
+    event_type: Cow<'a, str>,
+    #[serde(borrow)]
+    actor: OktaActor<'a>,
+    #[serde(borrow, default)]
+    outcome: Option<OktaOutcome<'a>>,
+}
+
+#[derive(Deserialize)]
+struct OktaActor<'a> {
+    #[serde(rename = "alternateId", borrow)]
+    alternate_id: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct OktaOutcome<'a> {
+    #[serde(borrow)]
+    result: Cow<'a, str>,
+    #[serde(borrow, default)]
+    reason: Option<Cow<'a, str>>,
+}
+
+fn okta_kind(event_type: &str, failed: bool) -> EventKind {
+    match event_type {
+        "user.session.start" | "user.authentication.sso" | "user.authentication.auth_via_mfa"
+            if failed =>
+        {
+            EventKind::AuthFailed
+        }
+        "user.session.start" => EventKind::SessionStarted,
+        "user.authentication.sso" | "user.authentication.auth_via_mfa" => EventKind::AuthSucceeded,
+        "user.session.end" => EventKind::SessionEnded,
+        "user.account.update_password" => EventKind::AccountUpdated,
+        "user.lifecycle.create" => EventKind::AccountCreated,
+        "group.user_membership.add" | "application.user_membership.add" => EventKind::GroupGranted,
+        "system.api_token.create" => EventKind::TokenCreated,
+        _ => EventKind::Other,
+    }
+}
+
+/// Maps one Okta System Log line to a normalised event; the line is the raw record.
+fn okta_record(line: &[u8]) -> Result<NewRecord> {
+    let rec: OktaRecord<'_> = serde_json::from_slice(line)?;
+    let failed = rec.outcome.as_ref().is_some_and(|o| o.result != "SUCCESS");
+    let kind = okta_kind(&rec.event_type, failed);
+    let mut attrs = BTreeMap::new();
+    if let Some(o) = &rec.outcome {
+        attrs.insert("outcome".to_string(), o.result.to_lowercase());
+        if let Some(r) = &o.reason {
+            attrs.insert("reason".to_string(), r.to_string());
+        }
+    }
+    if kind == EventKind::Other {
+        attrs.insert("type".to_string(), rec.event_type.into_owned());
+    }
+    let occurred_at = Timestamp::parse_rfc3339(&rec.published)?;
+    let event = Event {
+        source: "okta".to_string(),
+        source_id: Some(rec.uuid.into_owned()),
+        kind,
+        subject: rec.actor.alternate_id.to_lowercase(),
+        account: Some(rec.actor.alternate_id.into_owned()),
+        actor: None,
+        occurred_at,
+        original_time: rec.published.into_owned(),
+        attrs,
+    };
+    event.validate()?;
+    Ok(NewRecord {
+        event,
+        raw: line.to_vec(),
+    })
+}
+
+/// The generated events file for `n` events, made once and cached.
+fn events_file(shared: &Path, n: u64) -> Result<PathBuf> {
+    let cache = PathBuf::from(
+        std::env::var("BENCH_CACHE").unwrap_or_else(|_| "/tmp/auditledger-bench".into()),
+    );
+    fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    let path = cache.join(format!("events-{n}.jsonl"));
+    if fs::metadata(&path).map(|m| m.len() > 0).unwrap_or(false) {
+        eprintln!("[bench] using cached {}", path.display());
+        return Ok(path);
+    }
+    let script = shared.join("bench/peers/gen-events.py");
+    let partial = cache.join(format!("events-{n}.jsonl.partial"));
+    eprintln!("[bench] generating {n} events with {}", script.display());
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg(n.to_string())
+        .arg(&partial)
+        .stdout(Stdio::inherit())
+        .status()
+        .with_context(|| format!("running python3 {}", script.display()))?;
+    if !status.success() {
+        bail!("{} failed: {status}", script.display());
+    }
+    fs::rename(&partial, &path)?;
+    Ok(path)
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn rate(count: u64, d: Duration) -> f64 {
+    count as f64 / d.as_secs_f64()
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} us", d.as_secs_f64() * 1e6)
+}
+
+/// (median, p99, max) of a set of latencies.
+fn quantiles(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
+    if v.is_empty() {
+        return Default::default();
+    }
+    v.sort();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.99), *v.last().expect("non-empty"))
+}
+
+/// splitmix64: a fixed pseudo-random sequence, so every run asks for the same proofs.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// (apparent bytes, allocated bytes as `du` counts them) of everything under `dir`.
+fn disk_usage(dir: &Path) -> Result<(u64, u64)> {
+    let mut apparent = 0;
+    let mut allocated = 0;
+    for item in fs::read_dir(dir)? {
+        let item = item?;
+        let meta = item.metadata()?;
+        if meta.is_dir() {
+            let (a, b) = disk_usage(&item.path())?;
+            apparent += a;
+            allocated += b;
+        } else {
+            apparent += meta.len();
+            allocated += meta.blocks() * 512;
+        }
+    }
+    Ok((apparent, allocated))
+}
+
+/// Median latency of an 8 KiB overwrite followed by fdatasync, then by fsync.
+fn fsync_probe(dir: &Path) -> Result<(Duration, Duration)> {
+    let path = dir.join("fsync-probe");
+    let file = File::create(&path)?;
+    let block = vec![0x5au8; 8192];
+    let mut data = Vec::new();
+    let mut full = Vec::new();
+    for i in 0..400 {
+        let t = Instant::now();
+        file.write_all_at(&block, 0)?;
+        if i % 2 == 0 {
+            file.sync_data()?;
+            data.push(t.elapsed());
+        } else {
+            file.sync_all()?;
+            full.push(t.elapsed());
+        }
+    }
+    fs::remove_file(&path)?;
+    Ok((quantiles(data).0, quantiles(full).0))
+}
+
+fn hardware() -> Vec<String> {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+        .unwrap_or_else(|| "?".into());
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "rustc not found".into());
+    vec![
+        format!("cpu: {model} x {nproc} (nproc)"),
+        format!("memory: {} kB; kernel {}", mem, kernel.trim()),
+        format!("toolchain: {rustc}; sled 0.34.7; release profile"),
+    ]
+}
+
+// ---------------------------------------------------------------- peer
+
+#[derive(Default)]
+struct Peer {
+    figures: BTreeMap<String, f64>,
+    note: String,
+}
+
+impl Peer {
+    fn get(&self, name: &str) -> Option<f64> {
+        self.figures.get(name).copied()
+    }
+}
+
+fn run_peer(shared: &Path, events: &Path) -> Peer {
+    let script = shared.join("bench/peers/sqlite-chain.py");
+    eprintln!(
+        "[bench] running the peer: python3 {} {}",
+        script.display(),
+        events.display()
+    );
+    let t = Instant::now();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(events)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            return Peer {
+                note: format!("could not start python3 {}: {e}", script.display()),
+                ..Default::default()
+            }
+        }
+    };
+    if !out.status.success() {
+        return Peer {
+            note: format!("{} exited with {}", script.display(), out.status),
+            ..Default::default()
+        };
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut figures = BTreeMap::new();
+    for line in stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("----"))
+        .skip(1)
+    {
+        if let Some((name, rest)) = line.split_once(':') {
+            let value = rest.split_whitespace().next().unwrap_or("");
+            if let Ok(v) = value.parse::<f64>() {
+                figures.insert(name.trim().to_string(), v);
+            }
+        }
+    }
+    let version = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("sqlite_version:"))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
+    Peer {
+        note: format!(
+            "SQLite {version} (WAL, synchronous=FULL), same file, same run, {:.0} s",
+            t.elapsed().as_secs_f64()
+        ),
+        figures,
+    }
+}
+
+// ---------------------------------------------------------------- measurements
+
+#[derive(Default)]
+struct Figures {
+    parse_rate: f64,
+    parse_mb_s: f64,
+    read_time: Duration,
+    batch: u64,
+    batched_rate: f64,
+    batched_elapsed: Duration,
+    batch_commit: (Duration, Duration, Duration),
+    single: u64,
+    single_rate: f64,
+    single_commit: (Duration, Duration, Duration),
+    open_time: Duration,
+    verify_rate: f64,
+    verify_time: Duration,
+    verified_size: u64,
+    checkpoints_checked: u64,
+    incl: (Duration, Duration, Duration),
+    incl_first: Duration,
+    incl_verify: Duration,
+    incl_path_len: usize,
+    cons: (Duration, Duration, Duration),
+    cons_path_len: usize,
+    ledger_disk: (u64, u64),
+    raw_bytes: u64,
+    file_bytes: u64,
+    stored: u64,
+    reference_rate: Option<f64>,
+    reference_disk: Option<(u64, u64)>,
+    fsync: (Duration, Duration),
+    breakdown: Vec<(&'static str, f64)>,
+    breakdown_sample: usize,
+}
+
+/// Per-event CPU cost of the pieces an append and a verify compute, on a sample.
+fn breakdown(sample: &[NewRecord]) -> Vec<(&'static str, f64)> {
+    let n = sample.len() as f64;
+    let per = |d: Duration| d.as_secs_f64() * 1e9 / n;
+    let mut out = Vec::new();
+    let t = Instant::now();
+    let raws: Vec<_> = sample.iter().map(|r| entry::raw_hash(&r.raw)).collect();
+    out.push(("BLAKE3 raw hash (append, verify)", per(t.elapsed())));
+    let t = Instant::now();
+    let dks: Vec<_> = sample
+        .iter()
+        .zip(&raws)
+        .map(|(r, h)| entry::dedup_key(&r.event, h))
+        .collect();
+    out.push(("BLAKE3 dedup key (append, verify)", per(t.elapsed())));
+    std::hint::black_box(&dks);
+    let entries: Vec<Entry> = sample
+        .iter()
+        .zip(&raws)
+        .enumerate()
+        .map(|(i, (r, h))| Entry {
+            version: FORMAT_VERSION,
+            seq: i as u64,
+            prev: *h,
+            raw_hash: *h,
+            payload: Payload::Event(r.event.clone()),
+        })
+        .collect();
+    let t = Instant::now();
+    let canon: Vec<Vec<u8>> = entries.iter().map(Entry::encode).collect();
+    out.push(("postcard encode entry (append)", per(t.elapsed())));
+    let t = Instant::now();
+    let chains: Vec<_> = canon.iter().map(|c| entry::chain_hash(c)).collect();
+    out.push(("BLAKE3 chain hash (append, every read)", per(t.elapsed())));
+    std::hint::black_box(&chains);
+    let t = Instant::now();
+    let leaves: Vec<_> = canon.iter().map(|c| Sha256Hasher.leaf(c)).collect();
+    out.push(("SHA-256 leaf hash (append, verify)", per(t.elapsed())));
+    let t = Instant::now();
+    let mut acc = leaves[0];
+    for l in &leaves {
+        acc = Sha256Hasher.children(&acc, l);
+    }
+    std::hint::black_box(acc);
+    out.push(("SHA-256 interior node (~1 per leaf)", per(t.elapsed())));
+    let t = Instant::now();
+    let decoded: Vec<_> = canon
+        .iter()
+        .map(|c| Entry::decode(c).expect("decodes"))
+        .collect();
+    out.push(("postcard decode entry (every read)", per(t.elapsed())));
+    std::hint::black_box(&decoded);
+    let t = Instant::now();
+    drop(decoded);
+    out.push(("drop decoded entry (every read)", per(t.elapsed())));
+    let avg_canon = canon.iter().map(Vec::len).sum::<usize>() as f64 / n;
+    out.push(("(canonical entry bytes, average)", avg_canon));
+    out
+}
+
+fn main() -> Result<()> {
+    let n = env_u64("BENCH_EVENTS", 1_000_000)?;
+    let batch = env_u64("BENCH_BATCH", 1_000)?.max(1);
+    let single = env_u64("BENCH_SINGLE", 2_000)?;
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if !shared.join("bench/peers/gen-events.py").is_file() {
+        bail!(
+            "{} is missing (or has no bench/peers/gen-events.py): this bench needs the shared \
+             directory beside the crate, as CI has it",
+            shared.display()
+        );
+    }
+    let shared = shared.canonicalize()?;
+    let mut f = Figures {
+        batch,
+        single,
+        ..Default::default()
+    };
+
+    // ---- events: read, then parse into memory (timed apart from the ledger)
+    let events_path = events_file(&shared, n)?;
+    let t = Instant::now();
+    let bytes =
+        fs::read(&events_path).with_context(|| format!("reading {}", events_path.display()))?;
+    f.read_time = t.elapsed();
+    f.file_bytes = bytes.len() as u64;
+    let t = Instant::now();
+    let mut records = Vec::with_capacity(n as usize);
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let r =
+            okta_record(line).with_context(|| format!("{}:{}", events_path.display(), i + 1))?;
+        records.push(r);
+    }
+    let parse_time = t.elapsed();
+    drop(bytes);
+    if records.len() as u64 != n {
+        bail!(
+            "{} holds {} events, expected {n}",
+            events_path.display(),
+            records.len()
+        );
+    }
+    f.parse_rate = rate(n, parse_time);
+    f.parse_mb_s = f.file_bytes as f64 / 1e6 / parse_time.as_secs_f64();
+    f.raw_bytes = records.iter().map(|r| r.raw.len() as u64).sum();
+    eprintln!(
+        "[bench] parsed {n} events in {:.2} s",
+        parse_time.as_secs_f64()
+    );
+
+    f.breakdown_sample = records.len().min(50_000);
+    f.breakdown = breakdown(&records[..f.breakdown_sample]);
+
+    let tmp = tempfile::Builder::new()
+        .prefix("auditledger-bench.")
+        .tempdir_in("/tmp")?;
+    f.fsync = fsync_probe(tmp.path())?;
+
+    // ---- reference: raw sled, same bytes, same batches, flush + fsync per batch
+    if env_flag("BENCH_REFERENCE", true) {
+        let dir = tmp.path().join("sled-reference");
+        let store = Store::open(&dir)?;
+        let db_file = File::open(dir.join("db"))?;
+        let t = Instant::now();
+        let mut seq = 0u64;
+        for chunk in records.chunks(batch as usize) {
+            let mut b = sled::Batch::default();
+            for r in chunk {
+                b.insert(&seq.to_be_bytes(), r.raw.as_slice());
+                seq += 1;
+            }
+            store.db.apply_batch(b)?;
+            store.db.flush()?;
+            db_file.sync_all()?;
+        }
+        let el = t.elapsed();
+        f.reference_rate = Some(rate(n, el));
+        drop(db_file);
+        drop(store);
+        f.reference_disk = Some(disk_usage(&dir)?);
+        fs::remove_dir_all(&dir)?;
+        eprintln!("[bench] raw sled reference: {:.0} events/s", rate(n, el));
+    }
+
+    // One-event commits reuse the first events with a new source id, so that the dedup
+    // index does not skip them (the peer re-appends its first lines the same way).
+    let singles: Vec<NewRecord> = records
+        .iter()
+        .cycle()
+        .take(single as usize)
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            let id = r.event.source_id.take().unwrap_or_default();
+            r.event.source_id = Some(format!("{id}#single{i}"));
+            r
+        })
+        .collect();
+    let mut batches: Vec<Vec<NewRecord>> = Vec::with_capacity(n.div_ceil(batch) as usize);
+    let mut it = records.into_iter();
+    loop {
+        let b: Vec<NewRecord> = it.by_ref().take(batch as usize).collect();
+        if b.is_empty() {
+            break;
+        }
+        batches.push(b);
+    }
+    drop(it);
+
+    // ---- durable append, batches of `batch`
+    let ledger_dir = tmp.path().join("ledger");
+    let signer = NoteSigner::generate(ORIGIN)?;
+    let mut ledger = Ledger::init(&ledger_dir, signer)?;
+    let mut lat = Vec::with_capacity(batches.len());
+    let mut added = 0;
+    let total = batches.len();
+    let t0 = Instant::now();
+    for (i, b) in batches.into_iter().enumerate() {
+        let t = Instant::now();
+        let s = ledger.append(b)?;
+        lat.push(t.elapsed());
+        added += s.added;
+        if (i + 1) % 100 == 0 || i + 1 == total {
+            eprintln!(
+                "[bench]   {} events, {:.0}/s",
+                added,
+                rate(added, t0.elapsed())
+            );
+        }
+    }
+    f.batched_elapsed = t0.elapsed();
+    if added != n {
+        bail!("batched append added {added} of {n} events");
+    }
+    f.batched_rate = rate(n, f.batched_elapsed);
+    f.batch_commit = quantiles(lat);
+
+    // ---- durable append, one event per commit, on top of the big ledger
+    let mut lat = Vec::with_capacity(single as usize);
+    let t0 = Instant::now();
+    for r in singles {
+        let t = Instant::now();
+        let s = ledger.append(vec![r])?;
+        lat.push(t.elapsed());
+        if s.added != 1 {
+            bail!("a one-event commit added {} events", s.added);
+        }
+    }
+    let el = t0.elapsed();
+    f.single_rate = if single > 0 { rate(single, el) } else { 0.0 };
+    f.single_commit = quantiles(lat);
+    f.stored = ledger.size();
+    drop(ledger);
+    f.ledger_disk = disk_usage(&ledger_dir)?;
+    eprintln!(
+        "[bench] appended: {:.0}/s batched, {:.0}/s one per commit",
+        f.batched_rate, f.single_rate
+    );
+
+    // ---- full verify, on a freshly opened ledger
+    let t = Instant::now();
+    let ledger = Ledger::open(&ledger_dir, Access::Read)?;
+    f.open_time = t.elapsed();
+    let t = Instant::now();
+    let verified =
+        verify(&ledger, &VerifyOptions::default()).map_err(|e| anyhow!("verify failed: {e}"))?;
+    f.verify_time = t.elapsed();
+    f.verified_size = verified.report().size;
+    f.checkpoints_checked = verified.report().checkpoints_checked;
+    if f.verified_size != f.stored {
+        bail!(
+            "verify saw {} entries, the ledger holds {}",
+            f.verified_size,
+            f.stored
+        );
+    }
+    f.verify_rate = rate(f.verified_size, f.verify_time);
+    drop(ledger);
+    eprintln!("[bench] verify: {:.0} entries/s", f.verify_rate);
+
+    // ---- proofs at the full size, through a freshly reopened ledger
+    let ledger = Ledger::open(&ledger_dir, Access::Read)?;
+    let size = ledger.size();
+    let keys = ledger.verifiers();
+    let mut rng = Rng(20_260_101);
+    let mut lat = Vec::with_capacity(1000);
+    let mut proofs = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let seq = rng.next() % size;
+        let t = Instant::now();
+        let p = ledger.prove_inclusion(seq, size)?;
+        lat.push(t.elapsed());
+        proofs.push(p);
+    }
+    f.incl_first = lat[0];
+    f.incl = quantiles(lat);
+    f.incl_path_len = proofs[0].path.len();
+    let mut lat = Vec::with_capacity(proofs.len());
+    for p in &proofs {
+        let t = Instant::now();
+        p.verify(None, &keys)
+            .map_err(|e| anyhow!("inclusion proof of {} does not verify: {e}", p.leaf_index))?;
+        lat.push(t.elapsed());
+    }
+    f.incl_verify = quantiles(lat).0;
+    let root = ledger.head().root;
+    let mut lat = Vec::with_capacity(100);
+    for _ in 0..100 {
+        let old = 1 + rng.next() % size;
+        let t = Instant::now();
+        let p = ledger.prove_consistency(old, size)?;
+        lat.push(t.elapsed());
+        let path: Vec<Vec<u8>> = p
+            .path
+            .iter()
+            .map(|h| B64.decode(h))
+            .collect::<Result<_, _>>()?;
+        merkle::verify_consistency(
+            &Sha256Hasher,
+            old,
+            size,
+            &path,
+            &ledger.root_at(old)?,
+            &root,
+        )
+        .map_err(|e| anyhow!("consistency proof {old} -> {size} does not verify: {e}"))?;
+        f.cons_path_len = f.cons_path_len.max(path.len());
+    }
+    f.cons = quantiles(lat);
+    drop(ledger);
+
+    if env_flag("BENCH_KEEP", false) {
+        let kept = tmp.keep();
+        eprintln!("[bench] kept {}", kept.join("ledger").display());
+    } else {
+        drop(tmp);
+    }
+
+    // ---- the peer, same file, same run
+    let peer = if env_flag("BENCH_PEER", true) {
+        run_peer(&shared, &events_path)
+    } else {
+        Peer {
+            note: "skipped (BENCH_PEER=0)".into(),
+            ..Default::default()
+        }
+    };
+
+    report(&f, n, &peer);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- report
+
+fn report(f: &Figures, n: u64, peer: &Peer) {
+    let mut out = std::io::stdout().lock();
+    let mut p = |s: String| {
+        let _ = writeln!(out, "{s}");
+    };
+    let ran = !peer.figures.is_empty();
+    let peer_fig = |name: &str| -> Option<f64> {
+        if ran {
+            peer.get(name)
+        } else {
+            RECORDED_SQLITE
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| *v)
+        }
+    };
+    let peer_label = if ran {
+        "SQLite (this run)"
+    } else {
+        "SQLite (RESULTS.md)"
+    };
+    p(String::new());
+    p(format!(
+        "==== auditledger ledger bench: {} events ====",
+        group(n)
+    ));
+    for h in hardware() {
+        p(format!("  {h}"));
+    }
+    p(format!(
+        "  disk probe (/tmp, 8 KiB overwrite): fdatasync median {}, fsync median {}",
+        us(f.fsync.0),
+        us(f.fsync.1)
+    ));
+    p(format!("  reproduce: {REPRODUCE}"));
+    p(format!(
+        "  peer: {}",
+        if peer.note.is_empty() {
+            "-"
+        } else {
+            &peer.note
+        }
+    ));
+    p(String::new());
+    p(format!(
+        "{:<44} {:>16} {:>20} {:>8}",
+        "measure", "auditledger", peer_label, "ratio"
+    ));
+    p("-".repeat(91));
+    let row = |p: &mut dyn FnMut(String), name: &str, ours: f64, unit: &str, peer: Option<f64>| {
+        let (pv, ratio) = match peer {
+            Some(v) => (
+                format!("{} {unit}", group(v as u64)),
+                format!("{:.2}x", ours / v),
+            ),
+            None => ("n/a".to_string(), "-".to_string()),
+        };
+        p(format!(
+            "{:<44} {:>16} {:>20} {:>8}",
+            name,
+            format!("{} {unit}", group(ours as u64)),
+            pv,
+            ratio
+        ));
+    };
+    row(
+        &mut p,
+        "parse Okta JSON -> Event (not in append)",
+        f.parse_rate,
+        "/s",
+        None,
+    );
+    row(
+        &mut p,
+        &format!("durable append, {}/commit", group(f.batch)),
+        f.batched_rate,
+        "/s",
+        peer_fig("sqlite_ingest_batch1000"),
+    );
+    row(
+        &mut p,
+        &format!("durable append, 1/commit ({} commits)", group(f.single)),
+        f.single_rate,
+        "/s",
+        peer_fig("sqlite_ingest_batch1"),
+    );
+    row(
+        &mut p,
+        &format!("full verify ({} entries)", group(f.verified_size)),
+        f.verify_rate,
+        "/s",
+        peer_fig("sqlite_verify_client_scan"),
+    );
+    if let Some(r) = f.reference_rate {
+        row(
+            &mut p,
+            &format!("ref: raw sled apply_batch {}+flush+fsync", group(f.batch)),
+            r,
+            "/s",
+            None,
+        );
+    }
+    p("-".repeat(91));
+    p(format!(
+        "parse: {:.0} MB/s ({:.2} s); file read {:.2} s",
+        f.parse_mb_s,
+        f.file_bytes as f64 / 1e6 / f.parse_mb_s,
+        f.read_time.as_secs_f64()
+    ));
+    p(format!(
+        "batched append: {:.1} s total; commit latency median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        f.batched_elapsed.as_secs_f64(),
+        f.batch_commit.0.as_secs_f64() * 1e3,
+        f.batch_commit.1.as_secs_f64() * 1e3,
+        f.batch_commit.2.as_secs_f64() * 1e3
+    ));
+    p(format!(
+        "one-event commit latency: median {}, p99 {}, max {}",
+        us(f.single_commit.0),
+        us(f.single_commit.1),
+        us(f.single_commit.2)
+    ));
+    p(format!(
+        "verify: {:.2} s for {} entries and {} checkpoints; ledger open {:.1} ms",
+        f.verify_time.as_secs_f64(),
+        group(f.verified_size),
+        group(f.checkpoints_checked),
+        f.open_time.as_secs_f64() * 1e3
+    ));
+    p(format!(
+        "inclusion proof at size {} (1,000 random seqs, cold reopen): median {}, p99 {}, max {}, first {}; path {} hashes; client verify median {}",
+        group(f.stored),
+        us(f.incl.0),
+        us(f.incl.1),
+        us(f.incl.2),
+        us(f.incl_first),
+        f.incl_path_len,
+        us(f.incl_verify)
+    ));
+    p(format!(
+        "consistency proof to size {} (100 random old sizes): median {}, p99 {}, max {}; path <= {} hashes",
+        group(f.stored),
+        us(f.cons.0),
+        us(f.cons.1),
+        us(f.cons.2),
+        f.cons_path_len
+    ));
+    let raw_per = f.raw_bytes as f64 / n as f64;
+    let file_per = f.file_bytes as f64 / n as f64;
+    let stored = f.stored.max(1) as f64;
+    p(format!(
+        "size: raw {:.1} B/event (line without newline; {:.1} with), ledger dir {:.1} B/event on disk (du), {:.1} apparent = {:.2}x raw (du){}",
+        raw_per,
+        file_per,
+        f.ledger_disk.1 as f64 / stored,
+        f.ledger_disk.0 as f64 / stored,
+        f.ledger_disk.1 as f64 / stored / file_per,
+        match peer.get("sqlite_size_ratio_vs_raw") {
+            Some(r) => format!("; SQLite {r:.2}x"),
+            None => String::new(),
+        }
+    ));
+    if let Some((a, d)) = f.reference_disk {
+        p(format!(
+            "size of the raw sled reference: {:.1} B/event (du), {:.1} apparent",
+            d as f64 / n as f64,
+            a as f64 / n as f64
+        ));
+    }
+    p(format!(
+        "CPU cost per event of the pieces ({}-event sample, one core):",
+        group(f.breakdown_sample as u64)
+    ));
+    for (name, v) in &f.breakdown {
+        if name.starts_with('(') {
+            p(format!("  {name:<44} {v:>8.0} B"));
+        } else {
+            p(format!("  {name:<44} {v:>8.0} ns"));
+        }
+    }
+
+    p(String::new());
+    p("targets:".to_string());
+    let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+    let src = if ran {
+        ""
+    } else {
+        " (peer did not run: vs RESULTS.md)"
+    };
+    match peer_fig("sqlite_ingest_batch1000") {
+        Some(v) => p(format!(
+            "  [{}] batched append vs SQLite >= 1.0x: {:.2}x{src}",
+            verdict(f.batched_rate >= v),
+            f.batched_rate / v
+        )),
+        None => p("  [????] batched append vs SQLite: no peer figure".to_string()),
+    }
+    match peer_fig("sqlite_verify_client_scan") {
+        Some(v) => p(format!(
+            "  [{}] verify vs SQLite >= 1.0x: {:.2}x{src}",
+            verdict(f.verify_rate >= v),
+            f.verify_rate / v
+        )),
+        None => p("  [????] verify vs SQLite: no peer figure".to_string()),
+    }
+    p(format!(
+        "  [{}] verify >= 1,000,000 entries/s: {} /s",
+        verdict(f.verify_rate >= 1e6),
+        group(f.verify_rate as u64)
+    ));
+    p(format!(
+        "  [{}] inclusion proof < 1 ms (median; p99 {}): {}",
+        verdict(f.incl.0 < Duration::from_millis(1)),
+        us(f.incl.1),
+        us(f.incl.0)
+    ));
+    p(format!(
+        "  [{}] consistency proof < 1 ms (median; p99 {}): {}",
+        verdict(f.cons.0 < Duration::from_millis(1)),
+        us(f.cons.1),
+        us(f.cons.0)
+    ));
+}

@@ -1,1 +1,7 @@
-//! Integration tests: one binary, one module per concern.
+//! Integration tests: one binary (ripgrep's layout), one module per concern.
+
+mod cli;
+mod crash;
+mod tamper;
+mod util;
+mod vectors;

@@ -53,8 +53,8 @@ use self::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
 use self::note::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
 use self::store::{
     bundle_key, checkpoint_key, dedup_store_key, encode_entry_record, encode_raw_record,
-    key_change_key, meta_key, raw_bundle_key, raw_segment_key, segment_key, tile_key, Store,
-    StoreError, StoredEntry, TileSource, BUNDLE, HEAD_KEY, TILE, TILE_HEIGHT,
+    key_change_key, meta_key, raw_bundle_key, raw_segment_key, segment_key, tile_key, RawState,
+    Store, StoreError, StoredEntry, TileSource, BUNDLE, HEAD_KEY, TILE, TILE_HEIGHT,
 };
 use crate::event::{Event, Timestamp};
 
@@ -95,6 +95,19 @@ pub enum LedgerError {
     ReadOnly,
     #[error("{0}")]
     Invalid(String),
+}
+
+impl LedgerError {
+    /// The first bad seq, when the error names one.
+    pub fn first_bad_seq(&self) -> Option<u64> {
+        match self {
+            LedgerError::Store(StoreError::BadEntry { seq, .. })
+            | LedgerError::Store(StoreError::MissingEntry { seq })
+            | LedgerError::Store(StoreError::BadRaw { seq, .. }) => Some(*seq),
+            LedgerError::RolledBack { store_size, .. } => Some(*store_size),
+            _ => None,
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LedgerError + '_ {
@@ -176,7 +189,7 @@ pub struct Ledger {
 struct Pending {
     payload: Payload,
     raw_hash: Hash,
-    raw: Option<Vec<u8>>,
+    raw: RawState,
     dedup: Option<Hash>,
 }
 
@@ -511,8 +524,8 @@ impl Ledger {
         })
     }
 
-    /// The raw record of entry `seq`: `None` when it was redacted.
-    pub fn raw_record(&self, seq: u64) -> Result<Option<Vec<u8>>, LedgerError> {
+    /// The raw record of entry `seq`.
+    pub fn raw_record(&self, seq: u64) -> Result<RawState, LedgerError> {
         let raws = self.store.read_raw_bundle(seq / BUNDLE)?;
         let raw = raws
             .into_iter()
@@ -521,7 +534,7 @@ impl Ledger {
                 seq,
                 problem: "missing".into(),
             })?;
-        Ok(raw.bytes)
+        Ok(raw.state)
     }
 
     fn signer(&self) -> Result<&NoteSigner, LedgerError> {
@@ -545,7 +558,7 @@ impl Ledger {
             pending.push(Pending {
                 payload: Payload::Event(r.event),
                 raw_hash: rh,
-                raw: Some(r.raw),
+                raw: RawState::Kept(r.raw),
                 dedup: Some(dk),
             });
         }
@@ -598,7 +611,7 @@ impl Ledger {
             let canonical = entry.encode();
             let chain = entry::chain_hash(&canonical);
             encode_entry_record(&mut tail.entries, &canonical, &chain);
-            encode_raw_record(&mut tail.raws, &p.raw_hash, p.raw.as_deref());
+            encode_raw_record(&mut tail.raws, &p.raw_hash, &p.raw);
             if let Some(dk) = p.dedup {
                 batch.insert(dedup_store_key(&dk), &size.to_be_bytes());
             }
@@ -736,7 +749,7 @@ impl Ledger {
             vec![Pending {
                 payload,
                 raw_hash: [0; 32],
-                raw: None,
+                raw: RawState::None,
                 dedup: None,
             }],
             &[&old],
@@ -783,9 +796,9 @@ impl Ledger {
                 for seq in from..to {
                     let r = &raws[(seq - bundle * BUNDLE) as usize];
                     let keep = if seqs.contains(&seq) {
-                        None
+                        &RawState::Redacted
                     } else {
-                        r.bytes.as_deref()
+                        &r.state
                     };
                     encode_raw_record(&mut out, &r.hash, keep);
                 }
@@ -819,7 +832,7 @@ impl Ledger {
             vec![Pending {
                 payload,
                 raw_hash: [0; 32],
-                raw: None,
+                raw: RawState::None,
                 dedup: None,
             }],
             &[],

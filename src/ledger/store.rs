@@ -24,8 +24,9 @@
 //!
 //! Entry record: `len u32 BE || canonical entry bytes || chain hash (32)`; a reader checks
 //! the length, that the decoded seq is the one asked for, and the chain hash.
-//! Raw record: `raw hash (32) || state u8 (0 kept, 1 redacted) || len u32 BE || bytes`; a
-//! reader checks kept bytes against the hash.
+//! Raw record: `raw hash (32) || state u8 || len u32 BE || bytes`, state 0 kept, 1 redacted
+//! (len 0), 2 none (entries that are not events: rotations, redactions); a reader checks kept
+//! bytes against the hash.
 
 use std::path::Path;
 
@@ -111,19 +112,33 @@ pub fn encode_entry_record(out: &mut Vec<u8>, canonical: &[u8], chain: &Hash) {
     out.extend_from_slice(chain);
 }
 
-pub fn encode_raw_record(out: &mut Vec<u8>, hash: &Hash, raw: Option<&[u8]>) {
+pub fn encode_raw_record(out: &mut Vec<u8>, hash: &Hash, raw: &RawState) {
     out.extend_from_slice(hash);
     match raw {
-        Some(bytes) => {
+        RawState::Kept(bytes) => {
             out.push(0);
             out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
             out.extend_from_slice(bytes);
         }
-        None => {
+        RawState::Redacted => {
             out.push(1);
             out.extend_from_slice(&0u32.to_be_bytes());
         }
+        RawState::None => {
+            out.push(2);
+            out.extend_from_slice(&0u32.to_be_bytes());
+        }
     }
+}
+
+/// What is stored of an entry's raw record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawState {
+    Kept(Vec<u8>),
+    /// The bytes were removed by a redaction entry.
+    Redacted,
+    /// The entry has no raw record (key rotation, redaction).
+    None,
 }
 
 /// An entry as read back and checked: its seq, canonical bytes and chain hash agree.
@@ -134,11 +149,11 @@ pub struct StoredEntry {
     pub chain: Hash,
 }
 
-/// A raw record as read back: `None` bytes when redacted.
+/// A raw record as read back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredRaw {
     pub hash: Hash,
-    pub bytes: Option<Vec<u8>>,
+    pub state: RawState,
 }
 
 fn split_entry_records(
@@ -207,7 +222,7 @@ fn split_raw_records(
             .and_then(|s| s.try_into().ok())
             .ok_or_else(|| bad("record is cut short (length)"))?;
         let len = u32::from_be_bytes(len_bytes) as usize;
-        let bytes = match state {
+        let state = match state {
             0 => {
                 let b = value
                     .get(at + 37..at + 37 + len)
@@ -215,12 +230,13 @@ fn split_raw_records(
                 if raw_hash(b) != hash {
                     return Err(bad("bytes do not match their BLAKE3 hash"));
                 }
-                Some(b.to_vec())
+                RawState::Kept(b.to_vec())
             }
-            1 if len == 0 => None,
+            1 if len == 0 => RawState::Redacted,
+            2 if len == 0 => RawState::None,
             _ => return Err(bad("unknown record state")),
         };
-        out.push(StoredRaw { hash, bytes });
+        out.push(StoredRaw { hash, state });
         at += 37 + len;
         seq += 1;
     }
@@ -234,12 +250,30 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens sled. The caller holds the ledger's own lock, so a sled lock still held can
+    /// only be a handle this process just dropped, whose threads release the file a moment
+    /// later: that case is retried for up to two seconds.
     pub fn open(path: &Path) -> Result<Self, sled::Error> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
             .cache_capacity(256 << 20)
-            .open()?;
-        Ok(Self { db })
+            // Bundles (~150 KiB) must stay below sled's blob threshold (segment / 4), so
+            // they live in the fsynced `db` file rather than in separate blob files.
+            .segment_size(8 << 20)
+            // Every commit flushes and fsyncs itself; a background flusher adds nothing.
+            .flush_every_ms(None);
+        let mut tries = 0;
+        loop {
+            match config.open() {
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock") && tries < 200 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other.map(|db| Self { db }),
+            }
+        }
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {

@@ -15,7 +15,7 @@ use super::entry::{dedup_key, to_hex, Payload};
 use super::keys::rotation_statement;
 use super::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
 use super::note::{Checkpoint, NoteVerifier};
-use super::store::{StoreError, BUNDLE, HEAD_KEY, TILE, TILE_HEIGHT};
+use super::store::{RawState, StoreError, BUNDLE, HEAD_KEY, TILE, TILE_HEIGHT};
 use super::{Head, Ledger, LedgerError};
 use crate::event::Timestamp;
 
@@ -204,6 +204,10 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
         if entries.len() > expected {
             return Err(at(size, "an entry exists beyond the signed head"));
         }
+        // Bundles and level-0 tiles both span 256 entries, so tile b holds this bundle's leaves.
+        let leaf_tile = store
+            .read_tile(0, b)
+            .map_err(|e| at(b * BUNDLE, format!("leaf tile: {e}")))?;
         if raws.len() != expected {
             let s = b * BUNDLE + raws.len().min(expected) as u64;
             return Err(at(s, "raw record is missing or extra"));
@@ -219,8 +223,13 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
                     "raw record's hash differs from the one the entry holds",
                 ));
             }
-            if raw.bytes.is_none() {
-                redacted.insert(raw.hash, seq);
+            let is_event = e.entry.event().is_some();
+            match (&raw.state, is_event) {
+                (RawState::Kept(_), true) | (RawState::None, false) => {}
+                (RawState::Redacted, true) => {
+                    redacted.insert(raw.hash, seq);
+                }
+                _ => return Err(at(seq, "raw record state does not fit the entry's kind")),
             }
             match &e.entry.payload {
                 Payload::Event(ev) => {
@@ -265,6 +274,12 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
                 }
             }
             let leaf = hasher.leaf(&e.canonical);
+            if leaf_tile.get((seq % BUNDLE) as usize) != Some(&leaf) {
+                return Err(at(
+                    seq,
+                    "its Merkle leaf hash differs from the stored tile's",
+                ));
+            }
             tiles[0].push(leaf);
             let mut completed = Vec::new();
             range.push(&hasher, leaf, |level, index, node| {

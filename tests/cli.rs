@@ -1,0 +1,374 @@
+//! The CLI contract end to end: init, append, status, log, checkpoint, verify, prove,
+//! verify-proof, rotate-key, redact, the lock, key errors and exit codes.
+
+use std::fs;
+use std::path::Path;
+
+use auditledger::ledger::{Access, Ledger};
+
+use crate::util::{bin, run};
+
+fn write_events(path: &Path, from: u64, to: u64) {
+    let mut s = String::new();
+    for i in from..to {
+        s.push_str(&format!(
+            "{{\"source\":\"okta\",\"source_id\":\"e{i}\",\"kind\":\"auth.succeeded\",\"subject\":\"zoë{}@acme.example\",\"occurred_at\":\"2026-03-19T09:{:02}:00-08:00\"}}\n",
+            i % 5,
+            i % 60
+        ));
+    }
+    fs::write(path, s).unwrap();
+}
+
+fn init(dir: &Path) -> String {
+    let (code, out, err) = run(dir, &["init", "--origin", "acme.example/auditledger/test"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .find_map(|l| l.strip_prefix("verifier key: "))
+        .expect("init prints the verifier key")
+        .to_string()
+}
+
+#[test]
+fn init_append_status_log_checkpoint_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let vkey = init(&dir);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.join("signing.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 30);
+    let (code, out, err) = run(&dir, &["append", events.to_str().unwrap(), "--batch", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("read 30, added 30, duplicates 0"), "{out}");
+    // Re-appending an overlapping export adds only what is new.
+    write_events(&events, 20, 40);
+    let (_, out, _) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert!(out.contains("read 20, added 10, duplicates 10"), "{out}");
+
+    let (code, out, _) = run(&dir, &["status", "--format", "json"]);
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in ["size", "root", "head", "checkpoint", "verifier_key"] {
+        assert!(status.get(key).is_some(), "status lacks {key}");
+    }
+    assert_eq!(status["size"], 40);
+    assert_eq!(status["verifier_key"], vkey.as_str());
+
+    let (_, cp, _) = run(&dir, &["checkpoint"]);
+    assert_eq!(cp, status["checkpoint"].as_str().unwrap());
+    assert!(
+        cp.starts_with("acme.example/auditledger/test\n40\n"),
+        "{cp}"
+    );
+
+    let (_, log, _) = run(
+        &dir,
+        &["log", "--from", "5", "--limit", "3", "--format", "json"],
+    );
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["seq"], 5);
+    assert_eq!(lines[0]["payload"]["event"]["subject"], "zoë0@acme.example");
+
+    let (code, out, err) = run(&dir, &["verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("OK: 40 entries"), "{out}");
+    let (code, _, _) = run(&dir, &["verify", "--pubkey", &vkey]);
+    assert_eq!(code, 0);
+    let other = "other+3c8c7f8e+AUkpTP4d0zn3Qe/OnFHvGr6ZsqSmuCEGJhBbf87oYyhf";
+    let (code, _, err) = run(&dir, &["verify", "--pubkey", other]);
+    assert_ne!(code, 0, "a foreign key must not verify: {err}");
+}
+
+#[test]
+fn bad_input_is_refused_whole_with_file_line_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let f = tmp.path().join("bad.jsonl");
+    let good = r#"{"source":"okta","source_id":"1","kind":"auth.succeeded","subject":"a","occurred_at":"2026-03-19T09:00:00Z"}"#;
+    let no_offset = r#"{"source":"okta","source_id":"2","kind":"auth.succeeded","subject":"a","occurred_at":"2026-03-19T09:00:00"}"#;
+    fs::write(&f, format!("{good}\n{no_offset}\n")).unwrap();
+    let (code, _, err) = run(&dir, &["append", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.jsonl:2:") && err.contains("offset"),
+        "{err}"
+    );
+    assert!(err.contains("nothing from"), "{err}");
+    let (_, out, _) = run(&dir, &["status", "--format", "json"]);
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["size"], 0, "nothing of a bad file is committed");
+
+    for (name, bytes) in [
+        ("binary", vec![0u8, 159, 146, 150, 10]),
+        ("truncated", br#"{"source":"okta","kind":"#.to_vec()),
+        ("wrong type", br#"{"source":"okta","kind":"auth.succeeded","subject":7,"occurred_at":"2026-03-19T09:00:00Z"}"#.to_vec()),
+    ] {
+        fs::write(&f, bytes).unwrap();
+        let (code, _, err) = run(&dir, &["append", f.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}");
+        assert!(err.contains("bad.jsonl:1:"), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn proofs_round_trip_and_altered_fields_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let vkey = init(&dir);
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 12);
+    run(&dir, &["append", events.to_str().unwrap(), "--batch", "5"]);
+    let old_cp = tmp.path().join("old.cp");
+    let (_, cp10, _) = run(&dir, &["checkpoint"]);
+    fs::write(&old_cp, &cp10).unwrap();
+    write_events(&events, 12, 300);
+    run(&dir, &["append", events.to_str().unwrap()]);
+    let cp_path = tmp.path().join("cp");
+    let (_, cp, _) = run(&dir, &["checkpoint"]);
+    fs::write(&cp_path, &cp).unwrap();
+    let key_path = tmp.path().join("key.pub");
+    fs::write(&key_path, format!("{vkey}\n")).unwrap();
+
+    let (code, proof, err) = run(&dir, &["prove", "5"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&proof).unwrap();
+    assert_eq!(v["type"], "inclusion");
+    assert_eq!(v["hash"], "sha256");
+    assert_eq!(v["tree_size"], 300);
+    let pf = tmp.path().join("p.json");
+    fs::write(&pf, &proof).unwrap();
+    let verify_proof = |file: &Path| {
+        let out = bin()
+            .args(["verify-proof", file.to_str().unwrap(), "--checkpoint"])
+            .arg(&cp_path)
+            .arg("--pubkey")
+            .arg(&key_path)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(verify_proof(&pf).0, 0);
+
+    // Every field altered, one at a time, is refused with exit 1.
+    let mutations: Vec<(&str, serde_json::Value)> = vec![
+        ("type", serde_json::json!("consistency")),
+        ("hash", serde_json::json!("sha512")),
+        ("leaf_index", serde_json::json!(6)),
+        ("tree_size", serde_json::json!(299)),
+        (
+            "leaf_hash",
+            serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+        ),
+        ("path", serde_json::json!([])),
+        (
+            "checkpoint",
+            serde_json::json!(cp.replacen("300", "301", 1)),
+        ),
+        ("extra", serde_json::json!(1)),
+    ];
+    for (field, value) in mutations {
+        let mut bad = v.clone();
+        bad[field] = value;
+        fs::write(&pf, bad.to_string()).unwrap();
+        let (code, err) = verify_proof(&pf);
+        assert_eq!(code, 1, "altered {field} must be refused: {err}");
+    }
+    let mut bad = v.clone();
+    let first = bad["path"][0].as_str().unwrap().to_string();
+    let flipped = if first.starts_with('A') {
+        first.replacen('A', "B", 1)
+    } else {
+        format!("A{}", &first[1..])
+    };
+    bad["path"][0] = serde_json::json!(flipped);
+    fs::write(&pf, bad.to_string()).unwrap();
+    assert_eq!(
+        verify_proof(&pf).0,
+        1,
+        "a changed path hash must be refused"
+    );
+
+    // Consistency from the checkpoint held earlier to now.
+    let (code, cons, err) = run(&dir, &["prove", "--consistency", "12"]);
+    assert_eq!(code, 0, "{err}");
+    fs::write(&pf, &cons).unwrap();
+    let out = bin()
+        .args(["verify-proof", pf.to_str().unwrap(), "--checkpoint"])
+        .arg(&old_cp)
+        .args(["--pubkey", &vkey])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The held checkpoint also passes `verify --checkpoint`.
+    let (code, _, err) = run(&dir, &["verify", "--checkpoint", old_cp.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn rotate_key_and_redact_keep_the_ledger_verifiable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let old_key = init(&dir);
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 10);
+    run(&dir, &["append", events.to_str().unwrap()]);
+    let (code, out, err) = run(&dir, &["rotate-key"]);
+    assert_eq!(code, 0, "{err}");
+    let new_key = out
+        .split("new verifier key: ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_ne!(new_key, old_key);
+    write_events(&events, 10, 20);
+    let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "appending with the rotated key file: {err}");
+    let (code, out, err) = run(&dir, &["verify", "--pubkey", &old_key]);
+    assert_eq!(
+        code, 0,
+        "verify follows the rotation from the old key: {err}"
+    );
+    assert!(out.contains("1 key rotation"), "{out}");
+    let (_, status, _) = run(&dir, &["status", "--format", "json"]);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["verifier_key"], new_key.as_str());
+
+    // Redact the raw record of seq 3.
+    let (_, log, _) = run(
+        &dir,
+        &["log", "--from", "3", "--limit", "1", "--format", "json"],
+    );
+    let entry: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    let raw = entry["raw_hash"].as_str().unwrap().to_string();
+    let (code, _, err) = run(
+        &dir,
+        &["redact", &raw, "--reason", "GDPR erasure request #12"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&dir, &["verify"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 raw record(s) redacted"), "{out}");
+    let (code, _, err) = run(&dir, &["redact", "00", "--reason", "x"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn lock_and_key_errors_are_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 3);
+    {
+        let _held = Ledger::open(&dir, Access::Read).unwrap();
+        let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains("in use by another auditledger process"),
+            "{err}"
+        );
+    }
+    // Missing key.
+    let (code, _, err) = run(
+        &dir,
+        &[
+            "--key-file",
+            "/nonexistent/k",
+            "append",
+            events.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("no signing key"), "{err}");
+    // Wrong key (valid, but not this ledger's).
+    let other = tmp.path().join("other.key");
+    let wrong =
+        auditledger::ledger::note::NoteSigner::from_seed("acme.example/auditledger/test", [1; 32])
+            .unwrap();
+    fs::write(&other, wrong.to_secret_string()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&other, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let (code, _, err) = run(
+        &dir,
+        &[
+            "--key-file",
+            other.to_str().unwrap(),
+            "append",
+            events.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("current key is"), "{err}");
+    assert!(
+        !err.contains("PRIVATE+KEY"),
+        "errors never show the key: {err}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.join("signing.key");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+        let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+        assert_eq!(code, 2);
+        assert!(err.contains("loose permissions"), "{err}");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o000)).unwrap();
+        let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+        // root can read a 000 file; anyone else gets "cannot read".
+        if code != 0 {
+            assert!(
+                err.contains("key file") || err.contains("permissions"),
+                "{err}"
+            );
+        }
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    // The key from the environment works and never needs the file.
+    let key_text = fs::read_to_string(dir.join("signing.key")).unwrap();
+    let out = bin()
+        .arg("--ledger")
+        .arg(&dir)
+        .args([
+            "--key-file",
+            "/nonexistent/k",
+            "append",
+            events.to_str().unwrap(),
+        ])
+        .env("AUDITLEDGER_KEY", key_text.trim())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, _, err) = run(&tmp.path().join("nowhere"), &["status"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a ledger"), "{err}");
+}
