@@ -9,5 +9,7 @@
 //! - [`jsonl`]: reading already-normalised events (`append`).
 
 pub mod event;
+pub mod ingest;
 pub mod jsonl;
 pub mod ledger;
+pub mod sources;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod sources;
 mod tamper;
 mod util;
 mod vectors;

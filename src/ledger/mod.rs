@@ -150,6 +150,8 @@ pub struct CommitSummary {
     pub size: u64,
     /// The signed checkpoint that ends the commit; `None` when nothing was added.
     pub checkpoint: Option<String>,
+    /// For `append`: per input record, whether it was a duplicate (and so not added).
+    pub duplicate_flags: Vec<bool>,
 }
 
 /// How a ledger is opened.
@@ -548,10 +550,13 @@ impl Ledger {
         let mut seen = std::collections::HashSet::new();
         let mut pending = Vec::with_capacity(records.len());
         let mut duplicates = 0;
+        let mut duplicate_flags = Vec::with_capacity(records.len());
         for r in records {
             let rh = raw_hash(&r.raw);
             let dk = dedup_key(&r.event, &rh);
-            if !seen.insert(dk) || self.store.get(&dedup_store_key(&dk))?.is_some() {
+            let dup = !seen.insert(dk) || self.store.get(&dedup_store_key(&dk))?.is_some();
+            duplicate_flags.push(dup);
+            if dup {
                 duplicates += 1;
                 continue;
             }
@@ -564,6 +569,7 @@ impl Ledger {
         }
         let mut summary = self.commit(pending, &[])?;
         summary.duplicates = duplicates;
+        summary.duplicate_flags = duplicate_flags;
         Ok(summary)
     }
 
@@ -711,6 +717,7 @@ impl Ledger {
             duplicates: 0,
             size,
             checkpoint: Some(note),
+            duplicate_flags: Vec::new(),
         })
     }
 

@@ -1,0 +1,496 @@
+//! The ingest pipeline: file → records (`sources::framing`) → events (a `Source`) → identity
+//! resolution (the roster) → durable commits to the ledger.
+//!
+//! Invariants kept here:
+//! - By default a file with any bad record commits nothing: a first pass checks every
+//!   record, a second commits. With `skip_invalid`, good records are committed and the bad
+//!   ones written, with file, location and reason, to the rejects file.
+//! - Re-ingesting a file or an overlapping export adds nothing (the ledger de-duplicates on
+//!   the source's event id, or on the raw record's hash).
+//! - Memory stays flat: records stream through one batch at a time (standard input is
+//!   spooled to a temporary file so it can be read twice).
+//! - Events are attributed to the person the roster maps their account to; the account
+//!   stays in `account`. Accounts the roster does not know are kept and counted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::event::{Event, EventKind};
+use crate::ledger::{Ledger, LedgerError, NewRecord};
+use crate::sources::framing::{self, Content, Counting, FramingError, Location};
+use crate::sources::{self, norm_account, Source};
+
+#[derive(Debug, Error)]
+pub enum IngestError {
+    #[error("{file}: {source}")]
+    Io { file: String, source: io::Error },
+    #[error("{file}: {problem}")]
+    Unreadable { file: String, problem: String },
+    #[error("{file}: cannot tell its format{}; pass --source NAME", matches_text(.matches))]
+    UnknownFormat { file: String, matches: Vec<String> },
+    #[error("{file}: {count} bad record(s); nothing from this file was committed (use --skip-invalid to commit the good ones):\n  {}", .shown.join("\n  "))]
+    BadRecords {
+        file: String,
+        count: u64,
+        shown: Vec<String>,
+    },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+fn matches_text(m: &[String]) -> String {
+    if m.is_empty() {
+        " (no source recognises it)".into()
+    } else {
+        format!(" (it could be any of: {})", m.join(", "))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    pub dry_run: bool,
+    pub skip_invalid: bool,
+    /// Where rejected records go with `skip_invalid` (default: `<file>.rejects.jsonl`).
+    pub rejects: Option<PathBuf>,
+    /// Events per durable commit.
+    pub batch: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            dry_run: false,
+            skip_invalid: false,
+            rejects: None,
+            batch: 1000,
+        }
+    }
+}
+
+/// Counts per event kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KindCounts {
+    pub read: u64,
+    pub added: u64,
+    pub duplicates: u64,
+}
+
+/// What one file's ingest did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IngestSummary {
+    pub file: String,
+    pub source: String,
+    pub records: u64,
+    pub events: u64,
+    pub added: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub dry_run: bool,
+    pub rejects_file: Option<String>,
+    pub per_kind: BTreeMap<String, KindCounts>,
+    /// Source event types no rule uses, kept as `other` (type → count).
+    pub other_types: BTreeMap<String, u64>,
+    /// Accounts the roster does not map to a person (account → events).
+    pub unknown_accounts: BTreeMap<String, u64>,
+    pub bytes: u64,
+}
+
+/// Account → person, from the roster entries in the ledger and in this run.
+#[derive(Clone, Debug, Default)]
+pub struct Identities {
+    people: HashMap<String, String>,
+}
+
+impl Identities {
+    /// Reads every roster entry in the ledger; later entries win.
+    pub fn from_ledger(ledger: &Ledger) -> Result<Self, LedgerError> {
+        let mut ids = Identities::default();
+        for e in ledger.entries(0, ledger.size()) {
+            if let Some(ev) = e?.entry.event() {
+                ids.learn(ev);
+            }
+        }
+        Ok(ids)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.people.is_empty()
+    }
+
+    /// Learns the accounts of a roster entry: its subject, `email`, `login` and the
+    /// `accounts` list (`idp:account;idp:account`, the idp prefix optional).
+    pub fn learn(&mut self, e: &Event) {
+        if e.kind != EventKind::RosterEntry {
+            return;
+        }
+        let person = e.subject.clone();
+        self.people.insert(person.clone(), person.clone());
+        for key in ["email", "login"] {
+            if let Some(v) = e.attrs.get(key) {
+                self.people.insert(norm_account(v), person.clone());
+            }
+        }
+        if let Some(list) = e.attrs.get("accounts") {
+            for item in list
+                .split([';', ','])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                let account = item.split_once(':').map(|(_, a)| a).unwrap_or(item);
+                self.people.insert(norm_account(account), person.clone());
+                self.people.insert(norm_account(item), person.clone());
+            }
+        }
+    }
+
+    /// The person an account belongs to.
+    pub fn person(&self, source: &str, account: &str) -> Option<&String> {
+        let a = norm_account(account);
+        self.people
+            .get(&format!("{source}:{a}"))
+            .or_else(|| self.people.get(&a))
+    }
+
+    /// Attributes `e` to its person; returns false when the account is unknown.
+    pub fn resolve(&self, e: &mut Event) -> bool {
+        let account = e.account.clone().unwrap_or_else(|| e.subject.clone());
+        match self.person(&e.source, &account) {
+            Some(p) => {
+                e.subject = p.clone();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A rejected record, as written to the rejects file.
+#[derive(Serialize)]
+struct Reject<'a> {
+    file: &'a str,
+    location: String,
+    reason: String,
+    raw: String,
+}
+
+fn is_team_source(name: &str) -> bool {
+    matches!(
+        name,
+        "roster" | "sprints" | "approvals" | "reminders" | "reviews"
+    )
+}
+
+/// An input file, or standard input spooled to a temporary file.
+pub struct Input {
+    pub name: String,
+    path: PathBuf,
+    _spool: Option<tempfile::TempPath>,
+    pub len: u64,
+}
+
+impl Input {
+    pub fn open(path: &Path) -> Result<Self, IngestError> {
+        if path == Path::new("-") {
+            let name = "<stdin>".to_string();
+            let io = |source| IngestError::Io {
+                file: name.clone(),
+                source,
+            };
+            let mut spool = tempfile::NamedTempFile::new().map_err(io)?;
+            let len = io::copy(&mut io::stdin().lock(), &mut spool).map_err(io)?;
+            let spool = spool.into_temp_path();
+            return Ok(Input {
+                name: name.clone(),
+                path: spool.to_path_buf(),
+                _spool: Some(spool),
+                len,
+            });
+        }
+        let name = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|source| IngestError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            return Err(IngestError::Unreadable {
+                file: name,
+                problem: "is a directory".into(),
+            });
+        }
+        Ok(Input {
+            name,
+            path: path.to_path_buf(),
+            _spool: None,
+            len: meta.len(),
+        })
+    }
+
+    fn reader(&self) -> Result<File, IngestError> {
+        File::open(&self.path).map_err(|source| IngestError::Io {
+            file: self.name.clone(),
+            source,
+        })
+    }
+}
+
+/// Picks the source for `--source auto` from the file's first record.
+pub fn detect_source(input: &Input) -> Result<&'static dyn Source, IngestError> {
+    let mut first: Option<(Value, Content)> = None;
+    let result = framing::for_each_record(input.reader()?, &mut |r| {
+        if let Ok(v) = r.value {
+            first = Some((v, Content::Csv));
+        }
+        Err("sniffed".into())
+    });
+    let content = match result {
+        Ok(c) => c,
+        Err(FramingError::Stopped(_)) => Content::Csv,
+        Err(e) => {
+            return Err(IngestError::Unreadable {
+                file: input.name.clone(),
+                problem: e.to_string(),
+            })
+        }
+    };
+    let Some((value, _)) = first else {
+        return Err(IngestError::UnknownFormat {
+            file: input.name.clone(),
+            matches: vec![],
+        });
+    };
+    let content = if value.is_object() && content == Content::Empty {
+        Content::JsonLines
+    } else {
+        content
+    };
+    let found = sources::detect(&value, content);
+    match found.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(IngestError::UnknownFormat {
+            file: input.name.clone(),
+            matches: found.iter().map(|s| s.name().to_string()).collect(),
+        }),
+    }
+}
+
+/// One record after normalisation.
+struct Normalised {
+    location: Location,
+    raw: Vec<u8>,
+    result: Result<Vec<Event>, String>,
+}
+
+/// Walks every record of `input`, normalising it with `source`.
+fn walk(
+    input: &Input,
+    source: &dyn Source,
+    progress: &mut dyn FnMut(u64),
+    each: &mut dyn FnMut(Normalised) -> Result<(), String>,
+) -> Result<(), IngestError> {
+    let reader = input.reader()?;
+    let counting = Counting::new(reader, progress);
+    let result = framing::for_each_record(counting, &mut |r| {
+        let result = match r.value {
+            Err(e) => Err(e),
+            Ok(v) => source.normalise(&v).map_err(|e| e.to_string()),
+        };
+        each(Normalised {
+            location: r.location,
+            raw: r.raw,
+            result,
+        })
+    });
+    match result {
+        Ok(_) => Ok(()),
+        Err(FramingError::Stopped(why)) => Err(IngestError::Unreadable {
+            file: input.name.clone(),
+            problem: why,
+        }),
+        Err(FramingError::Io(e)) => Err(IngestError::Io {
+            file: input.name.clone(),
+            source: e,
+        }),
+        Err(FramingError::Shape { at, problem }) => Err(IngestError::Unreadable {
+            file: input.name.clone(),
+            problem: format!("{at}: {problem}"),
+        }),
+    }
+}
+
+/// Ingests one file. `ledger` may be read-only for a dry run.
+pub fn ingest_file(
+    ledger: &mut Ledger,
+    identities: &mut Identities,
+    input: &Input,
+    source: &dyn Source,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<IngestSummary, IngestError> {
+    let mut summary = IngestSummary {
+        file: input.name.clone(),
+        source: source.name().to_string(),
+        dry_run: opts.dry_run,
+        bytes: input.len,
+        ..Default::default()
+    };
+    // Pass 1: every record is checked; bad ones are collected (or written as rejects).
+    let mut bad: Vec<String> = Vec::new();
+    let mut rejects_out: Option<BufWriter<File>> = None;
+    let rejects_path = opts.rejects.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "{}.rejects.jsonl",
+            input.name.trim_start_matches('<').trim_end_matches('>')
+        ))
+    });
+    {
+        let mut check = |n: Normalised| -> Result<(), String> {
+            summary.records += 1;
+            if let Err(reason) = &n.result {
+                summary.rejected += 1;
+                let line = format!("{}: {}: {reason}", input.name, n.location);
+                if bad.len() < 20 {
+                    bad.push(line);
+                }
+                if opts.skip_invalid && !opts.dry_run {
+                    if rejects_out.is_none() {
+                        let f = File::create(&rejects_path).map_err(|e| {
+                            format!("cannot create rejects file {}: {e}", rejects_path.display())
+                        })?;
+                        rejects_out = Some(BufWriter::new(f));
+                    }
+                    let rec = Reject {
+                        file: &input.name,
+                        location: n.location.to_string(),
+                        reason: reason.clone(),
+                        raw: String::from_utf8_lossy(&n.raw).into_owned(),
+                    };
+                    let w = rejects_out.as_mut().expect("just opened");
+                    serde_json::to_writer(&mut *w, &rec)
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| w.write_all(b"\n").map_err(|e| e.to_string()))?;
+                }
+            }
+            Ok(())
+        };
+        walk(input, source, progress, &mut check)?;
+    }
+    if let Some(mut w) = rejects_out {
+        w.flush().map_err(|e| IngestError::Io {
+            file: rejects_path.display().to_string(),
+            source: e,
+        })?;
+        summary.rejects_file = Some(rejects_path.display().to_string());
+    }
+    if summary.rejected > 0 && !opts.skip_invalid {
+        return Err(IngestError::BadRecords {
+            file: input.name.clone(),
+            count: summary.rejected,
+            shown: bad,
+        });
+    }
+
+    // Pass 2: good records are resolved and committed in batches.
+    let team = is_team_source(source.name());
+    let mut batch: Vec<NewRecord> = Vec::with_capacity(opts.batch.max(1));
+    let mut seen_in_dry_run = std::collections::HashSet::new();
+    let mut commit = |ledger: &mut Ledger,
+                      batch: &mut Vec<NewRecord>,
+                      summary: &mut IngestSummary|
+     -> Result<(), IngestError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(batch);
+        let kinds: Vec<EventKind> = records.iter().map(|r| r.event.kind).collect();
+        let dup_flags: Vec<bool> = if opts.dry_run {
+            let mut flags = Vec::with_capacity(records.len());
+            for r in &records {
+                let key = (
+                    r.event.source.clone(),
+                    r.event.source_id.clone(),
+                    crate::ledger::entry::raw_hash(&r.raw),
+                );
+                let dup = ledger.contains(&r.event, &r.raw)? || !seen_in_dry_run.insert(key);
+                flags.push(dup);
+            }
+            flags
+        } else {
+            ledger.append(records)?.duplicate_flags
+        };
+        for (kind, dup) in kinds.iter().zip(dup_flags) {
+            let c = summary
+                .per_kind
+                .entry(kind.as_str().to_string())
+                .or_default();
+            if dup {
+                c.duplicates += 1;
+                summary.duplicates += 1;
+            } else {
+                c.added += 1;
+                summary.added += 1;
+            }
+        }
+        Ok(())
+    };
+    let mut failure: Option<IngestError> = None;
+    let mut noop = |_| {};
+    let mut take = |n: Normalised| -> Result<(), String> {
+        let Ok(events) = n.result else {
+            return Ok(());
+        };
+        let many = events.len() > 1;
+        for (i, mut event) in events.into_iter().enumerate() {
+            if team {
+                identities.learn(&event);
+            } else if !identities.resolve(&mut event) && !identities.is_empty() {
+                let account = event
+                    .account
+                    .clone()
+                    .unwrap_or_else(|| event.subject.clone());
+                *summary.unknown_accounts.entry(account).or_default() += 1;
+            }
+            if event.kind == EventKind::Other {
+                let t = event.attrs.get("type").cloned().unwrap_or_default();
+                *summary.other_types.entry(t).or_default() += 1;
+            }
+            summary.events += 1;
+            summary
+                .per_kind
+                .entry(event.kind.as_str().to_string())
+                .or_default()
+                .read += 1;
+            // A record that yields several events keeps one raw record; its events are told
+            // apart by their ids.
+            if many && event.source_id.is_none() {
+                event.source_id = Some(format!(
+                    "{}#{i}",
+                    crate::ledger::entry::to_hex(&crate::ledger::entry::raw_hash(&n.raw))
+                ));
+            }
+            batch.push(NewRecord {
+                event,
+                raw: n.raw.clone(),
+            });
+        }
+        if batch.len() >= opts.batch.max(1) {
+            if let Err(e) = commit(ledger, &mut batch, &mut summary) {
+                failure = Some(e);
+                return Err("commit failed".into());
+            }
+        }
+        Ok(())
+    };
+    let walked = walk(input, source, &mut noop, &mut take);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    walked?;
+    commit(ledger, &mut batch, &mut summary)?;
+    Ok(summary)
+}

@@ -1,0 +1,482 @@
+//! Splitting an input file into raw records, streaming: a JSON array, a JSON envelope
+//! (`{"value": [...]}` from Graph, `{"records": [...]}` from Azure diagnostic settings,
+//! `{"items": [...]}` from Google Reports, `{"data": [...]}` from OneLogin), JSON Lines, or
+//! CSV with a header row.
+//!
+//! Invariants kept here: a record's raw bytes are exactly the bytes of that record in the
+//! file (for CSV: the header line and the row, so a raw record stands on its own); each
+//! record carries its location (line, or array index); memory does not grow with the file,
+//! only with the largest record.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// Keys whose array value holds the records of a JSON envelope.
+pub const ENVELOPE_KEYS: &[&str] = &["value", "records", "items", "data"];
+
+/// Where a record sits in its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    Line(u64),
+    /// Element `index` of the array at `key` (`None` for a top-level array).
+    Index {
+        key: Option<String>,
+        index: u64,
+    },
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::Index {
+                key: Some(k),
+                index,
+            } => write!(f, "{k}[{index}]"),
+            Location::Index { key: None, index } => write!(f, "[{index}]"),
+        }
+    }
+}
+
+/// One record as read: its location, its raw bytes, and its JSON value (CSV rows become an
+/// object of header to cell), or why it could not be read as one.
+#[derive(Clone, Debug)]
+pub struct RawRecord {
+    pub location: Location,
+    pub raw: Vec<u8>,
+    pub value: Result<Value, String>,
+}
+
+/// Why a file could not be split into records at all.
+#[derive(Debug)]
+pub enum FramingError {
+    Io(io::Error),
+    /// The file is not what any framing expects; `at` says where it stopped making sense.
+    Shape {
+        at: String,
+        problem: String,
+    },
+    /// The callback asked to stop.
+    Stopped(String),
+}
+
+impl fmt::Display for FramingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FramingError::Io(e) => write!(f, "{e}"),
+            FramingError::Shape { at, problem } => write!(f, "{at}: {problem}"),
+            FramingError::Stopped(why) => f.write_str(why),
+        }
+    }
+}
+
+/// What kind of content a file holds, judged from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// A JSON array or envelope object: one document.
+    JsonDocument,
+    /// One JSON object per line.
+    JsonLines,
+    Csv,
+    Empty,
+}
+
+/// A reader that counts the bytes taken from it, for progress reporting.
+pub struct Counting<'a, R> {
+    inner: R,
+    pub count: u64,
+    tick: &'a mut dyn FnMut(u64),
+}
+
+impl<'a, R: Read> Counting<'a, R> {
+    pub fn new(inner: R, tick: &'a mut dyn FnMut(u64)) -> Self {
+        Self {
+            inner,
+            count: 0,
+            tick,
+        }
+    }
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        (self.tick)(self.count);
+        Ok(n)
+    }
+}
+
+/// Looks at the start of the content (after a UTF-8 BOM and whitespace) to tell its kind.
+/// A first line that is a complete JSON object without an envelope key means JSON Lines.
+pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
+    let buf = reader.fill_buf()?;
+    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    let Some(first) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Ok(Content::Empty);
+    };
+    match buf[first] {
+        b'[' => Ok(Content::JsonDocument),
+        b'{' => {
+            let rest = &buf[first..];
+            let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+            match serde_json::from_slice::<Value>(line) {
+                Ok(Value::Object(map))
+                    if !ENVELOPE_KEYS
+                        .iter()
+                        .any(|k| map.get(*k).is_some_and(Value::is_array)) =>
+                {
+                    Ok(Content::JsonLines)
+                }
+                _ => Ok(Content::JsonDocument),
+            }
+        }
+        _ => Ok(Content::Csv),
+    }
+}
+
+/// Streams the records of `reader` to `each`, which may stop the walk by returning an error.
+pub fn for_each_record<R: Read>(
+    reader: R,
+    each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
+) -> Result<Content, FramingError> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let content = sniff(&mut reader).map_err(FramingError::Io)?;
+    match content {
+        Content::Empty => {}
+        Content::JsonLines => json_lines(reader, each)?,
+        Content::JsonDocument => json_document(reader, each)?,
+        Content::Csv => csv_rows(reader, each)?,
+    }
+    Ok(content)
+}
+
+fn json_lines<R: BufRead>(
+    mut reader: R,
+    each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
+) -> Result<(), FramingError> {
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        if reader
+            .read_until(b'\n', &mut buf)
+            .map_err(FramingError::Io)?
+            == 0
+        {
+            return Ok(());
+        }
+        line += 1;
+        let mut bytes: &[u8] = &buf;
+        if line == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let value = match std::str::from_utf8(bytes) {
+            Err(e) => Err(format!(
+                "not UTF-8 text (byte {} of the line); is this a binary file?",
+                e.valid_up_to() + 1
+            )),
+            Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| e.to_string()),
+        };
+        each(RawRecord {
+            location: Location::Line(line),
+            raw: bytes.to_vec(),
+            value,
+        })
+        .map_err(FramingError::Stopped)?;
+    }
+}
+
+/// Strips a UTF-8 BOM from the front of a reader.
+struct SkipBom<R> {
+    inner: R,
+    checked: bool,
+}
+
+impl<R: BufRead> Read for SkipBom<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.checked {
+            self.checked = true;
+            let head = self.inner.fill_buf()?;
+            if head.starts_with(b"\xEF\xBB\xBF") {
+                self.inner.consume(3);
+            }
+        }
+        self.inner.read(buf)
+    }
+}
+
+struct Walk<'a> {
+    each: &'a mut dyn FnMut(RawRecord) -> Result<(), String>,
+    stopped: Option<String>,
+    found_array: bool,
+}
+
+impl Walk<'_> {
+    fn emit<E: de::Error>(
+        &mut self,
+        key: Option<&str>,
+        index: u64,
+        raw: &RawValue,
+    ) -> Result<(), E> {
+        let text = raw.get();
+        let value = serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
+        let record = RawRecord {
+            location: Location::Index {
+                key: key.map(str::to_string),
+                index,
+            },
+            raw: text.as_bytes().to_vec(),
+            value,
+        };
+        (self.each)(record).map_err(|why| {
+            self.stopped = Some(why.clone());
+            E::custom(why)
+        })
+    }
+}
+
+struct ArraySeed<'w, 'a> {
+    walk: &'w mut Walk<'a>,
+    key: Option<&'w str>,
+}
+
+impl<'de> DeserializeSeed<'de> for ArraySeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.walk.found_array = true;
+        let mut index = 0u64;
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            self.walk.emit::<A::Error>(self.key, index, &raw)?;
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+struct Document<'w, 'a> {
+    walk: &'w mut Walk<'a>,
+}
+
+impl<'de> Visitor<'de> for Document<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array of records, or an object with a value/records/items/data array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        ArraySeed {
+            walk: self.walk,
+            key: None,
+        }
+        .visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if ENVELOPE_KEYS.contains(&key.as_str()) {
+                map.next_value_seed(ArraySeed {
+                    walk: self.walk,
+                    key: Some(&key),
+                })?;
+            } else {
+                // Paging links, counts, kinds: not records.
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn json_document<R: BufRead>(
+    reader: R,
+    each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
+) -> Result<(), FramingError> {
+    let mut walk = Walk {
+        each,
+        stopped: None,
+        found_array: false,
+    };
+    let mut de = serde_json::Deserializer::from_reader(SkipBom {
+        inner: reader,
+        checked: false,
+    });
+    let result = Document { walk: &mut walk }
+        .deserialize(&mut de)
+        .and_then(|_| de.end());
+    if let Some(why) = walk.stopped {
+        return Err(FramingError::Stopped(why));
+    }
+    match result {
+        Err(e) => Err(FramingError::Shape {
+            at: format!("line {} column {}", e.line(), e.column()),
+            problem: e.to_string(),
+        }),
+        Ok(()) if !walk.found_array => Err(FramingError::Shape {
+            at: "top level".into(),
+            problem: "a JSON object without a value/records/items/data array of records".into(),
+        }),
+        Ok(()) => Ok(()),
+    }
+}
+
+fn csv_rows<R: BufRead>(
+    reader: R,
+    each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
+) -> Result<(), FramingError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(SkipBom {
+            inner: reader,
+            checked: false,
+        });
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| FramingError::Shape {
+            at: "line 1".into(),
+            problem: format!("not a CSV header row: {e}"),
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let header_line = csv_line(headers.iter().map(String::as_str));
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(e) => {
+                each(RawRecord {
+                    location: Location::Line(line),
+                    raw: Vec::new(),
+                    value: Err(format!("not a CSV row: {e}")),
+                })
+                .map_err(FramingError::Stopped)?;
+                continue;
+            }
+        }
+        // csv counts the line the reader stopped at; a record starts after the header's.
+        let line = record.position().map(|p| p.line()).unwrap_or(line).max(2);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut raw = header_line.clone();
+        raw.extend_from_slice(&csv_line(record.iter()));
+        let value = if record.len() != headers.len() {
+            Err(format!(
+                "row has {} cells, the header has {}",
+                record.len(),
+                headers.len()
+            ))
+        } else {
+            Ok(Value::Object(
+                headers
+                    .iter()
+                    .zip(record.iter())
+                    .map(|(h, c)| (h.clone(), Value::String(c.to_string())))
+                    .collect(),
+            ))
+        };
+        each(RawRecord {
+            location: Location::Line(line),
+            raw,
+            value,
+        })
+        .map_err(FramingError::Stopped)?;
+    }
+}
+
+fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(cells).expect("writing to memory");
+    w.into_inner().expect("writing to memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8]) -> (Content, Vec<RawRecord>) {
+        let mut out = vec![];
+        let c = for_each_record(input, &mut |r| {
+            out.push(r);
+            Ok(())
+        })
+        .unwrap();
+        (c, out)
+    }
+
+    #[test]
+    fn arrays_envelopes_lines_and_csv() {
+        let (c, r) = collect(b"[{\"a\":1}, {\"a\":2}]");
+        assert_eq!(c, Content::JsonDocument);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].raw, b"{\"a\":2}");
+        assert_eq!(r[1].location.to_string(), "[1]");
+
+        let (_, r) =
+            collect(b"{\"@odata.context\":\"x\",\"value\":[{\"id\":1}],\"@odata.nextLink\":\"y\"}");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].location.to_string(), "value[0]");
+
+        let (c, r) = collect(b"\xEF\xBB\xBF{\"a\":1}\r\n\r\n{\"a\":2}\n");
+        assert_eq!(c, Content::JsonLines);
+        assert_eq!(r[1].location, Location::Line(3));
+        assert_eq!(r[1].raw, b"{\"a\":2}");
+
+        let (c, r) =
+            collect(b"name,when\r\n\"N\xC3\xBA\xC3\xB1ez, Jos\xC3\xA9\",2026-01-01T00:00:00Z\n");
+        assert_eq!(c, Content::Csv);
+        assert_eq!(r[0].value.as_ref().unwrap()["name"], "Núñez, José");
+        assert_eq!(r[0].location, Location::Line(2));
+        assert_eq!(
+            r[0].raw,
+            "name,when\n\"Núñez, José\",2026-01-01T00:00:00Z\n".as_bytes()
+        );
+        let (_, r) = collect(b"a,b\n1,2\n\"x\ny\",3\n4,5\n");
+        let lines: Vec<String> = r.iter().map(|r| r.location.to_string()).collect();
+        assert_eq!(lines, ["line 2", "line 3", "line 5"]);
+    }
+
+    #[test]
+    fn shapes_that_are_not_records_are_errors_not_panics() {
+        for bad in [
+            &b"[1, 2"[..],
+            b"[{\"a\":1},",
+            b"{\"value\":[{\"a\":1}]} trailing",
+        ] {
+            let err = for_each_record(bad, &mut |_| Ok(())).unwrap_err();
+            assert!(matches!(err, FramingError::Shape { .. }), "{err}");
+        }
+        let (c, r) = collect(b"   \n");
+        assert_eq!(c, Content::Empty);
+        assert!(r.is_empty());
+    }
+}

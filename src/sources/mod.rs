@@ -1,0 +1,233 @@
+//! Sources: one file per input format, behind one trait. A source turns one record (already
+//! split from its file by `framing`) into normalised events; it never touches the ledger.
+//!
+//! Invariants every source keeps:
+//! - Records of event types no rule uses become `EventKind::Other` with `attrs.type` naming
+//!   the source's type: kept and counted, never an error.
+//! - A field that is missing or malformed is a [`FieldError`] naming the field (a JSON
+//!   pointer or column name) and what was expected; never a panic.
+//! - Timestamps must carry an offset (RFC 3339), or be a documented epoch number; the
+//!   original text is kept in `original_time`.
+//! - `subject` is the account as the IdP names it, lower-cased; `ingest` maps it to the
+//!   person through the roster and keeps the account in `account`.
+//! - `source_id` is the source's own event id when it has one (re-ingesting adds nothing).
+
+pub mod entra;
+pub mod framing;
+pub mod generic_csv;
+pub mod github;
+pub mod google;
+pub mod keycloak;
+pub mod okta;
+pub mod onelogin;
+pub mod team;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::event::{Event, EventKind, Timestamp};
+use framing::Content;
+
+/// A problem with one field of one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field {}: {}", self.field, self.problem)
+    }
+}
+
+/// One input format.
+pub trait Source: Sync {
+    /// The name used with `--source` and stored as the event's `source`.
+    fn name(&self) -> &'static str;
+    /// One line for `--help` and the docs.
+    fn description(&self) -> &'static str;
+    /// For `--source auto`: whether the first record of a file looks like this source.
+    fn sniff(&self, record: &Value, content: Content) -> bool;
+    /// Turns one record into events (usually exactly one).
+    fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError>;
+}
+
+/// Every source, in the order `--source auto` tries them.
+pub fn all() -> Vec<&'static dyn Source> {
+    vec![
+        &okta::Okta,
+        &entra::EntraAudit,
+        &entra::EntraSignIn,
+        &keycloak::Keycloak,
+        &onelogin::OneLogin,
+        &github::GitHub,
+        &google::Google,
+        &team::Roster,
+        &team::Sprints,
+        &team::Approvals,
+        &team::Reminders,
+        &team::Reviews,
+        &generic_csv::GenericCsv,
+    ]
+}
+
+pub fn by_name(name: &str) -> Option<&'static dyn Source> {
+    all().into_iter().find(|s| s.name() == name)
+}
+
+/// The sources whose sniff accepts this first record.
+pub fn detect(record: &Value, content: Content) -> Vec<&'static dyn Source> {
+    all()
+        .into_iter()
+        .filter(|s| s.sniff(record, content))
+        .collect()
+}
+
+// ---- helpers shared by the sources -------------------------------------------------------
+
+/// The value at a JSON pointer (`/actor/alternateId`), if present and not null.
+pub fn at<'v>(record: &'v Value, pointer: &str) -> Option<&'v Value> {
+    record.pointer(pointer).filter(|v| !v.is_null())
+}
+
+/// A string at a pointer; numbers are accepted and written in decimal (some exports
+/// quote ids, some do not).
+pub fn opt_str(record: &Value, pointer: &str) -> Option<String> {
+    match at(record, pointer)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A required string at a pointer.
+pub fn req_str(record: &Value, pointer: &str) -> Result<String, FieldError> {
+    match at(record, pointer) {
+        None => Err(FieldError::new(pointer, "missing; expected a string")),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(FieldError::new(pointer, "empty; expected a string"))
+        }
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(other) => Err(FieldError::new(
+            pointer,
+            format!("expected a string, got {}", json_type(other)),
+        )),
+    }
+}
+
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A required RFC 3339 time (with offset) at a pointer: (UTC instant, original text).
+pub fn req_time(record: &Value, pointer: &str) -> Result<(Timestamp, String), FieldError> {
+    let text = req_str(record, pointer)?;
+    let t = Timestamp::parse_rfc3339(&text).map_err(|_| {
+        FieldError::new(
+            pointer,
+            format!(
+                "{text:?} is not an RFC 3339 time with an offset (e.g. 2026-03-19T17:05:00.000Z)"
+            ),
+        )
+    })?;
+    Ok((t, text))
+}
+
+/// A required epoch-milliseconds time at a pointer (GitHub `@timestamp`, Keycloak `time`).
+pub fn req_epoch_millis(record: &Value, pointer: &str) -> Result<(Timestamp, String), FieldError> {
+    let ms = match at(record, pointer) {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        FieldError::new(
+            pointer,
+            "missing or not an integer count of milliseconds since 1970-01-01T00:00:00Z",
+        )
+    })?;
+    let t = Timestamp(
+        ms.checked_mul(1000)
+            .ok_or_else(|| FieldError::new(pointer, "out of range"))?,
+    );
+    if t.to_datetime().timestamp_micros() != t.0 {
+        return Err(FieldError::new(pointer, "out of range"));
+    }
+    Ok((t, ms.to_string()))
+}
+
+/// A lower-cased, trimmed account name: how subjects are compared.
+pub fn norm_account(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// An event with the common fields set; callers add actor, account and attrs.
+pub fn new_event(
+    source: &str,
+    source_id: Option<String>,
+    kind: EventKind,
+    subject: &str,
+    (occurred_at, original_time): (Timestamp, String),
+) -> Event {
+    Event {
+        source: source.to_string(),
+        source_id,
+        kind,
+        subject: norm_account(subject),
+        account: Some(subject.trim().to_string()),
+        actor: None,
+        occurred_at,
+        original_time,
+        attrs: BTreeMap::new(),
+    }
+}
+
+/// Sets `attrs[key]` when `value` is present.
+pub fn put(event: &mut Event, key: &str, value: Option<String>) {
+    if let Some(v) = value {
+        event.attrs.insert(key.to_string(), v);
+    }
+}
+
+#[cfg(test)]
+pub mod testing {
+    //! Helpers for the sources' own tests.
+    use super::*;
+
+    /// Normalises every record of `input` with `source`; framing problems panic (tests).
+    pub fn normalise_all(source: &dyn Source, input: &[u8]) -> Vec<Result<Vec<Event>, String>> {
+        let mut out = vec![];
+        framing::for_each_record(input, &mut |r| {
+            out.push(match r.value {
+                Err(e) => Err(format!("{}: {e}", r.location)),
+                Ok(v) => source
+                    .normalise(&v)
+                    .map_err(|e| format!("{}: {e}", r.location)),
+            });
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("framing: {e}"));
+        out
+    }
+}

@@ -1,0 +1,196 @@
+//! Guards every input format: each fixture under `fixtures/idp/<source>/` and
+//! `fixtures/team/<source>/` normalises to exactly its checked-in `.expected.jsonl`, is
+//! recognised by `--source auto`, and the public samples in `../shared/idp-samples/` (whose
+//! timestamps a log vendor rewrote) are refused with file, record and field, never a panic.
+//!
+//! Golden files are never rewritten by a normal run. After an intended change, regenerate
+//! them explicitly and review the diff:
+//! `cargo test --test tests regenerate_golden_files -- --ignored`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use auditledger::ingest::{
+    detect_source, ingest_file, Identities, IngestError, IngestOptions, Input,
+};
+use auditledger::ledger::Ledger;
+use auditledger::sources::{self, framing};
+
+use crate::util::{shared, signer};
+
+fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// (source name, input file) for every fixture.
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let mut out = vec![];
+    for group in ["idp", "team"] {
+        let Ok(dirs) = fs::read_dir(fixture_root().join(group)) else {
+            continue;
+        };
+        for d in dirs {
+            let d = d.unwrap().path();
+            if !d.is_dir() {
+                continue;
+            }
+            let source = d.file_name().unwrap().to_string_lossy().into_owned();
+            for f in fs::read_dir(&d).unwrap() {
+                let f = f.unwrap().path();
+                let name = f.file_name().unwrap().to_string_lossy().into_owned();
+                if name.ends_with(".expected.jsonl")
+                    || name.ends_with(".md")
+                    || name.ends_with(".py")
+                {
+                    continue;
+                }
+                out.push((source.clone(), f));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The normalised events of a file, one JSON line each; a bad record is a line naming its
+/// location and the error.
+fn normalised_lines(source: &str, file: &Path) -> String {
+    let src = sources::by_name(source).unwrap_or_else(|| panic!("no source named {source}"));
+    let mut out = String::new();
+    framing::for_each_record(fs::File::open(file).unwrap(), &mut |r| {
+        let line = match r
+            .value
+            .map_err(|e| e.to_string())
+            .and_then(|v| src.normalise(&v).map_err(|e| e.to_string()))
+        {
+            Ok(events) => events
+                .iter()
+                .map(|e| format!("{}\n", e.to_json()))
+                .collect::<String>(),
+            Err(e) => format!(
+                "{}\n",
+                serde_json::json!({"location": r.location.to_string(), "error": e})
+            ),
+        };
+        out.push_str(&line);
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    out
+}
+
+fn expected_path(file: &Path) -> PathBuf {
+    let mut p = file.as_os_str().to_owned();
+    p.push(".expected.jsonl");
+    PathBuf::from(p)
+}
+
+#[test]
+fn every_fixture_matches_its_golden_file() {
+    let all = fixtures();
+    assert!(
+        !all.is_empty(),
+        "no fixtures found under fixtures/idp and fixtures/team"
+    );
+    let mut failures = vec![];
+    for (source, file) in &all {
+        let got = normalised_lines(source, file);
+        let want_path = expected_path(file);
+        let want = fs::read_to_string(&want_path).unwrap_or_else(|_| {
+            panic!(
+                "{} has no golden file {}; generate it with the ignored test regenerate_golden_files",
+                file.display(),
+                want_path.display()
+            )
+        });
+        if got != want {
+            let first = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(got.lines().count().min(want.lines().count()));
+            failures.push(format!(
+                "{}: differs from its golden file at line {}:\n  got:  {}\n  want: {}",
+                file.display(),
+                first + 1,
+                got.lines().nth(first).unwrap_or("<end>"),
+                want.lines().nth(first).unwrap_or("<end>")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+#[ignore = "rewrites the golden files; run on purpose and review the diff"]
+fn regenerate_golden_files() {
+    for (source, file) in fixtures() {
+        fs::write(expected_path(&file), normalised_lines(&source, &file)).unwrap();
+    }
+}
+
+#[test]
+fn every_fixture_is_recognised_by_auto_detection() {
+    let mut failures = vec![];
+    for (source, file) in fixtures() {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if name.contains("bad") {
+            continue; // fixtures of broken input need not be recognisable
+        }
+        let input = Input::open(&file).unwrap();
+        match detect_source(&input) {
+            Ok(s) if s.name() == source => {}
+            Ok(s) => failures.push(format!("{}: detected as {}", file.display(), s.name())),
+            Err(e) => failures.push(format!("{}: {e}", file.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The shared samples as they are: Panther rewrote their timestamps, so a strict parser
+/// refuses them, naming the file, the record and the field. Never a panic, nothing committed.
+#[test]
+fn shared_samples_as_they_are_are_refused_with_file_record_and_field() {
+    let samples = [
+        ("okta", "okta/panther-okta-rule-tests.json"),
+        ("okta", "okta/okta-developer-docs-logevent-example.json"),
+        (
+            "entra-signin",
+            "entra/panther-entra-diagnostic-records-rule-tests.json",
+        ),
+        ("github", "github/panther-github-audit-rule-tests.json"),
+        ("onelogin", "onelogin/panther-onelogin-rule-tests.json"),
+        (
+            "google",
+            "google/panther-gsuite-activityevent-flattened-rule-tests.json",
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::init(&tmp.path().join("l"), signer()).unwrap();
+    for (source, rel) in samples {
+        let path = shared().join("idp-samples").join(rel);
+        let input = Input::open(&path).unwrap();
+        let src = sources::by_name(source).unwrap();
+        let mut ids = Identities::default();
+        let err = ingest_file(
+            &mut ledger,
+            &mut ids,
+            &input,
+            src,
+            &IngestOptions::default(),
+            &mut |_| {},
+        )
+        .expect_err(&format!("{rel} as it is must be refused"));
+        let IngestError::BadRecords { file, count, shown } = &err else {
+            panic!("{rel}: expected bad records, got {err}");
+        };
+        assert!(file.ends_with(rel), "{file}");
+        assert!(*count > 0);
+        let first = &shown[0];
+        assert!(
+            first.contains(rel) && first.contains('[') && first.contains("field "),
+            "{rel}: the error must name file, record index and field: {first}"
+        );
+        assert_eq!(ledger.size(), 0, "nothing committed from {rel}");
+    }
+}
