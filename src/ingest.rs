@@ -295,7 +295,9 @@ fn walk(
 ) -> Result<(), IngestError> {
     let reader = input.reader()?;
     let counting = Counting::new(reader, progress);
+    let mut any = false;
     let result = framing::for_each_record(counting, &mut |r| {
+        any = true;
         let result = match r.value {
             Err(e) => Err(e),
             Ok(v) => source.normalise(&v).map_err(|e| e.to_string()),
@@ -307,6 +309,10 @@ fn walk(
         })
     });
     match result {
+        Ok(_) if !any => Err(IngestError::Unreadable {
+            file: input.name.clone(),
+            problem: "holds no records (empty file)".into(),
+        }),
         Ok(_) => Ok(()),
         Err(FramingError::Stopped(why)) => Err(IngestError::Unreadable {
             file: input.name.clone(),
@@ -353,7 +359,7 @@ pub fn ingest_file(
             summary.records += 1;
             if let Err(reason) = &n.result {
                 summary.rejected += 1;
-                let line = format!("{}: {}: {reason}", input.name, n.location);
+                let line = format!("{}:{}: {reason}", input.name, n.location);
                 if bad.len() < 20 {
                     bad.push(line);
                 }

@@ -14,6 +14,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use auditledger::event::EventKind;
+use auditledger::ingest::{
+    detect_source, ingest_file, Identities, IngestError, IngestOptions, IngestSummary, Input,
+};
 use auditledger::jsonl::{display_name, JsonlReader};
 use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
 use auditledger::ledger::keys::{self, KEY_ENV};
@@ -21,6 +24,7 @@ use auditledger::ledger::note::{NoteSigner, NoteVerifier};
 use auditledger::ledger::proof::Proof;
 use auditledger::ledger::verify::{verify, VerifyFailure, VerifyOptions};
 use auditledger::ledger::{Access, Ledger, LedgerError, NewRecord, DEFAULT_KEY_FILE};
+use auditledger::sources::{self, Source};
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +66,30 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         batch: usize,
     },
+    /// Ingest IdP exports and the team's records (`-` reads standard input).
+    Ingest {
+        /// The input format, or `auto` to recognise it from the content.
+        #[arg(long, default_value = "auto")]
+        source: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Parse and report without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Commit the good records of a file with bad ones; write the bad ones to --rejects.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Where --skip-invalid writes rejected records (default: FILE.rejects.jsonl).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Events per durable commit.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// List the input formats `ingest --source` accepts.
+    Sources,
     /// Size, root, head, latest checkpoint and verifier key.
     Status {
         #[arg(long, value_enum, default_value = "text")]
@@ -218,6 +246,60 @@ fn run(cli: Cli) -> Result<()> {
                     s.duplicates,
                     ledger.size()
                 );
+            }
+        }
+        Command::Ingest {
+            source,
+            files,
+            dry_run,
+            skip_invalid,
+            rejects,
+            batch,
+            format,
+        } => {
+            let opts = IngestOptions {
+                dry_run: *dry_run,
+                skip_invalid: *skip_invalid,
+                rejects: rejects.clone(),
+                batch: *batch,
+            };
+            let mut ledger = if *dry_run {
+                open_reader(&cli)?
+            } else {
+                open_writer(&cli)?
+            };
+            let mut identities = Identities::from_ledger(&ledger)?;
+            let mut failed = 0;
+            for file in files {
+                let input = Input::open(file)?;
+                let src: &dyn Source = if source == "auto" {
+                    detect_source(&input)?
+                } else {
+                    sources::by_name(source).with_context(|| {
+                        format!("unknown --source {source:?}; `auditledger sources` lists them")
+                    })?
+                };
+                let bar = progress_bar(input.len);
+                let mut tick = |n: u64| bar.set_position(n);
+                let result =
+                    ingest_file(&mut ledger, &mut identities, &input, src, &opts, &mut tick);
+                bar.finish_and_clear();
+                match result {
+                    Ok(summary) => print_ingest_summary(&summary, *format)?,
+                    Err(e @ IngestError::BadRecords { .. }) => {
+                        eprintln!("error: {e}");
+                        failed += 1;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} file(s) had bad records and were not ingested");
+            }
+        }
+        Command::Sources => {
+            for s in sources::all() {
+                println!("{:<14} {}", s.name(), s.description());
             }
         }
         Command::Status { format } => {
@@ -398,6 +480,76 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Demo { fixtures, out } => demo(fixtures, out)?,
+    }
+    Ok(())
+}
+
+/// A progress bar on standard error when it is a terminal; hidden otherwise (cron, CI).
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || len < (8 << 20) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} [{bar:40}] {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
+    if format == Format::Json {
+        println!("{}", serde_json::to_string(s)?);
+        return Ok(());
+    }
+    let verb = if s.dry_run { "would add" } else { "added" };
+    println!(
+        "{} ({}): {} records, {} events; {verb} {}, duplicates {}, rejected {}",
+        s.file, s.source, s.records, s.events, s.added, s.duplicates, s.rejected
+    );
+    for (kind, c) in &s.per_kind {
+        println!(
+            "  {kind:<22} read {:>8}  {verb} {:>8}  duplicates {:>8}",
+            c.read, c.added, c.duplicates
+        );
+    }
+    if !s.other_types.is_empty() {
+        let mut types: Vec<_> = s.other_types.iter().collect();
+        types.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = types
+            .iter()
+            .take(8)
+            .map(|(t, n)| format!("{t} ({n})"))
+            .collect();
+        println!(
+            "  kept as other: {} type(s): {}{}",
+            types.len(),
+            shown.join(", "),
+            if types.len() > 8 { ", ..." } else { "" }
+        );
+    }
+    if !s.unknown_accounts.is_empty() {
+        let shown: Vec<&String> = s.unknown_accounts.keys().take(8).collect();
+        println!(
+            "  accounts not in the roster (kept, attributed to the account): {} ({}{})",
+            s.unknown_accounts.len(),
+            shown
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if s.unknown_accounts.len() > 8 {
+                ", ..."
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(r) = &s.rejects_file {
+        println!("  rejected records written to {r}");
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod ingest;
 mod sources;
 mod tamper;
 mod util;

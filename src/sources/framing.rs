@@ -32,7 +32,7 @@ pub enum Location {
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Location::Line(n) => write!(f, "line {n}"),
+            Location::Line(n) => write!(f, "{n}"),
             Location::Index {
                 key: Some(k),
                 index,
@@ -83,6 +83,18 @@ pub enum Content {
     JsonLines,
     Csv,
     Empty,
+}
+
+/// True when the bytes look like binary data rather than text: a NUL byte, or invalid
+/// UTF-8 that is not just a sequence cut at the end of the buffer.
+fn looks_binary(buf: &[u8]) -> bool {
+    if buf.contains(&0) {
+        return true;
+    }
+    match std::str::from_utf8(buf) {
+        Ok(_) => false,
+        Err(e) => e.error_len().is_some(),
+    }
 }
 
 /// A reader that counts the bytes taken from it, for progress reporting.
@@ -146,6 +158,13 @@ pub fn for_each_record<R: Read>(
 ) -> Result<Content, FramingError> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let content = sniff(&mut reader).map_err(FramingError::Io)?;
+    let head = reader.fill_buf().map_err(FramingError::Io)?;
+    if looks_binary(&head[..head.len().min(64 << 10)]) {
+        return Err(FramingError::Shape {
+            at: "start of file".into(),
+            problem: "binary data, not a JSON or CSV export".into(),
+        });
+    }
     match content {
         Content::Empty => {}
         Content::JsonLines => json_lines(reader, each)?,
@@ -440,6 +459,8 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].raw, b"{\"a\":2}");
         assert_eq!(r[1].location.to_string(), "[1]");
+        let bin = for_each_record(&b"\x00\x01binary"[..], &mut |_| Ok(())).unwrap_err();
+        assert!(bin.to_string().contains("binary data"), "{bin}");
 
         let (_, r) =
             collect(b"{\"@odata.context\":\"x\",\"value\":[{\"id\":1}],\"@odata.nextLink\":\"y\"}");
@@ -462,7 +483,7 @@ mod tests {
         );
         let (_, r) = collect(b"a,b\n1,2\n\"x\ny\",3\n4,5\n");
         let lines: Vec<String> = r.iter().map(|r| r.location.to_string()).collect();
-        assert_eq!(lines, ["line 2", "line 3", "line 5"]);
+        assert_eq!(lines, ["2", "3", "5"]);
     }
 
     #[test]

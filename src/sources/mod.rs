@@ -113,7 +113,7 @@ pub fn opt_str(record: &Value, pointer: &str) -> Option<String> {
     }
 }
 
-/// A required string at a pointer.
+/// A required, non-empty string at a pointer.
 pub fn req_str(record: &Value, pointer: &str) -> Result<String, FieldError> {
     match at(record, pointer) {
         None => Err(FieldError::new(pointer, "missing; expected a string")),
@@ -121,11 +121,20 @@ pub fn req_str(record: &Value, pointer: &str) -> Result<String, FieldError> {
             Err(FieldError::new(pointer, "empty; expected a string"))
         }
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Number(n)) => Ok(n.to_string()),
         Some(other) => Err(FieldError::new(
             pointer,
             format!("expected a string, got {}", json_type(other)),
         )),
+    }
+}
+
+/// A required id at a pointer: a non-empty string or an integer (some APIs send numeric
+/// ids, some exports quote them).
+pub fn req_id(record: &Value, pointer: &str) -> Result<String, FieldError> {
+    match at(record, pointer) {
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
+        Some(Value::Number(_)) => Err(FieldError::new(pointer, "expected an integer or string id")),
+        _ => req_str(record, pointer),
     }
 }
 

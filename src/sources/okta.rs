@@ -156,6 +156,6 @@ mod tests {
         let bad = LOGIN_FAIL.replace("2026-03-15T08:00:00.000Z", "2026-03-15 08:00:00.000");
         let got = normalise_all(&Okta, bad.as_bytes());
         let err = got[0].as_ref().unwrap_err();
-        assert!(err.starts_with("line 1: field /published:"), "{err}");
+        assert!(err.starts_with("1: field /published:"), "{err}");
     }
 }

@@ -1,0 +1,273 @@
+//! `auditledger ingest` end to end: bad input gets a clear error naming file, record and
+//! field, and commits nothing; `--skip-invalid` commits the good records and writes the
+//! rejects; `--dry-run` writes nothing; re-ingesting adds nothing; roster identities are
+//! applied; and no parser panics on arbitrary bytes (property test).
+
+use std::fs;
+use std::path::Path;
+
+use auditledger::sources::{self, framing};
+use proptest::prelude::*;
+
+use crate::util::run;
+
+fn init(dir: &Path) {
+    let (code, _, err) = run(dir, &["init", "--origin", "acme.example/ingest"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+fn size(dir: &Path) -> u64 {
+    let (_, out, _) = run(dir, &["status", "--format", "json"]);
+    serde_json::from_str::<serde_json::Value>(&out).unwrap()["size"]
+        .as_u64()
+        .unwrap()
+}
+
+const GOOD: &str = r#"{"uuid":"u1","published":"2026-03-14T00:00:00.000Z","eventType":"user.lifecycle.deactivate","outcome":{"result":"SUCCESS"},"actor":{"alternateId":"system@okta.com"},"target":[{"type":"User","alternateId":"jose.nunez@acme.example"}]}"#;
+
+#[test]
+fn bad_input_is_refused_with_location_and_nothing_committed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let f = tmp.path().join("in.json");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated JSON",
+            format!("[{GOOD},{{\"uuid\":\"u2\"").into_bytes(),
+            "in.json: line 1 column",
+        ),
+        (
+            "wrong type",
+            format!(
+                "[{GOOD},{}]",
+                GOOD.replace("\"u1\"", "\"u2\"")
+                    .replace("\"user.lifecycle.deactivate\"", "42")
+            )
+            .into_bytes(),
+            "in.json:[1]: field /eventType: expected a string, got a number",
+        ),
+        (
+            "missing id",
+            format!("{GOOD}\n{}\n", GOOD.replace("\"uuid\":\"u1\",", "")).into_bytes(),
+            "in.json:2: field /uuid: missing",
+        ),
+        (
+            "time without offset",
+            format!(
+                "{GOOD}\n{}\n",
+                GOOD.replace("\"u1\"", "\"u3\"")
+                    .replace("00.000Z", "00.000")
+            )
+            .into_bytes(),
+            "in.json:2: field /published:",
+        ),
+        (
+            "binary file",
+            vec![0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3],
+            "binary data",
+        ),
+        ("empty file", vec![], "no records"),
+        ("only whitespace", b"\n \r\n".to_vec(), "no records"),
+    ];
+    for (name, bytes, want) in cases {
+        fs::write(&f, bytes).unwrap();
+        let (code, out, err) = run(&dir, &["ingest", "--source", "okta", f.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert!(err.contains(want), "{name}: expected {want:?} in:\n{err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert_eq!(size(&dir), 0, "{name}: nothing may be committed");
+    }
+}
+
+#[test]
+fn bom_crlf_and_one_line_files_are_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let f = tmp.path().join("in.ndjson");
+    let second = GOOD.replace("\"u1\"", "\"u2\"");
+    fs::write(&f, format!("\u{feff}{GOOD}\r\n{second}\r\n")).unwrap();
+    let (code, out, err) = run(&dir, &["ingest", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 records, 2 events; added 2"), "{out}");
+    let one = tmp.path().join("one.json");
+    fs::write(&one, GOOD.replace("\"u1\"", "\"u9\"")).unwrap();
+    let (code, out, err) = run(&dir, &["ingest", one.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 1"), "{out}");
+    assert_eq!(size(&dir), 3);
+}
+
+#[test]
+fn skip_invalid_dry_run_and_reingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let f = tmp.path().join("mixed.ndjson");
+    let bad = GOOD
+        .replace("\"u1\"", "\"u2\"")
+        .replace("00.000Z", "00.000");
+    let third = GOOD.replace("\"u1\"", "\"u3\"");
+    fs::write(&f, format!("{GOOD}\n{bad}\n{third}\n")).unwrap();
+
+    let (code, out, _) = run(
+        &dir,
+        &["ingest", "--dry-run", "--skip-invalid", f.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("would add 2"), "{out}");
+    assert_eq!(size(&dir), 0, "a dry run writes nothing");
+
+    let rejects = tmp.path().join("rejects.jsonl");
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "ingest",
+            "--skip-invalid",
+            "--rejects",
+            rejects.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 2, duplicates 0, rejected 1"), "{out}");
+    let rej: serde_json::Value =
+        serde_json::from_str(fs::read_to_string(&rejects).unwrap().trim()).unwrap();
+    assert_eq!(rej["location"], "2");
+    assert!(rej["reason"].as_str().unwrap().contains("/published"));
+    assert_eq!(rej["raw"], bad.as_str());
+
+    let (_, out, _) = run(
+        &dir,
+        &[
+            "ingest",
+            "--skip-invalid",
+            "--rejects",
+            rejects.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("added 0, duplicates 2"), "{out}");
+    assert_eq!(size(&dir), 2);
+    let (code, _, _) = run(&dir, &["verify"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn roster_maps_accounts_to_people_and_unknown_accounts_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    // A roster entry as the `roster` source produces it, appended as a normalised event.
+    let roster = tmp.path().join("roster.jsonl");
+    fs::write(
+        &roster,
+        r#"{"source":"roster","kind":"roster.entry","subject":"jose.nunez@acme.example","occurred_at":"2026-01-05T09:00:00-08:00","attrs":{"email":"jose.nunez@acme.example","accounts":"okta:jnunez@acme.okta.com;github:jnunez-acme"}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(&dir, &["append", roster.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let f = tmp.path().join("okta.ndjson");
+    let other = GOOD
+        .replace("\"u1\"", "\"u2\"")
+        .replace("jose.nunez@acme.example", "stranger@else.example");
+    fs::write(
+        &f,
+        format!(
+            "{}\n{other}\n",
+            GOOD.replace("jose.nunez@acme.example", "JNunez@acme.okta.com")
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(&dir, &["ingest", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("accounts not in the roster") && out.contains("stranger@else.example"),
+        "{out}"
+    );
+    let (_, log, _) = run(&dir, &["log", "--from", "1", "--format", "json"]);
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    let ev = &first["payload"]["event"];
+    assert_eq!(
+        ev["subject"], "jose.nunez@acme.example",
+        "attributed to the person"
+    );
+    assert_eq!(ev["account"], "JNunez@acme.okta.com", "the account is kept");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// No parser panics on arbitrary bytes, nor on arbitrary JSON objects.
+    #[test]
+    fn no_source_panics_on_arbitrary_input(bytes in proptest::collection::vec(any::<u8>(), 0..400),
+                                           keys in proptest::collection::vec("[a-z@_]{1,12}", 0..6),
+                                           texts in proptest::collection::vec(".{0,20}", 0..6)) {
+        let _ = framing::for_each_record(&bytes[..], &mut |r| {
+            if let Ok(v) = &r.value {
+                for s in sources::all() {
+                    let _ = s.normalise(v);
+                    let _ = s.sniff(v, framing::Content::JsonLines);
+                }
+            }
+            Ok(())
+        });
+        let mut obj = serde_json::Map::new();
+        for (k, t) in keys.iter().zip(texts.iter()) {
+            obj.insert(k.clone(), serde_json::Value::String(t.clone()));
+        }
+        let v = serde_json::Value::Object(obj);
+        for s in sources::all() {
+            let _ = s.normalise(&v);
+        }
+    }
+}
+
+/// Seeds from the fixtures, mutated: truncations and byte flips of real records.
+#[test]
+fn no_source_panics_on_mutated_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files = vec![];
+    for group in ["idp", "team"] {
+        let Ok(dirs) = fs::read_dir(root.join(group)) else {
+            continue;
+        };
+        for d in dirs.flatten() {
+            if let Ok(entries) = fs::read_dir(d.path()) {
+                files.extend(
+                    entries
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| !p.to_string_lossy().ends_with(".py")),
+                );
+            }
+        }
+    }
+    assert!(!files.is_empty());
+    let mut runs = 0;
+    for f in files {
+        let bytes = fs::read(&f).unwrap();
+        for k in 0..40usize {
+            let mut m = bytes.clone();
+            if m.is_empty() {
+                break;
+            }
+            let at = (k * 7919) % m.len();
+            if k % 2 == 0 {
+                m.truncate(at);
+            } else {
+                m[at] = m[at].wrapping_add(k as u8);
+            }
+            let _ = framing::for_each_record(&m[..], &mut |r| {
+                if let Ok(v) = &r.value {
+                    for s in sources::all() {
+                        let _ = s.normalise(v);
+                    }
+                }
+                Ok(())
+            });
+            runs += 1;
+        }
+    }
+    assert!(runs > 100);
+}
