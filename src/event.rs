@@ -222,6 +222,11 @@ impl Event {
     pub fn from_json(line: &str) -> Result<Self, EventError> {
         let value: serde_json::Value =
             serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// The same from an already parsed JSON value.
+    pub fn from_value(value: serde_json::Value) -> Result<Self, EventError> {
         let time_text = value
             .get("occurred_at")
             .and_then(|v| v.as_str())

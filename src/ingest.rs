@@ -23,7 +23,7 @@ use thiserror::Error;
 
 use crate::event::{Event, EventKind};
 use crate::ledger::{Ledger, LedgerError, NewRecord};
-use crate::sources::framing::{self, Content, Counting, FramingError, Location};
+use crate::sources::framing::{self, Counting, FramingError, Location};
 use crate::sources::{self, norm_account, Source};
 
 #[derive(Debug, Error)]
@@ -241,33 +241,26 @@ impl Input {
 
 /// Picks the source for `--source auto` from the file's first record.
 pub fn detect_source(input: &Input) -> Result<&'static dyn Source, IngestError> {
-    let mut first: Option<(Value, Content)> = None;
-    let result = framing::for_each_record(input.reader()?, &mut |r| {
-        if let Ok(v) = r.value {
-            first = Some((v, Content::Csv));
-        }
-        Err("sniffed".into())
-    });
-    let content = match result {
-        Ok(c) => c,
-        Err(FramingError::Stopped(_)) => Content::Csv,
-        Err(e) => {
-            return Err(IngestError::Unreadable {
-                file: input.name.clone(),
-                problem: e.to_string(),
-            })
-        }
+    let unreadable = |problem: String| IngestError::Unreadable {
+        file: input.name.clone(),
+        problem,
     };
-    let Some((value, _)) = first else {
+    let content = framing::sniff(&mut std::io::BufReader::new(input.reader()?))
+        .map_err(|e| unreadable(e.to_string()))?;
+    let mut first: Option<Value> = None;
+    let result = framing::for_each_record(input.reader()?, &mut |r| {
+        first = r.value.ok();
+        Err("first record read".into())
+    });
+    match result {
+        Ok(_) | Err(FramingError::Stopped(_)) => {}
+        Err(e) => return Err(unreadable(e.to_string())),
+    }
+    let Some(value) = first else {
         return Err(IngestError::UnknownFormat {
             file: input.name.clone(),
             matches: vec![],
         });
-    };
-    let content = if value.is_object() && content == Content::Empty {
-        Content::JsonLines
-    } else {
-        content
     };
     let found = sources::detect(&value, content);
     match found.as_slice() {

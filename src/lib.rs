@@ -6,10 +6,9 @@
 //!
 //! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
 //! - [`event`]: the normalised event model every source produces.
-//! - [`jsonl`]: reading already-normalised events (`append`).
+//! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
 
 pub mod event;
 pub mod ingest;
-pub mod jsonl;
 pub mod ledger;
 pub mod sources;

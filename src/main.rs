@@ -17,13 +17,12 @@ use auditledger::event::EventKind;
 use auditledger::ingest::{
     detect_source, ingest_file, Identities, IngestError, IngestOptions, IngestSummary, Input,
 };
-use auditledger::jsonl::{display_name, JsonlReader};
 use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
 use auditledger::ledger::keys::{self, KEY_ENV};
 use auditledger::ledger::note::{NoteSigner, NoteVerifier};
 use auditledger::ledger::proof::Proof;
 use auditledger::ledger::verify::{verify, VerifyFailure, VerifyOptions};
-use auditledger::ledger::{Access, Ledger, LedgerError, NewRecord, DEFAULT_KEY_FILE};
+use auditledger::ledger::{Access, Ledger, LedgerError, DEFAULT_KEY_FILE};
 use auditledger::sources::{self, Source};
 
 #[derive(Parser)]
@@ -238,15 +237,9 @@ fn run(cli: Cli) -> Result<()> {
             let mut ledger = open_writer(&cli)?;
             for file in files {
                 let s = append_file(&mut ledger, file, *batch)?;
-                println!(
-                    "{}: read {}, added {}, duplicates {}; ledger size {}",
-                    display_name(file),
-                    s.read,
-                    s.added,
-                    s.duplicates,
-                    ledger.size()
-                );
+                print_ingest_summary(&s, Format::Text)?;
             }
+            println!("ledger size {}", ledger.size());
         }
         Command::Ingest {
             source,
@@ -606,60 +599,23 @@ fn init_ledger(
     Ok((Ledger::init(dir, signer)?, wrote))
 }
 
-struct AppendSummary {
-    read: u64,
-    added: u64,
-    duplicates: u64,
-}
-
-/// Validates the whole file first (nothing is committed if any record is bad), then
-/// appends it in durable batches.
-fn append_file(ledger: &mut Ledger, file: &Path, batch: usize) -> Result<AppendSummary> {
-    let mut errors = Vec::new();
-    let mut read = 0u64;
-    for r in JsonlReader::open(file)? {
-        match r {
-            Ok(_) => read += 1,
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if !errors.is_empty() {
-        let shown = errors
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n  ");
-        bail!(
-            "{} bad record(s); nothing from {} was appended:\n  {shown}{}",
-            errors.len(),
-            display_name(file),
-            if errors.len() > 20 { "\n  ..." } else { "" }
-        );
-    }
-    if file == Path::new("-") {
-        bail!("standard input can only be validated once; save it to a file first");
-    }
-    let mut summary = AppendSummary {
-        read,
-        added: 0,
-        duplicates: 0,
+/// Appends a file of already-normalised events: the ingest pipeline with the `events`
+/// source, so the same validation, de-duplication and error reporting apply.
+fn append_file(ledger: &mut Ledger, file: &Path, batch: usize) -> Result<IngestSummary> {
+    let input = Input::open(file)?;
+    let mut identities = Identities::default();
+    let opts = IngestOptions {
+        batch,
+        ..Default::default()
     };
-    let mut chunk: Vec<NewRecord> = Vec::with_capacity(batch.max(1));
-    let mut flush = |ledger: &mut Ledger, chunk: &mut Vec<NewRecord>| -> Result<()> {
-        let s = ledger.append(std::mem::take(chunk))?;
-        summary.added += s.added;
-        summary.duplicates += s.duplicates;
-        Ok(())
-    };
-    for r in JsonlReader::open(file)? {
-        chunk.push(r?);
-        if chunk.len() >= batch.max(1) {
-            flush(ledger, &mut chunk)?;
-        }
-    }
-    flush(ledger, &mut chunk)?;
-    Ok(summary)
+    Ok(ingest_file(
+        ledger,
+        &mut identities,
+        &input,
+        &sources::normalised::Normalised,
+        &opts,
+        &mut |_| {},
+    )?)
 }
 
 #[derive(serde::Serialize)]
@@ -747,7 +703,7 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
     println!(
         "2. appended {}: {} events read, {} added, {} duplicates",
         events.display(),
-        s.read,
+        s.events,
         s.added,
         s.duplicates
     );

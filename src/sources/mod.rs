@@ -18,6 +18,7 @@ pub mod generic_csv;
 pub mod github;
 pub mod google;
 pub mod keycloak;
+pub mod normalised;
 pub mod okta;
 pub mod onelogin;
 pub mod team;
@@ -80,6 +81,7 @@ pub fn all() -> Vec<&'static dyn Source> {
         &team::Reminders,
         &team::Reviews,
         &generic_csv::GenericCsv,
+        &normalised::Normalised,
     ]
 }
 
