@@ -166,6 +166,13 @@ impl std::fmt::Display for IntegrityFailure {
 impl std::error::Error for IntegrityFailure {}
 
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`auditledger log | head`), as Unix tools do, instead of
+    // panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; restores the default action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
