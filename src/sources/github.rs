@@ -1,27 +1,316 @@
-//! GitHub audit log (work in progress).
+//! GitHub organisation audit log: the REST API (`GET /orgs/{org}/audit-log`, a JSON array),
+//! the web UI's "Export → JSON" (an array, or one object per line) and "Export → CSV" (the
+//! same keys as columns, nested keys dotted: `data.team`, `actor_location.country_code`).
+//!
+//! Fields used: `_document_id` (the event id, when the export has it), `@timestamp` or, when
+//! absent, `created_at` (both epoch milliseconds: "Timestamp shows the time since Epoch with
+//! milliseconds"; an RFC 3339 time with an offset is also taken, nothing without one),
+//! `action`, `actor` (who acted), `user` (the affected user), `org`, `repo`/`repository`,
+//! `team`/`data.team`, `actor_ip`, `actor_location.country_code`, and the token data GitHub
+//! adds to events done with a credential: `programmatic_access_type`, `token_id`,
+//! `hashed_token`, `token_scopes`.
+//!
+//! Docs (github/docs): "Reviewing the audit log for your organization" (exported keys and
+//! values), "Audit log events for your organization" (the `org`, `team`, `repo`,
+//! `personal_access_token`, `git` categories), "Identifying audit log events performed by an
+//! access token" (`hashed_token`, `programmatic_access_type`, `token_scopes`), and the REST
+//! reference "Get the audit log for an organization"; the per-event field lists in
+//! `src/audit-logs/data/ghec/organization.json` name `@timestamp`, `_document_id`, `created_at`.
+//!
+//! Subjects: membership and lifecycle events are about `user` (required: an org owner who
+//! removes someone is the actor, never the subject); token and key lifecycle events are about
+//! `user` when present, else the actor; everything else, git and token use included, is about
+//! the actor. `org.add_member` is `account.created` (not `group.granted`) because org
+//! membership is what a GitHub account of ours is; it pairs with `org.remove_member` →
+//! `account.deactivated`, so "access after removal" reads the same as for other IdPs.
 
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{FieldError, Source};
-use crate::event::Event;
+use super::{at, new_event, opt_str, put, req_epoch_millis, req_str, req_time, FieldError, Source};
+use crate::event::{Event, EventKind, Timestamp};
 
 pub struct GitHub;
+
+/// Whose account an action is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Subject {
+    /// The affected `user`; required.
+    AffectedUser,
+    /// The credential's owner: `user` when the export names one, else the actor.
+    UserOrActor,
+    Actor,
+}
+
+fn classify(action: &str) -> (EventKind, Subject) {
+    use EventKind::*;
+    use Subject::*;
+    match action {
+        "org.remove_member" | "org.remove_outside_collaborator" => {
+            (AccountDeactivated, AffectedUser)
+        }
+        "org.add_member" => (AccountCreated, AffectedUser),
+        "team.add_member" | "repo.add_member" => (GroupGranted, AffectedUser),
+        "team.remove_member" | "repo.remove_member" => (GroupRemoved, AffectedUser),
+        "personal_access_token.request_created"
+        | "personal_access_token.access_granted"
+        | "personal_access_token.create"
+        | "deploy_key.create"
+        | "public_key.create"
+        | "oauth_authorization.create"
+        | "oauth_access.create"
+        | "org_credential_authorization.grant" => (TokenCreated, UserOrActor),
+        "personal_access_token.access_revoked"
+        | "personal_access_token.destroy"
+        | "personal_access_token.expired"
+        | "deploy_key.delete"
+        | "public_key.delete"
+        | "oauth_authorization.destroy"
+        | "oauth_access.destroy"
+        | "org_credential_authorization.revoke"
+        | "org_credential_authorization.deauthorized" => (TokenRevoked, UserOrActor),
+        // Git over SSH carries no token data; it is still the actor using their access.
+        "git.clone" | "git.fetch" | "git.push" => (SessionActivity, Actor),
+        _ => (Other, Actor),
+    }
+}
+
+/// The first of `pointers` with a non-empty value (JSON nests `data.team`, CSV dots it).
+fn first_of(record: &Value, pointers: &[&str]) -> Option<String> {
+    pointers.iter().find_map(|p| opt_str(record, p))
+}
+
+fn present(record: &Value, pointer: &str) -> bool {
+    match at(record, pointer) {
+        None => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// `@timestamp`, else `created_at`: epoch milliseconds as documented, or RFC 3339 with an
+/// offset. Panther's `2022-12-11 05:28:05.542` (no zone) is refused.
+fn event_time(record: &Value) -> Result<(Timestamp, String), FieldError> {
+    let pointer = ["/@timestamp", "/created_at"]
+        .into_iter()
+        .find(|p| present(record, p))
+        .ok_or_else(|| {
+            FieldError::new(
+                "/@timestamp",
+                "missing (and no /created_at); expected epoch milliseconds, e.g. 1621305118553",
+            )
+        })?;
+    match at(record, pointer) {
+        Some(Value::String(s)) if s.trim().parse::<i64>().is_err() => req_time(record, pointer)
+            .map_err(|_| {
+                FieldError::new(
+                    pointer,
+                    format!(
+                        "{s:?} is neither epoch milliseconds (e.g. 1621305118553) nor an RFC 3339 \
+                         time with an offset"
+                    ),
+                )
+            }),
+        _ => req_epoch_millis(record, pointer),
+    }
+}
 
 impl Source for GitHub {
     fn name(&self) -> &'static str {
         "github"
     }
+
     fn description(&self) -> &'static str {
-        "GitHub organisation audit log (JSON or CSV)"
+        "GitHub organisation audit log (REST API or export, JSON or CSV)"
     }
-    fn sniff(&self, _record: &Value, _content: Content) -> bool {
-        false
+
+    fn sniff(&self, record: &Value, _: Content) -> bool {
+        // `action` is `category.operation`; `actor` plus a GitHub time or id key tells it from
+        // other logs that happen to have an `action` column.
+        let dotted_action = record
+            .get("action")
+            .and_then(Value::as_str)
+            .is_some_and(|a| {
+                a.split_once('.').is_some_and(|(c, o)| {
+                    !c.is_empty()
+                        && !o.is_empty()
+                        && a.chars()
+                            .all(|ch| ch.is_ascii_lowercase() || ch == '_' || ch == '.')
+                })
+            });
+        dotted_action
+            && record.get("actor").is_some()
+            && ["@timestamp", "created_at", "_document_id"]
+                .iter()
+                .any(|k| record.get(*k).is_some())
     }
-    fn normalise(&self, _record: &Value) -> Result<Vec<Event>, FieldError> {
-        Err(FieldError::new(
-            "/",
-            "the github source is not implemented yet",
-        ))
+
+    fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
+        if !record.is_object() {
+            return Err(FieldError::new("/", "expected an audit log event object"));
+        }
+        let action = req_str(record, "/action")?;
+        let time = event_time(record)?;
+        let (mut kind, subject_of) = classify(&action);
+        let programmatic_access_type = opt_str(record, "/programmatic_access_type");
+        let token_id = opt_str(record, "/token_id");
+        let hashed_token = opt_str(record, "/hashed_token");
+        let done_with_token =
+            programmatic_access_type.is_some() || token_id.is_some() || hashed_token.is_some();
+        if done_with_token && matches!(kind, EventKind::Other | EventKind::SessionActivity) {
+            // The credential's use is what a rule needs ("the CI key that kept running").
+            kind = EventKind::TokenUsed;
+        }
+        let actor = opt_str(record, "/actor");
+        let user = opt_str(record, "/user");
+        let subject = match subject_of {
+            Subject::AffectedUser => user.clone().ok_or_else(|| {
+                FieldError::new(
+                    "/user",
+                    "missing or empty; expected the affected user's login",
+                )
+            })?,
+            Subject::UserOrActor => user.clone().or_else(|| actor.clone()).ok_or_else(|| {
+                FieldError::new("/user", "missing, and /actor too; expected a login")
+            })?,
+            Subject::Actor => actor.clone().ok_or_else(|| {
+                FieldError::new("/actor", "missing or empty; expected the login that acted")
+            })?,
+        };
+        let mut e = new_event(
+            "github",
+            opt_str(record, "/_document_id"),
+            kind,
+            &subject,
+            time,
+        );
+        if actor.as_deref() != Some(subject.as_str()) {
+            e.actor = actor;
+        }
+        let repo = first_of(record, &["/repo", "/repository"]);
+        let team = first_of(record, &["/team", "/data/team", "/data.team"]);
+        // The team is the group for team.* actions; a repository is one only when the event
+        // grants or removes access to it.
+        let group = team.or_else(|| {
+            matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved)
+                .then(|| repo.clone())
+                .flatten()
+        });
+        let key_type = action
+            .split_once('.')
+            .map(|(category, _)| category)
+            .filter(|c| {
+                matches!(
+                    *c,
+                    "deploy_key"
+                        | "public_key"
+                        | "personal_access_token"
+                        | "oauth_authorization"
+                        | "oauth_access"
+                        | "org_credential_authorization"
+                )
+            })
+            .map(str::to_string);
+        put(&mut e, "type", Some(action));
+        put(&mut e, "ip", opt_str(record, "/actor_ip"));
+        put(
+            &mut e,
+            "country",
+            first_of(
+                record,
+                &[
+                    "/actor_location/country_code",
+                    "/actor_location.country_code",
+                ],
+            ),
+        );
+        put(&mut e, "org", opt_str(record, "/org"));
+        put(&mut e, "repo", repo);
+        put(&mut e, "group", group);
+        put(&mut e, "token_id", token_id);
+        put(&mut e, "hashed_token", hashed_token);
+        put(&mut e, "programmatic_access_type", programmatic_access_type);
+        put(&mut e, "token_scopes", opt_str(record, "/token_scopes"));
+        put(&mut e, "key_type", key_type);
+        Ok(vec![e])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::normalise_all;
+    use super::*;
+
+    const REMOVED: &str = r#"{"@timestamp":1773900000000,"_document_id":"d1","action":"org.remove_member","actor":"octo-admin","user":"Jose-Nunez","org":"acme"}"#;
+    const PAT_PUSH: &str = r#"{"@timestamp":1773903600123,"_document_id":"d2","action":"git.push","actor":"jose-nunez","repo":"acme/api","programmatic_access_type":"personal access token (classic)","token_id":"98765","hashed_token":"abc="}"#;
+    const SSH_CLONE: &str = r#"{"@timestamp":1773903600000,"_document_id":"d3","action":"git.clone","actor":"jose-nunez","repo":"acme/api"}"#;
+
+    #[test]
+    fn removal_is_about_the_user_and_token_use_about_the_actor() {
+        let input = format!("[{REMOVED},{PAT_PUSH},{SSH_CLONE}]");
+        let got = normalise_all(&GitHub, input.as_bytes());
+        let d = &got[0].as_ref().unwrap()[0];
+        assert_eq!(d.kind, EventKind::AccountDeactivated);
+        assert_eq!(d.subject, "jose-nunez");
+        assert_eq!(d.actor.as_deref(), Some("octo-admin"));
+        assert_eq!(d.occurred_at.to_rfc3339(), "2026-03-19T06:00:00Z");
+        assert_eq!(d.original_time, "1773900000000");
+        let u = &got[1].as_ref().unwrap()[0];
+        assert_eq!(u.kind, EventKind::TokenUsed);
+        assert_eq!(u.subject, "jose-nunez");
+        assert_eq!(u.actor, None);
+        assert_eq!(u.attrs["token_id"], "98765");
+        assert_eq!(
+            u.attrs["programmatic_access_type"],
+            "personal access token (classic)"
+        );
+        let s = &got[2].as_ref().unwrap()[0];
+        assert_eq!(s.kind, EventKind::SessionActivity);
+    }
+
+    #[test]
+    fn csv_export_rows_use_the_same_keys() {
+        let csv = "action,actor,user,org,repo,created_at,data.team\n\
+                   team.remove_member,octo-admin,jose-nunez,acme,,1773900000000,acme/contractors\n";
+        let got = normalise_all(&GitHub, csv.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::GroupRemoved);
+        assert_eq!(e.attrs["group"], "acme/contractors");
+        assert_eq!(e.source_id, None);
+    }
+
+    #[test]
+    fn times_without_offset_and_missing_users_are_refused_with_the_field() {
+        let bad = r#"[{"action":"git.clone","actor":"a","created_at":"2022-12-11 05:28:05.542"},
+            {"action":"git.clone","actor":"a"},
+            {"action":"org.remove_member","actor":"a","@timestamp":1},
+            {"action":"git.clone","actor":"","@timestamp":1},
+            {"action":"git.clone","actor":"a","@timestamp":"2026-03-19T06:00:00+01:00"},
+            {"action":"git.clone","actor":"a","@timestamp":99999999999999999},
+            7]"#;
+        let got = normalise_all(&GitHub, bad.as_bytes());
+        let err = |i: usize| got[i].as_ref().unwrap_err().clone();
+        assert!(err(0).starts_with("[0]: field /created_at:"), "{}", err(0));
+        assert!(
+            err(1).starts_with("[1]: field /@timestamp: missing"),
+            "{}",
+            err(1)
+        );
+        assert!(err(2).starts_with("[2]: field /user:"), "{}", err(2));
+        assert!(err(3).starts_with("[3]: field /actor:"), "{}", err(3));
+        let ok = &got[4].as_ref().unwrap()[0];
+        assert_eq!(ok.occurred_at.to_rfc3339(), "2026-03-19T05:00:00Z");
+        assert!(err(5).starts_with("[5]: field /@timestamp:"), "{}", err(5));
+        assert!(err(6).starts_with("[6]: field /:"), "{}", err(6));
+    }
+
+    #[test]
+    fn sniff_needs_a_dotted_action_an_actor_and_a_github_key() {
+        let v: Value = serde_json::from_str(REMOVED).unwrap();
+        assert!(GitHub.sniff(&v, Content::JsonDocument));
+        let okta: Value = serde_json::json!({"action":"login","actor":{"id":"x"},"published":"x"});
+        assert!(!GitHub.sniff(&okta, Content::JsonDocument));
+        let csv: Value = serde_json::json!({"action":"Approve","actor":"a","created_at":"x"});
+        assert!(!GitHub.sniff(&csv, Content::Csv));
     }
 }
