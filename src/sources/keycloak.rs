@@ -19,7 +19,10 @@
 //! Without `id` (older Keycloak) `source_id` is `None` and the ledger de-duplicates on the
 //! hash of the raw record instead.
 //!
-//! The subject is `details.username` when present, else `userId`; for admin events the
+//! The subject is `details.username` when present, else `userId`. Keycloak writes
+//! `username` on login events but not always on token and logout events (`CODE_TO_TOKEN`,
+//! `REFRESH_TOKEN`, `LOGOUT`), whose subject is then the user id; `attrs.user_id` is on
+//! every event that has one, to join the two. For admin events the
 //! `username` of the representation when present, else the user id from `resourcePath`
 //! (so a roster should list a Keycloak user's id beside its username). A deactivation is
 //! only visible when the representation is included: an `UPDATE` on `users/<id>` whose

@@ -17,7 +17,7 @@
 //! (<https://developers.onelogin.com/api-docs/1/events/event-types>); ids 1 to 6 and their
 //! names are from that page's sample. The others are from public integrations that name
 //! them (a Mattermost OneLogin plugin: 12, 13, 15, 17, 19, 24, 69) or from Panther's rule
-//! comments (8, 11, 16, 72, 90, 172, 211, 240, 531, 551, 553), whose description is kept in
+//! comments (11, 16, 72, 90, 172, 211, 240, 531, 551, 553), whose description is kept in
 //! `attrs.type_name` in lower case where OneLogin's own name could not be checked. Any other
 //! id is `other` with `attrs.type` = the id.
 
@@ -113,6 +113,12 @@ impl Source for OneLogin {
         if !record.is_object() {
             return Err(FieldError::new("/", "expected a OneLogin event object"));
         }
+        if at(record, "/id").is_none() {
+            return Err(FieldError::new(
+                "/id",
+                "missing; expected OneLogin's event id (an integer)",
+            ));
+        }
         let id = req_str(record, "/id")?;
         let time = req_time(record, "/created_at")?;
         let type_id = event_type_id(record)?;
@@ -137,17 +143,17 @@ impl Source for OneLogin {
         put(&mut e, "type", Some(type_id.to_string()));
         put(&mut e, "type_name", type_name.map(str::to_string));
         match kind {
-            EventKind::AuthFailed => {
-                put(&mut e, "outcome", Some("failure".into()));
-                put(
-                    &mut e,
-                    "reason",
-                    opt_str(record, "/error_description").or_else(|| opt_str(record, "/notes")),
-                );
-            }
+            EventKind::AuthFailed => put(&mut e, "outcome", Some("failure".into())),
             EventKind::AuthSucceeded => put(&mut e, "outcome", Some("success".into())),
-            _ => put(&mut e, "reason", opt_str(record, "/error_description")),
+            _ => {}
         }
+        // OneLogin writes why (a failed login, a lock) in `notes`; provisioning errors in
+        // `error_description`.
+        put(
+            &mut e,
+            "reason",
+            opt_str(record, "/error_description").or_else(|| opt_str(record, "/notes")),
+        );
         put(&mut e, "ip", opt_str(record, "/ipaddr"));
         put(&mut e, "user_id", user_id);
         put(&mut e, "login_name", opt_str(record, "/login_name"));
