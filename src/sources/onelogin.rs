@@ -1,27 +1,227 @@
-//! OneLogin events (work in progress).
+//! OneLogin events API v1 (`GET /api/1/events`): the `{"status", "pagination", "data": [...]}`
+//! envelope, whose `data` array `framing` reads (status and pagination are skipped), or a bare
+//! JSON array of events, or one event per line.
+//!
+//! Fields used (OneLogin, "Event Resource and Types",
+//! <https://developers.onelogin.com/api-docs/1/events/event-resource>): `id` (the event's
+//! unique id, an integer), `created_at` (ISO 8601 UTC, `2016-01-21T09:20:15.990Z`),
+//! `event_type_id` (an integer, see below), `user_id` / `user_name` (the user acted upon),
+//! `actor_user_id` / `actor_user_name` / `actor_system` (who acted), `ipaddr`, `notes`,
+//! `error_description`, `app_name`, `role_name`, `group_name`, `privilege_name`,
+//! `login_name`, `risk_score`.
+//!
+//! The subject is `user_name` (OneLogin's display name of the user), else `user_id`, else
+//! the actor; `user_id` is kept in `attrs.user_id` so a roster may list either.
+//!
+//! Event type ids: OneLogin lists them with `GET /api/1/events/types`
+//! (<https://developers.onelogin.com/api-docs/1/events/event-types>); ids 1 to 6 and their
+//! names are from that page's sample. The others are from public integrations that name
+//! them (a Mattermost OneLogin plugin: 12, 13, 15, 17, 19, 24, 69) or from Panther's rule
+//! comments (11, 16, 72, 90, 172, 211, 240, 531, 551, 553), whose description is kept in
+//! `attrs.type_name` in lower case where OneLogin's own name could not be checked. Any other
+//! id is `other` with `attrs.type` = the id.
 
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{FieldError, Source};
-use crate::event::Event;
+use super::{at, json_type, new_event, opt_str, put, req_str, req_time, FieldError, Source};
+use crate::event::{Event, EventKind};
 
 pub struct OneLogin;
+
+/// (event_type_id, OneLogin's name or a description, kind).
+const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
+    (1, "APP_ADDED_TO_ROLE", EventKind::Other),
+    (2, "APP_REMOVED_FROM_ROLE", EventKind::Other),
+    (3, "USER_ASSUMED_USER", EventKind::Other),
+    (4, "USER_ASSIGNED_ROLE", EventKind::GroupGranted),
+    (5, "USER_LOGGED_INTO_ONELOGIN", EventKind::AuthSucceeded),
+    (6, "USER_FAILED_ONELOGIN_LOGIN", EventKind::AuthFailed),
+    (
+        8,
+        "user app event (unauthorised-access rule's benign case)",
+        EventKind::Other,
+    ),
+    (11, "actor_user changed password for user", EventKind::Other),
+    (12, "UNLOCKED_USER", EventKind::AccountReactivated),
+    (13, "CREATED_USER", EventKind::AccountCreated),
+    (15, "DEACTIVATED_USER", EventKind::AccountDeactivated),
+    (16, "user activated", EventKind::AccountReactivated),
+    (17, "DELETED_USER", EventKind::AccountDeleted),
+    (19, "USER_LOCKED", EventKind::AccountSuspended),
+    (24, "USER_REMOVED_OTP_DEVICE", EventKind::Other),
+    (69, "USER_REJECTED_BY_RADIUS", EventKind::AuthFailed),
+    (72, "privilege granted to user", EventKind::GroupGranted),
+    (90, "unauthorised app access", EventKind::AuthFailed),
+    (
+        172,
+        "user deleted an authentication factor",
+        EventKind::Other,
+    ),
+    (211, "admin changed password for user", EventKind::Other),
+    (
+        240,
+        "actor_user revealed user's app password",
+        EventKind::Other,
+    ),
+    (531, "user locked via API", EventKind::AccountSuspended),
+    (551, "user suspended via API", EventKind::AccountSuspended),
+    (553, "user locked via API", EventKind::AccountSuspended),
+];
+
+fn classify(event_type_id: i64) -> (EventKind, Option<&'static str>) {
+    EVENT_TYPES
+        .iter()
+        .find(|(id, _, _)| *id == event_type_id)
+        .map_or((EventKind::Other, None), |(_, name, kind)| {
+            (*kind, Some(*name))
+        })
+}
+
+/// `event_type_id` as OneLogin sends it: a JSON integer (Panther's quoted ids are refused).
+fn event_type_id(record: &Value) -> Result<i64, FieldError> {
+    const FIELD: &str = "/event_type_id";
+    match at(record, FIELD) {
+        None => Err(FieldError::new(FIELD, "missing; expected an integer")),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| FieldError::new(FIELD, format!("expected an integer, got {n}"))),
+        Some(other) => Err(FieldError::new(
+            FIELD,
+            format!("expected an integer, got {}", json_type(other)),
+        )),
+    }
+}
 
 impl Source for OneLogin {
     fn name(&self) -> &'static str {
         "onelogin"
     }
+
     fn description(&self) -> &'static str {
-        "OneLogin events API"
+        "OneLogin events API (/api/1/events envelope, JSON array, or NDJSON)"
     }
-    fn sniff(&self, _record: &Value, _content: Content) -> bool {
-        false
+
+    fn sniff(&self, record: &Value, _: Content) -> bool {
+        record.get("event_type_id").is_some()
+            && ["created_at", "user_id", "account_id"]
+                .iter()
+                .any(|k| record.get(*k).is_some())
     }
-    fn normalise(&self, _record: &Value) -> Result<Vec<Event>, FieldError> {
-        Err(FieldError::new(
-            "/",
-            "the onelogin source is not implemented yet",
-        ))
+
+    fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
+        if !record.is_object() {
+            return Err(FieldError::new("/", "expected a OneLogin event object"));
+        }
+        if at(record, "/id").is_none() {
+            return Err(FieldError::new(
+                "/id",
+                "missing; expected OneLogin's event id (an integer)",
+            ));
+        }
+        let id = req_str(record, "/id")?;
+        let time = req_time(record, "/created_at")?;
+        let type_id = event_type_id(record)?;
+        let (kind, type_name) = classify(type_id);
+        let user_id = opt_str(record, "/user_id");
+        let actor = opt_str(record, "/actor_user_name")
+            .or_else(|| opt_str(record, "/actor_system"))
+            .or_else(|| opt_str(record, "/actor_user_id"));
+        let subject = opt_str(record, "/user_name")
+            .or_else(|| user_id.clone())
+            .or_else(|| actor.clone())
+            .ok_or_else(|| {
+                FieldError::new(
+                    "/user_name",
+                    "missing, and no user_id or actor; expected the user the event is about",
+                )
+            })?;
+        let mut e = new_event("onelogin", Some(id), kind, &subject, time);
+        if let Some(a) = actor.filter(|a| a.trim() != subject.trim()) {
+            e.actor = Some(a.trim().to_string());
+        }
+        put(&mut e, "type", Some(type_id.to_string()));
+        put(&mut e, "type_name", type_name.map(str::to_string));
+        match kind {
+            EventKind::AuthFailed => put(&mut e, "outcome", Some("failure".into())),
+            EventKind::AuthSucceeded => put(&mut e, "outcome", Some("success".into())),
+            _ => {}
+        }
+        // OneLogin writes why (a failed login, a lock) in `notes`; provisioning errors in
+        // `error_description`.
+        put(
+            &mut e,
+            "reason",
+            opt_str(record, "/error_description").or_else(|| opt_str(record, "/notes")),
+        );
+        put(&mut e, "ip", opt_str(record, "/ipaddr"));
+        put(&mut e, "user_id", user_id);
+        put(&mut e, "login_name", opt_str(record, "/login_name"));
+        put(&mut e, "app", opt_str(record, "/app_name"));
+        put(
+            &mut e,
+            "group",
+            opt_str(record, "/role_name")
+                .or_else(|| opt_str(record, "/group_name"))
+                .or_else(|| opt_str(record, "/privilege_name")),
+        );
+        put(&mut e, "risk_score", opt_str(record, "/risk_score"));
+        Ok(vec![e])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::normalise_all;
+    use super::*;
+
+    const DEACTIVATED: &str = r#"{"id":900001,"created_at":"2026-03-14T00:00:00.000Z","event_type_id":15,"account_id":55,"actor_user_id":1,"actor_user_name":"Ada Admin","user_id":123456,"user_name":"Bob Cat"}"#;
+    const FAILED: &str = r#"{"id":900002,"created_at":"2026-03-15T08:00:00.000Z","event_type_id":6,"user_id":123456,"user_name":"Bob Cat","ipaddr":"203.0.113.55","notes":"Invalid password"}"#;
+
+    #[test]
+    fn envelope_data_is_read_and_types_are_mapped() {
+        let input = format!(
+            r#"{{"status":{{"error":false,"code":200}},"pagination":{{"after_cursor":null}},"data":[{DEACTIVATED},{FAILED}]}}"#
+        );
+        let got = normalise_all(&OneLogin, input.as_bytes());
+        assert_eq!(got.len(), 2);
+        let d = &got[0].as_ref().unwrap()[0];
+        assert_eq!(d.kind, EventKind::AccountDeactivated);
+        assert_eq!(d.subject, "bob cat");
+        assert_eq!(d.actor.as_deref(), Some("Ada Admin"));
+        assert_eq!(d.source_id.as_deref(), Some("900001"));
+        assert_eq!(d.attrs["type"], "15");
+        assert_eq!(d.attrs["user_id"], "123456");
+        let f = &got[1].as_ref().unwrap()[0];
+        assert_eq!(f.kind, EventKind::AuthFailed);
+        assert_eq!(f.attrs["reason"], "Invalid password");
+        assert_eq!(f.actor, None);
+    }
+
+    #[test]
+    fn unknown_types_are_other_and_panther_forms_are_refused() {
+        let unknown = DEACTIVATED.replace(r#""event_type_id":15"#, r#""event_type_id":9999"#);
+        let got = normalise_all(&OneLogin, unknown.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.attrs["type"], "9999");
+        let quoted = DEACTIVATED.replace(r#""event_type_id":15"#, r#""event_type_id":"15""#);
+        let got = normalise_all(&OneLogin, quoted.as_bytes());
+        let err = got[0].as_ref().unwrap_err();
+        assert!(err.contains("field /event_type_id:"), "{err}");
+        let no_zone = DEACTIVATED.replace("2026-03-14T00:00:00.000Z", "2026-03-14 00:00:00.000");
+        let got = normalise_all(&OneLogin, no_zone.as_bytes());
+        let err = got[0].as_ref().unwrap_err();
+        assert!(err.contains("field /created_at:"), "{err}");
+        for odd in [
+            "[1]",
+            "[{}]",
+            r#"[{"id":1,"created_at":"2026-03-14T00:00:00Z","event_type_id":1e300}]"#,
+        ] {
+            assert!(
+                normalise_all(&OneLogin, odd.as_bytes())[0].is_err(),
+                "{odd}"
+            );
+        }
     }
 }
