@@ -24,7 +24,7 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, json_type, new_event, opt_str, put, req_str, req_time, FieldError, Source};
+use super::{at, json_type, new_event, opt_str, put, req_id, req_time, FieldError, Source};
 use crate::event::{Event, EventKind};
 
 pub struct OneLogin;
@@ -119,7 +119,7 @@ impl Source for OneLogin {
                 "missing; expected OneLogin's event id (an integer)",
             ));
         }
-        let id = req_str(record, "/id")?;
+        let id = req_id(record, "/id")?;
         let time = req_time(record, "/created_at")?;
         let type_id = event_type_id(record)?;
         let (kind, type_name) = classify(type_id);
