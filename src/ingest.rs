@@ -157,16 +157,22 @@ impl Identities {
             .or_else(|| self.people.get(&a))
     }
 
-    /// Attributes `e` to its person; returns false when the account is unknown.
+    /// Attributes `e` to its person; returns false when the account is unknown. Some IdPs
+    /// name a user by login in one event and by internal id in the next (Keycloak), so the
+    /// `user_id` attribute is tried too: list both in the roster's `accounts`.
     pub fn resolve(&self, e: &mut Event) -> bool {
-        let account = e.account.clone().unwrap_or_else(|| e.subject.clone());
-        match self.person(&e.source, &account) {
-            Some(p) => {
+        let candidates = [
+            e.account.clone(),
+            Some(e.subject.clone()),
+            e.attrs.get("user_id").cloned(),
+        ];
+        for account in candidates.into_iter().flatten() {
+            if let Some(p) = self.person(&e.source, &account) {
                 e.subject = p.clone();
-                true
+                return true;
             }
-            None => false,
         }
+        false
     }
 }
 
