@@ -56,7 +56,7 @@ use serde_json::Value;
 
 use super::framing::Content;
 use super::{at, new_event, opt_str, put, req_str, req_time, FieldError, Source};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, Timestamp};
 
 const AUDIT_CATEGORY: &str = "AuditLogs";
 const SIGN_IN_CATEGORIES: &[&str] = &[
@@ -117,7 +117,7 @@ impl<'v> View<'v> {
     }
 
     /// The event time: `/time` for diagnostic records, else the resource's own time field.
-    fn time(&self, graph_field: &str) -> Result<(crate::event::Timestamp, String), FieldError> {
+    fn time(&self, graph_field: &str) -> Result<(Timestamp, String), FieldError> {
         if self.is_diagnostic() {
             req_time(self.record, "/time")
         } else {
@@ -190,7 +190,10 @@ fn target_user_account(target: &Value) -> Option<String> {
     let id = opt_str(target, "/id");
     match opt_str(target, "/userPrincipalName") {
         Some(upn) => {
-            let prefix = id.as_deref().map(|id| id.replace('-', "")).unwrap_or_default();
+            let prefix = id
+                .as_deref()
+                .map(|id| id.replace('-', ""))
+                .unwrap_or_default();
             let stripped = match upn.get(..prefix.len()) {
                 Some(head) if !prefix.is_empty() && head.eq_ignore_ascii_case(&prefix) => {
                     upn.get(prefix.len()..).unwrap_or_default().to_string()
@@ -291,7 +294,9 @@ impl Source for EntraAudit {
             return category_is(record, &[AUDIT_CATEGORY]);
         }
         record.get("activityDateTime").is_some()
-            && record.get("activityDisplayName").is_some_and(Value::is_string)
+            && record
+                .get("activityDisplayName")
+                .is_some_and(Value::is_string)
             && (record.get("initiatedBy").is_some() || record.get("targetResources").is_some())
     }
 
@@ -340,9 +345,7 @@ impl Source for EntraAudit {
             None if kind != EventKind::Other => {
                 return Err(FieldError::new(
                     view.ptr("/targetResources"),
-                    format!(
-                        "no target of type User; expected the user the {activity:?} is about"
-                    ),
+                    format!("no target of type User; expected the user the {activity:?} is about"),
                 ))
             }
             None => actor
@@ -585,6 +588,39 @@ mod tests {
         assert_eq!(
             one(&EntraAudit, &disabled).kind,
             EventKind::AccountDeactivated
+        );
+    }
+
+    #[test]
+    fn activity_names_map_to_kinds() {
+        let with_activity = |name: &str| DISABLE.replace("Disable account", name);
+        for (activity, kind) in [
+            ("Enable account", EventKind::AccountReactivated),
+            ("Restore user", EventKind::AccountReactivated),
+            ("Hard Delete user", EventKind::AccountDeleted),
+            ("Add user", EventKind::AccountCreated),
+            ("Update user", EventKind::AccountUpdated),
+            ("Add eligible member to role", EventKind::GroupGranted),
+            ("Remove member from role", EventKind::GroupRemoved),
+            (
+                "Add member to role in PIM requested (timebound)",
+                EventKind::Other,
+            ),
+            ("Reset user password", EventKind::Other),
+        ] {
+            assert_eq!(
+                one(&EntraAudit, &with_activity(activity)).kind,
+                kind,
+                "{activity}"
+            );
+        }
+        let enabled = with_activity("Update user").replace(
+            r#""modifiedProperties":[]"#,
+            r#""modifiedProperties":[{"displayName":"AccountEnabled","oldValue":"[false]","newValue":"[true]"}]"#,
+        );
+        assert_eq!(
+            one(&EntraAudit, &enabled).kind,
+            EventKind::AccountReactivated
         );
     }
 
