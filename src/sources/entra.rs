@@ -541,6 +541,34 @@ impl Source for EntraSignIn {
     }
 }
 
+/// A diagnostic-settings or Event Hub capture mixes categories in one `records` array:
+/// this source sends each record to the audit or the sign-in source by its category. It is
+/// chosen explicitly (`--source entra`); auto-detection names the specific source from the
+/// first record.
+pub struct Entra;
+
+impl Source for Entra {
+    fn name(&self) -> &'static str {
+        "entra"
+    }
+
+    fn description(&self) -> &'static str {
+        "Entra ID audit and sign-in records mixed in one export (by category)"
+    }
+
+    fn sniff(&self, _: &Value, _: Content) -> bool {
+        false
+    }
+
+    fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
+        if EntraSignIn.sniff(record, Content::JsonDocument) {
+            EntraSignIn.normalise(record)
+        } else {
+            EntraAudit.normalise(record)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::normalise_all;
@@ -697,5 +725,15 @@ mod tests {
                 assert!(r.is_err());
             }
         }
+    }
+
+    #[test]
+    fn the_mixed_source_dispatches_by_category() {
+        let audit = serde_json::json!({"time":"2026-03-14T00:00:00Z","category":"AuditLogs","operationName":"Disable account","resultType":"","properties":{"activityDisplayName":"Disable account","activityDateTime":"2026-03-14T00:00:00Z","id":"a1","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"targetResources":[{"type":"User","userPrincipalName":"jose@acme.example"}]}});
+        let sign_in = serde_json::json!({"time":"2026-03-14T01:00:00Z","category":"SignInLogs","operationName":"Sign-in activity","resultType":"50057","properties":{"id":"s1","createdDateTime":"2026-03-14T01:00:00Z","userPrincipalName":"jose@acme.example","status":{"errorCode":50057}}});
+        let a = Entra.normalise(&audit).unwrap();
+        assert_eq!(a[0].kind, crate::event::EventKind::AccountDeactivated);
+        let b = Entra.normalise(&sign_in).unwrap();
+        assert_eq!(b[0].kind, crate::event::EventKind::AuthFailed);
     }
 }

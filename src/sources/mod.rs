@@ -71,6 +71,7 @@ pub fn all() -> Vec<&'static dyn Source> {
         &okta::Okta,
         &entra::EntraAudit,
         &entra::EntraSignIn,
+        &entra::Entra,
         &keycloak::Keycloak,
         &onelogin::OneLogin,
         &github::GitHub,
