@@ -196,8 +196,13 @@ fn roster_maps_accounts_to_people_and_unknown_accounts_are_reported() {
     assert_eq!(ev["account"], "JNunez@acme.okta.com", "the account is kept");
 }
 
+fn fuzz_cases() -> u32 {
+    // A longer run: FUZZ_CASES=100000 cargo test --release --test tests no_source_panics
+    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
     /// No parser panics on arbitrary bytes, nor on arbitrary JSON objects.
     #[test]
     fn no_source_panics_on_arbitrary_input(bytes in proptest::collection::vec(any::<u8>(), 0..400),
