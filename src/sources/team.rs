@@ -121,12 +121,14 @@ impl Source for Roster {
                     "missing or empty; a contractor needs the last working day (YYYY-MM-DD)",
                 ))
             }
-            ("employee", Some(d)) => return Err(FieldError::new(
-                "contract_end",
-                format!(
+            ("employee", Some(d)) => {
+                return Err(FieldError::new(
+                    "contract_end",
+                    format!(
                     "{d:?} given for an employee; leave it empty, or set employment to contractor"
                 ),
-            )),
+                ))
+            }
             _ => {}
         }
         let time_zone = row.req_time_zone("time_zone")?;
@@ -879,6 +881,65 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every example in docs/formats.md is read by its format, and the example events are
+    /// exactly what the section's first CSV example becomes: the doc cannot drift.
+    #[test]
+    fn the_examples_in_the_format_doc_are_what_the_code_does() {
+        let doc = include_str!("../../docs/formats.md");
+        let mut checked = vec![];
+        for section in doc.split("\n## `").skip(1) {
+            let name = section.split('`').next().unwrap();
+            let source = super::super::by_name(name).unwrap_or_else(|| panic!("{name}"));
+            let mut first_event: Option<Event> = None;
+            for block in section.split("```").skip(1).step_by(2) {
+                let (lang, body) = block.split_once('\n').unwrap();
+                let is_event = body.contains("\"attrs\":");
+                if is_event {
+                    let want = first_event
+                        .as_ref()
+                        .expect("a CSV example before the event");
+                    assert_eq!(body.trim(), want.to_json(), "{name}");
+                    continue;
+                }
+                assert!(matches!(lang, "csv" | "json"), "{name}: {lang}");
+                for r in normalise_all(source, body.as_bytes()) {
+                    let events = r.unwrap_or_else(|e| panic!("{name}: {e}\n{body}"));
+                    if lang == "csv" && first_event.is_none() {
+                        first_event = events.into_iter().next();
+                    }
+                }
+                let first = body.lines().next().unwrap_or_default();
+                let record: Value = if lang == "csv" {
+                    Value::Object(
+                        first
+                            .split(',')
+                            .map(|k| (k.to_string(), Value::String(String::new())))
+                            .collect(),
+                    )
+                } else {
+                    serde_json::from_str(first).unwrap()
+                };
+                let found: Vec<&str> = super::super::detect(&record, Content::Csv)
+                    .iter()
+                    .map(|s| s.name())
+                    .collect();
+                assert_eq!(found, [name], "{first}");
+            }
+            checked.push(name);
+        }
+        assert_eq!(
+            checked,
+            [
+                "roster",
+                "sprints",
+                "approvals",
+                "reminders",
+                "reviews",
+                "csv"
+            ]
+        );
     }
 
     #[test]
