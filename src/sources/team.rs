@@ -942,6 +942,54 @@ mod tests {
         );
     }
 
+    /// Rows without an id de-duplicate on their raw bytes (header + row), rows with one on
+    /// it: ingesting the fixtures a second time adds nothing. The roster teaches ingest the
+    /// accounts.
+    #[test]
+    fn re_ingesting_team_files_adds_nothing() {
+        use crate::ingest::{ingest_file, Identities, IngestOptions, Input};
+        use crate::ledger::{note::NoteSigner, Ledger};
+        let tmp = tempfile::tempdir().unwrap();
+        let signer = NoteSigner::from_seed("test.example/team", [7; 32]).unwrap();
+        let mut ledger = Ledger::init(&tmp.path().join("l"), signer).unwrap();
+        let mut ids = Identities::default();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/team");
+        let files: [(&dyn Source, &str); 3] = [
+            (&Roster, "roster/roster.csv"),
+            (&Approvals, "approvals/approvals.jsonl"),
+            (&Reminders, "reminders/reminders.jsonl"),
+        ];
+        for round in 0..2 {
+            for (source, file) in files {
+                let input = Input::open(&root.join(file)).unwrap();
+                let s = ingest_file(
+                    &mut ledger,
+                    &mut ids,
+                    &input,
+                    source,
+                    &IngestOptions::default(),
+                    &mut |_| {},
+                )
+                .unwrap();
+                assert!(s.events > 0, "{file}");
+                let (added, dups) = if round == 0 {
+                    (s.events, 0)
+                } else {
+                    (0, s.events)
+                };
+                assert_eq!(
+                    (s.added, s.duplicates),
+                    (added, dups),
+                    "{file} round {round}"
+                );
+            }
+        }
+        assert_eq!(
+            ids.person("keycloak", "ZFischer").map(String::as_str),
+            Some("zoe.fischer@acme.example")
+        );
+    }
+
     #[test]
     fn each_header_is_recognised_by_exactly_one_source() {
         let heads = [
