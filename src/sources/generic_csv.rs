@@ -177,13 +177,13 @@ mod tests {
     #[test]
     fn refusals_name_the_column() {
         let cases = [
-            ("openvpn,,account.vanished,jnunez,,,2026-03-14T01:10:00Z,,,,", "line 2: field kind: \"account.vanished\" is not an event kind; expected one of: account.created,"),
-            ("openvpn,,roster.entry,jnunez,,,2026-03-14T01:10:00Z,,,,", "line 2: field kind: roster.entry events come from their own format; use --source roster"),
-            ("okta,,auth.failed,jnunez,,,2026-03-14T01:10:00Z,,,,", "line 2: field source: \"okta\" is a built-in source"),
-            ("open vpn,,auth.failed,jnunez,,,2026-03-14T01:10:00Z,,,,", "line 2: field source: \"open vpn\" is not a tool name"),
-            ("openvpn,,auth.failed,jnunez,,,2026-03-14 01:10:00,,,,", "line 2: field occurred_at: \"2026-03-14 01:10:00\" is not an RFC 3339 time"),
-            ("openvpn,,auth.failed,,,,2026-03-14T01:10:00Z,,,,", "line 2: field subject: missing or empty"),
-            ("openvpn,,other,jnunez,,,2026-03-14T01:10:00Z,,,,", "line 2: field type: missing or empty"),
+            ("openvpn,,account.vanished,jnunez,,,2026-03-14T01:10:00Z,,,,", "2: field kind: \"account.vanished\" is not an event kind; expected one of: account.created,"),
+            ("openvpn,,roster.entry,jnunez,,,2026-03-14T01:10:00Z,,,,", "2: field kind: roster.entry events come from their own format; use --source roster"),
+            ("okta,,auth.failed,jnunez,,,2026-03-14T01:10:00Z,,,,", "2: field source: \"okta\" is a built-in source"),
+            ("open vpn,,auth.failed,jnunez,,,2026-03-14T01:10:00Z,,,,", "2: field source: \"open vpn\" is not a tool name"),
+            ("openvpn,,auth.failed,jnunez,,,2026-03-14 01:10:00,,,,", "2: field occurred_at: \"2026-03-14 01:10:00\" is not an RFC 3339 time"),
+            ("openvpn,,auth.failed,,,,2026-03-14T01:10:00Z,,,,", "2: field subject: missing or empty"),
+            ("openvpn,,other,jnunez,,,2026-03-14T01:10:00Z,,,,", "2: field type: missing or empty"),
         ];
         for (row, want) in cases {
             let got = run(&format!("{row}\n"));
@@ -199,7 +199,7 @@ mod tests {
         );
         assert_eq!(
             got[0].as_ref().unwrap_err(),
-            "line 1: field scopes: expected a single value, got an array"
+            "1: field scopes: expected a single value, got an array"
         );
     }
 }
