@@ -683,13 +683,36 @@ fn log_line(seq: &u64, payload: &Payload) -> String {
     }
 }
 
+/// The demo inputs, in order: the team's records (the roster first, so IdP accounts resolve
+/// to people), then one hand-written export per IdP. Restored public samples and the `bad-*`
+/// fixtures are for the tests.
+const DEMO_INPUTS: &[(&str, &str)] = &[
+    ("roster", "team/roster/roster.csv"),
+    ("sprints", "team/sprints/sprints.csv"),
+    ("approvals", "team/approvals/approvals.csv"),
+    ("reminders", "team/reminders/reminders.csv"),
+    ("reviews", "team/reviews/reviews.csv"),
+    ("okta", "idp/okta/system-log.ndjson"),
+    (
+        "entra-audit",
+        "idp/entra-audit/graph-directory-audits-page.json",
+    ),
+    ("entra-signin", "idp/entra-signin/graph-signins-page.json"),
+    ("keycloak", "idp/keycloak/user-events.json"),
+    ("keycloak", "idp/keycloak/admin-events.json"),
+    ("onelogin", "idp/onelogin/events-api-page.json"),
+    ("github", "idp/github/org-audit-log-api.json"),
+    ("github", "idp/github/org-audit-log-export.csv"),
+    ("google", "idp/google/reports-activities.json"),
+    ("csv", "idp/csv/vpn-sessions.csv"),
+];
+
 /// The demo: a fresh ledger from the fixtures, verified, with a proof checked offline.
 fn demo(fixtures: &Path, out: &Path) -> Result<()> {
-    let events = fixtures.join("events.jsonl");
-    if !events.is_file() {
+    if !fixtures.join("team").is_dir() {
         bail!(
             "{} not found: run the demo from the repository root",
-            events.display()
+            fixtures.join("team").display()
         );
     }
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -706,19 +729,47 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
     let origin = "demo.auditledger.example/contractor-access";
     let (mut ledger, _) = init_ledger(&dir, &None, origin)?;
     println!("1. created ledger {} (origin {origin})", dir.display());
-    let s = append_file(&mut ledger, &events, 1000)?;
+    println!("2. ingested:");
+    let mut identities = Identities::default();
+    let opts = IngestOptions::default();
+    let mut unknown = std::collections::BTreeSet::new();
+    for (source, rel) in DEMO_INPUTS {
+        let path = fixtures.join(rel);
+        let input = Input::open(&path)?;
+        let src = sources::by_name(source).context("demo source")?;
+        let s = ingest_file(
+            &mut ledger,
+            &mut identities,
+            &input,
+            src,
+            &opts,
+            &mut |_| {},
+        )?;
+        unknown.extend(s.unknown_accounts.keys().cloned());
+        println!(
+            "   {:<13} {:<48} {:>3} events, {:>3} added",
+            source, rel, s.events, s.added
+        );
+    }
+    let input = Input::open(&fixtures.join("idp/okta/system-log.ndjson"))?;
+    let again = ingest_file(
+        &mut ledger,
+        &mut identities,
+        &input,
+        &sources::okta::Okta,
+        &opts,
+        &mut |_| {},
+    )?;
     println!(
-        "2. appended {}: {} events read, {} added, {} duplicates",
-        events.display(),
-        s.events,
-        s.added,
-        s.duplicates
-    );
-    let again = append_file(&mut ledger, &events, 1000)?;
-    println!(
-        "   appended it again: {} added, {} duplicates (re-ingesting adds nothing)",
+        "   okta export again: {} added, {} duplicates (re-ingesting adds nothing)",
         again.added, again.duplicates
     );
+    if !unknown.is_empty() {
+        println!(
+            "   accounts the roster does not know (kept, listed for review): {}",
+            unknown.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let verified =
         verify(&ledger, &VerifyOptions::default()).map_err(|f| IntegrityFailure(f.to_string()))?;
     println!(
