@@ -9,7 +9,7 @@
 //! Environment: `BENCH_EVENTS` (default 1,000,000), `BENCH_BATCH` (events per commit,
 //! default 1,000), `BENCH_SINGLE` (one-event commits after the load, default 2,000),
 //! `BENCH_PEER=0` skips the SQLite peer, `BENCH_REFERENCE=0` skips the raw sled reference,
-//! `BENCH_KEEP=1` keeps the ledger directory (for profiling `auditledger verify` on it),
+//! `BENCH_KEEP=1` keeps the ledger directory and its signing key (to profile the CLI on it),
 //! `BENCH_CACHE` is where generated events are cached (default `/tmp/auditledger-bench`).
 //!
 //! Events come from `../shared/bench/peers/gen-events.py` (deterministic), the same file the
@@ -206,6 +206,75 @@ fn quantiles(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
     (at(0.5), at(0.99), *v.last().expect("non-empty"))
 }
 
+/// CPU seconds used so far: by the whole process (user, system), by the calling thread,
+/// and by the whole machine, from /proc (clock ticks of 10 ms). Process CPU below wall
+/// time means waiting on the disk; machine CPU above process CPU means other load.
+fn cpu_times() -> [f64; 4] {
+    let read = |path: &str| -> [f64; 2] {
+        let stat = fs::read_to_string(path).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        // After the command name: state is field 3, utime 14 and stime 15 (1-based).
+        let tick = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        [tick(11) / 100.0, tick(12) / 100.0]
+    };
+    let machine = fs::read_to_string("/proc/stat")
+        .unwrap_or_default()
+        .lines()
+        .next()
+        .map(|l| {
+            // cpu user nice system idle iowait irq softirq steal: busy = all but idle, iowait
+            l.split_whitespace()
+                .skip(1)
+                .take(8)
+                .enumerate()
+                .filter(|(i, _)| *i != 3 && *i != 4)
+                .filter_map(|(_, v)| v.parse::<f64>().ok())
+                .sum::<f64>()
+                / 100.0
+        })
+        .unwrap_or(0.0);
+    let [user, sys] = read("/proc/self/stat");
+    let [thread_user, thread_sys] = read("/proc/thread-self/stat");
+    [user, sys, thread_user + thread_sys, machine]
+}
+
+/// Wall time, then CPU time of the process, of this thread and of other processes, over
+/// a phase.
+#[derive(Clone, Copy, Default)]
+struct Phase {
+    wall: f64,
+    process_user: f64,
+    process_sys: f64,
+    thread_cpu: f64,
+    other_cpu: f64,
+}
+
+struct PhaseTimer(Instant, [f64; 4]);
+impl PhaseTimer {
+    fn start() -> Self {
+        PhaseTimer(Instant::now(), cpu_times())
+    }
+    fn stop(&self) -> Phase {
+        let [u, sy, t, m] = cpu_times();
+        let (process_user, process_sys) = (u - self.1[0], sy - self.1[1]);
+        Phase {
+            wall: self.0.elapsed().as_secs_f64(),
+            process_user,
+            process_sys,
+            thread_cpu: t - self.1[2],
+            other_cpu: (m - self.1[3] - process_user - process_sys).max(0.0),
+        }
+    }
+}
+
 /// splitmix64: a fixed pseudo-random sequence, so every run asks for the same proofs.
 struct Rng(u64);
 impl Rng {
@@ -280,7 +349,44 @@ fn hardware() -> Vec<String> {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "rustc not found".into());
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"]);
+    let dirty = git(&[
+        "status",
+        "--porcelain",
+        "--",
+        "src",
+        "Cargo.toml",
+        "Cargo.lock",
+    ]);
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
     vec![
+        format!(
+            "library: git {} {}",
+            if commit.is_empty() { "?" } else { &commit },
+            if dirty.is_empty() {
+                "(src/ clean)"
+            } else {
+                "(src/ has uncommitted changes)"
+            }
+        ),
+        format!(
+            "load average at the end: {}",
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
         format!("cpu: {model} x {nproc} (nproc)"),
         format!("memory: {} kB; kernel {}", mem, kernel.trim()),
         format!("toolchain: {rustc}; sled 0.34.7; release profile"),
@@ -393,6 +499,7 @@ struct Figures {
     fsync: (Duration, Duration),
     breakdown: Vec<(&'static str, f64)>,
     breakdown_sample: usize,
+    phases: Vec<(String, Phase)>,
 }
 
 /// Per-event CPU cost of the pieces an append and a verify compute, on a sample.
@@ -516,32 +623,6 @@ fn main() -> Result<()> {
         .tempdir_in("/tmp")?;
     f.fsync = fsync_probe(tmp.path())?;
 
-    // ---- reference: raw sled, same bytes, same batches, flush + fsync per batch
-    if env_flag("BENCH_REFERENCE", true) {
-        let dir = tmp.path().join("sled-reference");
-        let store = Store::open(&dir)?;
-        let db_file = File::open(dir.join("db"))?;
-        let t = Instant::now();
-        let mut seq = 0u64;
-        for chunk in records.chunks(batch as usize) {
-            let mut b = sled::Batch::default();
-            for r in chunk {
-                b.insert(&seq.to_be_bytes(), r.raw.as_slice());
-                seq += 1;
-            }
-            store.db.apply_batch(b)?;
-            store.db.flush()?;
-            db_file.sync_all()?;
-        }
-        let el = t.elapsed();
-        f.reference_rate = Some(rate(n, el));
-        drop(db_file);
-        drop(store);
-        f.reference_disk = Some(disk_usage(&dir)?);
-        fs::remove_dir_all(&dir)?;
-        eprintln!("[bench] raw sled reference: {:.0} events/s", rate(n, el));
-    }
-
     // One-event commits reuse the first events with a new source id, so that the dedup
     // index does not skip them (the peer re-appends its first lines the same way).
     let singles: Vec<NewRecord> = records
@@ -570,10 +651,12 @@ fn main() -> Result<()> {
     // ---- durable append, batches of `batch`
     let ledger_dir = tmp.path().join("ledger");
     let signer = NoteSigner::generate(ORIGIN)?;
+    let secret = signer.to_secret_string();
     let mut ledger = Ledger::init(&ledger_dir, signer)?;
     let mut lat = Vec::with_capacity(batches.len());
     let mut added = 0;
     let total = batches.len();
+    let phase = PhaseTimer::start();
     let t0 = Instant::now();
     for (i, b) in batches.into_iter().enumerate() {
         let t = Instant::now();
@@ -589,6 +672,8 @@ fn main() -> Result<()> {
         }
     }
     f.batched_elapsed = t0.elapsed();
+    f.phases
+        .push(("durable append, batched".into(), phase.stop()));
     if added != n {
         bail!("batched append added {added} of {n} events");
     }
@@ -597,6 +682,7 @@ fn main() -> Result<()> {
 
     // ---- durable append, one event per commit, on top of the big ledger
     let mut lat = Vec::with_capacity(single as usize);
+    let phase = PhaseTimer::start();
     let t0 = Instant::now();
     for r in singles {
         let t = Instant::now();
@@ -607,6 +693,8 @@ fn main() -> Result<()> {
         }
     }
     let el = t0.elapsed();
+    f.phases
+        .push(("durable append, 1/commit".into(), phase.stop()));
     f.single_rate = if single > 0 { rate(single, el) } else { 0.0 };
     f.single_commit = quantiles(lat);
     f.stored = ledger.size();
@@ -621,10 +709,12 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let ledger = Ledger::open(&ledger_dir, Access::Read)?;
     f.open_time = t.elapsed();
+    let phase = PhaseTimer::start();
     let t = Instant::now();
     let verified =
         verify(&ledger, &VerifyOptions::default()).map_err(|e| anyhow!("verify failed: {e}"))?;
     f.verify_time = t.elapsed();
+    f.phases.push(("verify".into(), phase.stop()));
     f.verified_size = verified.report().size;
     f.checkpoints_checked = verified.report().checkpoints_checked;
     if f.verified_size != f.stored {
@@ -689,7 +779,47 @@ fn main() -> Result<()> {
     f.cons = quantiles(lat);
     drop(ledger);
 
+    // ---- reference: raw sled (the library's sled config), the same raw bytes in the same
+    // batches, flush + fsync per batch. Run after the ledger so that it cannot disturb it.
+    if env_flag("BENCH_REFERENCE", true) {
+        let bytes = fs::read(&events_path)?;
+        let lines: Vec<&[u8]> = bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        let dir = tmp.path().join("sled-reference");
+        let store = Store::open(&dir)?;
+        let db_file = File::open(dir.join("db"))?;
+        let phase = PhaseTimer::start();
+        let t = Instant::now();
+        let mut seq = 0u64;
+        for chunk in lines.chunks(batch as usize) {
+            let mut b = sled::Batch::default();
+            for raw in chunk {
+                b.insert(&seq.to_be_bytes(), *raw);
+                seq += 1;
+            }
+            store.db.apply_batch(b)?;
+            store.db.flush()?;
+            db_file.sync_all()?;
+        }
+        let el = t.elapsed();
+        f.phases.push(("ref: raw sled".into(), phase.stop()));
+        f.reference_rate = Some(rate(n, el));
+        drop(db_file);
+        drop(store);
+        f.reference_disk = Some(disk_usage(&dir)?);
+        fs::remove_dir_all(&dir)?;
+        eprintln!("[bench] raw sled reference: {:.0} events/s", rate(n, el));
+    }
+
     if env_flag("BENCH_KEEP", false) {
+        let key_path = ledger_dir.join("signing.key");
+        fs::write(&key_path, secret)?;
+        fs::set_permissions(
+            &key_path,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )?;
         let kept = tmp.keep();
         eprintln!("[bench] kept {}", kept.join("ledger").display());
     } else {
@@ -698,7 +828,11 @@ fn main() -> Result<()> {
 
     // ---- the peer, same file, same run
     let peer = if env_flag("BENCH_PEER", true) {
-        run_peer(&shared, &events_path)
+        let phase = PhaseTimer::start();
+        let peer = run_peer(&shared, &events_path);
+        f.phases
+            .push(("peer (its CPU is 'other')".into(), phase.stop()));
+        peer
     } else {
         Peer {
             note: "skipped (BENCH_PEER=0)".into(),
@@ -879,6 +1013,16 @@ fn report(f: &Figures, n: u64, peer: &Peer) {
             "size of the raw sled reference: {:.1} B/event (du), {:.1} apparent",
             d as f64 / n as f64,
             a as f64 / n as f64
+        ));
+    }
+    p("wall vs CPU time (process < wall: waiting on the disk; \
+       other processes > 0: the run was disturbed):"
+        .to_string());
+    for (name, ph) in &f.phases {
+        p(format!(
+            "  {name:<26} wall {:>6.2} s; CPU: process {:>6.2} s user + {:>5.2} s sys, \
+             main thread {:>6.2} s, other processes {:>5.2} s",
+            ph.wall, ph.process_user, ph.process_sys, ph.thread_cpu, ph.other_cpu
         ));
     }
     p(format!(

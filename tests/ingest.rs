@@ -198,7 +198,10 @@ fn roster_maps_accounts_to_people_and_unknown_accounts_are_reported() {
 
 fn fuzz_cases() -> u32 {
     // A longer run: FUZZ_CASES=100000 cargo test --release --test tests no_source_panics
-    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
 }
 
 proptest! {

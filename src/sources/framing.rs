@@ -238,6 +238,8 @@ struct Walk<'a> {
     each: &'a mut dyn FnMut(RawRecord) -> Result<(), String>,
     stopped: Option<String>,
     found_array: bool,
+    /// 1 for the first document of the file, 2 for the next page, and so on.
+    page: u64,
 }
 
 impl Walk<'_> {
@@ -249,11 +251,14 @@ impl Walk<'_> {
     ) -> Result<(), E> {
         let text = raw.get();
         let value = serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
+        let key = match (key, self.page) {
+            (Some(k), 1) => Some(k.to_string()),
+            (Some(k), p) => Some(format!("page{p}.{k}")),
+            (None, 1) => None,
+            (None, p) => Some(format!("page{p}")),
+        };
         let record = RawRecord {
-            location: Location::Index {
-                key: key.map(str::to_string),
-                index,
-            },
+            location: Location::Index { key, index },
             raw: text.as_bytes().to_vec(),
             value,
         };
@@ -339,14 +344,20 @@ fn json_document<R: BufRead>(
         each,
         stopped: None,
         found_array: false,
+        page: 1,
     };
     let mut de = serde_json::Deserializer::from_reader(SkipBom {
         inner: reader,
         checked: false,
     });
-    let result = Document { walk: &mut walk }
-        .deserialize(&mut de)
-        .and_then(|_| de.end());
+    // Several documents may follow each other (Graph pages saved one after another).
+    let result = loop {
+        match (Document { walk: &mut walk }).deserialize(&mut de) {
+            Err(e) => break Err(e),
+            Ok(()) if de.end().is_ok() => break Ok(()),
+            Ok(()) => walk.page += 1,
+        }
+    };
     if let Some(why) = walk.stopped {
         return Err(FramingError::Stopped(why));
     }
