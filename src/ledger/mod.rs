@@ -4,27 +4,34 @@
 //!
 //! 1. **Append-only.** The public API has no update or delete: [`Ledger::append`],
 //!    [`Ledger::rotate_key`] and [`Ledger::redact`] only add entries; seqs are `0, 1, 2, …`
-//!    with no gaps (`commit`). Tests: `tests/ledger.rs` `seqs_have_no_gaps…`.
+//!    with no gaps (`commit`). Tests: `tests/tamper.rs` (deleted, inserted, swapped
+//!    entries), `tests/crash.rs` (every acknowledged batch whole after SIGKILL).
 //! 2. **Hash chain.** Entry hash = BLAKE3 derive_key over the canonical bytes, which hold
 //!    seq, previous hash, event and raw-record hash; genesis links to a hash of the ledger id
-//!    (`entry::chain_hash`, `entry::genesis_link`). Tests: `entry` known answer, tamper catalogue.
+//!    (`entry::chain_hash`, `entry::genesis_link`). Tests: `entry::tests` known answer,
+//!    `tests/tamper.rs`.
 //! 3. **Merkle tree.** Leaves are the canonical entry bytes in an RFC 6962 SHA-256 tree,
-//!    stored in tiles (`merkle`, `store::TileSource`). Tests: RFC 6962 vectors, proptest
-//!    against a naive tree, `tlog_tiles` cross-check.
+//!    stored in tiles (`merkle`, `store::TileSource`). Tests: `tests/vectors.rs` (RFC 6962
+//!    vectors, `tlog_tiles` cross-check), `merkle::tests` (proptest against a naive tree).
 //! 4. **Signed checkpoints.** Every commit ends with a C2SP checkpoint signed with Ed25519
-//!    (`note`). Tests: Go note known answers, `signed_note` cross-check.
-//! 5. **Canonical encoding.** postcard 1.x with a format version (`entry`).
+//!    (`note`). Tests: `note::tests` (Go note known answers), `tests/vectors.rs`
+//!    (`signed_note` cross-check).
+//! 5. **Canonical encoding.** postcard 1.x with a format version (`entry`). Test:
+//!    `entry::tests::canonical_encoding_known_answer`.
 //! 6. **Raw records** are kept, addressed and checked by BLAKE3; the chain covers the hash,
-//!    so [`Ledger::redact`] can drop the bytes and record that as an entry.
+//!    so [`Ledger::redact`] can drop the bytes and record that as an entry. Tests:
+//!    `tests/cli.rs` (redact, then verify), `tests/tamper.rs` (bytes changed or removed).
 //! 7. **Durability.** One `apply_batch` per commit (atomic), then sled `flush` and an fsync
 //!    of sled's data file (sled 0.34's flush uses `sync_file_range`, not fsync: sled issue
 //!    #1452), then the checkpoint is appended to the fsynced checkpoint log (`cplog`); only
 //!    then is the commit acknowledged. On open the sled head is compared with that log. One
-//!    writer at a time: an OS lock on `LOCK`. Tests: crash (SIGKILL) and power-cut tests.
+//!    writer at a time: an OS lock on `LOCK`. Tests: `tests/crash.rs`, `cplog::tests`
+//!    (power cut), `tests/cli.rs` (lock).
 //! 8. **Tamper evidence.** [`verify::verify`] recomputes every hash, link, root, signature
 //!    and index and names the first bad seq. Tests: the tamper catalogue in `tests/`.
 //! 9. **Keys.** The signing key lives in a 0600 file or `AUDITLEDGER_KEY`, never in the
-//!    ledger (`keys`); rotation is an entry signed by the old and the new key.
+//!    ledger (`keys`); rotation is an entry signed by the old and the new key. Tests:
+//!    `keys::tests`, `tests/cli.rs` (rotation, wrong, missing, loose-permission keys).
 //!
 //! Files of a ledger directory: `sled/` (the store, layout in `store`), `checkpoints.log`,
 //! `LOCK`, and by default the key file `signing.key`.
