@@ -207,7 +207,35 @@ fn load_signer(cli_key: &Option<PathBuf>, ledger: &Path) -> Result<NoteSigner> {
 
 fn open_writer(cli: &Cli) -> Result<Ledger> {
     let signer = load_signer(&cli.key_file, &cli.ledger)?;
-    Ok(Ledger::open(&cli.ledger, Access::Write(Box::new(signer)))?)
+    match Ledger::open(&cli.ledger, Access::Write(Box::new(signer))) {
+        // A rotation whose commit landed but whose key file was not yet replaced: the staged
+        // key is the ledger's current one, so finish the hand-over.
+        Err(LedgerError::Key(keys::KeyError::WrongKey { .. })) if env_key().is_none() => {
+            let key_file = key_path(&cli.key_file, &cli.ledger);
+            let staged = staged_key_path(&key_file);
+            let new = keys::load_signer(&staged, None).with_context(|| {
+                format!(
+                    "the key in {} is not this ledger's current key",
+                    key_file.display()
+                )
+            })?;
+            let ledger = Ledger::open(&cli.ledger, Access::Write(Box::new(new)))?;
+            keys::replace_key_file(&staged, &key_file)?;
+            eprintln!(
+                "note: completed an interrupted key rotation: {} now holds the current key",
+                key_file.display()
+            );
+            Ok(ledger)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Where `rotate-key` stages the new key until its rotation entry is committed.
+fn staged_key_path(key_file: &Path) -> PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
 }
 
 fn open_reader(cli: &Cli) -> Result<Ledger> {
@@ -452,7 +480,7 @@ fn run(cli: Cli) -> Result<()> {
                     if env_key().is_some() {
                         bail!("the key came from ${KEY_ENV}; pass --new-key-file to say where the new key goes");
                     }
-                    (key_file.with_extension("key.new"), Some(key_file.clone()))
+                    (staged_key_path(&key_file), Some(key_file.clone()))
                 }
             };
             keys::write_key_file(&staged, &new)?;

@@ -262,6 +262,32 @@ fn rotate_key_and_redact_keep_the_ledger_verifiable() {
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(status["verifier_key"], new_key.as_str());
 
+    // A rotation cut off between its commit and the key-file swap (the new key still staged
+    // in signing.key.new, the retired key still in signing.key) is completed on next write.
+    let key = dir.join("signing.key");
+    let staged = dir.join("signing.key.new");
+    let retired = fs::read(&key).unwrap();
+    let (code, _, err) = run(&dir, &["rotate-key"]);
+    assert_eq!(code, 0, "{err}");
+    fs::rename(&key, &staged).unwrap();
+    fs::write(&key, &retired).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    write_events(&events, 20, 25);
+    let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("completed an interrupted key rotation"),
+        "{err}"
+    );
+    assert!(!staged.exists());
+    let (code, out, err) = run(&dir, &["verify", "--pubkey", &old_key]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 key rotation"), "{out}");
+
     // Redact the raw record of seq 3.
     let (_, log, _) = run(
         &dir,
