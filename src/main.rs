@@ -210,16 +210,18 @@ fn open_writer(cli: &Cli) -> Result<Ledger> {
     match Ledger::open(&cli.ledger, Access::Write(Box::new(signer))) {
         // A rotation whose commit landed but whose key file was not yet replaced: the staged
         // key is the ledger's current one, so finish the hand-over.
-        Err(LedgerError::Key(keys::KeyError::WrongKey { .. })) if env_key().is_none() => {
+        Err(wrong @ LedgerError::Key(keys::KeyError::WrongKey { .. })) => {
             let key_file = key_path(&cli.key_file, &cli.ledger);
             let staged = staged_key_path(&key_file);
-            let new = keys::load_signer(&staged, None).with_context(|| {
-                format!(
-                    "the key in {} is not this ledger's current key",
-                    key_file.display()
-                )
-            })?;
-            let ledger = Ledger::open(&cli.ledger, Access::Write(Box::new(new)))?;
+            if env_key().is_some() || !staged.is_file() {
+                return Err(wrong.into());
+            }
+            let new = keys::load_signer(&staged, None)?;
+            let ledger = match Ledger::open(&cli.ledger, Access::Write(Box::new(new))) {
+                Ok(l) => l,
+                Err(LedgerError::Key(_)) => return Err(wrong.into()),
+                Err(e) => return Err(e.into()),
+            };
             keys::replace_key_file(&staged, &key_file)?;
             eprintln!(
                 "note: completed an interrupted key rotation: {} now holds the current key",
