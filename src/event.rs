@@ -218,6 +218,19 @@ pub enum EventError {
 }
 
 impl Event {
+    /// The field names of the JSON form, in canonical order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "source",
+        "source_id",
+        "kind",
+        "subject",
+        "account",
+        "actor",
+        "occurred_at",
+        "original_time",
+        "attrs",
+    ];
+
     /// Parses one normalised event from its JSON form, as `append` reads it, and checks it.
     pub fn from_json(line: &str) -> Result<Self, EventError> {
         let value: serde_json::Value =

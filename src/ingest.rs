@@ -22,6 +22,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::event::{Event, EventKind};
+use crate::ledger::entry::{dedup_key, raw_hash, to_hex};
 use crate::ledger::{Ledger, LedgerError, NewRecord};
 use crate::sources::framing::{self, Counting, FramingError, Location};
 use crate::sources::{self, norm_account, Source};
@@ -416,11 +417,8 @@ pub fn ingest_file(
         let dup_flags: Vec<bool> = if opts.dry_run {
             let mut flags = Vec::with_capacity(records.len());
             for r in &records {
-                let key = (
-                    r.event.source.clone(),
-                    r.event.source_id.clone(),
-                    crate::ledger::entry::raw_hash(&r.raw),
-                );
+                // The same key the ledger de-duplicates on, so a dry run counts as append would.
+                let key = dedup_key(&r.event, &raw_hash(&r.raw));
                 let dup = ledger.contains(&r.event, &r.raw)? || !seen_in_dry_run.insert(key);
                 flags.push(dup);
             }
@@ -473,10 +471,7 @@ pub fn ingest_file(
             // A record that yields several events keeps one raw record; its events are told
             // apart by their ids.
             if many && event.source_id.is_none() {
-                event.source_id = Some(format!(
-                    "{}#{i}",
-                    crate::ledger::entry::to_hex(&crate::ledger::entry::raw_hash(&n.raw))
-                ));
+                event.source_id = Some(format!("{}#{i}", to_hex(&raw_hash(&n.raw))));
             }
             batch.push(NewRecord {
                 event,

@@ -21,24 +21,13 @@ impl Source for Normalised {
     /// Our own JSON form: the four required fields, and no key the model does not have (a
     /// flat record with extra columns is the generic `csv` format instead).
     fn sniff(&self, record: &Value, content: Content) -> bool {
-        const FIELDS: &[&str] = &[
-            "source",
-            "source_id",
-            "kind",
-            "subject",
-            "account",
-            "actor",
-            "occurred_at",
-            "original_time",
-            "attrs",
-        ];
         content != Content::Csv
             && ["source", "kind", "subject", "occurred_at"]
                 .iter()
                 .all(|k| record.get(k).is_some_and(Value::is_string))
             && record
                 .as_object()
-                .is_some_and(|o| o.keys().all(|k| FIELDS.contains(&k.as_str())))
+                .is_some_and(|o| o.keys().all(|k| Event::FIELDS.contains(&k.as_str())))
     }
 
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
