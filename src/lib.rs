@@ -11,4 +11,6 @@
 pub mod event;
 pub mod ingest;
 pub mod ledger;
+pub mod policy;
+pub mod report;
 pub mod sources;

@@ -1,0 +1,3 @@
+//! The policy engine: the contractor-access rules, evaluated over the ledger alone.
+
+pub mod finding;
