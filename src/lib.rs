@@ -9,6 +9,7 @@
 //! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
 
 pub mod event;
+pub mod export;
 pub mod ingest;
 pub mod ledger;
 pub mod policy;

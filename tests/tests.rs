@@ -1,8 +1,12 @@
 //! Integration tests: one binary (ripgrep's layout), one module per concern.
 
+mod bundle;
 mod cli;
 mod crash;
 mod ingest;
+mod pdf;
+mod policy;
+mod render;
 mod sources;
 mod tamper;
 mod util;

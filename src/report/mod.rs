@@ -2,3 +2,4 @@
 //! findings; `render` turns it into PDF, CSV, JSON and OSCAL.
 
 pub mod model;
+pub mod render;

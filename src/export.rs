@@ -1,0 +1,1 @@
+//! Auditor bundle: export and offline verification (in progress).

@@ -1,0 +1,1 @@
+//! csv renderer (in progress).

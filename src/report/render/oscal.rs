@@ -1,0 +1,1 @@
+//! oscal renderer (in progress).
