@@ -7,6 +7,7 @@ mod ingest;
 mod pdf;
 mod policy;
 mod render;
+mod sample_report;
 mod sources;
 mod tamper;
 mod util;
