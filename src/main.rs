@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use auditledger::event::EventKind;
+use auditledger::event::{EventKind, Timestamp};
 use auditledger::ingest::{
     detect_source, ingest_file, Identities, IngestError, IngestOptions, IngestSummary, Input,
 };
@@ -23,6 +23,8 @@ use auditledger::ledger::note::{NoteSigner, NoteVerifier};
 use auditledger::ledger::proof::Proof;
 use auditledger::ledger::verify::{verify, VerifyFailure, VerifyOptions};
 use auditledger::ledger::{Access, Ledger, LedgerError, DEFAULT_KEY_FILE};
+use auditledger::policy::config::{Policy, Profile};
+use auditledger::policy::finding::Severity;
 use auditledger::sources::{self, Source};
 
 #[derive(Parser)]
@@ -146,6 +148,26 @@ enum Command {
         #[arg(long, required = true)]
         reason: String,
     },
+    /// Check the ledger against the policy; exit 1 when a finding reaches --fail-on.
+    Check {
+        /// The policy file (default: the standard profile's defaults).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Evaluate the ledger as it stood then: only entries committed by that time
+        /// (RFC 3339, or a date meaning the end of that day UTC).
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Lowest severity that fails the check (info, low, medium, high, critical, none).
+        #[arg(long, default_value = "critical")]
+        fail_on: String,
+    },
+    /// Work with policy files.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Run the whole path on the bundled fixtures, writing into reports/.
     Demo {
         #[arg(long, default_value = "fixtures")]
@@ -154,6 +176,31 @@ enum Command {
         out: PathBuf,
     },
 }
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Write a policy file with every setting at its default and a comment for each.
+    Init {
+        #[arg(long, default_value = "standard")]
+        profile: String,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// A policy gate that did not pass (`check --fail-on`): exit code 1, no "error:" prefix.
+#[derive(Debug)]
+struct GateFailure(String);
+impl std::fmt::Display for GateFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for GateFailure {}
 
 /// An integrity failure: exit code 1.
 #[derive(Debug)]
@@ -176,6 +223,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<GateFailure>().is_some() => {
+            eprintln!("{err}");
+            ExitCode::from(1)
+        }
         Err(err) => {
             let integrity = err.downcast_ref::<IntegrityFailure>().is_some()
                 || matches!(
@@ -378,6 +429,65 @@ fn run(cli: Cli) -> Result<()> {
             let ledger = open_reader(&cli)?;
             print!("{}", ledger.latest_checkpoint()?);
         }
+        Command::Check {
+            policy,
+            as_of,
+            format,
+            fail_on,
+        } => {
+            let fail_on = match fail_on.as_str() {
+                "none" => None,
+                other => Some(Severity::parse(other).with_context(|| {
+                    format!(
+                        "--fail-on {other:?}: expected info, low, medium, high, critical or none"
+                    )
+                })?),
+            };
+            let policy = load_policy(policy.as_deref())?;
+            let as_of = as_of.as_deref().map(parse_as_of).transpose()?;
+            let ledger = open_reader(&cli)?;
+            let result = auditledger::policy::check(&ledger, &policy, as_of)?;
+            match format {
+                Format::Text => print!("{}", auditledger::policy::render_text(&result)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+            }
+            if let (Some(limit), Some(worst)) = (fail_on, result.worst()) {
+                let n = result
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity >= limit)
+                    .count();
+                if worst >= limit {
+                    return Err(GateFailure(format!(
+                        "check failed: {n} finding(s) at or above {limit}"
+                    ))
+                    .into());
+                }
+            }
+        }
+        Command::Policy {
+            command:
+                PolicyCommand::Init {
+                    profile,
+                    out,
+                    force,
+                },
+        } => {
+            let profile = Profile::parse(profile).with_context(|| {
+                format!("--profile {profile:?}: expected standard or compliance")
+            })?;
+            let text = Policy::template(profile);
+            match out {
+                None => print!("{text}"),
+                Some(path) => {
+                    if path.exists() && !force {
+                        bail!("{} exists; pass --force to replace it", path.display());
+                    }
+                    fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {} ({} profile)", path.display(), profile.as_str());
+                }
+            }
+        }
         Command::Verify {
             checkpoints,
             pubkey,
@@ -515,6 +625,34 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// A progress bar on standard error when it is a terminal; hidden otherwise (cron, CI).
+fn load_policy(path: Option<&Path>) -> Result<Policy> {
+    match path {
+        None => Ok(Policy::defaults(Profile::Standard)),
+        Some(p) => {
+            let text =
+                fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
+            Ok(Policy::from_toml(&p.display().to_string(), &text)?)
+        }
+    }
+}
+
+/// `--as-of`: an RFC 3339 time, or a date meaning the end of that day in UTC.
+fn parse_as_of(text: &str) -> Result<Timestamp> {
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let end = d
+            .succ_opt()
+            .unwrap_or(d)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default();
+        return Ok(Timestamp(end.and_utc().timestamp_micros() - 1));
+    }
+    Timestamp::parse_rfc3339(text).map_err(|_| {
+        anyhow::anyhow!(
+            "--as-of {text:?}: expected an RFC 3339 time with an offset or a date YYYY-MM-DD"
+        )
+    })
+}
+
 fn progress_bar(len: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() || len < (8 << 20) {

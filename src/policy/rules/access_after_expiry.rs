@@ -1,0 +1,97 @@
+//! `access-after-expiry`: successful authentication, session activity or token use after
+//! the effective expiry (outside any emergency window). One finding per person, source and
+//! credential, citing every access and the roster row that sets the expiry.
+
+use std::collections::BTreeMap;
+
+use super::{name, Context, Draft, Rule};
+use crate::event::EventKind;
+use crate::policy::facts::{human_duration, Act};
+use crate::policy::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    name: "access-after-expiry",
+    description: "Successful sign-in, session activity or token use after the effective expiry",
+    controls: &[
+        "SOC2:CC6.1",
+        "SOC2:CC6.2",
+        "SOC2:CC7.2",
+        "HIPAA:164.308(a)(3)(ii)(C)",
+        "HIPAA:164.312(b)",
+    ],
+    enabled: |p| p.rules.access_after_expiry.enabled,
+    evaluate,
+};
+
+pub fn is_access(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::AuthSucceeded
+            | EventKind::SessionStarted
+            | EventKind::SessionActivity
+            | EventKind::TokenUsed
+    )
+}
+
+/// What was used: the token, the session, or the account.
+pub fn credential(a: &Act) -> String {
+    match (&a.token, &a.session) {
+        (Some(t), _) => format!("token {t}"),
+        (None, Some(s)) => format!("session {s}"),
+        _ => format!("account {}", a.account),
+    }
+}
+
+fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
+    for s in &cx.subjects {
+        let mut groups: BTreeMap<(String, String), Vec<&Act>> = BTreeMap::new();
+        for a in cx.facts.acts_of(&s.person.email) {
+            if is_access(a.cite.kind) && s.after_expiry(a.cite.at) {
+                groups
+                    .entry((a.cite.source.clone(), credential(a)))
+                    .or_default()
+                    .push(a);
+            }
+        }
+        for ((source, cred), acts) in groups {
+            let (first, last) = (acts[0], acts[acts.len() - 1]);
+            let n = acts.len();
+            let times = if n == 1 {
+                "once".to_string()
+            } else {
+                format!("{n} times")
+            };
+            let summary = format!(
+                "{}'s {cred} ({source}) was used {times} after access expired: first {} after, last {} after",
+                name(s),
+                human_duration(first.cite.at.0 - s.effective.0),
+                human_duration(last.cite.at.0 - s.effective.0),
+            );
+            let mut cites: Vec<_> = acts.iter().map(|a| &a.cite).collect();
+            cites.push(&s.person.cite);
+            out.push(
+                Draft {
+                    rule: &RULE,
+                    subject: s,
+                    key: format!("{source}:{cred}"),
+                    severity: Severity::Critical,
+                    summary,
+                    at: first.cite.at,
+                    cites,
+                    details: vec![
+                        ("source", source.clone()),
+                        ("credential", cred.clone()),
+                        ("count", n.to_string()),
+                        ("first_at", first.cite.at.to_rfc3339()),
+                        ("last_at", last.cite.at.to_rfc3339()),
+                        (
+                            "after_expiry_seconds",
+                            ((first.cite.at.0 - s.effective.0) / 1_000_000).to_string(),
+                        ),
+                    ],
+                }
+                .finish(),
+            );
+        }
+    }
+}
