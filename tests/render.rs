@@ -4,7 +4,7 @@
 
 use auditledger::event::Timestamp;
 use auditledger::report::model::{Cell, Column, Report, Table};
-use auditledger::report::render::{csv as csv_render, RenderError};
+use auditledger::report::render::{csv as csv_render, json as json_render, RenderError};
 
 use crate::sample_report::sample_report;
 
@@ -308,4 +308,30 @@ fn csv_is_deterministic() {
         csv_render::render(&report).unwrap(),
         csv_render::render(&report).unwrap()
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON
+
+#[test]
+fn json_parses_back_to_the_same_report() {
+    for rows in [0, 5, 60] {
+        let report = sample_report(rows);
+        let bytes = json_render::render(&report);
+        assert!(bytes.ends_with(b"}\n"), "trailing newline");
+        assert!(!bytes.starts_with(b"\xEF\xBB\xBF"));
+        let back: Report = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back, report);
+    }
+    let text = String::from_utf8(json_render::render(&sample_report(1))).unwrap();
+    assert!(text.starts_with("{\n  \"schema_version\": 1,\n  \"kind\": \"soc2\","));
+    assert!(text.contains("\"generated_at\": \"2026-04-01T09:00:00Z\""));
+    assert!(text.contains("\"type\": \"seqs\",\n"));
+    assert!(text.contains("José Núñez"), "UTF-8, not \\u escapes");
+}
+
+#[test]
+fn json_is_deterministic() {
+    let report = sample_report(60);
+    assert_eq!(json_render::render(&report), json_render::render(&report));
 }
