@@ -356,7 +356,8 @@ fn read_json(name: &str) -> serde_json::Value {
 }
 
 /// NIST's OSCAL 1.1.3 assessment-results schema, compiled as draft-07 with `format`
-/// checked (`date-time`, `uri`, `uri-reference`...), which the crate skips by default.
+/// checked (`date-time`, `uri`, `uri-reference`...), asked for explicitly rather than left
+/// to the crate's per-draft default.
 fn oscal_validator() -> &'static jsonschema::Validator {
     static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
     VALIDATOR.get_or_init(|| {
@@ -407,6 +408,16 @@ fn oscal_validator_checks_tokens_and_formats() {
         !schema_errors(&example).is_empty(),
         "formats are not checked"
     );
+    // The OSCAL pattern for date-times is stricter than `format: date-time`, so show the
+    // format check on its own (the crate's default depends on the draft; we ask for it).
+    let schema = serde_json::json!({"format": "date-time"});
+    let no_zone = serde_json::json!("2026-04-01T09:00:00");
+    let checked = jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    assert!(!checked.is_valid(&no_zone));
+    assert!(checked.is_valid(&serde_json::json!("2026-04-01T09:00:00Z")));
 }
 
 #[test]

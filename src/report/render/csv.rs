@@ -1,6 +1,6 @@
 //! CSV: one file per table, plus the summary, the findings and the evidence index.
 //!
-//! Files, in this order (`<kind>` is [`ReportKind::as_str`]):
+//! Files, in this order (`<kind>` is [`ReportKind::as_str`](crate::report::model::ReportKind::as_str)):
 //!
 //! | file                       | header                                                            |
 //! |----------------------------|-------------------------------------------------------------------|
