@@ -63,8 +63,8 @@ pub struct Subject<'f> {
     pub windows: Vec<(Timestamp, Timestamp, &'f Request)>,
     /// Per IdP (of the person's roster accounts in scope): how it ended at `effective`.
     pub endings: Vec<(String, Ending)>,
-    /// When access really ended: the effective expiry, or when the last IdP account was
-    /// deactivated if every one was deactivated earlier.
+    /// When access really ended: the effective expiry, or the first IdP deactivation when
+    /// every IdP account was deactivated by then (the moment the person was cut off).
     pub access_end: Timestamp,
 }
 
@@ -167,7 +167,7 @@ fn subject<'f>(
                 .into_iter()
                 .find(|s| s.start <= last_day && last_day <= s.end)
             {
-                let end = end_of_day(s.end, s.tz.unwrap_or(tz));
+                let end = end_of_day(s.end, tz);
                 if end > base {
                     scheduled = end;
                     aligned_to = Some(s);
@@ -241,7 +241,7 @@ fn subject<'f>(
                 Ending::OnTime(c) => Some(c.at),
                 _ => None,
             })
-            .max()
+            .min()
             .unwrap_or(effective)
             .min(effective)
     } else {

@@ -130,6 +130,8 @@ pub struct Act {
     pub session: Option<String>,
     /// Why an authentication failed, or the application.
     pub detail: Option<String>,
+    /// For `expiry.set`: the expiry it set, when the source says.
+    pub expires: Option<Timestamp>,
 }
 
 /// Everything the rules read.
@@ -306,6 +308,7 @@ impl Facts {
                     detail: attr(&e, "reason")
                         .or_else(|| attr(&e, "app"))
                         .map(String::from),
+                    expires: attr(&e, "expires_at").and_then(|t| Timestamp::parse_rfc3339(t).ok()),
                 };
                 pending.push(Pending {
                     act,

@@ -295,6 +295,7 @@ fn tokens_from_the_roster_and_the_logs_must_be_revoked() {
     assert_eq!(t[0].severity, Severity::High);
 
     let mut seen_only = clean();
+    // A token seen being created is known even when the roster does not list it.
     seen_only.push({
         let mut e = token(TokenCreated, "2026-02-01T10:00:00Z");
         e.attrs.insert("token_id".into(), "9999".into());

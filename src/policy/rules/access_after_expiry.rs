@@ -33,12 +33,12 @@ pub fn is_access(kind: EventKind) -> bool {
     )
 }
 
-/// What was used: the token, the session, or the account.
+/// What was used: the token, else the account (sessions come and go; the account is
+/// what should have been cut).
 pub fn credential(a: &Act) -> String {
-    match (&a.token, &a.session) {
-        (Some(t), _) => format!("token {t}"),
-        (None, Some(s)) => format!("session {s}"),
-        _ => format!("account {}", a.account),
+    match &a.token {
+        Some(t) => format!("token {t}"),
+        None => format!("account {}", a.account),
     }
 }
 

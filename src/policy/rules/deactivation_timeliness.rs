@@ -33,7 +33,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 let (severity, summary, at, cites) = match ending_at(&events, limit) {
                     Ending::OnTime(_) => continue,
                     Ending::Late(c) if c.at <= cx.now => (
-                        Severity::High,
+                        lateness(c.at.0 - deadline.0),
                         format!(
                             "{}'s {idp} account was deactivated {} after the {what}{}",
                             name(s),
@@ -71,6 +71,18 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 );
             }
         }
+    }
+}
+
+/// Minutes late is a slow job; days late is a control failure.
+fn lateness(micros: i64) -> Severity {
+    const HOUR: i64 = 3_600_000_000;
+    if micros <= HOUR {
+        Severity::Low
+    } else if micros <= 24 * HOUR {
+        Severity::Medium
+    } else {
+        Severity::High
     }
 }
 

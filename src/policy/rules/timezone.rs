@@ -28,7 +28,16 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             if !(is_deactivation(a.cite.kind) || a.cite.kind == EventKind::ExpirySet) {
                 continue;
             }
-            let utc = a.cite.at.to_datetime();
+            // An expiry set is judged by the instant it sets; a deactivation by when it ran.
+            let instant = if a.cite.kind == EventKind::ExpirySet {
+                match a.expires {
+                    Some(t) => t,
+                    None => continue,
+                }
+            } else {
+                a.cite.at
+            };
+            let utc = instant.to_datetime();
             if utc.hour() != 0 || utc.minute() != 0 {
                 continue;
             }
@@ -53,13 +62,13 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                         name(s),
                         a.cite.source,
                         what,
-                        local_text(a.cite.at, Some(s.tz), &s.person.tz_name)
+                        local_text(instant, Some(s.tz), &s.person.tz_name)
                     ),
-                    at: a.cite.at,
+                    at: instant,
                     cites: vec![&a.cite, &s.person.cite],
                     details: vec![(
                         "local_time",
-                        local_text(a.cite.at, Some(s.tz), &s.person.tz_name),
+                        local_text(instant, Some(s.tz), &s.person.tz_name),
                     )],
                 }
                 .finish(),

@@ -35,10 +35,10 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 .or_default()
                 .push(&s.person.cite);
         }
+        // Tokens seen being created are credentials too; a token id seen only in use is
+        // usually a short-lived OAuth access token (Keycloak's CODE_TO_TOKEN), not one.
         for a in acts {
-            if let (Some(t), EventKind::TokenCreated | EventKind::TokenUsed) =
-                (&a.token, a.cite.kind)
-            {
+            if let (Some(t), EventKind::TokenCreated) = (&a.token, a.cite.kind) {
                 tokens
                     .entry((idp_of(&a.cite.source).to_string(), t.clone()))
                     .or_default()
@@ -71,7 +71,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     && idp_of(&a.cite.source) == idp
                     && a.token.as_deref() == Some(token.as_str())
             });
-            let mut cites = seen.clone();
+            let mut cites = seen[..1].to_vec();
             let (severity, summary, at) = match revoked {
                 Some(r) if r.cite.at <= limit => continue,
                 Some(r) if r.cite.at <= cx.now => {

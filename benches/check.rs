@@ -1,0 +1,205 @@
+//! `check` over a generated ledger: 10,000 people (half contractors, each with a roster
+//! row, sprints per team, reminders, extensions, sign-ins, deactivations, token use), about
+//! 1,000,000 events in all. Prints the time and peak memory of the check alone, measured
+//! in a child process so building the ledger does not count. Targets: under 10 s, 1 GiB.
+//!
+//! `BENCH_PEOPLE` (default 10,000) scales it; events ≈ 100 per person.
+//! Run: `cargo bench --bench check`
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use auditledger::event::{Event, EventKind, Timestamp};
+use auditledger::ledger::note::NoteSigner;
+use auditledger::ledger::{Access, Ledger, NewRecord};
+use auditledger::policy::config::{Policy, Profile};
+
+const ORIGIN: &str = "bench.example/auditledger/check";
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn ev(kind: EventKind, source: &str, subject: &str, at: i64, attrs: &[(&str, String)]) -> Event {
+    Event {
+        source: source.into(),
+        source_id: None,
+        kind,
+        subject: subject.into(),
+        account: Some(subject.into()),
+        actor: None,
+        occurred_at: Timestamp(at),
+        original_time: String::new(),
+        attrs: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+const DAY: i64 = 86_400_000_000;
+/// 2026-01-05T00:00:00Z
+const START: i64 = 1_767_571_200_000_000;
+
+fn person_events(i: u64) -> Vec<Event> {
+    use EventKind::*;
+    let email = format!("p{i}@bench.example");
+    let team = format!("team-{}", i % 200);
+    let contractor = i.is_multiple_of(2);
+    let end_day = 30 + (i % 60) as i64;
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
+        .and_then(|d| d.checked_add_days(chrono::Days::new(end_day as u64)))
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let mut out = vec![ev(
+        RosterEntry,
+        "roster",
+        &email,
+        START,
+        &[
+            ("person", format!("Person {i}")),
+            (
+                "employment",
+                if contractor { "contractor" } else { "employee" }.into(),
+            ),
+            ("team", team.clone()),
+            ("manager", "m@bench.example".into()),
+            ("tech_lead", "t@bench.example".into()),
+            ("time_zone", "Europe/Berlin".into()),
+            ("accounts", format!("okta:{email}")),
+            ("tokens", format!("github:{i}")),
+            ("contract_end", if contractor { end } else { String::new() }),
+        ],
+    )];
+    if i % 200 == i / 200 % 200 {
+        out.push(ev(
+            SprintDefined,
+            "sprints",
+            &team,
+            START,
+            &[
+                ("sprint", "s1".into()),
+                ("start", "2026-01-05".into()),
+                ("end", "2026-04-30".into()),
+            ],
+        ));
+    }
+    let expiry = START + (end_day + 1) * DAY;
+    for d in 0..(end_day + 5) {
+        let at = START + d * DAY + 9 * 3_600_000_000;
+        out.push(ev(AuthSucceeded, "okta", &email, at, &[]));
+        if d % 10 == 0 {
+            out.push(ev(
+                AuthFailed,
+                "okta",
+                &email,
+                at + 60_000_000,
+                &[("reason", "INVALID_CREDENTIALS".into())],
+            ));
+        }
+        if out.len() >= 96 {
+            break;
+        }
+    }
+    for days in [7, 2] {
+        out.push(ev(
+            ReminderSent,
+            "reminders",
+            &email,
+            expiry - days * DAY,
+            &[
+                ("recipient", "m@bench.example".into()),
+                ("status", "delivered".into()),
+            ],
+        ));
+    }
+    out.push(ev(
+        AccountDeactivated,
+        "okta",
+        &email,
+        expiry + (i % 3) as i64 * 3_600_000_000,
+        &[],
+    ));
+    out.push(ev(
+        SessionRevoked,
+        "okta",
+        &email,
+        expiry + 300_000_000,
+        &[],
+    ));
+    out.push(ev(
+        TokenUsed,
+        "github",
+        &email,
+        expiry + DAY,
+        &[("token_id", i.to_string())],
+    ));
+    out
+}
+
+fn build(dir: &Path, people: u64) -> u64 {
+    let signer = NoteSigner::generate(ORIGIN).expect("key");
+    let mut ledger = Ledger::init(dir, signer).expect("init");
+    let mut batch = Vec::new();
+    for i in 0..people {
+        for event in person_events(i) {
+            let raw = event.to_json().into_bytes();
+            batch.push(NewRecord { event, raw });
+        }
+        if batch.len() >= 20_000 {
+            ledger.append(std::mem::take(&mut batch)).expect("append");
+        }
+    }
+    ledger.append(batch).expect("append");
+    ledger.size()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--check-only") {
+        let dir = Path::new(&args[pos + 1]);
+        let ledger = Ledger::open(dir, Access::Read).expect("open");
+        let policy = Policy::defaults(Profile::Standard);
+        let t = Instant::now();
+        let result = auditledger::policy::check(&ledger, &policy, None).expect("check");
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "check: {} entries, {} people in scope, {} findings in {:.2} s ({:.0} entries/s); peak memory {} MiB",
+            result.tree_size,
+            result.people.len(),
+            result.findings.len(),
+            secs,
+            result.tree_size as f64 / secs,
+            peak_rss_kib() / 1024
+        );
+        return;
+    }
+    let people: u64 = std::env::var("BENCH_PEOPLE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger_dir = dir.path().join("ledger");
+    let t = Instant::now();
+    let size = build(&ledger_dir, people);
+    println!(
+        "built a ledger of {size} events for {people} people in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let exe = std::env::current_exe().expect("own path");
+    let status = Command::new(exe)
+        .arg("--check-only")
+        .arg(&ledger_dir)
+        .status()
+        .expect("run the check child");
+    assert!(status.success(), "check child failed");
+}
