@@ -209,9 +209,10 @@ fn b64(h: &Hash) -> String {
     B64.encode(h)
 }
 
-/// The JSON of an entry; everything in it but `raw` follows from the canonical bytes.
-fn entry_json(entry: &Entry, canonical: &[u8], raw: Option<RawRef>) -> serde_json::Value {
-    let doc = EntryJson {
+/// The JSON document of an entry; everything in it but `raw` follows from the canonical
+/// bytes.
+fn entry_doc<'a>(entry: &'a Entry, canonical: &[u8], raw: Option<RawRef>) -> EntryJson<'a> {
+    EntryJson {
         seq: entry.seq,
         version: entry.version,
         hash: to_hex(&chain_hash(canonical)),
@@ -220,8 +221,12 @@ fn entry_json(entry: &Entry, canonical: &[u8], raw: Option<RawRef>) -> serde_jso
         leaf_hash: b64(&Sha256Hasher.leaf(canonical)),
         payload: &entry.payload,
         raw,
-    };
-    serde_json::to_value(doc).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The same as a JSON value, to compare with what a bundle holds.
+fn entry_json(entry: &Entry, canonical: &[u8], raw: Option<RawRef>) -> serde_json::Value {
+    serde_json::to_value(entry_doc(entry, canonical, raw)).unwrap_or(serde_json::Value::Null)
 }
 
 fn pretty(value: &impl Serialize) -> Vec<u8> {

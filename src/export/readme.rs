@@ -82,10 +82,10 @@ HOW TO CHECK IT
 With auditledger:
     auditledger verify-bundle . --pubkey '<verifier key you obtained>'
 
-By hand:
+By hand (run the commands in this directory; bash):
 
 1. No file altered, missing or added. MANIFEST.b3 is plain BLAKE3 (no key, no context),
-   so the BLAKE3 team's b3sum checks it:
+   so the BLAKE3 team's b3sum checks it, and the second command must print nothing:
        b3sum --check MANIFEST.b3
        find . -type f ! -name MANIFEST.b3 | sed 's|^\./||' | sort | diff - <(cut -c67- MANIFEST.b3)
    The manifest is not signed: the report is bound to the ledger only through it. Ask the
@@ -101,8 +101,9 @@ By hand:
    github.com/transparency-dev/merkle (proof.VerifyInclusion with rfc6962.DefaultHasher).
 
 4. Each raw record is the one the entry names. An entry's raw_hash is BLAKE3 in
-   derive_key mode with the context "{raw_context}" (unlike the plain BLAKE3 of
-   MANIFEST.b3), so:
+   derive_key mode with the context string
+       {raw_context}
+   (unlike the plain BLAKE3 of MANIFEST.b3), so:
        b3sum --derive-key "{raw_context}" raw/{raw_hex}
    must print the file's own name, which must be the "raw_hash" of entries/{raw_seq}.json.
    In entries/N.bin the raw hash follows the version byte, the seq (a LEB128 varint) and

@@ -37,6 +37,7 @@ pub fn verify_bundle(
     }
     let mut b = Bundle {
         files: BTreeMap::new(),
+        reported_missing: BTreeSet::new(),
         problems: Vec::new(),
     };
     b.walk(dir, "", 0)?;
@@ -53,7 +54,10 @@ pub fn verify_bundle(
     if let Some(listed) = &listed {
         for (path, want) in listed {
             match b.read(path)? {
-                None => b.problem(path, "listed in MANIFEST.b3 but missing"),
+                None => {
+                    b.problem(path, "listed in MANIFEST.b3 but missing");
+                    b.reported_missing.insert(path.clone());
+                }
                 Some(bytes) => {
                     let got = blake3::hash(&bytes).to_hex().to_string();
                     if &got != want {
@@ -96,7 +100,7 @@ pub fn verify_bundle(
     // 3. The keys and the checkpoint's signature.
     let mut bundle_keys = Vec::new();
     match b.read_text(VERIFIER_KEY)? {
-        None => b.problem(VERIFIER_KEY, "missing"),
+        None => b.missing(VERIFIER_KEY, "missing"),
         Some(text) => {
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
@@ -123,7 +127,7 @@ pub fn verify_bundle(
     // The size and root the checkpoint claims, signed or not: for messages only.
     let mut claimed: Option<Checkpoint> = None;
     match &cp_text {
-        None => b.problem(CHECKPOINT, "missing"),
+        None => b.missing(CHECKPOINT, "missing"),
         Some(text) => {
             claimed = parse_note(text)
                 .ok()
@@ -175,7 +179,7 @@ pub fn verify_bundle(
             };
             decoded.insert(seq, (bin, entry));
         } else {
-            b.problem(&bin_path, "missing (the entry's JSON or proof is present)");
+            b.missing(&bin_path, "missing (the entry's JSON or proof is present)");
         }
     }
     let mut proven = BTreeSet::new();
@@ -186,7 +190,7 @@ pub fn verify_bundle(
         // The proof.
         let proof_path = format!("{PROOFS_DIR}/{seq}.json");
         match b.read_text(&proof_path)? {
-            None => b.problem(&proof_path, "missing"),
+            None => b.missing(&proof_path, "missing"),
             Some(text) => match Proof::parse(&text) {
                 Ok(Proof::Inclusion(p)) => {
                     let mut ok = true;
@@ -234,7 +238,7 @@ pub fn verify_bundle(
         // The JSON.
         let json_path = format!("{ENTRIES_DIR}/{seq}.json");
         let Some(text) = b.read_text(&json_path)? else {
-            b.problem(&json_path, "missing");
+            b.missing(&json_path, "missing");
             continue;
         };
         let mut doc: serde_json::Value = match serde_json::from_str(&text) {
@@ -249,6 +253,19 @@ pub fn verify_bundle(
             }
         };
         let raw_field = doc.as_object_mut().and_then(|m| m.remove("raw"));
+        let raw_ref = match raw_field
+            .map(serde_json::from_value::<Option<RawRef>>)
+            .transpose()
+        {
+            Ok(r) => r.flatten(),
+            Err(e) => {
+                b.problem(&json_path, format!("\"raw\" is malformed: {e}"));
+                continue;
+            }
+        };
+        if let Some(file) = raw_ref.as_ref().and_then(|r| r.file.clone()) {
+            referenced_raws.insert(file);
+        }
         let Some((bytes, Some(entry))) = bin else {
             continue;
         };
@@ -269,16 +286,6 @@ pub fn verify_bundle(
                 ),
             );
         }
-        let raw_ref = match raw_field
-            .map(serde_json::from_value::<Option<RawRef>>)
-            .transpose()
-        {
-            Ok(r) => r.flatten(),
-            Err(e) => {
-                b.problem(&json_path, format!("\"raw\" is malformed: {e}"));
-                continue;
-            }
-        };
         let raw_name = format!("{RAW_DIR}/{}", to_hex(&entry.raw_hash));
         match (entry.event().is_some(), raw_ref) {
             (false, None) => {}
@@ -297,7 +304,7 @@ pub fn verify_bundle(
                         format!("\"raw\".\"file\" must be {raw_name} (the entry's raw hash)"),
                     );
                 } else if !b.files.contains_key(&raw_name) {
-                    b.problem(
+                    b.missing(
                         &raw_name,
                         format!("missing: the raw record of entries/{seq}.bin"),
                     );
@@ -421,6 +428,8 @@ pub fn verify_bundle(
     }
 
     if !b.problems.is_empty() {
+        // Grouped by file, in the order found within a file.
+        b.problems.sort_by(|x, y| x.file.cmp(&y.file));
         return Err(BundleError::Integrity(b.problems));
     }
     let cp = checkpoint.ok_or_else(|| {
@@ -505,12 +514,21 @@ fn json_diff(at: &str, want: &serde_json::Value, got: &serde_json::Value, out: &
 }
 
 struct Bundle {
+    /// Files the manifest check already reported missing: not reported twice.
+    reported_missing: BTreeSet<String>,
     /// Every regular file, by its `/`-separated path relative to the root.
     files: BTreeMap<String, PathBuf>,
     problems: Vec<Problem>,
 }
 
 impl Bundle {
+    /// A required file is absent (unless the manifest check said so already).
+    fn missing(&mut self, file: &str, problem: impl Into<String>) {
+        if !self.reported_missing.contains(file) {
+            self.problem(file, problem);
+        }
+    }
+
     fn problem(&mut self, file: &str, problem: impl Into<String>) {
         self.problems.push(Problem {
             file: file.to_string(),

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{
-    check_rel_path, entry_json, key_fingerprint, manifest_line, pretty, readme, report_claims,
+    check_rel_path, entry_doc, key_fingerprint, manifest_line, pretty, readme, report_claims,
     verify_bundle, BundleError, BundleSummary, ExportError, RawRef, CHECKPOINT, ENTRIES_DIR,
     MANIFEST, PROOFS_DIR, RAW_DIR, README, REPORT_DIR, VERIFIER_KEY,
 };
@@ -180,8 +180,8 @@ pub fn write_bundle(
         if raw_ref.as_ref().is_some_and(|r| r.redacted) {
             redacted += 1;
         }
-        let json = entry_json(&stored.entry, &stored.canonical, raw_ref.clone());
-        w.file(&format!("{ENTRIES_DIR}/{seq}.json"), &pretty(&json))?;
+        let doc = entry_doc(&stored.entry, &stored.canonical, raw_ref.clone());
+        w.file(&format!("{ENTRIES_DIR}/{seq}.json"), &pretty(&doc))?;
         if let Some(bytes) = raw {
             if raw_written.insert(stored.entry.raw_hash) {
                 let name = format!("{RAW_DIR}/{}", to_hex(&stored.entry.raw_hash));
