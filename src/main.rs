@@ -136,6 +136,14 @@ enum Command {
         #[arg(long, required = true)]
         pubkey: String,
     },
+    /// Check an auditor bundle offline, without the ledger.
+    VerifyBundle {
+        dir: PathBuf,
+        /// The verifier key you trust (a key string or a file holding one); without it the
+        /// bundle's own verifier-key.txt is used, which only shows self-consistency.
+        #[arg(long)]
+        pubkey: Option<String>,
+    },
     /// Replace the signing key; the hand-over is a ledger entry signed by both keys.
     RotateKey {
         /// Where to write the new key (default: replace the key file).
@@ -302,6 +310,64 @@ fn parse_pubkey(arg: &str) -> Result<NoteVerifier> {
         arg.to_string()
     };
     NoteVerifier::parse(&text).with_context(|| format!("--pubkey {arg:?}"))
+}
+
+/// `verify-bundle`: exit 0 when the bundle checks out, 1 for any integrity problem (all of
+/// them listed), 2 when it cannot be read or the key is malformed.
+fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>) -> Result<()> {
+    use auditledger::export::{verify_bundle, BundleError};
+    let key = pubkey.map(parse_pubkey).transpose()?;
+    match verify_bundle(dir, key.as_ref()) {
+        Ok(v) => {
+            if !v.key_supplied {
+                eprintln!(
+                    "warning: no --pubkey given: the checkpoint was checked with the bundle's own verifier-key.txt, which shows only that the bundle is self-consistent; compare the key fingerprint below with one you obtained independently"
+                );
+            }
+            println!("OK: bundle {}", dir.display());
+            println!(
+                "  checkpoint: origin {}, tree size {}, root {}",
+                v.origin,
+                v.tree_size,
+                base64_root(&v.root)
+            );
+            println!(
+                "  signed by:  {} ({})",
+                v.key_fingerprints.join(", "),
+                if v.key_supplied {
+                    "the key you supplied"
+                } else {
+                    "key from the bundle, NOT independently supplied"
+                }
+            );
+            println!(
+                "  entries:    {} with inclusion proofs; {} raw record(s), {} redacted",
+                v.entries.len(),
+                v.raw_records,
+                v.redacted
+            );
+            println!(
+                "  report:     {} file(s); all {} cited seq(s) present",
+                v.report_files, v.cited
+            );
+            println!(
+                "  manifest:   {} files match MANIFEST.b3 (BLAKE3 of MANIFEST.b3: {})",
+                v.files, v.manifest_b3
+            );
+            Ok(())
+        }
+        Err(BundleError::Integrity(problems)) => bail!(IntegrityFailure(format!(
+            "FAILED: bundle {}: {} problem(s):\n{}",
+            dir.display(),
+            problems.len(),
+            problems
+                .iter()
+                .map(|p| format!("  {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -582,6 +648,7 @@ fn run(cli: Cli) -> Result<()> {
                 Err(e) => bail!(IntegrityFailure(format!("FAILED: {e}"))),
             }
         }
+        Command::VerifyBundle { dir, pubkey } => verify_bundle_cmd(dir, pubkey.as_deref())?,
         Command::RotateKey { new_key_file } => {
             let mut ledger = open_writer(&cli)?;
             let new = NoteSigner::generate(&ledger.meta().origin)?;

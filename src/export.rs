@@ -1,1 +1,0 @@
-//! Auditor bundle: export and offline verification (in progress).
