@@ -216,3 +216,37 @@ fn pdf_survives_awkward_input() {
     assert!(all.contains("single marker"));
     assert!(all.contains("xxxxxxxxxxxxxxxx"));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any text in any place, any times, any counts: a PDF, never a panic.
+    #[test]
+    fn pdf_never_panics(
+        text in "\\PC{0,300}",
+        word in "[a-z@./]{0,400}",
+        times in proptest::collection::vec(proptest::prelude::any::<i64>(), 0..6),
+        counts in proptest::collection::vec(proptest::prelude::any::<u64>(), 2),
+        widths in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..7),
+    ) {
+        let mut r = sample_report(2);
+        r.title = text.clone();
+        r.attestation.checkpoint = format!("{text}\n{word}");
+        r.summary[1].population = counts[0];
+        r.summary[1].exceptions = counts[1];
+        let section = &mut r.sections[0];
+        section.title = word.clone();
+        section.paragraphs[0].text = format!("{text} {word}");
+        section.tables[0].columns = widths
+            .iter()
+            .map(|w| Column { key: "k".into(), title: text.clone(), width: *w })
+            .collect();
+        section.tables[0].rows[0] = vec![Cell::Text(word.clone()), Cell::Text(text.clone())];
+        section.timelines[0].markers = times
+            .iter()
+            .map(|t| Marker { at: Timestamp(*t), label: text.clone(), kind: MarkerKind::Note, seq: None })
+            .collect();
+        let bytes = render(&r).unwrap();
+        proptest::prop_assert!(bytes.starts_with(b"%PDF-") && bytes.ends_with(b"%%EOF"));
+    }
+}

@@ -241,7 +241,8 @@ fn draw_row(
 ) {
     let h = row_height(range.len());
     if let Some(fill) = fill {
-        doc.fill_rect(LEFT, doc.y, WIDTH, h, fill);
+        // Below the previous row's rule, not over it.
+        doc.fill_rect(LEFT, doc.y + 0.3, WIDTH, h - 0.3, fill);
     }
     let mut x = LEFT;
     for (col, w) in widths.iter().enumerate() {
