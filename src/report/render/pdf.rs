@@ -35,6 +35,7 @@ pub enum PdfError {
     /// The embedded fonts could not be read or subset (a build problem, not an input one).
     #[error("embedded font: {0}")]
     Font(String),
+    /// printpdf/lopdf could not write the document.
     #[error("writing the PDF: {0}")]
     Write(String),
 }
