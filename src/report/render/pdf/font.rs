@@ -1,0 +1,445 @@
+//! The embedded DejaVu faces: glyph advances for measuring and wrapping, replacement of
+//! characters a face cannot draw, and the subset that goes into the PDF.
+//!
+//! printpdf 0.12 without its `text_layout` feature embeds whole font programs (about 1.8 MB
+//! for the three faces). We subset them here instead, keeping every glyph id: unused glyphs
+//! become empty outlines and the layout/shaping tables go, so the content stream, `/W`
+//! widths and `/ToUnicode` map printpdf writes (all keyed by the original ids) stay right.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use printpdf::ParsedFont;
+
+use super::PdfError;
+
+const SANS: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
+const SANS_BOLD: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-Bold.ttf");
+const MONO: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSansMono.ttf");
+
+/// A typeface of the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Face {
+    Regular,
+    Bold,
+    Mono,
+}
+
+impl Face {
+    pub(super) const ALL: [Face; 3] = [Face::Regular, Face::Bold, Face::Mono];
+
+    fn index(self) -> usize {
+        match self {
+            Face::Regular => 0,
+            Face::Bold => 1,
+            Face::Mono => 2,
+        }
+    }
+
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Face::Regular => SANS,
+            Face::Bold => SANS_BOLD,
+            Face::Mono => MONO,
+        }
+    }
+
+    /// The PDF resource name and base font name (fixed, so output is deterministic).
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Face::Regular => "DejaVuSans",
+            Face::Bold => "DejaVuSans-Bold",
+            Face::Mono => "DejaVuSansMono",
+        }
+    }
+}
+
+/// Metrics of one face, parsed once from the full font.
+pub(super) struct Metrics {
+    glyphs: BTreeMap<u32, u16>,
+    advances: BTreeMap<u16, u16>,
+    units_per_em: f32,
+}
+
+impl Metrics {
+    fn glyph(&self, c: char) -> Option<u16> {
+        self.glyphs.get(&(c as u32)).copied().filter(|g| *g != 0)
+    }
+
+    fn advance(&self, c: char) -> f32 {
+        let gid = self.glyph(c).unwrap_or(0);
+        f32::from(self.advances.get(&gid).copied().unwrap_or(0)) / self.units_per_em
+    }
+}
+
+/// Where a word too long for its line may break, after the character.
+const BREAK_AFTER: &str = "@./-_:,;+=&?#";
+
+/// The three faces' metrics.
+pub(super) struct Fonts {
+    faces: [Metrics; 3],
+}
+
+static FONTS: OnceLock<Result<Fonts, String>> = OnceLock::new();
+
+impl Fonts {
+    /// The faces, parsed on first use.
+    pub(super) fn get() -> Result<&'static Fonts, PdfError> {
+        FONTS
+            .get_or_init(Fonts::parse)
+            .as_ref()
+            .map_err(|e| PdfError::Font(e.clone()))
+    }
+
+    fn parse() -> Result<Fonts, String> {
+        let metrics = |face: Face| -> Result<Metrics, String> {
+            let parsed = ParsedFont::from_bytes(face.bytes(), 0, &mut Vec::new())
+                .ok_or_else(|| format!("{} does not parse", face.name()))?;
+            if parsed.units_per_em == 0 || parsed.codepoint_to_glyph.is_empty() {
+                return Err(format!("{} has no metrics or no cmap", face.name()));
+            }
+            Ok(Metrics {
+                units_per_em: f32::from(parsed.units_per_em),
+                glyphs: parsed.codepoint_to_glyph,
+                advances: parsed.glyph_widths,
+            })
+        };
+        Ok(Fonts {
+            faces: [
+                metrics(Face::Regular)?,
+                metrics(Face::Bold)?,
+                metrics(Face::Mono)?,
+            ],
+        })
+    }
+
+    fn metrics(&self, face: Face) -> &Metrics {
+        &self.faces[face.index()]
+    }
+
+    /// The text as the face will draw it: control characters become spaces, characters the
+    /// face lacks become U+FFFD (or `?`). Measuring and drawing both use this.
+    pub(super) fn clean(&self, face: Face, text: &str) -> String {
+        let m = self.metrics(face);
+        text.chars()
+            .map(|c| {
+                if c.is_control() || (c.is_whitespace() && c != ' ' && c != '\u{a0}') {
+                    ' '
+                } else if m.glyph(c).is_some() {
+                    c
+                } else if m.glyph('\u{fffd}').is_some() {
+                    '\u{fffd}'
+                } else {
+                    '?'
+                }
+            })
+            .collect()
+    }
+
+    /// Width in points of already-cleaned text.
+    pub(super) fn width(&self, face: Face, size: f32, text: &str) -> f32 {
+        let m = self.metrics(face);
+        text.chars().map(|c| m.advance(c)).sum::<f32>() * size
+    }
+
+    /// Wraps `text` to lines no wider than `width`: at spaces where possible, inside a
+    /// word only when the word alone is too wide. `\n` starts a new line. Always at least
+    /// one (possibly empty) line.
+    pub(super) fn wrap(&self, face: Face, size: f32, text: &str, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        for hard in text.split('\n') {
+            let hard = self.clean(face, hard);
+            let mut line = String::new();
+            let mut line_w = 0.0;
+            let space = self.width(face, size, " ");
+            for word in hard.split(' ').filter(|w| !w.is_empty()) {
+                let word_w = self.width(face, size, word);
+                if !line.is_empty() && line_w + space + word_w <= width {
+                    line.push(' ');
+                    line.push_str(word);
+                    line_w += space + word_w;
+                    continue;
+                }
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                if word_w <= width {
+                    line = word.to_string();
+                    line_w = word_w;
+                    continue;
+                }
+                // Too wide on its own: break after punctuation (e-mail addresses, paths,
+                // ids) when there is some in the line, else between any two characters.
+                line_w = 0.0;
+                for c in word.chars() {
+                    let w = self.metrics(face).advance(c) * size;
+                    if !line.is_empty() && line_w + w > width {
+                        let cut = line
+                            .char_indices()
+                            .filter(|(i, ch)| *i > 0 && BREAK_AFTER.contains(*ch))
+                            .map(|(i, ch)| i + ch.len_utf8())
+                            .next_back()
+                            .filter(|cut| {
+                                line.get(*cut..).is_some_and(|rest| {
+                                    !rest.is_empty() && self.width(face, size, rest) + w <= width
+                                })
+                            });
+                        match cut {
+                            Some(cut) => {
+                                let rest = line.split_off(cut);
+                                lines.push(std::mem::replace(&mut line, rest));
+                                line_w = self.width(face, size, &line);
+                            }
+                            None => {
+                                lines.push(std::mem::take(&mut line));
+                                line_w = 0.0;
+                            }
+                        }
+                    }
+                    line.push(c);
+                    line_w += w;
+                }
+            }
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// `text` cut to `width`, with an ellipsis when cut.
+    pub(super) fn fit(&self, face: Face, size: f32, text: &str, width: f32) -> String {
+        let text = self.clean(face, text);
+        if self.width(face, size, &text) <= width {
+            return text;
+        }
+        let m = self.metrics(face);
+        let budget = width - m.advance('…') * size;
+        let mut out = String::new();
+        let mut w = 0.0;
+        for c in text.chars() {
+            w += m.advance(c) * size;
+            if w > budget {
+                break;
+            }
+            out.push(c);
+        }
+        out.truncate(out.trim_end().len());
+        out.push('…');
+        out
+    }
+
+    /// The glyph ids the given characters use in `face`.
+    pub(super) fn glyph_ids(&self, face: Face, chars: &BTreeSet<char>) -> BTreeSet<u16> {
+        let m = self.metrics(face);
+        chars.iter().filter_map(|c| m.glyph(*c)).collect()
+    }
+}
+
+/// A parsed font ready for `PdfDocument` resources: `face` subset to `glyphs`.
+pub(super) fn embedded(face: Face, glyphs: &BTreeSet<u16>) -> Result<ParsedFont, PdfError> {
+    let bytes = subset(face.bytes(), glyphs)
+        .ok_or_else(|| PdfError::Font(format!("{} could not be subset", face.name())))?;
+    let mut font = ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+        .ok_or_else(|| PdfError::Font(format!("subset of {} does not parse", face.name())))?;
+    // ISO 32000-1 9.6.4: a subset's name carries a six-letter tag; derive it from the
+    // glyph set so the same report gives the same bytes.
+    let mut hasher = blake3::Hasher::new();
+    for g in glyphs {
+        hasher.update(&g.to_be_bytes());
+    }
+    let tag: String = hasher.finalize().as_bytes()[..6]
+        .iter()
+        .map(|b| char::from(b'A' + b % 26))
+        .collect();
+    font.font_name = Some(format!("{tag}+{}", face.name()));
+    Ok(font)
+}
+
+fn u16_at(data: &[u8], at: usize) -> Option<u16> {
+    let b = data.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([b[0], b[1]]))
+}
+
+fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+    let b = data.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Tables a PDF TrueType font program needs (ISO 32000-1 9.9), plus `cmap` and `OS/2`
+/// which printpdf reads back and `post` (cut to version 3, no glyph names).
+const KEEP: [&[u8; 4]; 12] = [
+    b"OS/2", b"cmap", b"cvt ", b"fpgm", b"gasp", b"glyf", b"head", b"hhea", b"hmtx", b"loca",
+    b"maxp", b"post",
+];
+
+/// The TrueType font `font` with only `used` glyphs (and glyph 0, and the components of
+/// composites) keeping outlines; glyph ids are unchanged. `None` if the font is not the
+/// TrueType shape this expects.
+pub(super) fn subset(font: &[u8], used: &BTreeSet<u16>) -> Option<Vec<u8>> {
+    let num_tables = usize::from(u16_at(font, 4)?);
+    let mut tables: BTreeMap<[u8; 4], &[u8]> = BTreeMap::new();
+    for i in 0..num_tables {
+        let rec = 12 + 16 * i;
+        let tag: [u8; 4] = font.get(rec..rec + 4)?.try_into().ok()?;
+        let offset = u32_at(font, rec + 8)? as usize;
+        let length = u32_at(font, rec + 12)? as usize;
+        tables.insert(tag, font.get(offset..offset.checked_add(length)?)?);
+    }
+    let head = *tables.get(b"head")?;
+    let long_loca = u16_at(head, 50)? == 1;
+    let num_glyphs = usize::from(u16_at(tables.get(b"maxp")?, 4)?);
+    let loca = *tables.get(b"loca")?;
+    let glyf = *tables.get(b"glyf")?;
+    let offsets: Vec<usize> = (0..=num_glyphs)
+        .map(|i| {
+            if long_loca {
+                u32_at(loca, 4 * i).map(|o| o as usize)
+            } else {
+                u16_at(loca, 2 * i).map(|o| usize::from(o) * 2)
+            }
+        })
+        .collect::<Option<_>>()?;
+    let outline = |gid: usize| -> &[u8] {
+        match (offsets.get(gid), offsets.get(gid + 1)) {
+            (Some(&a), Some(&b)) if a <= b => glyf.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    };
+
+    // Glyphs to keep: the used ones, .notdef, and composites' components.
+    let mut keep: BTreeSet<usize> = BTreeSet::new();
+    let mut todo: Vec<usize> = used.iter().map(|g| usize::from(*g)).collect();
+    todo.push(0);
+    while let Some(gid) = todo.pop() {
+        if gid >= num_glyphs || !keep.insert(gid) {
+            continue;
+        }
+        todo.extend(components(outline(gid)));
+    }
+
+    let mut new_glyf = Vec::new();
+    let mut new_loca = Vec::with_capacity(4 * (num_glyphs + 1));
+    for gid in 0..num_glyphs {
+        new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
+        if keep.contains(&gid) {
+            new_glyf.extend_from_slice(outline(gid));
+            while new_glyf.len() % 4 != 0 {
+                new_glyf.push(0);
+            }
+        }
+    }
+    new_loca.extend_from_slice(&(new_glyf.len() as u32).to_be_bytes());
+
+    let mut new_head = head.to_vec();
+    new_head.get_mut(8..12)?.copy_from_slice(&[0; 4]); // checkSumAdjustment, set below
+    new_head
+        .get_mut(50..52)?
+        .copy_from_slice(&1u16.to_be_bytes()); // long loca
+    let new_post = tables.get(b"post").and_then(|p| {
+        let mut p = p.get(..32)?.to_vec();
+        p[..4].copy_from_slice(&0x0003_0000u32.to_be_bytes());
+        Some(p)
+    });
+
+    let mut out_tables: Vec<([u8; 4], Vec<u8>)> = Vec::new();
+    for tag in KEEP {
+        let data = match tag {
+            b"glyf" => std::mem::take(&mut new_glyf),
+            b"loca" => std::mem::take(&mut new_loca),
+            b"head" => std::mem::take(&mut new_head),
+            b"post" => match &new_post {
+                Some(p) => p.clone(),
+                None => continue,
+            },
+            _ => match tables.get(tag) {
+                Some(t) => t.to_vec(),
+                None => continue,
+            },
+        };
+        out_tables.push((*tag, data));
+    }
+    Some(write_sfnt(font.get(..4)?, out_tables))
+}
+
+/// Glyph ids a composite outline refers to (none for a simple outline).
+fn components(outline: &[u8]) -> Vec<usize> {
+    const ARG_1_AND_2_ARE_WORDS: u16 = 0x0001;
+    const WE_HAVE_A_SCALE: u16 = 0x0008;
+    const MORE_COMPONENTS: u16 = 0x0020;
+    const WE_HAVE_AN_X_AND_Y_SCALE: u16 = 0x0040;
+    const WE_HAVE_A_TWO_BY_TWO: u16 = 0x0080;
+    let mut out = Vec::new();
+    let Some(contours) = u16_at(outline, 0) else {
+        return out;
+    };
+    if (contours as i16) >= 0 {
+        return out;
+    }
+    let mut at = 10;
+    while let (Some(flags), Some(gid)) = (u16_at(outline, at), u16_at(outline, at + 2)) {
+        out.push(usize::from(gid));
+        at += 4;
+        at += if flags & ARG_1_AND_2_ARE_WORDS != 0 {
+            4
+        } else {
+            2
+        };
+        if flags & WE_HAVE_A_SCALE != 0 {
+            at += 2;
+        } else if flags & WE_HAVE_AN_X_AND_Y_SCALE != 0 {
+            at += 4;
+        } else if flags & WE_HAVE_A_TWO_BY_TWO != 0 {
+            at += 8;
+        }
+        if flags & MORE_COMPONENTS == 0 || out.len() > 64 {
+            break;
+        }
+    }
+    out
+}
+
+fn checksum(data: &[u8]) -> u32 {
+    data.chunks(4).fold(0u32, |sum, chunk| {
+        let mut word = [0u8; 4];
+        word[..chunk.len()].copy_from_slice(chunk);
+        sum.wrapping_add(u32::from_be_bytes(word))
+    })
+}
+
+/// An sfnt file from `tables` (sorted by tag, as the format requires).
+fn write_sfnt(version: &[u8], mut tables: Vec<([u8; 4], Vec<u8>)>) -> Vec<u8> {
+    tables.sort_by_key(|(tag, _)| *tag);
+    let n = tables.len() as u16;
+    let entry_selector = 15 - n.max(1).leading_zeros() as u16;
+    let search_range = (1u16 << entry_selector) * 16;
+    let mut out = Vec::new();
+    out.extend_from_slice(version);
+    out.extend_from_slice(&n.to_be_bytes());
+    out.extend_from_slice(&search_range.to_be_bytes());
+    out.extend_from_slice(&entry_selector.to_be_bytes());
+    out.extend_from_slice(&(n * 16 - search_range).to_be_bytes());
+    let mut offset = 12 + 16 * tables.len();
+    let mut head_at = None;
+    for (tag, data) in &tables {
+        out.extend_from_slice(tag);
+        out.extend_from_slice(&checksum(data).to_be_bytes());
+        out.extend_from_slice(&(offset as u32).to_be_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        if tag == b"head" {
+            head_at = Some(offset);
+        }
+        offset += data.len().div_ceil(4) * 4;
+    }
+    for (_, data) in &tables {
+        out.extend_from_slice(data);
+        while out.len() % 4 != 0 {
+            out.push(0);
+        }
+    }
+    if let Some(at) = head_at {
+        let adjustment = 0xB1B0_AFBAu32.wrapping_sub(checksum(&out));
+        if let Some(slot) = out.get_mut(at + 8..at + 12) {
+            slot.copy_from_slice(&adjustment.to_be_bytes());
+        }
+    }
+    out
+}
