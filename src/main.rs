@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use auditledger::event::{EventKind, Timestamp};
+use auditledger::event::Timestamp;
 use auditledger::ingest::{
     detect_source, ingest_file, Identities, IngestError, IngestOptions, IngestSummary, Input,
 };
@@ -171,6 +171,23 @@ enum Command {
         #[arg(long, default_value = "critical")]
         fail_on: String,
     },
+    /// Write a report (soc2, hipaa, access-after-expiry, sprint-review, upcoming).
+    Report {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// Where to write the files.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
+    /// Write an auditor bundle: the report, the events it cites with their raw records,
+    /// an inclusion proof for each, the checkpoint, the public key and a BLAKE3 manifest.
+    Export {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// The bundle directory (must not exist, or be empty).
+        #[arg(long, required = true)]
+        out: PathBuf,
+    },
     /// Work with policy files.
     Policy {
         #[command(subcommand)]
@@ -183,6 +200,43 @@ enum Command {
         #[arg(long, default_value = "reports")]
         out: PathBuf,
     },
+}
+
+#[derive(clap::Args, Clone)]
+struct ReportArgs {
+    /// soc2, hipaa, access-after-expiry, sprint-review or upcoming.
+    #[arg(
+        long = "report",
+        value_name = "KIND",
+        required_unless_present = "kind_pos"
+    )]
+    kind_flag: Option<String>,
+    #[arg(value_name = "KIND", hide = true)]
+    kind_pos: Option<String>,
+    /// First day of the period (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day of the period, inclusive.
+    #[arg(long)]
+    to: Option<String>,
+    /// The sprint id, for sprint-review.
+    #[arg(long)]
+    sprint: Option<String>,
+    /// The window of the upcoming report, in days.
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    /// Formats, comma-separated: pdf, csv, json, oscal.
+    #[arg(long, default_value = "pdf,csv,json,oscal")]
+    format: String,
+    /// Pin the generation time (RFC 3339), for reproducible reports.
+    #[arg(long)]
+    now: Option<String>,
+    /// Evaluate the ledger as it stood then (see check --as-of).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// The policy file (default: the standard profile's defaults).
+    #[arg(long)]
+    policy: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -531,6 +585,44 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Report { args, out } => {
+            let ledger = open_reader(&cli)?;
+            let (report, files) = make_report(&ledger, args)?;
+            write_report_files(out, &files)?;
+            for (name, _) in &files {
+                println!("{}", out.join(name).display());
+            }
+            eprintln!(
+                "{}: {} finding(s), computed at checkpoint {} (key {})",
+                report.title,
+                report.findings.len(),
+                report.attestation.tree_size,
+                report.attestation.key_fingerprint
+            );
+        }
+        Command::Export { args, out } => {
+            let ledger = open_reader(&cli)?;
+            let (report, files) = make_report(&ledger, args)?;
+            let verified = verify(&ledger, &VerifyOptions::default())
+                .map_err(|f| IntegrityFailure(f.to_string()))?;
+            let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
+            let files: Vec<(String, Vec<u8>)> = files;
+            let summary = auditledger::export::write_bundle(
+                &ledger,
+                &verified,
+                report.attestation.tree_size,
+                &files,
+                &cited,
+                out,
+            )?;
+            println!(
+                "bundle {}: {} report file(s), {} cited entries with proofs; manifest BLAKE3 {}",
+                out.display(),
+                files.len(),
+                cited.len(),
+                summary.manifest_b3
+            );
+        }
         Command::Policy {
             command:
                 PolicyCommand::Init {
@@ -692,6 +784,89 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// A progress bar on standard error when it is a terminal; hidden otherwise (cron, CI).
+/// A rendered file: its name and bytes.
+type NamedFile = (String, Vec<u8>);
+
+fn make_report(
+    ledger: &Ledger,
+    args: &ReportArgs,
+) -> Result<(auditledger::report::model::Report, Vec<NamedFile>)> {
+    use auditledger::report::model::ReportKind;
+    use auditledger::report::render::Format as Out;
+    let kind_text = args
+        .kind_flag
+        .as_deref()
+        .or(args.kind_pos.as_deref())
+        .unwrap_or_default();
+    let kind = ReportKind::parse(kind_text).with_context(|| {
+        format!("report {kind_text:?}: expected soc2, hipaa, access-after-expiry, sprint-review or upcoming")
+    })?;
+    let formats = args
+        .format
+        .split(',')
+        .map(|f| {
+            Out::parse(f)
+                .with_context(|| format!("--format {f:?}: expected pdf, csv, json or oscal"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let date = |flag: &str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>> {
+        v.as_deref()
+            .map(|t| {
+                chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                    .with_context(|| format!("--{flag} {t:?}: expected a date YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    let period = match (date("from", &args.from)?, date("to", &args.to)?) {
+        (None, None) => None,
+        (from, to) => {
+            let from = from.unwrap_or(chrono::NaiveDate::MIN);
+            let to = to.unwrap_or(chrono::NaiveDate::MAX);
+            if from > to {
+                bail!("--from {from} is after --to {to}");
+            }
+            Some((from, to))
+        }
+    };
+    let now = args
+        .now
+        .as_deref()
+        .map(|t| {
+            Timestamp::parse_rfc3339(t).map_err(|_| {
+                anyhow::anyhow!("--now {t:?}: expected an RFC 3339 time with an offset")
+            })
+        })
+        .transpose()?;
+    let opts = auditledger::report::Options {
+        period,
+        sprint: args.sprint.clone(),
+        days: args.days,
+        as_of: args.as_of.as_deref().map(parse_as_of).transpose()?,
+        now,
+    };
+    let policy = load_policy(args.policy.as_deref())?;
+    let verified =
+        verify(ledger, &VerifyOptions::default()).map_err(|f| IntegrityFailure(f.to_string()))?;
+    let report = auditledger::report::generate(ledger, &verified, &policy, kind, &opts)?;
+    let files = auditledger::report::render_files(&report, &formats)?;
+    Ok((report, files))
+}
+
+/// Writes each file through a temporary beside it, so a failure leaves no half file.
+fn write_report_files(out: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for (name, bytes) in files {
+        let path = out.join(name);
+        let mut tmp = tempfile::NamedTempFile::new_in(out)
+            .with_context(|| format!("writing into {}", out.display()))?;
+        tmp.write_all(bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        tmp.persist(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
 fn load_policy(path: Option<&Path>) -> Result<Policy> {
     match path {
         None => Ok(Policy::defaults(Profile::Standard)),
@@ -921,57 +1096,61 @@ fn log_line(seq: &u64, payload: &Payload) -> String {
 /// The demo inputs, in order: the team's records (the roster first, so IdP accounts resolve
 /// to people), then one hand-written export per IdP. Restored public samples and the `bad-*`
 /// fixtures are for the tests.
-const DEMO_INPUTS: &[(&str, &str)] = &[
-    ("roster", "team/roster/roster.csv"),
-    ("sprints", "team/sprints/sprints.csv"),
-    ("approvals", "team/approvals/approvals.csv"),
-    ("reminders", "team/reminders/reminders.csv"),
-    ("reviews", "team/reviews/reviews.csv"),
-    ("okta", "idp/okta/system-log.ndjson"),
-    (
-        "entra-audit",
-        "idp/entra-audit/graph-directory-audits-page.json",
-    ),
-    ("entra-signin", "idp/entra-signin/graph-signins-page.json"),
-    ("keycloak", "idp/keycloak/user-events.json"),
-    ("keycloak", "idp/keycloak/admin-events.json"),
-    ("onelogin", "idp/onelogin/events-api-page.json"),
-    ("github", "idp/github/org-audit-log-api.json"),
-    ("github", "idp/github/org-audit-log-export.csv"),
-    ("google", "idp/google/reports-activities.json"),
-    ("csv", "idp/csv/vpn-sessions.csv"),
-];
+/// The demo's clock: the fixtures are the first quarter of 2026, reported on the morning
+/// after it ended, and the weekly upcoming report as run on Monday 9 March.
+const DEMO_NOW: &str = "2026-04-01T09:00:00Z";
+const DEMO_UPCOMING_NOW: &str = "2026-03-09T16:00:00Z";
 
-/// The demo: a fresh ledger from the fixtures, verified, with a proof checked offline.
+/// The quarter's input files: the roster first (so ingest can name people), then the rest.
+fn quarter_inputs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            !name.ends_with(".md") && !name.starts_with("expected-")
+        })
+        .collect();
+    files.sort_by_key(|p| (!p.ends_with("roster.csv"), p.clone()));
+    Ok(files)
+}
+
 fn demo(fixtures: &Path, out: &Path) -> Result<()> {
-    if !fixtures.join("team").is_dir() {
+    let quarter = fixtures.join("quarter");
+    if !quarter.is_dir() {
         bail!(
             "{} not found: run the demo from the repository root",
-            fixtures.join("team").display()
+            quarter.display()
         );
     }
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let dir = out.join("demo-ledger");
-    if dir.exists() {
-        if !dir.join(auditledger::ledger::CHECKPOINT_LOG).exists() {
-            bail!(
-                "{} exists and is not a demo ledger; move it away",
-                dir.display()
-            );
+    let bundle = out.join("bundle-soc2");
+    for (path, marker) in [
+        (&dir, auditledger::ledger::CHECKPOINT_LOG),
+        (&bundle, "MANIFEST.b3"),
+    ] {
+        if path.exists() {
+            if !path.join(marker).exists() {
+                bail!(
+                    "{} exists and is not the demo's; move it away",
+                    path.display()
+                );
+            }
+            fs::remove_dir_all(path).with_context(|| format!("removing old {}", path.display()))?;
         }
-        fs::remove_dir_all(&dir).with_context(|| format!("removing old {}", dir.display()))?;
     }
     let origin = "demo.auditledger.example/contractor-access";
     let (mut ledger, _) = init_ledger(&dir, &None, origin)?;
     println!("1. created ledger {} (origin {origin})", dir.display());
-    println!("2. ingested:");
+    println!("2. ingested the fixture quarter (Q1 2026, two teams, four IdPs):");
     let mut identities = Identities::default();
     let opts = IngestOptions::default();
     let mut unknown = std::collections::BTreeSet::new();
-    for (source, rel) in DEMO_INPUTS {
-        let path = fixtures.join(rel);
-        let input = Input::open(&path)?;
-        let src = sources::by_name(source).context("demo source")?;
+    let files = quarter_inputs(&quarter)?;
+    for path in &files {
+        let input = Input::open(path)?;
+        let src = detect_source(&input)?;
         let s = ingest_file(
             &mut ledger,
             &mut identities,
@@ -982,15 +1161,18 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         )?;
         unknown.extend(s.unknown_accounts.keys().cloned());
         println!(
-            "   {:<13} {:<48} {:>3} events, {:>3} added",
-            source, rel, s.events, s.added
+            "   {:<13} {:<46} {:>3} events, {:>3} added",
+            src.name(),
+            path.display(),
+            s.events,
+            s.added
         );
     }
-    let input = Input::open(&fixtures.join("idp/okta/system-log.ndjson"))?;
+    let okta = quarter.join("okta-system-log.json");
     let again = ingest_file(
         &mut ledger,
         &mut identities,
-        &input,
+        &Input::open(&okta)?,
         &sources::okta::Okta,
         &opts,
         &mut |_| {},
@@ -1012,36 +1194,113 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         verified.report().size,
         verified.report().checkpoints_checked
     );
-    let mut kinds = std::collections::BTreeMap::<EventKind, u64>::new();
-    for e in ledger.entries(0, ledger.size()) {
-        if let Some(ev) = e?.entry.event() {
-            *kinds.entry(ev.kind).or_default() += 1;
+    let policy = load_policy(Some(&fixtures.join("policy.toml")))?;
+    let now = Timestamp::parse_rfc3339(DEMO_NOW).map_err(anyhow::Error::msg)?;
+    let (check, _) = auditledger::policy::check_with_facts(&ledger, &policy, None, Some(now))?;
+    let findings_path = out.join("findings.json");
+    fs::write(&findings_path, serde_json::to_string_pretty(&check)? + "\n")?;
+    println!(
+        "4. policy check ({} profile) at {DEMO_NOW}: {} people in scope, {} findings ({})",
+        check.policy_profile,
+        check.people.len(),
+        check.findings.len(),
+        findings_path.display()
+    );
+    for sev in Severity::ALL.into_iter().rev() {
+        let n = check.findings.iter().filter(|f| f.severity == sev).count();
+        if n > 0 {
+            println!("   {n:>3} {sev}");
         }
     }
-    for (k, n) in &kinds {
-        println!("   {n:>4}  {k}");
+    println!("   headline findings:");
+    for f in check
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+    {
+        println!("   - [{}] {}", f.severity, f.summary);
     }
-    let checkpoint = ledger.latest_checkpoint()?;
-    let cp_path = out.join("checkpoint.txt");
-    fs::write(&cp_path, &checkpoint)?;
-    let key_path = out.join("verifier-key.txt");
-    fs::write(&key_path, format!("{}\n", ledger.current_key()))?;
-    let seq = ledger.size() / 2;
-    let proof = ledger.prove_inclusion(seq, ledger.size())?;
-    let proof_path = out.join("inclusion-proof.json");
-    fs::write(&proof_path, serde_json::to_string_pretty(&proof)?)?;
-    proof
-        .verify(Some(&checkpoint), &[ledger.current_key().clone()])
-        .map_err(|e| IntegrityFailure(e.to_string()))?;
+    println!("5. reports in {}:", out.display());
+    let all_formats = "pdf,csv,json,oscal".to_string();
+    let demo_args = |kind: &str, now: &str| ReportArgs {
+        kind_flag: Some(kind.into()),
+        kind_pos: None,
+        from: None,
+        to: None,
+        sprint: None,
+        days: 14,
+        format: all_formats.clone(),
+        now: Some(now.into()),
+        as_of: None,
+        policy: Some(fixtures.join("policy.toml")),
+    };
+    let mut runs = vec![
+        demo_args("soc2", DEMO_NOW),
+        demo_args("hipaa", DEMO_NOW),
+        demo_args("access-after-expiry", DEMO_NOW),
+        ReportArgs {
+            sprint: Some("auth-5".into()),
+            ..demo_args("sprint-review", DEMO_NOW)
+        },
+        demo_args("upcoming", DEMO_UPCOMING_NOW),
+    ];
+    for args in &mut runs {
+        args.from = args
+            .kind_flag
+            .as_deref()
+            .filter(|k| matches!(*k, "soc2" | "hipaa" | "access-after-expiry"))
+            .map(|_| "2026-01-01".to_string());
+        args.to = args.from.as_ref().map(|_| "2026-03-31".to_string());
+        let (report, files) = make_report(&ledger, args)?;
+        write_report_files(out, &files)?;
+        let pdf = files
+            .iter()
+            .find(|(n, _)| n.ends_with(".pdf"))
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
+        println!(
+            "   {:<20} {} ({} files; {} findings)",
+            report.kind.as_str(),
+            out.join(pdf).display(),
+            files.len(),
+            report.findings.len()
+        );
+    }
+    let (report, files) = make_report(&ledger, &runs[0])?;
+    let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
+    let summary = auditledger::export::write_bundle(
+        &ledger,
+        &verified,
+        report.attestation.tree_size,
+        &files,
+        &cited,
+        &bundle,
+    )?;
     println!(
-        "4. inclusion proof of seq {seq} written to {} and checked against the checkpoint",
-        proof_path.display()
+        "6. auditor bundle {}: {} cited entries with raw records and proofs; check it with\n   auditledger verify-bundle {} --pubkey {}",
+        bundle.display(),
+        cited.len(),
+        bundle.display(),
+        out.join("verifier-key.txt").display()
     );
-    println!("5. signed checkpoint ({}):\n", cp_path.display());
+    println!(
+        "   manifest BLAKE3 (send it separately): {}",
+        summary.manifest_b3
+    );
+    let checkpoint = ledger.latest_checkpoint()?;
+    fs::write(out.join("checkpoint.txt"), &checkpoint)?;
+    fs::write(
+        out.join("verifier-key.txt"),
+        format!("{}\n", ledger.current_key()),
+    )?;
+    println!(
+        "7. signed checkpoint ({}):\n",
+        out.join("checkpoint.txt").display()
+    );
     print!("{checkpoint}");
     println!(
         "\nverifier key ({}): {}",
-        key_path.display(),
+        out.join("verifier-key.txt").display(),
         ledger.current_key()
     );
     Ok(())

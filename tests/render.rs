@@ -373,7 +373,7 @@ fn oscal_validator() -> &'static jsonschema::Validator {
     })
 }
 
-fn schema_errors(document: &serde_json::Value) -> Vec<String> {
+pub fn schema_errors(document: &serde_json::Value) -> Vec<String> {
     oscal_validator()
         .iter_errors(document)
         .map(|e| format!("{} at {}", e, e.instance_path()))

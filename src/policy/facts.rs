@@ -184,8 +184,13 @@ struct Pending {
 }
 
 impl Facts {
-    /// Reads entries `0..size` of `ledger`.
-    pub fn gather(ledger: &Ledger, size: u64) -> Result<Facts, LedgerError> {
+    /// Reads entries `0..size` of `ledger`; with `cutoff`, only events that occurred by
+    /// then (a report pinned to a past `now` must not see what had not happened yet).
+    pub fn gather(
+        ledger: &Ledger,
+        size: u64,
+        cutoff: Option<Timestamp>,
+    ) -> Result<Facts, LedgerError> {
         let mut facts = Facts {
             size,
             ..Facts::default()
@@ -198,6 +203,9 @@ impl Facts {
             let Payload::Event(e) = stored.entry.payload else {
                 continue;
             };
+            if cutoff.is_some_and(|c| e.occurred_at > c) {
+                continue;
+            }
             facts.take(seq, stored.chain, e, &mut pending, &mut rows);
         }
         facts.finish(pending, rows);
@@ -440,6 +448,23 @@ pub fn local_text(at: Timestamp, tz: Option<Tz>, tz_name: &str) -> String {
             format!("{} ({tz_name})", local.format("%a %Y-%m-%d %H:%M %Z"))
         }
         None => format!("{} (zone {tz_name:?} unknown)", at.to_rfc3339()),
+    }
+}
+
+/// An exclusive end-of-day instant as people say it: `end of Fri 2026-03-13,
+/// America/Los_Angeles`; other instants as `local_text`.
+pub fn expiry_text(end: Timestamp, tz: Option<Tz>, tz_name: &str) -> String {
+    match tz {
+        Some(tz) => {
+            let local: DateTime<Tz> = end.to_datetime().with_timezone(&tz);
+            if local.time() == NaiveTime::MIN {
+                let day = last_day(end, tz);
+                format!("end of {} ({tz_name})", day.format("%a %Y-%m-%d"))
+            } else {
+                local_text(end, Some(tz), tz_name)
+            }
+        }
+        None => local_text(end, None, tz_name),
     }
 }
 

@@ -23,7 +23,7 @@ pub mod rules;
 
 use config::Policy;
 use expiry::Ending;
-use facts::{local_text, Facts};
+use facts::{expiry_text, Facts};
 use finding::{Finding, Severity};
 
 /// Version of the `check --format json` shape.
@@ -56,8 +56,8 @@ pub struct PersonStatus {
     /// When the last IdP account was deactivated (on time or late), if it was.
     pub deactivated_at: Option<Timestamp>,
     pub access_end: Timestamp,
-    /// The roster row's seq.
-    pub roster_seq: u64,
+    /// The roster row the person's facts come from.
+    pub roster: finding::Evidence,
 }
 
 /// The whole result of a check.
@@ -115,11 +115,22 @@ pub fn check(
     policy: &Policy,
     as_of: Option<Timestamp>,
 ) -> Result<CheckResult, CheckError> {
+    Ok(check_with_facts(ledger, policy, as_of, None)?.0)
+}
+
+/// `check`, also returning the facts it read; `now` (default: `as_of`, else the time of
+/// the checkpoint read) is the evaluation time, e.g. a report's pinned generation time.
+pub fn check_with_facts(
+    ledger: &Ledger,
+    policy: &Policy,
+    as_of: Option<Timestamp>,
+    now: Option<Timestamp>,
+) -> Result<(CheckResult, Facts), CheckError> {
     let (size, checkpoint, signed_at) = prefix_at(ledger, as_of)?;
-    let facts = Facts::gather(ledger, size)?;
-    let now = as_of.unwrap_or(signed_at);
+    let facts = Facts::gather(ledger, size, now)?;
+    let now = now.or(as_of).unwrap_or(signed_at);
     let (people, findings) = evaluate(&facts, policy, now);
-    Ok(CheckResult {
+    let result = CheckResult {
         schema_version: CHECK_SCHEMA_VERSION,
         as_of: now,
         tree_size: size,
@@ -129,7 +140,8 @@ pub fn check(
         people,
         unattributed_events: facts.unattributed.clone(),
         findings,
-    })
+    };
+    Ok((result, facts))
 }
 
 /// Evaluates every enabled rule over `facts` at time `now`.
@@ -169,7 +181,7 @@ pub fn evaluate(
             time_zone: s.person.tz_name.clone(),
             last_day: s.last_day.to_string(),
             expiry: s.effective,
-            expiry_local: local_text(s.effective, Some(s.tz), &s.person.tz_name),
+            expiry_local: expiry_text(s.effective, Some(s.tz), &s.person.tz_name),
             aligned_to_sprint: s.aligned_to.map(|sp| sp.sprint.clone()),
             extensions: s
                 .requests
@@ -187,7 +199,7 @@ pub fn evaluate(
                 .collect::<Option<Vec<_>>>()
                 .and_then(|v| v.into_iter().max()),
             access_end: s.access_end,
-            roster_seq: s.person.cite.seq,
+            roster: s.person.cite.evidence(),
         })
         .collect();
     (people, findings)

@@ -1,5 +1,119 @@
-//! Reports: the data each report kind says (`model`), built from the ledger and the policy's
-//! findings; `render` turns it into PDF, CSV, JSON and OSCAL.
+//! Reports: what each report kind says (`model`, built by `build` from a policy check of
+//! the ledger), and `render`, which turns it into PDF, CSV, JSON and OSCAL.
+//!
+//! `generate` is the one entry point: it runs a full verification (the attestation every
+//! report carries), the policy check at the requested ledger prefix, and the builder.
+//! Invariants: a report is only built from a ledger that passed `verify` in the same run
+//! (the `Verified` value is required), and its attestation names the exact checkpoint the
+//! check read.
 
+use chrono::NaiveDate;
+use thiserror::Error;
+
+use crate::event::Timestamp;
+use crate::ledger::note::{parse_note, Checkpoint};
+use crate::ledger::verify::Verified;
+use crate::ledger::Ledger;
+use crate::policy::config::Policy;
+use crate::policy::{check_with_facts, CheckError};
+
+pub mod build;
 pub mod model;
 pub mod render;
+
+use model::{Attestation, Report, ReportKind};
+use render::Format;
+
+#[derive(Debug, Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    Build(#[from] build::BuildError),
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    #[error("PDF: {0}")]
+    Pdf(#[from] render::pdf::PdfError),
+}
+
+/// What to report on.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    pub sprint: Option<String>,
+    pub days: u32,
+    /// Evaluate the ledger as it stood then (see `check --as-of`).
+    pub as_of: Option<Timestamp>,
+    /// Pinned generation time (default: now).
+    pub now: Option<Timestamp>,
+}
+
+/// Builds one report from a verified ledger.
+pub fn generate(
+    ledger: &Ledger,
+    verified: &Verified,
+    policy: &Policy,
+    kind: ReportKind,
+    opts: &Options,
+) -> Result<Report, ReportError> {
+    let now = opts.now.unwrap_or_else(Timestamp::now_seconds);
+    let (check, facts) = check_with_facts(ledger, policy, opts.as_of, Some(now))?;
+    let v = verified.report();
+    let key = ledger.current_key();
+    let root = parse_note(&check.checkpoint)
+        .ok()
+        .and_then(|n| Checkpoint::parse_body(&n.text).ok())
+        .map(|c| base64_std(&c.root))
+        .unwrap_or_default();
+    let attestation = Attestation {
+        checkpoint: check.checkpoint.clone(),
+        tree_size: check.tree_size,
+        root,
+        verifier_key: key.to_string(),
+        key_fingerprint: format!("{:08x}", key.id),
+        verification: format!(
+            "full verification passed: {} entries, {} checkpoints and {} key(s) checked at {}",
+            v.size,
+            v.checkpoints_checked,
+            v.keys.len(),
+            v.verified_at.to_rfc3339()
+        ),
+        verified: true,
+    };
+    let inputs = build::Inputs {
+        check: &check,
+        facts: &facts,
+        attestation,
+        origin: ledger.meta().origin.clone(),
+        now,
+        period: opts.period,
+        sprint: opts.sprint.clone(),
+        days: opts.days,
+    };
+    Ok(build::build(kind, &inputs)?)
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Renders `report` into `(file name, bytes)` for each format.
+pub fn render_files(
+    report: &Report,
+    formats: &[Format],
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let stem = report.kind.as_str();
+    let mut files = Vec::new();
+    for f in formats {
+        match f {
+            Format::Pdf => files.push((format!("{stem}.pdf"), render::pdf::render(report)?)),
+            Format::Csv => files.extend(render::csv::render(report)?),
+            Format::Json => files.push((format!("{stem}.json"), render::json::render(report))),
+            Format::Oscal => {
+                files.push((format!("{stem}.oscal.json"), render::oscal::render(report)?))
+            }
+        }
+    }
+    Ok(files)
+}

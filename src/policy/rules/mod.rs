@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::event::Timestamp;
 use crate::policy::config::Policy;
 use crate::policy::expiry::Subject;
-use crate::policy::facts::{local_text, Cite, Facts};
+use crate::policy::facts::{expiry_text, Cite, Facts};
 use crate::policy::finding::{Finding, Severity};
 
 pub mod access_after_expiry;
@@ -77,7 +77,7 @@ impl Draft<'_> {
             ("expiry".to_string(), s.effective.to_rfc3339()),
             (
                 "expiry_local".to_string(),
-                local_text(s.effective, Some(s.tz), &s.person.tz_name),
+                expiry_text(s.effective, Some(s.tz), &s.person.tz_name),
             ),
         ]);
         for (k, v) in self.details {

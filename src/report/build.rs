@@ -1,0 +1,941 @@
+//! Builds each report kind's data from a policy check: the population each control was
+//! tested on, the exceptions (findings) with their evidence, timelines, and conclusions.
+//!
+//! Invariants: a builder reads only the check result and the facts gathered from the same
+//! ledger prefix, plus the pinned `now`; every seq it cites is in `Report::evidence`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use thiserror::Error;
+
+use crate::event::Timestamp;
+use crate::policy::facts::Facts;
+use crate::policy::finding::{Evidence, Finding};
+use crate::policy::{CheckResult, PersonStatus};
+use crate::report::model::*;
+
+#[derive(Debug, Error)]
+pub enum BuildError {
+    #[error("--sprint is required for the sprint-review report")]
+    SprintMissing,
+    #[error("no sprint {0:?} in the ledger's sprint calendar")]
+    UnknownSprint(String),
+}
+
+/// What a report is built from.
+pub struct Inputs<'a> {
+    pub check: &'a CheckResult,
+    pub facts: &'a Facts,
+    pub attestation: Attestation,
+    pub origin: String,
+    /// The pinned generation time; also the "now" of the upcoming report.
+    pub now: Timestamp,
+    /// Inclusive dates (UTC) the evidence reports cover; `None` means everything.
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    pub sprint: Option<String>,
+    pub days: u32,
+}
+
+/// A control an evidence report tests.
+struct Control {
+    /// As the findings name it: `SOC2:CC6.1`.
+    id: &'static str,
+    title: &'static str,
+    paraphrase: &'static str,
+    test: &'static str,
+    population: Population,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Population {
+    People,
+    Requests,
+    Ledger,
+}
+
+const PEOPLE_TEST: &str = "For every contractor whose access ended in the period, the effective expiry (contract end at end of day in their zone, aligned to the sprint, plus extensions approved under the policy) was compared with every IdP deactivation, session and token revocation, and every sign-in, session use and token use recorded in the ledger.";
+
+const SOC2: &[Control] = &[
+    Control { id: "SOC2:CC6.1", title: "Logical access security", paraphrase: "Logical access to information assets is restricted: credentials, sessions and keys stop working when access is no longer authorised.", test: PEOPLE_TEST, population: Population::People },
+    Control { id: "SOC2:CC6.2", title: "Registration and removal of access", paraphrase: "Access of users whose engagement ends is removed on time, with reminders to the people responsible and review before removal.", test: PEOPLE_TEST, population: Population::People },
+    Control { id: "SOC2:CC6.3", title: "Authorised changes to access", paraphrase: "Changes to access, such as extensions beyond the contract end, are authorised by the required roles and aligned to the work.", test: "Every extension request and emergency grant was checked for two distinct approvers in the required roles (neither the requester), decisions within the time limit and before the old expiry, a recorded reason and, for emergencies, a grant of at most 24 hours; expiries were checked against the sprint calendar.", population: Population::Requests },
+    Control { id: "SOC2:CC7.2", title: "Monitoring for anomalies", paraphrase: "Activity is monitored for anomalies such as use of credentials after they should have been revoked.", test: "Every access and failed authentication after each contractor's effective expiry was identified from the IdP and application logs in the ledger.", population: Population::People },
+    Control { id: "SOC2:CC7.3", title: "Evaluation of security events", paraphrase: "Detected events are evaluated to determine whether they are incidents (for example a client still using expired credentials).", test: "Failed authentication attempts after expiry were counted per person and source and listed for follow-up.", population: Population::People },
+    Control { id: "SOC2:CC2.1", title: "Quality of information: ledger integrity", paraphrase: "The evidence used is complete and unaltered: the ledger is append-only, hash-chained, in an RFC 6962 Merkle tree and signed.", test: "A full verification recomputed every entry hash, chain link, Merkle root and checkpoint signature of the ledger at generation time.", population: Population::Ledger },
+];
+
+const HIPAA: &[Control] = &[
+    Control { id: "HIPAA:164.308(a)(1)(ii)(D)", title: "Information system activity review", paraphrase: "Records of information system activity, such as audit logs and access reports, are regularly reviewed.", test: "Sign-in, session and token activity of every contractor was reviewed against their effective expiry; failed attempts after expiry were listed.", population: Population::People },
+    Control { id: "HIPAA:164.308(a)(3)(ii)(C)", title: "Termination procedures", paraphrase: "Access to ePHI ends when a workforce member's employment or engagement ends.", test: PEOPLE_TEST, population: Population::People },
+    Control { id: "HIPAA:164.308(a)(4)", title: "Information access management", paraphrase: "Access is authorised, established and modified under documented policies, including approved extensions.", test: "Every extension request was checked against the approval policy (two required roles, time limits, reason, emergency limit) and expiries against the sprint calendar.", population: Population::Requests },
+    Control { id: "HIPAA:164.308(a)(5)(ii)(C)", title: "Log-in monitoring", paraphrase: "Log-in attempts are monitored and discrepancies reported.", test: "Failed authentication attempts after expiry were counted per person and source.", population: Population::People },
+    Control { id: "HIPAA:164.312(b)", title: "Audit controls", paraphrase: "Mechanisms record and examine activity in systems that contain ePHI. The ledger keeps every record with its raw original; HIPAA requires documentation to be retained for six years (164.316(b)(2)(i)): keep the ledger and this report at least that long.", test: "Access after expiry was examined in the recorded activity of every contractor.", population: Population::People },
+    Control { id: "HIPAA:164.312(c)(1)", title: "Integrity of the audit evidence", paraphrase: "Evidence is protected from improper alteration: the ledger is append-only, hash-chained and signed.", test: "A full verification recomputed every hash, link, root and signature at generation time.", population: Population::Ledger },
+    Control { id: "HIPAA:164.312(d)", title: "Person or entity authentication", paraphrase: "Only the authorised person can authenticate: sessions and tokens of a departed contractor are revoked.", test: "Session revocation within the policy's limit of deactivation, and revocation of every known token, PAT and API key, were checked.", population: Population::People },
+];
+
+/// Builds `kind`.
+pub fn build(kind: ReportKind, inputs: &Inputs) -> Result<Report, BuildError> {
+    let mut b = Builder::new(kind, inputs);
+    match kind {
+        ReportKind::Soc2 => b.controls(SOC2),
+        ReportKind::Hipaa => b.controls(HIPAA),
+        ReportKind::AccessAfterExpiry => b.access_after_expiry(),
+        ReportKind::SprintReview => b.sprint_review()?,
+        ReportKind::Upcoming => b.upcoming(),
+    }
+    Ok(b.finish())
+}
+
+struct Builder<'a> {
+    inputs: &'a Inputs<'a>,
+    report: Report,
+    /// Findings in scope (the period's population).
+    findings: Vec<&'a Finding>,
+    people: Vec<&'a PersonStatus>,
+    cited: BTreeMap<u64, Evidence>,
+}
+
+fn date_of(t: Timestamp) -> NaiveDate {
+    t.to_datetime().date_naive()
+}
+
+fn col(key: &str, title: &str, width: u8) -> Column {
+    Column {
+        key: key.into(),
+        title: title.into(),
+        width,
+    }
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn para(label: &str, t: &str) -> Paragraph {
+    Paragraph {
+        label: Some(label.into()),
+        text: t.into(),
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    id.split_once(':').map(|(_, c)| c).unwrap_or(id)
+}
+
+impl<'a> Builder<'a> {
+    fn new(kind: ReportKind, inputs: &'a Inputs<'a>) -> Builder<'a> {
+        let in_period = |t: Timestamp| match inputs.period {
+            Some((from, to)) => (from..=to).contains(&date_of(t)),
+            None => true,
+        };
+        let people: Vec<&PersonStatus> = inputs
+            .check
+            .people
+            .iter()
+            .filter(|p| in_period(p.access_end))
+            .collect();
+        let emails: BTreeSet<&str> = people.iter().map(|p| p.email.as_str()).collect();
+        let findings = inputs
+            .check
+            .findings
+            .iter()
+            .filter(|f| emails.contains(f.subject.as_str()))
+            .collect();
+        let (title, subtitle_lead) = match kind {
+            ReportKind::Soc2 => (
+                "SOC 2 evidence: contractor access",
+                "Trust Services Criteria CC6, CC7 and CC2.1",
+            ),
+            ReportKind::Hipaa => (
+                "HIPAA Security Rule evidence: contractor access",
+                "45 CFR 164.308 and 164.312",
+            ),
+            ReportKind::AccessAfterExpiry => (
+                "Access after expiry",
+                "Every access or attempt after a contractor's access expired",
+            ),
+            ReportKind::SprintReview => (
+                "Post-sprint access review",
+                "Expirations, extensions and failed logins in one sprint",
+            ),
+            ReportKind::Upcoming => (
+                "Upcoming access expirations",
+                "Who loses access soon, and what is still missing",
+            ),
+        };
+        let period = inputs.period.map(|(from, to)| Period {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+        let when = match &period {
+            Some(p) => format!("{} to {}", p.from, p.to),
+            None => "all records".into(),
+        };
+        Builder {
+            inputs,
+            report: Report {
+                schema_version: SCHEMA_VERSION,
+                kind,
+                title: title.into(),
+                subtitle: format!("{subtitle_lead}; {}, {when}", inputs.origin),
+                origin: inputs.origin.clone(),
+                period,
+                generated_at: inputs.now,
+                policy: PolicyRef {
+                    profile: inputs.check.policy_profile.clone(),
+                    hash: inputs.check.policy_hash.clone(),
+                },
+                attestation: inputs.attestation.clone(),
+                summary: Vec::new(),
+                sections: Vec::new(),
+                evidence: Vec::new(),
+                findings: Vec::new(),
+            },
+            findings,
+            people,
+            cited: BTreeMap::new(),
+        }
+    }
+
+    fn cite(&mut self, evidence: &[Evidence]) -> Cell {
+        for e in evidence {
+            self.cited.entry(e.seq).or_insert_with(|| e.clone());
+        }
+        Cell::Seqs(evidence.iter().map(|e| e.seq).collect())
+    }
+
+    fn cite_finding(&mut self, f: &Finding) -> Cell {
+        self.cite(&f.evidence)
+    }
+
+    fn people_table(&mut self, name: &str, control: Option<&str>) -> Table {
+        let mut rows = Vec::new();
+        for p in self.people.clone() {
+            let exceptions = self
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.subject == p.email
+                        && control.is_none_or(|c| f.controls.iter().any(|x| x == c))
+                })
+                .count();
+            let seqs = self.cite(std::slice::from_ref(&p.roster));
+            rows.push(vec![
+                text(&p.name),
+                text(p.team.clone().unwrap_or_default()),
+                text(&p.last_day),
+                Cell::Time(p.expiry),
+                text(&p.expiry_local),
+                p.deactivated_at.map(Cell::Time).unwrap_or(Cell::Empty),
+                Cell::Count(exceptions as u64),
+                seqs,
+            ]);
+        }
+        Table {
+            name: name.into(),
+            title: "Population: contractors whose access ended in the period".into(),
+            columns: vec![
+                col("person", "Person", 3),
+                col("team", "Team", 2),
+                col("contract_end", "Contract end", 2),
+                col("expiry_utc", "Effective expiry (UTC)", 3),
+                col("expiry_local", "Expiry (local)", 4),
+                col("deactivated_at", "Deactivated (UTC)", 3),
+                col("exceptions", "Exceptions", 1),
+                col("roster_seq", "Roster", 1),
+            ],
+            rows,
+            empty_text: "No contractor's access ended in the period.".into(),
+        }
+    }
+
+    fn requests_table(&mut self, name: &str) -> (Table, u64) {
+        let emails: BTreeSet<&str> = self.people.iter().map(|p| p.email.as_str()).collect();
+        let mut rows = Vec::new();
+        let mut n = 0;
+        for r in self.inputs.facts.requests.values() {
+            if !emails.contains(r.subject.as_str()) {
+                continue;
+            }
+            n += 1;
+            let finding = self
+                .findings
+                .iter()
+                .find(|f| {
+                    f.rule == "extension-approval" && f.details.get("request_id") == Some(&r.id)
+                })
+                .copied();
+            let mut evidence: Vec<Evidence> = r.requested.iter().map(|c| c.evidence()).collect();
+            evidence.extend(r.decisions.iter().map(|d| d.cite.evidence()));
+            let approvers: Vec<String> = r
+                .decisions
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{} {} ({}) {}",
+                        if d.approved { "approved" } else { "denied" },
+                        d.actor,
+                        d.role,
+                        d.cite.at.to_rfc3339()
+                    )
+                })
+                .collect();
+            let name_of = self
+                .inputs
+                .check
+                .people
+                .iter()
+                .find(|p| p.email == r.subject)
+                .map(|p| p.name.clone())
+                .unwrap_or(r.subject.clone());
+            let seqs = self.cite(&evidence);
+            rows.push(vec![
+                text(&r.id),
+                text(name_of),
+                text(r.requester.clone().unwrap_or_default()),
+                r.requested
+                    .as_ref()
+                    .map(|c| Cell::Time(c.at))
+                    .unwrap_or(Cell::Empty),
+                text(r.new_expiry.clone().unwrap_or_default()),
+                text(if r.emergency { "yes" } else { "no" }),
+                text(approvers.join("; ")),
+                text(match finding {
+                    Some(f) => f.summary.clone(),
+                    None => "Meets the policy".into(),
+                }),
+                seqs,
+            ]);
+        }
+        (
+            Table {
+                name: name.into(),
+                title: "Population: extension requests and emergency grants".into(),
+                columns: vec![
+                    col("request_id", "Request", 1),
+                    col("person", "Person", 2),
+                    col("requester", "Requested by", 2),
+                    col("requested_at", "Requested (UTC)", 2),
+                    col("new_expiry", "New expiry", 2),
+                    col("emergency", "Emergency", 1),
+                    col("decisions", "Decisions", 4),
+                    col("assessment", "Assessment", 4),
+                    col("evidence", "Evidence", 1),
+                ],
+                rows,
+                empty_text: "No extension was requested in the period.".into(),
+            },
+            n,
+        )
+    }
+
+    fn exceptions_table(&mut self, name: &str, findings: &[&Finding]) -> Table {
+        let mut rows = Vec::new();
+        for f in findings {
+            let seqs = self.cite_finding(f);
+            rows.push(vec![
+                Cell::Severity(f.severity),
+                text(f.person.clone().unwrap_or(f.subject.clone())),
+                text(&f.rule),
+                text(&f.summary),
+                Cell::Time(f.at),
+                seqs,
+            ]);
+        }
+        Table {
+            name: name.into(),
+            title: "Exceptions".into(),
+            columns: vec![
+                col("severity", "Severity", 1),
+                col("person", "Person", 2),
+                col("rule", "Rule", 2),
+                col("summary", "What happened", 6),
+                col("at", "When (UTC)", 2),
+                col("evidence", "Evidence", 2),
+            ],
+            rows,
+            empty_text: "No exceptions.".into(),
+        }
+    }
+
+    fn timeline(&self, f: &Finding) -> Timeline {
+        let mut markers = Vec::new();
+        if let Some(expiry) = f
+            .details
+            .get("expiry")
+            .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+        {
+            markers.push(Marker {
+                at: expiry,
+                label: "expiry".into(),
+                kind: MarkerKind::Deadline,
+                seq: None,
+            });
+        }
+        for e in &f.evidence {
+            let kind = match e.kind.as_str() {
+                "roster.entry" | "sprint.defined" => continue,
+                "account.deactivated"
+                | "account.suspended"
+                | "account.deleted"
+                | "session.revoked"
+                | "token.revoked"
+                | "extension.approved" => MarkerKind::Control,
+                "auth.succeeded" | "session.started" | "session.activity" | "token.used"
+                | "auth.failed" => MarkerKind::Violation,
+                _ => MarkerKind::Note,
+            };
+            markers.push(Marker {
+                at: e.occurred_at,
+                label: format!("{} ({})", e.kind, e.source),
+                kind,
+                seq: Some(e.seq),
+            });
+        }
+        Timeline {
+            title: format!("{}: {}", f.person.as_deref().unwrap_or(&f.subject), f.rule),
+            markers,
+        }
+    }
+
+    fn controls(&mut self, controls: &[Control]) {
+        for c in controls {
+            let short = short_id(c.id);
+            let slug: String = short
+                .to_lowercase()
+                .chars()
+                .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+                .collect();
+            let slug = slug
+                .split('-')
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("-");
+            let in_control: Vec<&Finding> = self
+                .findings
+                .iter()
+                .filter(|f| f.controls.iter().any(|x| x == c.id))
+                .copied()
+                .collect();
+            let mut extra_tables = Vec::new();
+            let (population_table, population, exceptions) = match c.population {
+                Population::People => {
+                    let t = self.people_table(&format!("{slug}-population"), Some(c.id));
+                    let affected: BTreeSet<&str> =
+                        in_control.iter().map(|f| f.subject.as_str()).collect();
+                    (t, self.people.len() as u64, affected.len() as u64)
+                }
+                Population::Requests => {
+                    let (requests, _) = self.requests_table(&format!("{slug}-requests"));
+                    extra_tables.push(requests);
+                    let t = self.people_table(&format!("{slug}-population"), Some(c.id));
+                    let affected: BTreeSet<&str> =
+                        in_control.iter().map(|f| f.subject.as_str()).collect();
+                    (t, self.people.len() as u64, affected.len() as u64)
+                }
+                Population::Ledger => {
+                    let a = &self.inputs.attestation;
+                    let t = Table {
+                        name: format!("{slug}-population"),
+                        title: "Population: the ledger at the attested checkpoint".into(),
+                        columns: vec![
+                            col("tree_size", "Entries", 1),
+                            col("root", "Merkle root", 4),
+                            col("key", "Key fingerprint", 2),
+                            col("verification", "Verification", 5),
+                        ],
+                        rows: vec![vec![
+                            Cell::Count(a.tree_size),
+                            text(&a.root),
+                            text(&a.key_fingerprint),
+                            text(&a.verification),
+                        ]],
+                        empty_text: String::new(),
+                    };
+                    (t, a.tree_size, u64::from(!a.verified))
+                }
+            };
+            let conclusion = if exceptions == 0 {
+                "No exceptions noted: the control operated effectively for the population tested."
+                    .to_string()
+            } else if c.population == Population::Ledger {
+                "Exception: the ledger failed verification; the evidence in this report cannot be relied on.".to_string()
+            } else {
+                format!("Exceptions noted: {exceptions} of {population} in the population ({} finding(s)).", in_control.len())
+            };
+            let exceptions_table =
+                self.exceptions_table(&format!("{slug}-exceptions"), &in_control);
+            let timelines = in_control.iter().map(|f| self.timeline(f)).collect();
+            self.report.summary.push(SummaryRow {
+                id: short.into(),
+                title: c.title.into(),
+                population,
+                exceptions,
+                conclusion: if exceptions == 0 {
+                    "Operating effectively".into()
+                } else {
+                    "Exceptions noted".into()
+                },
+            });
+            self.report.sections.push(Section {
+                id: short.into(),
+                title: format!("{short} {}", c.title),
+                paragraphs: vec![
+                    para("Control", c.paraphrase),
+                    para("Test performed", c.test),
+                ],
+                tables: [vec![population_table], extra_tables, vec![exceptions_table]].concat(),
+                timelines,
+                conclusion: Some(conclusion),
+            });
+        }
+    }
+
+    fn access_after_expiry(&mut self) {
+        self.findings
+            .retain(|f| f.rule == "access-after-expiry" || f.rule == "failed-auth-after-expiry");
+        let relevant: Vec<&Finding> = self.findings.clone();
+        let mut rows = Vec::new();
+        for f in &relevant {
+            let expiry = f
+                .details
+                .get("expiry")
+                .and_then(|t| Timestamp::parse_rfc3339(t).ok());
+            for e in f.evidence.iter().filter(|e| e.kind != "roster.entry") {
+                let seqs = self.cite(std::slice::from_ref(e));
+                rows.push(vec![
+                    text(f.person.clone().unwrap_or(f.subject.clone())),
+                    text(&e.source),
+                    text(
+                        f.details
+                            .get("credential")
+                            .cloned()
+                            .unwrap_or_else(|| "failed sign-in".into()),
+                    ),
+                    text(&e.kind),
+                    Cell::Time(e.occurred_at),
+                    expiry
+                        .map(|x| Cell::Duration((e.occurred_at.0 - x.0) / 1_000_000))
+                        .unwrap_or(Cell::Empty),
+                    seqs,
+                ]);
+            }
+        }
+        let people: BTreeSet<&str> = relevant.iter().map(|f| f.subject.as_str()).collect();
+        for rule in ["access-after-expiry", "failed-auth-after-expiry"] {
+            let n = relevant.iter().filter(|f| f.rule == rule).count();
+            self.report.summary.push(SummaryRow {
+                id: rule.into(),
+                title: if rule == "access-after-expiry" {
+                    "Successful access after expiry"
+                } else {
+                    "Failed attempts after expiry"
+                }
+                .into(),
+                population: self.people.len() as u64,
+                exceptions: n as u64,
+                conclusion: if n == 0 {
+                    "None found".into()
+                } else {
+                    format!("{n} finding(s)")
+                },
+            });
+        }
+        let timelines = relevant.iter().map(|f| self.timeline(f)).collect();
+        self.report.sections.push(Section {
+            id: "access".into(),
+            title: "Every access or attempt after expiry".into(),
+            paragraphs: vec![para(
+                "What this lists",
+                &format!("Each successful sign-in, session use, token use or failed attempt recorded after a contractor's effective expiry, by person, source and credential, with how long after expiry it happened. {} of {} contractors in scope are affected.", people.len(), self.people.len()),
+            )],
+            tables: vec![Table {
+                name: "events".into(),
+                title: "Access and attempts after expiry".into(),
+                columns: vec![
+                    col("person", "Person", 3),
+                    col("source", "Source", 2),
+                    col("credential", "Credential", 3),
+                    col("kind", "What", 2),
+                    col("at", "When (UTC)", 3),
+                    col("after_expiry_seconds", "After expiry", 2),
+                    col("evidence", "Evidence", 1),
+                ],
+                rows,
+                empty_text: "No access or attempt after expiry was found.".into(),
+            }],
+            timelines,
+            conclusion: None,
+        });
+        let exceptions = self.exceptions_table("policy-findings", &relevant);
+        self.report.sections.push(Section {
+            id: "findings".into(),
+            title: "Findings".into(),
+            paragraphs: vec![],
+            tables: vec![exceptions],
+            timelines: vec![],
+            conclusion: None,
+        });
+    }
+
+    fn sprint_review(&mut self) -> Result<(), BuildError> {
+        let wanted = self
+            .inputs
+            .sprint
+            .clone()
+            .ok_or(BuildError::SprintMissing)?;
+        let facts = self.inputs.facts;
+        let sprint = facts
+            .sprints
+            .keys()
+            .flat_map(|team| facts.current_sprints(team))
+            .find(|s| s.sprint == wanted)
+            .ok_or_else(|| BuildError::UnknownSprint(wanted.clone()))?
+            .clone();
+        let in_sprint = |d: NaiveDate| sprint.start <= d && d <= sprint.end;
+        self.report.subtitle = format!(
+            "Sprint {} of {}, {} to {}; {}",
+            sprint.sprint, sprint.team, sprint.start, sprint.end, self.inputs.origin
+        );
+        self.report.period = Some(Period {
+            from: sprint.start.to_string(),
+            to: sprint.end.to_string(),
+        });
+        let team_people: Vec<&PersonStatus> = self
+            .inputs
+            .check
+            .people
+            .iter()
+            .filter(|p| p.team.as_deref() == Some(sprint.team.as_str()))
+            .collect();
+        let ending: Vec<&PersonStatus> = team_people
+            .iter()
+            .filter(|p| in_sprint(date_of(p.access_end)))
+            .copied()
+            .collect();
+        self.people = ending.clone();
+        let emails: BTreeSet<String> = team_people.iter().map(|p| p.email.clone()).collect();
+        self.findings = self
+            .inputs
+            .check
+            .findings
+            .iter()
+            .filter(|f| emails.contains(&f.subject) && in_sprint(date_of(f.at)))
+            .collect();
+
+        let mut rows = Vec::new();
+        for p in &ending {
+            let unexpected = self
+                .findings
+                .iter()
+                .any(|f| f.subject == p.email && f.rule == "sprint-alignment");
+            let roster = Cell::Seqs(vec![p.roster.seq]);
+            rows.push(vec![
+                text(&p.name),
+                text(&p.last_day),
+                Cell::Time(p.access_end),
+                text(&p.expiry_local),
+                text(if unexpected {
+                    "unexpected (mid-sprint)"
+                } else {
+                    "expected"
+                }),
+                text(p.extensions.join(", ")),
+                roster,
+            ]);
+        }
+        let expirations = Table {
+            name: "expirations".into(),
+            title: "Expirations in the sprint".into(),
+            columns: vec![
+                col("person", "Person", 3),
+                col("contract_end", "Contract end", 2),
+                col("access_ended", "Access ended (UTC)", 3),
+                col("expiry_local", "Effective expiry (local)", 4),
+                col("expected", "Expected?", 2),
+                col("extensions", "Extensions", 2),
+                col("roster_seq", "Roster", 1),
+            ],
+            rows,
+            empty_text: "No contractor's access ended in this sprint.".into(),
+        };
+        let (requests, _) = self.requests_table("extensions");
+        let failed: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.rule == "failed-auth-after-expiry")
+            .copied()
+            .collect();
+        let failed_table = self.exceptions_table("failed-logins", &failed);
+        let mut reminder_rows = Vec::new();
+        for (subject, list) in &facts.reminders {
+            if !emails.contains(subject) {
+                continue;
+            }
+            for r in list.iter().filter(|r| in_sprint(date_of(r.cite.at))) {
+                let seqs = self.cite(&[r.cite.evidence()]);
+                reminder_rows.push(vec![
+                    text(subject),
+                    text(&r.recipient),
+                    text(&r.status),
+                    Cell::Time(r.cite.at),
+                    seqs,
+                ]);
+            }
+        }
+        let reminders = Table {
+            name: "reminders".into(),
+            title: "Reminders sent during the sprint".into(),
+            columns: vec![
+                col("subject", "About", 3),
+                col("recipient", "Recipient", 3),
+                col("status", "Delivery", 1),
+                col("sent_at", "Sent (UTC)", 2),
+                col("evidence", "Evidence", 1),
+            ],
+            rows: reminder_rows,
+            empty_text: "No reminders were sent during the sprint.".into(),
+        };
+        let all = self.findings.clone();
+        let findings_table = self.exceptions_table("all-findings", &all);
+        let mut advice: Vec<Paragraph> = Vec::new();
+        let rules: BTreeSet<&str> = all.iter().map(|f| f.rule.as_str()).collect();
+        for rule in rules {
+            let tip = match rule {
+                "access-after-expiry" => "Revoke sessions, tokens and API keys in the same run as the IdP deactivation; check for lingering access 15 minutes later.",
+                "token-revocation" => "List every PAT and API key in the roster and rotate them at deactivation.",
+                "session-revocation" => "Add a forced sign-out (session revocation) step to the deactivation runbook.",
+                "deactivation-timeliness" => "Automate deactivation at the effective expiry; do not apply extensions that the policy did not approve.",
+                "extension-approval" => "Require both the tech lead and security to approve within 4 hours, before the old expiry; expire undecided requests.",
+                "reminders" => "Keep each contractor's manager current in the roster so reminders reach two people.",
+                "sprint-alignment" => "When a sprint is extended, move the expiry of contractors whose contract ends in it.",
+                "failed-auth-after-expiry" => "Find the client or script still using the expired credentials and remove it.",
+                "timezone" => "Set expiries at the end of the day in the contractor's zone, not midnight UTC.",
+                "pre-expiry-review" => "Schedule the security review at least 48 hours before each expiry.",
+                _ => continue,
+            };
+            advice.push(Paragraph {
+                label: Some(rule.into()),
+                text: tip.into(),
+            });
+        }
+        if advice.is_empty() {
+            advice.push(para(
+                "Nothing to change",
+                "Every expiry in the sprint followed the policy.",
+            ));
+        }
+        let unexpected = ending.len() as u64
+            - expirations
+                .rows
+                .iter()
+                .filter(|r| r[4] == text("expected"))
+                .count() as u64;
+        self.report.summary = vec![
+            SummaryRow {
+                id: "expirations".into(),
+                title: "Contractor access that ended".into(),
+                population: ending.len() as u64,
+                exceptions: unexpected,
+                conclusion: format!("{unexpected} unexpected"),
+            },
+            SummaryRow {
+                id: "extensions".into(),
+                title: "Extension requests".into(),
+                population: requests.rows.len() as u64,
+                exceptions: all
+                    .iter()
+                    .filter(|f| f.rule == "extension-approval")
+                    .count() as u64,
+                conclusion: "see Extensions".into(),
+            },
+            SummaryRow {
+                id: "failed-logins".into(),
+                title: "Failed logins after expiry".into(),
+                population: ending.len() as u64,
+                exceptions: failed.len() as u64,
+                conclusion: if failed.is_empty() {
+                    "None".into()
+                } else {
+                    "Follow up".into()
+                },
+            },
+            SummaryRow {
+                id: "findings".into(),
+                title: "All policy findings in the sprint".into(),
+                population: team_people.len() as u64,
+                exceptions: all.len() as u64,
+                conclusion: if all.is_empty() {
+                    "Clean".into()
+                } else {
+                    "Review".into()
+                },
+            },
+        ];
+        let mk = |id: &str, title: &str, tables: Vec<Table>| Section {
+            id: id.into(),
+            title: title.into(),
+            paragraphs: vec![],
+            tables,
+            timelines: vec![],
+            conclusion: None,
+        };
+        self.report.sections = vec![
+            mk("expirations", "Expirations", vec![expirations]),
+            mk(
+                "extensions",
+                "Extensions and how they were approved",
+                vec![requests],
+            ),
+            mk(
+                "failed-logins",
+                "Failed logins after expiry",
+                vec![failed_table],
+            ),
+            mk("reminders", "Reminders", vec![reminders]),
+            mk("findings", "All findings", vec![findings_table]),
+            Section {
+                id: "changes".into(),
+                title: "What to change".into(),
+                paragraphs: advice,
+                tables: vec![],
+                timelines: vec![],
+                conclusion: None,
+            },
+        ];
+        Ok(())
+    }
+
+    fn upcoming(&mut self) {
+        let now = self.inputs.now;
+        let until = crate::policy::expiry::plus_days(now, self.inputs.days as i64);
+        let facts = self.inputs.facts;
+        let soon: Vec<&PersonStatus> = self
+            .inputs
+            .check
+            .people
+            .iter()
+            .filter(|p| p.expiry >= now && p.expiry <= until)
+            .collect();
+        let emails: BTreeSet<&str> = soon.iter().map(|p| p.email.as_str()).collect();
+        self.findings
+            .retain(|f| emails.contains(f.subject.as_str()));
+        let mut rows = Vec::new();
+        for p in &soon {
+            let reminders = facts
+                .reminders
+                .get(&p.email)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let mut status = Vec::new();
+            for days in [7i64, 2] {
+                let due = crate::policy::expiry::plus_days(p.expiry, -days);
+                let sent = reminders
+                    .iter()
+                    .filter(|r| {
+                        r.status == "delivered" && (r.cite.at.0 - due.0).abs() <= 86_400_000_000
+                    })
+                    .count();
+                status.push(if due > now && sent == 0 {
+                    format!("{days} d: due {}", date_of(due))
+                } else {
+                    format!("{days} d: {sent} delivered")
+                });
+            }
+            let pending: Vec<String> = facts
+                .requests
+                .values()
+                .filter(|r| {
+                    r.subject == p.email && r.decisions.iter().filter(|d| d.approved).count() < 2
+                })
+                .map(|r| {
+                    format!(
+                        "{} ({} of 2 approvals)",
+                        r.id,
+                        r.decisions.iter().filter(|d| d.approved).count()
+                    )
+                })
+                .collect();
+            let alignment = self
+                .inputs
+                .check
+                .findings
+                .iter()
+                .find(|f| f.subject == p.email && f.rule == "sprint-alignment")
+                .map(|f| f.summary.clone())
+                .unwrap_or_else(|| match &p.aligned_to_sprint {
+                    Some(s) => format!("aligned to the end of sprint {s}"),
+                    None => "ends with a sprint or no sprint calendar".into(),
+                });
+            rows.push(vec![
+                text(&p.name),
+                text(p.team.clone().unwrap_or_default()),
+                Cell::Time(p.expiry),
+                text(&p.expiry_local),
+                Cell::Duration((p.expiry.0 - now.0) / 1_000_000),
+                text(alignment),
+                text(status.join("; ")),
+                text(if pending.is_empty() {
+                    "none".into()
+                } else {
+                    pending.join("; ")
+                }),
+                Cell::Seqs(vec![p.roster.seq]),
+            ]);
+        }
+        self.report.subtitle = format!(
+            "Next {} days from {}; {}",
+            self.inputs.days,
+            now.to_rfc3339(),
+            self.inputs.origin
+        );
+        self.report.summary = vec![SummaryRow {
+            id: "upcoming".into(),
+            title: format!("Access expiring in the next {} days", self.inputs.days),
+            population: self.inputs.check.people.len() as u64,
+            exceptions: soon.len() as u64,
+            conclusion: format!("{} expiring", soon.len()),
+        }];
+        self.report.sections = vec![Section {
+            id: "upcoming".into(),
+            title: "Expiring soon".into(),
+            paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that both reminders went out, and that any extension has both approvals before the expiry.")],
+            tables: vec![Table {
+                name: "expiring".into(),
+                title: "Contractors whose access expires soon".into(),
+                columns: vec![col("person", "Person", 3), col("team", "Team", 2), col("expiry_utc", "Expiry (UTC)", 3), col("expiry_local", "Expiry (local)", 4), col("in_seconds", "In", 2), col("sprint_alignment", "Sprint alignment", 4), col("reminders", "Reminders", 3), col("pending_requests", "Missing approvals", 3), col("roster_seq", "Roster", 1)],
+                rows,
+                empty_text: "Nobody's access expires in the window.".into(),
+            }],
+            timelines: vec![],
+            conclusion: None,
+        }];
+    }
+
+    fn finish(mut self) -> Report {
+        for p in &self.inputs.check.people {
+            let seq = p.roster.seq;
+            let referenced = self
+                .report
+                .sections
+                .iter()
+                .flat_map(|s| &s.tables)
+                .flat_map(|t| &t.rows)
+                .flatten()
+                .any(|c| matches!(c, Cell::Seqs(v) if v.contains(&seq)));
+            if referenced {
+                self.cited.entry(seq).or_insert_with(|| p.roster.clone());
+            }
+        }
+        self.report.findings = self.findings.iter().map(|f| (*f).clone()).collect();
+        for f in &self.report.findings {
+            for e in &f.evidence {
+                self.cited.entry(e.seq).or_insert_with(|| e.clone());
+            }
+        }
+        self.report.evidence = self.cited.into_values().collect();
+        self.report
+    }
+}
