@@ -7,6 +7,7 @@ mod ingest;
 mod pdf;
 mod policy;
 mod render;
+mod reports;
 mod sample_report;
 mod sources;
 mod tamper;

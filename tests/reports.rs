@@ -1,0 +1,268 @@
+//! Reports end to end, as their readers get them: `demo` writes every report in every
+//! format and a bundle; the PDF's text (read back as an auditor's tool would) holds the
+//! findings, names and attestation; CSV and JSON agree with the findings; OSCAL validates
+//! against NIST's schema; the bundle verifies offline; and `reports/example/` is what the
+//! demo produces today (regenerate with
+//! `cargo test --test tests regenerate_report_examples -- --ignored`).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::render::schema_errors;
+use crate::util::bin;
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example")
+}
+
+/// One demo run shared by the tests in this file (it takes a few seconds).
+fn demo() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = bin()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["demo", "--out"])
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "demo failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmp
+    })
+    .path()
+}
+
+/// The files that make up the example: every report file and the findings.
+fn example_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".pdf") || n.ends_with(".csv") || n.ends_with(".json"))
+        .filter(|n| n != "inclusion-proof.json")
+        .collect();
+    names.sort();
+    names
+}
+
+/// Masks what differs between two ledgers built from the same inputs: the random ledger
+/// id and key (so chain hashes, roots, checkpoint signatures, fingerprints) and the times
+/// of signing and verification. Everything else must match exactly.
+fn normalise(text: &str) -> String {
+    static RULES: OnceLock<Vec<(regex::Regex, &str)>> = OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        [
+            (r"[0-9a-f]{64}", "<hash>"),
+            (r"[A-Za-z0-9+/]{40,}={0,2}", "<base64>"),
+            (r"time \d{4}-\d\d-\d\dT[0-9:]+Z", "time <signed>"),
+            (r"checked at [0-9T:Z.-]+", "checked at <time>"),
+            (r"\+[0-9a-f]{8}\+", "+<key id>+"),
+            (r#""[0-9a-f]{8}""#, "\"<key id>\""),
+            (r"key (fingerprint )?[0-9a-f]{8}\b", "key <key id>"),
+            (r"— \S+ \S+", "— <signature>"),
+        ]
+        .into_iter()
+        .map(|(re, to)| (regex::Regex::new(re).unwrap(), to))
+        .collect()
+    });
+    let mut out = text.to_string();
+    for (re, to) in rules {
+        out = re.replace_all(&out, *to).into_owned();
+    }
+    out
+}
+
+/// The PDF's words, without the ones that carry ledger-specific values.
+fn pdf_words(bytes: &[u8]) -> Vec<String> {
+    let text = pdf_extract::extract_text_from_mem(bytes).unwrap();
+    normalise(&text)
+        .split_whitespace()
+        .filter(|w| !w.contains('<') && !w.chars().any(|c| c.is_ascii_digit()) && w.len() < 24)
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_committed_example_reports_are_what_the_demo_writes_today() {
+    let fresh = demo();
+    let names = example_files(&example_dir());
+    assert!(
+        !names.is_empty(),
+        "reports/example/ is empty; regenerate it"
+    );
+    assert_eq!(
+        names,
+        example_files(fresh),
+        "reports/example/ lists other files than the demo writes"
+    );
+    for name in names {
+        let old = fs::read(example_dir().join(&name)).unwrap();
+        let new = fs::read(fresh.join(&name)).unwrap();
+        let same = if name.ends_with(".pdf") {
+            pdf_words(&old) == pdf_words(&new)
+        } else {
+            normalise(&String::from_utf8_lossy(&old)) == normalise(&String::from_utf8_lossy(&new))
+        };
+        assert!(
+            same,
+            "reports/example/{name} is stale: regenerate it with \
+             `cargo test --test tests regenerate_report_examples -- --ignored`"
+        );
+    }
+}
+
+#[test]
+#[ignore = "rewrites reports/example/"]
+fn regenerate_report_examples() {
+    let fresh = demo();
+    let dir = example_dir();
+    if dir.exists() {
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    fs::create_dir_all(&dir).unwrap();
+    for name in example_files(fresh) {
+        fs::copy(fresh.join(&name), dir.join(&name)).unwrap();
+    }
+}
+
+fn report_json(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(demo().join(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn the_soc2_pdf_reads_back_with_findings_names_and_attestation() {
+    let report = report_json("soc2.json");
+    let text =
+        pdf_extract::extract_text_from_mem(&fs::read(demo().join("soc2.pdf")).unwrap()).unwrap();
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for name in ["José Núñez", "Zoë Fischer", "Kai Brandt", "Lena Okafor"] {
+        assert!(flat.contains(name), "{name} is not in the PDF text");
+    }
+    for id in ["CC6.1", "CC6.2", "CC6.3", "CC7.2", "CC7.3", "CC2.1"] {
+        assert!(flat.contains(id), "{id} missing");
+    }
+    let fingerprint = report["attestation"]["key_fingerprint"].as_str().unwrap();
+    assert!(
+        flat.contains(fingerprint),
+        "key fingerprint {fingerprint} missing"
+    );
+    let size = report["attestation"]["tree_size"].as_u64().unwrap();
+    assert!(flat.contains(&size.to_string()));
+    // Each finding's summary begins in the PDF (tables wrap the rest).
+    for f in report["findings"].as_array().unwrap() {
+        let summary = f["summary"].as_str().unwrap();
+        let head: String = summary
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(flat.contains(&head), "finding {:?} not in the PDF", f["id"]);
+    }
+}
+
+#[test]
+fn csv_and_json_agree_with_the_policy_findings() {
+    let check = report_json("findings.json");
+    let soc2 = report_json("soc2.json");
+    let ids = |v: &serde_json::Value| -> BTreeSet<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids(&soc2),
+        ids(&check),
+        "the SOC 2 report carries every finding of the quarter"
+    );
+    let bytes = fs::read(demo().join("soc2-findings.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(&bytes[3..]);
+    let csv_ids: BTreeSet<String> = r.records().map(|x| x.unwrap()[0].to_string()).collect();
+    assert_eq!(csv_ids, ids(&check));
+    // Every cited seq is in the evidence index.
+    let cited: BTreeSet<u64> = soc2["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    for f in soc2["findings"].as_array().unwrap() {
+        for e in f["evidence"].as_array().unwrap() {
+            assert!(cited.contains(&e["seq"].as_u64().unwrap()));
+        }
+    }
+    let aae = report_json("access-after-expiry.json");
+    for f in aae["findings"].as_array().unwrap() {
+        let rule = f["rule"].as_str().unwrap();
+        assert!(
+            rule == "access-after-expiry" || rule == "failed-auth-after-expiry",
+            "{rule}"
+        );
+    }
+}
+
+#[test]
+fn every_oscal_file_the_demo_writes_is_valid() {
+    for kind in [
+        "soc2",
+        "hipaa",
+        "access-after-expiry",
+        "sprint-review",
+        "upcoming",
+    ] {
+        let doc = report_json(&format!("{kind}.oscal.json"));
+        let errors = schema_errors(&doc);
+        assert!(errors.is_empty(), "{kind}.oscal.json: {errors:#?}");
+    }
+}
+
+#[test]
+fn the_demo_bundle_verifies_offline_and_a_changed_report_fails() {
+    let bundle = demo().join("bundle-soc2");
+    let key = demo().join("verifier-key.txt");
+    let out = bin()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .arg("--pubkey")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&bundle)
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let changed = copy.path().join("bundle-soc2/report/soc2-summary.csv");
+    let mut bytes = fs::read(&changed).unwrap();
+    bytes.extend_from_slice(b"\"CC9.9\",\"forged\",1,0,\"fine\"\r\n");
+    fs::write(&changed, bytes).unwrap();
+    let out = bin()
+        .arg("verify-bundle")
+        .arg(copy.path().join("bundle-soc2"))
+        .arg("--pubkey")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("soc2-summary.csv")
+            || String::from_utf8_lossy(&out.stdout).contains("soc2-summary.csv")
+    );
+}
