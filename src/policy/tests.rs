@@ -233,8 +233,18 @@ fn deactivation_late_never_and_within_grace() {
     let f = run(late.clone());
     let d = of(&f, "deactivation-timeliness");
     assert_eq!(d.len(), 1, "{f:#?}");
-    assert_eq!(d[0].severity, Severity::High);
+    assert_eq!(d[0].severity, Severity::Medium, "a day late is a slow job");
     assert!(d[0].summary.contains("1 d after"), "{}", d[0].summary);
+
+    let mut very_late = clean();
+    very_late.retain(|e| e.kind != AccountDeactivated);
+    very_late.push(deactivated("2026-03-15T07:00:00.000001Z"));
+    let f = run(very_late);
+    assert_eq!(
+        of(&f, "deactivation-timeliness")[0].severity,
+        Severity::High,
+        "over a day late"
+    );
 
     let mut grace = Policy::defaults(Profile::Standard);
     grace.rules.deactivation_timeliness.grace_hours = 24;
