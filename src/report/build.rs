@@ -23,6 +23,9 @@ pub enum BuildError {
     UnknownSprint(String),
 }
 
+/// Timeline pictures per section: a reader studies a few; thousands only slow the PDF.
+const MAX_TIMELINES: usize = 25;
+
 /// What a report is built from.
 pub struct Inputs<'a> {
     pub check: &'a CheckResult,
@@ -467,7 +470,18 @@ impl<'a> Builder<'a> {
             };
             let exceptions_table =
                 self.exceptions_table(&format!("{slug}-exceptions"), &in_control);
-            let timelines = in_control.iter().map(|f| self.timeline(f)).collect();
+            let timelines: Vec<Timeline> = in_control
+                .iter()
+                .take(MAX_TIMELINES)
+                .map(|f| self.timeline(f))
+                .collect();
+            let mut paragraphs = vec![
+                para("Control", c.paraphrase),
+                para("Test performed", c.test),
+            ];
+            if in_control.len() > MAX_TIMELINES {
+                paragraphs.push(para("Timelines", &format!("Drawn for the first {MAX_TIMELINES} of {} exceptions; every exception is in the table and in the JSON and CSV files.", in_control.len())));
+            }
             self.report.summary.push(SummaryRow {
                 id: short.into(),
                 title: c.title.into(),
@@ -543,7 +557,11 @@ impl<'a> Builder<'a> {
                 },
             });
         }
-        let timelines = relevant.iter().map(|f| self.timeline(f)).collect();
+        let timelines = relevant
+            .iter()
+            .take(MAX_TIMELINES)
+            .map(|f| self.timeline(f))
+            .collect();
         self.report.sections.push(Section {
             id: "access".into(),
             title: "Every access or attempt after expiry".into(),
