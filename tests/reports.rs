@@ -225,6 +225,32 @@ fn every_oscal_file_the_demo_writes_is_valid() {
 }
 
 #[test]
+fn a_pinned_report_is_byte_identical_on_the_same_ledger() {
+    let ledger = demo().join("demo-ledger");
+    let run = |out: &Path| {
+        let o = bin()
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(["report", "soc2", "--now", "2026-04-01T09:00:00Z", "--out"])
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(a.path());
+    run(b.path());
+    let names = example_files(a.path());
+    assert!(names.len() > 10);
+    for name in names {
+        assert!(
+            fs::read(a.path().join(&name)).unwrap() == fs::read(b.path().join(&name)).unwrap(),
+            "{name} differs between two runs"
+        );
+    }
+}
+
+#[test]
 fn the_demo_bundle_verifies_offline_and_a_changed_report_fails() {
     let bundle = demo().join("bundle-soc2");
     let key = demo().join("verifier-key.txt");
