@@ -252,7 +252,8 @@ pub struct Store {
 impl Store {
     /// Opens sled. The caller holds the ledger's own lock, so a sled lock still held can
     /// only be a handle this process just dropped, whose threads release the file a moment
-    /// later: that case is retried for up to two seconds.
+    /// later: that case is retried for up to ten seconds (two were seen to fall short on a
+    /// loaded two-core machine, in the SIGKILL test's drop-then-reopen).
     pub fn open(path: &Path) -> Result<Self, sled::Error> {
         let config = sled::Config::new()
             .path(path)
@@ -266,7 +267,7 @@ impl Store {
         loop {
             match config.open() {
                 Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock") && tries < 200 =>
+                    if e.to_string().contains("could not acquire lock") && tries < 1000 =>
                 {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10));

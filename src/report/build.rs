@@ -363,8 +363,9 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn timeline(&self, f: &Finding) -> Timeline {
+    fn timeline(&mut self, f: &Finding) -> Timeline {
         let mut markers = Vec::new();
+        let context = self.context_markers(f);
         if let Some(expiry) = f
             .details
             .get("expiry")
@@ -397,10 +398,62 @@ impl<'a> Builder<'a> {
                 seq: Some(e.seq),
             });
         }
+        markers.extend(context);
+        markers.sort_by_key(|m| (m.at, m.seq));
         Timeline {
             title: format!("{}: {}", f.person.as_deref().unwrap_or(&f.subject), f.rule),
             markers,
         }
+    }
+
+    /// The controls acting around a finding (deactivations, session and token
+    /// revocations of the same person, from two days before the expiry to three days after the
+    /// last event it cites), so each timeline shows what was done as well as what went
+    /// wrong. They are cited like any evidence.
+    fn context_markers(&mut self, f: &Finding) -> Vec<Marker> {
+        let Some(expiry) = f
+            .details
+            .get("expiry")
+            .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+        else {
+            return Vec::new();
+        };
+        const DAY: i64 = 86_400_000_000;
+        let last = f
+            .evidence
+            .iter()
+            .map(|e| e.occurred_at)
+            .max()
+            .unwrap_or(expiry)
+            .max(expiry);
+        let cited: BTreeSet<u64> = f.evidence.iter().map(|e| e.seq).collect();
+        let mut found = Vec::new();
+        for a in self.inputs.facts.acts_of(&f.subject) {
+            let c = &a.cite;
+            let acting = crate::policy::expiry::is_deactivation(c.kind)
+                || matches!(
+                    c.kind,
+                    crate::event::EventKind::SessionRevoked | crate::event::EventKind::TokenRevoked
+                );
+            if acting
+                && !cited.contains(&c.seq)
+                && c.at.0 >= expiry.0 - 2 * DAY
+                && c.at.0 <= last.0 + 3 * DAY
+            {
+                found.push(c.evidence());
+            }
+        }
+        found.truncate(8);
+        self.cite(&found);
+        found
+            .into_iter()
+            .map(|e| Marker {
+                at: e.occurred_at,
+                label: format!("{} ({})", e.kind, e.source),
+                kind: MarkerKind::Control,
+                seq: Some(e.seq),
+            })
+            .collect()
     }
 
     fn controls(&mut self, controls: &[Control]) {
