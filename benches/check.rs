@@ -21,16 +21,8 @@ use auditledger::policy::config::{Policy, Profile};
 
 const ORIGIN: &str = "bench.example/auditledger/check";
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+mod common;
+use common::peak_rss_kib;
 
 fn ev(kind: EventKind, source: &str, subject: &str, at: i64, attrs: &[(&str, String)]) -> Event {
     Event {

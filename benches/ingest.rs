@@ -15,16 +15,8 @@ use auditledger::ingest::{ingest_file, Identities, IngestOptions, Input};
 use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::Ledger;
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+mod common;
+use common::peak_rss_kib;
 
 fn events_file(n: u64) -> PathBuf {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/peers/gen-events.py");

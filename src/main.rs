@@ -587,7 +587,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Report { args, out } => {
             let ledger = open_reader(&cli)?;
-            let (report, files) = make_report(&ledger, args)?;
+            let (report, files) = make_report(&ledger, &verify_fully(&ledger)?, args)?;
             write_report_files(out, &files)?;
             for (name, _) in &files {
                 println!("{}", out.join(name).display());
@@ -602,11 +602,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { args, out } => {
             let ledger = open_reader(&cli)?;
-            let (report, files) = make_report(&ledger, args)?;
-            let verified = verify(&ledger, &VerifyOptions::default())
-                .map_err(|f| IntegrityFailure(f.to_string()))?;
+            let verified = verify_fully(&ledger)?;
+            let (report, files) = make_report(&ledger, &verified, args)?;
             let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
-            let files: Vec<(String, Vec<u8>)> = files;
             let summary = auditledger::export::write_bundle(
                 &ledger,
                 &verified,
@@ -783,12 +781,13 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// A progress bar on standard error when it is a terminal; hidden otherwise (cron, CI).
 /// A rendered file: its name and bytes.
 type NamedFile = (String, Vec<u8>);
 
+/// Builds and renders one report from a ledger that `verified` vouches for.
 fn make_report(
     ledger: &Ledger,
+    verified: &auditledger::ledger::verify::Verified,
     args: &ReportArgs,
 ) -> Result<(auditledger::report::model::Report, Vec<NamedFile>)> {
     use auditledger::report::model::ReportKind;
@@ -845,11 +844,14 @@ fn make_report(
         now,
     };
     let policy = load_policy(args.policy.as_deref())?;
-    let verified =
-        verify(ledger, &VerifyOptions::default()).map_err(|f| IntegrityFailure(f.to_string()))?;
-    let report = auditledger::report::generate(ledger, &verified, &policy, kind, &opts)?;
+    let report = auditledger::report::generate(ledger, verified, &policy, kind, &opts)?;
     let files = auditledger::report::render_files(&report, &formats)?;
     Ok((report, files))
+}
+
+/// A full verification, as every report and bundle needs first.
+fn verify_fully(ledger: &Ledger) -> Result<auditledger::ledger::verify::Verified> {
+    Ok(verify(ledger, &VerifyOptions::default()).map_err(|f| IntegrityFailure(f.to_string()))?)
 }
 
 /// Writes each file through a temporary beside it, so a failure leaves no half file.
@@ -895,6 +897,7 @@ fn parse_as_of(text: &str) -> Result<Timestamp> {
     })
 }
 
+/// A progress bar on standard error when it is a terminal; hidden otherwise (cron, CI).
 fn progress_bar(len: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() || len < (8 << 20) {
@@ -1187,8 +1190,7 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
             unknown.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
-    let verified =
-        verify(&ledger, &VerifyOptions::default()).map_err(|f| IntegrityFailure(f.to_string()))?;
+    let verified = verify_fully(&ledger)?;
     println!(
         "3. verified {} entries, {} checkpoints",
         verified.report().size,
@@ -1222,11 +1224,13 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
     }
     println!("5. reports in {}:", out.display());
     let all_formats = "pdf,csv,json,oscal".to_string();
+    // The evidence reports cover the quarter; the sprint and weekly reports their own window.
+    let quarter = |kind: &str| matches!(kind, "soc2" | "hipaa" | "access-after-expiry");
     let demo_args = |kind: &str, now: &str| ReportArgs {
         kind_flag: Some(kind.into()),
         kind_pos: None,
-        from: None,
-        to: None,
+        from: quarter(kind).then(|| "2026-01-01".into()),
+        to: quarter(kind).then(|| "2026-03-31".into()),
         sprint: None,
         days: 14,
         format: all_formats.clone(),
@@ -1234,7 +1238,7 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         as_of: None,
         policy: Some(fixtures.join("policy.toml")),
     };
-    let mut runs = vec![
+    let runs = [
         demo_args("soc2", DEMO_NOW),
         demo_args("hipaa", DEMO_NOW),
         demo_args("access-after-expiry", DEMO_NOW),
@@ -1244,14 +1248,9 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         },
         demo_args("upcoming", DEMO_UPCOMING_NOW),
     ];
-    for args in &mut runs {
-        args.from = args
-            .kind_flag
-            .as_deref()
-            .filter(|k| matches!(*k, "soc2" | "hipaa" | "access-after-expiry"))
-            .map(|_| "2026-01-01".to_string());
-        args.to = args.from.as_ref().map(|_| "2026-03-31".to_string());
-        let (report, files) = make_report(&ledger, args)?;
+    let mut soc2 = None;
+    for args in &runs {
+        let (report, files) = make_report(&ledger, &verified, args)?;
         write_report_files(out, &files)?;
         let pdf = files
             .iter()
@@ -1265,8 +1264,11 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
             files.len(),
             report.findings.len()
         );
+        if report.kind == auditledger::report::model::ReportKind::Soc2 {
+            soc2 = Some((report, files));
+        }
     }
-    let (report, files) = make_report(&ledger, &runs[0])?;
+    let (report, files) = soc2.context("the demo writes a SOC 2 report")?;
     let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
     let summary = auditledger::export::write_bundle(
         &ledger,

@@ -76,12 +76,17 @@ impl Subject<'_> {
 
     /// Lifecycle events of the person's accounts at `idp`.
     pub fn lifecycle<'a>(&self, facts: &'a Facts, idp: &str) -> Vec<&'a Act> {
-        facts
-            .acts_of(&self.person.email)
-            .iter()
-            .filter(|a| idp_of(&a.cite.source) == idp && is_lifecycle(a.cite.kind))
-            .collect()
+        lifecycle(facts, &self.person.email, idp)
     }
+}
+
+/// Lifecycle events (created, deactivated, reactivated...) of `email`'s accounts at `idp`.
+fn lifecycle<'a>(facts: &'a Facts, email: &str, idp: &str) -> Vec<&'a Act> {
+    facts
+        .acts_of(email)
+        .iter()
+        .filter(|a| idp_of(&a.cite.source) == idp && is_lifecycle(a.cite.kind))
+        .collect()
 }
 
 pub fn is_lifecycle(kind: EventKind) -> bool {
@@ -216,20 +221,8 @@ fn subject<'f>(
         .collect();
     idps.sort();
     idps.dedup();
-    let probe = Subject {
-        person,
-        tz,
-        last_day,
-        base,
-        aligned_to,
-        requests: Vec::new(),
-        effective,
-        windows: Vec::new(),
-        endings: Vec::new(),
-        access_end: effective,
-    };
     for idp in idps {
-        let events = probe.lifecycle(facts, idp);
+        let events = lifecycle(facts, &person.email, idp);
         endings.push((idp.to_string(), ending_at(&events, effective)));
     }
     let all_early =
@@ -248,11 +241,16 @@ fn subject<'f>(
         effective
     };
     Subject {
+        person,
+        tz,
+        last_day,
+        base,
+        aligned_to,
         requests: assessed,
+        effective,
         windows,
         endings,
         access_end,
-        ..probe
     }
 }
 

@@ -254,15 +254,13 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn requests_table(&mut self, name: &str) -> (Table, u64) {
+    fn requests_table(&mut self, name: &str) -> Table {
         let emails: BTreeSet<&str> = self.people.iter().map(|p| p.email.as_str()).collect();
         let mut rows = Vec::new();
-        let mut n = 0;
         for r in self.inputs.facts.requests.values() {
             if !emails.contains(r.subject.as_str()) {
                 continue;
             }
-            n += 1;
             let finding = self
                 .findings
                 .iter()
@@ -312,26 +310,23 @@ impl<'a> Builder<'a> {
                 seqs,
             ]);
         }
-        (
-            Table {
-                name: name.into(),
-                title: "Population: extension requests and emergency grants".into(),
-                columns: vec![
-                    col("request_id", "Request", 1),
-                    col("person", "Person", 2),
-                    col("requester", "Requested by", 2),
-                    col("requested_at", "Requested (UTC)", 2),
-                    col("new_expiry", "New expiry", 2),
-                    col("emergency", "Emergency", 1),
-                    col("decisions", "Decisions", 4),
-                    col("assessment", "Assessment", 4),
-                    col("evidence", "Evidence", 2),
-                ],
-                rows,
-                empty_text: "No extension was requested in the period.".into(),
-            },
-            n,
-        )
+        Table {
+            name: name.into(),
+            title: "Population: extension requests and emergency grants".into(),
+            columns: vec![
+                col("request_id", "Request", 1),
+                col("person", "Person", 2),
+                col("requester", "Requested by", 2),
+                col("requested_at", "Requested (UTC)", 2),
+                col("new_expiry", "New expiry", 2),
+                col("emergency", "Emergency", 1),
+                col("decisions", "Decisions", 4),
+                col("assessment", "Assessment", 4),
+                col("evidence", "Evidence", 2),
+            ],
+            rows,
+            empty_text: "No extension was requested in the period.".into(),
+        }
     }
 
     fn exceptions_table(&mut self, name: &str, findings: &[&Finding]) -> Table {
@@ -484,7 +479,7 @@ impl<'a> Builder<'a> {
                     (t, self.people.len() as u64, affected.len() as u64)
                 }
                 Population::Requests => {
-                    let (requests, _) = self.requests_table(&format!("{slug}-requests"));
+                    let requests = self.requests_table(&format!("{slug}-requests"));
                     extra_tables.push(requests);
                     let t = self.people_table(&format!("{slug}-population"), Some(c.id));
                     let affected: BTreeSet<&str> =
@@ -697,11 +692,13 @@ impl<'a> Builder<'a> {
             .collect();
 
         let mut rows = Vec::new();
+        let mut unexpected_count = 0u64;
         for p in &ending {
             let unexpected = self
                 .findings
                 .iter()
                 .any(|f| f.subject == p.email && f.rule == "sprint-alignment");
+            unexpected_count += u64::from(unexpected);
             let roster = Cell::Seqs(vec![p.roster.seq]);
             rows.push(vec![
                 text(&p.name),
@@ -732,7 +729,7 @@ impl<'a> Builder<'a> {
             rows,
             empty_text: "No contractor's access ended in this sprint.".into(),
         };
-        let (requests, _) = self.requests_table("extensions");
+        let requests = self.requests_table("extensions");
         let failed: Vec<&Finding> = self
             .findings
             .iter()
@@ -798,12 +795,7 @@ impl<'a> Builder<'a> {
                 "Every expiry in the sprint followed the policy.",
             ));
         }
-        let unexpected = ending.len() as u64
-            - expirations
-                .rows
-                .iter()
-                .filter(|r| r[4] == text("expected"))
-                .count() as u64;
+        let unexpected = unexpected_count;
         self.report.summary = vec![
             SummaryRow {
                 id: "expirations".into(),
@@ -986,18 +978,26 @@ impl<'a> Builder<'a> {
     }
 
     fn finish(mut self) -> Report {
+        // Roster rows cited by seq only (sprint review, upcoming) still belong in the index.
+        let referenced: BTreeSet<u64> = self
+            .report
+            .sections
+            .iter()
+            .flat_map(|s| &s.tables)
+            .flat_map(|t| &t.rows)
+            .flatten()
+            .filter_map(|c| match c {
+                Cell::Seqs(v) => Some(v),
+                _ => None,
+            })
+            .flatten()
+            .copied()
+            .collect();
         for p in &self.inputs.check.people {
-            let seq = p.roster.seq;
-            let referenced = self
-                .report
-                .sections
-                .iter()
-                .flat_map(|s| &s.tables)
-                .flat_map(|t| &t.rows)
-                .flatten()
-                .any(|c| matches!(c, Cell::Seqs(v) if v.contains(&seq)));
-            if referenced {
-                self.cited.entry(seq).or_insert_with(|| p.roster.clone());
+            if referenced.contains(&p.roster.seq) {
+                self.cited
+                    .entry(p.roster.seq)
+                    .or_insert_with(|| p.roster.clone());
             }
         }
         self.report.findings = self.findings.iter().map(|f| (*f).clone()).collect();
