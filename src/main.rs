@@ -21,8 +21,8 @@ use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
 use auditledger::ledger::keys::{self, KEY_ENV};
 use auditledger::ledger::note::{NoteSigner, NoteVerifier};
 use auditledger::ledger::proof::Proof;
-use auditledger::ledger::verify::{verify, VerifyFailure, VerifyOptions};
-use auditledger::ledger::{Access, Ledger, LedgerError, DEFAULT_KEY_FILE};
+use auditledger::ledger::verify::{verify, verify_with_progress, VerifyFailure, VerifyOptions};
+use auditledger::ledger::{Access, KeySource, Ledger, LedgerError, DEFAULT_KEY_FILE};
 use auditledger::policy::config::{Policy, Profile};
 use auditledger::policy::finding::Severity;
 use auditledger::sources::{self, Source};
@@ -145,6 +145,9 @@ enum Command {
         pubkey: Option<String>,
     },
     /// Replace the signing key; the hand-over is a ledger entry signed by both keys.
+    /// Convert a ledger written by release 0.1 (a `sled/` store) to the current layout,
+    /// keeping every entry's bytes, so every checkpoint it signed still verifies.
+    Migrate,
     RotateKey {
         /// Where to write the new key (default: replace the key file).
         #[arg(long)]
@@ -291,10 +294,10 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             let integrity = err.downcast_ref::<IntegrityFailure>().is_some()
-                || matches!(
-                    err.downcast_ref::<LedgerError>(),
-                    Some(LedgerError::RolledBack { .. } | LedgerError::Forked { .. })
-                );
+                || err.chain().any(|e| {
+                    e.downcast_ref::<LedgerError>()
+                        .is_some_and(LedgerError::is_integrity)
+                });
             eprintln!("error: {err:#}");
             ExitCode::from(if integrity { 1 } else { 2 })
         }
@@ -311,46 +314,52 @@ fn env_key() -> Option<String> {
     std::env::var(KEY_ENV).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn load_signer(cli_key: &Option<PathBuf>, ledger: &Path) -> Result<NoteSigner> {
-    Ok(keys::load_signer(
-        &key_path(cli_key, ledger),
-        env_key().as_deref(),
-    )?)
-}
-
 fn open_writer(cli: &Cli) -> Result<Ledger> {
-    let signer = load_signer(&cli.key_file, &cli.ledger)?;
-    match Ledger::open(&cli.ledger, Access::Write(Box::new(signer))) {
-        // A rotation whose commit landed but whose key file was not yet replaced: the staged
-        // key is the ledger's current one, so finish the hand-over.
-        Err(wrong @ LedgerError::Key(keys::KeyError::WrongKey { .. })) => {
-            let key_file = key_path(&cli.key_file, &cli.ledger);
-            let staged = staged_key_path(&key_file);
-            if env_key().is_some() || !staged.is_file() {
-                return Err(wrong.into());
-            }
-            let new = keys::load_signer(&staged, None)?;
-            let ledger = match Ledger::open(&cli.ledger, Access::Write(Box::new(new))) {
-                Ok(l) => l,
-                Err(LedgerError::Key(_)) => return Err(wrong.into()),
-                Err(e) => return Err(e.into()),
-            };
-            keys::replace_key_file(&staged, &key_file)?;
-            eprintln!(
-                "note: completed an interrupted key rotation: {} now holds the current key",
-                key_file.display()
-            );
-            Ok(ledger)
-        }
-        other => Ok(other?),
+    let key_file = key_path(&cli.key_file, &cli.ledger);
+    let env = env_key();
+    let opened = Ledger::open_writer(
+        &cli.ledger,
+        KeySource {
+            file: &key_file,
+            env: env.as_deref(),
+        },
+    )?;
+    if let Some(path) = &opened.finished_rotation {
+        eprintln!(
+            "note: completed an interrupted key rotation: {} now holds the current key",
+            path.display()
+        );
     }
+    let r = opened.ledger.recovery();
+    if r.unacknowledged_log_bytes > 0 {
+        eprintln!(
+            "note: cut away {} bytes of a commit that was never acknowledged (a crash before its checkpoint was logged)",
+            r.unacknowledged_log_bytes
+        );
+    }
+    if r.erased_frames > 0 {
+        eprintln!(
+            "note: finished erasing {} raw-record bundle(s) of an interrupted redaction",
+            r.erased_frames
+        );
+    }
+    Ok(opened.ledger)
 }
 
-/// Where `rotate-key` stages the new key until its rotation entry is committed.
-fn staged_key_path(key_file: &Path) -> PathBuf {
-    let mut name = key_file.as_os_str().to_owned();
-    name.push(".new");
-    PathBuf::from(name)
+/// A progress bar on standard error when it is a terminal and the work is long enough to
+/// want one; nothing in cron, CI or a pipe.
+fn verify_progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if total < 100_000 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "verifying {bar:40} {pos}/{len} entries ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 fn open_reader(cli: &Cli) -> Result<Ledger> {
@@ -516,6 +525,12 @@ fn run(cli: Cli) -> Result<()> {
                     println!("head:          {}", status.head);
                     println!("key:           {}", status.key_fingerprint);
                     println!("verifier_key:  {}", status.verifier_key);
+                    let files: Vec<String> = status
+                        .files
+                        .iter()
+                        .map(|(n, b)| format!("{n} {b}"))
+                        .collect();
+                    println!("files (bytes): {}", files.join(", "));
                     print!("checkpoint:\n{}", status.checkpoint);
                 }
             }
@@ -659,7 +674,16 @@ fn run(cli: Cli) -> Result<()> {
                     .push((path.display().to_string(), text));
             }
             let ledger = open_reader(&cli)?;
-            match verify(&ledger, &opts) {
+            let bar = verify_progress_bar(ledger.size());
+            let result = verify_with_progress(&ledger, &opts, &mut |done, _| {
+                if let Some(b) = &bar {
+                    b.set_position(done);
+                }
+            });
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            match result {
                 Ok(v) => {
                     let r = v.report();
                     println!(
@@ -740,30 +764,28 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::VerifyBundle { dir, pubkey } => verify_bundle_cmd(dir, pubkey.as_deref())?,
         Command::RotateKey { new_key_file } => {
-            let mut ledger = open_writer(&cli)?;
-            let new = NoteSigner::generate(&ledger.meta().origin)?;
-            let key_file = key_path(&cli.key_file, &cli.ledger);
-            let (staged, final_path) = match new_key_file {
-                Some(p) => (p.clone(), None),
-                None => {
-                    if env_key().is_some() {
-                        bail!("the key came from ${KEY_ENV}; pass --new-key-file to say where the new key goes");
-                    }
-                    (staged_key_path(&key_file), Some(key_file.clone()))
-                }
-            };
-            keys::write_key_file(&staged, &new)?;
-            let summary = ledger.rotate_key(new.clone())?;
-            if let Some(final_path) = final_path {
-                keys::replace_key_file(&staged, &final_path)?;
-                println!("new signing key written to {}", final_path.display());
-            } else {
-                println!("new signing key written to {}", staged.display());
+            if new_key_file.is_none() && env_key().is_some() {
+                bail!("the key came from ${KEY_ENV}; pass --new-key-file to say where the new key goes");
             }
+            let mut ledger = open_writer(&cli)?;
+            let key_file = key_path(&cli.key_file, &cli.ledger);
+            let (summary, new, written) =
+                ledger.rotate_key_file(&key_file, new_key_file.as_deref())?;
+            println!("new signing key written to {}", written.display());
             println!(
                 "rotation recorded at seq {}; new verifier key: {}",
                 summary.first_seq,
                 new.verifier()
+            );
+        }
+        Command::Migrate => {
+            let m = auditledger::ledger::legacy::migrate(&cli.ledger)?;
+            println!(
+                "converted {}: {} entries, {} checkpoints kept; the old store is in {} (delete it once `auditledger verify` passes)",
+                cli.ledger.display(),
+                m.entries,
+                m.checkpoints,
+                m.backup.display()
             );
         }
         Command::Redact { raw_hash, reason } => {
@@ -1000,7 +1022,9 @@ fn init_ledger(
     } else if cli_key.is_some() && path.exists() {
         (keys::load_signer(&path, None)?, None)
     } else {
-        if dir.join(auditledger::ledger::SLED_DIR).exists() {
+        if dir.join(auditledger::ledger::META_FILE).exists()
+            || dir.join(auditledger::ledger::legacy::SLED_DIR).exists()
+        {
             bail!(LedgerError::AlreadyExists {
                 dir: dir.to_path_buf()
             });
@@ -1047,6 +1071,8 @@ struct Status {
     checkpoint: String,
     key_fingerprint: String,
     verifier_key: String,
+    /// Bytes on disk per file of the ledger directory.
+    files: std::collections::BTreeMap<String, u64>,
 }
 
 impl Status {
@@ -1060,6 +1086,11 @@ impl Status {
             checkpoint: ledger.latest_checkpoint()?,
             key_fingerprint: format!("{}+{:08x}", key.name, key.id),
             verifier_key: key.to_string(),
+            files: ledger
+                .file_sizes()
+                .into_iter()
+                .map(|(n, b)| (n.to_string(), b))
+                .collect(),
         })
     }
 }

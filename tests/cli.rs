@@ -315,13 +315,27 @@ fn lock_and_key_errors_are_clear() {
     let events = tmp.path().join("e.jsonl");
     write_events(&events, 0, 3);
     {
-        let _held = Ledger::open(&dir, Access::Read).unwrap();
+        // A writer holds the lock: a second writer is refused, naming the lock file and
+        // its holder; readers go on.
+        let _held = Ledger::open(
+            &dir,
+            Access::Write(Box::new(
+                auditledger::ledger::keys::load_signer(&dir.join("signing.key"), None).unwrap(),
+            )),
+        )
+        .unwrap();
         let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
         assert_eq!(code, 2);
         assert!(
-            err.contains("in use by another auditledger process"),
+            err.contains("has a writer already")
+                && err.contains(&dir.join("LOCK").display().to_string())
+                && err.contains(&format!("pid {}", std::process::id())),
             "{err}"
         );
+        for args in [&["status"][..], &["verify"], &["log"], &["checkpoint"]] {
+            let (code, _, err) = run(&dir, args);
+            assert_eq!(code, 0, "{args:?} waits for or fails on the writer: {err}");
+        }
     }
     // Missing key.
     let (code, _, err) = run(

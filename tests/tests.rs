@@ -4,6 +4,7 @@ mod bundle;
 mod cli;
 mod crash;
 mod ingest;
+mod migrate;
 mod pdf;
 mod policy;
 mod render;

@@ -14,9 +14,9 @@ use super::{
 use crate::ledger::entry::{to_hex, Payload};
 use crate::ledger::merkle::Hash;
 use crate::ledger::note::{Checkpoint, NoteVerifier};
-use crate::ledger::store::{RawState, StoredEntry};
 use crate::ledger::verify::Verified;
 use crate::ledger::Ledger;
+use crate::ledger::{RawState, StoredEntry};
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {

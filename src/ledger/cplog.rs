@@ -1,51 +1,18 @@
-//! The checkpoint log: every signed checkpoint, appended to a plain file beside the sled data
-//! and fsynced before a commit is acknowledged (invariant 7).
-//!
-//! Why: sled may recover to an older state after a crash or a bad disk. On open, the sled
-//! head is compared with the last checkpoint here; a store behind its own log fails loudly.
+//! The checkpoint log: every signed checkpoint, appended to `checkpoints.log` and synced
+//! after the commit's data (invariant 7). It is the commit record: a commit is
+//! acknowledged once its checkpoint is here, and only then.
 //!
 //! Record format (text, so `cat` shows the notes): `<byte length of note>\n<note>`. A record
 //! cut short by a crash is a torn tail: it was never acknowledged (the sync comes before the
-//! acknowledgement), so a writer truncates it on open. Anything else unparseable is
-//! corruption and is reported, never repaired.
-//!
-//! The file is reached through [`SyncFile`], so tests can simulate a power cut with a layer
-//! that keeps only the bytes that were synced.
+//! acknowledgement), so a writer truncates it on open and a reader ignores it. Anything
+//! else unparseable is corruption and is reported, never repaired.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-/// The operations the log needs from a file.
-pub trait SyncFile {
-    fn read_all(&mut self) -> io::Result<Vec<u8>>;
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()>;
-    /// Durably stores everything appended so far.
-    fn sync(&mut self) -> io::Result<()>;
-    fn truncate(&mut self, len: u64) -> io::Result<()>;
-}
-
-impl SyncFile for File {
-    fn read_all(&mut self) -> io::Result<Vec<u8>> {
-        let mut buf = Vec::new();
-        self.seek(SeekFrom::Start(0))?;
-        self.read_to_end(&mut buf)?;
-        Ok(buf)
-    }
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.seek(SeekFrom::End(0))?;
-        self.write_all(bytes)
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        self.sync_data()
-    }
-    fn truncate(&mut self, len: u64) -> io::Result<()> {
-        self.set_len(len)?;
-        self.sync_all()
-    }
-}
+use super::fs::{FileHandle, Fs};
 
 #[derive(Debug, Error)]
 pub enum CheckpointLogError {
@@ -89,37 +56,31 @@ pub fn parse_log(bytes: &[u8]) -> Result<(Vec<String>, u64), (u64, &'static str)
     Ok((notes, at as u64))
 }
 
-pub struct CheckpointLog<F: SyncFile = File> {
+pub struct CheckpointLog {
     path: PathBuf,
-    file: F,
+    file: Box<dyn FileHandle>,
+    len: u64,
     notes: Vec<String>,
     torn_bytes: u64,
 }
 
-impl CheckpointLog<File> {
-    /// Opens (creating if needed) the log at `path`.
-    pub fn open(path: &Path, writable: bool) -> Result<Self, CheckpointLogError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(writable)
-            .create(writable)
-            .truncate(false)
-            .open(path)
-            .map_err(|source| CheckpointLogError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Self::from_file(path, file, writable)
-    }
-}
-
-impl<F: SyncFile> CheckpointLog<F> {
-    pub fn from_file(path: &Path, mut file: F, writable: bool) -> Result<Self, CheckpointLogError> {
+impl CheckpointLog {
+    /// Opens the log at `path`; a writer may create it and cuts a torn tail away.
+    pub fn open(fs: &dyn Fs, path: &Path, writable: bool) -> Result<Self, CheckpointLogError> {
         let io_err = |source| CheckpointLogError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let bytes = file.read_all().map_err(io_err)?;
+        let file = if writable {
+            fs.open_write(path)
+        } else {
+            fs.open_read(path)
+        }
+        .map_err(io_err)?;
+        let len = usize::try_from(file.len().map_err(io_err)?)
+            .map_err(|e| io_err(io::Error::other(e)))?;
+        let mut bytes = vec![0u8; len];
+        file.read_at(0, &mut bytes).map_err(io_err)?;
         let (notes, valid) =
             parse_log(&bytes).map_err(|(offset, problem)| CheckpointLogError::Corrupt {
                 path: path.to_path_buf(),
@@ -128,11 +89,13 @@ impl<F: SyncFile> CheckpointLog<F> {
             })?;
         let torn_bytes = bytes.len() as u64 - valid;
         if torn_bytes > 0 && writable {
-            file.truncate(valid).map_err(io_err)?;
+            file.set_len(valid).map_err(io_err)?;
+            file.sync_data().map_err(io_err)?;
         }
         Ok(Self {
             path: path.to_path_buf(),
             file,
+            len: valid,
             notes,
             torn_bytes,
         })
@@ -151,66 +114,19 @@ impl<F: SyncFile> CheckpointLog<F> {
         self.torn_bytes
     }
 
-    /// Appends notes and syncs once.
-    pub fn append_all(&mut self, notes: &[String]) -> Result<(), CheckpointLogError> {
-        let mut buf = Vec::new();
-        for note in notes {
-            buf.extend_from_slice(format!("{}\n", note.len()).as_bytes());
-            buf.extend_from_slice(note.as_bytes());
-        }
+    /// Appends one note and syncs: the commit point.
+    pub fn append(&mut self, note: &str) -> Result<(), CheckpointLogError> {
+        let mut buf = format!("{}\n", note.len()).into_bytes();
+        buf.extend_from_slice(note.as_bytes());
         self.file
-            .append(&buf)
-            .and_then(|_| self.file.sync())
+            .write_at(self.len, &buf)
+            .and_then(|_| self.file.sync_data())
             .map_err(|source| CheckpointLogError::Io {
                 path: self.path.clone(),
                 source,
             })?;
-        self.notes.extend(notes.iter().cloned());
-        Ok(())
-    }
-
-    pub fn into_inner(self) -> F {
-        self.file
-    }
-}
-
-/// A file that loses whatever was not synced when the "power" is cut: the test double for
-/// the power-cut case.
-#[derive(Default, Clone, Debug)]
-pub struct PowerCutFile {
-    pub synced: Vec<u8>,
-    pub pending: Vec<u8>,
-}
-
-impl PowerCutFile {
-    /// What survives a power cut now.
-    pub fn after_power_cut(&self) -> PowerCutFile {
-        PowerCutFile {
-            synced: self.synced.clone(),
-            pending: Vec::new(),
-        }
-    }
-}
-
-impl SyncFile for PowerCutFile {
-    fn read_all(&mut self) -> io::Result<Vec<u8>> {
-        let mut all = self.synced.clone();
-        all.extend_from_slice(&self.pending);
-        Ok(all)
-    }
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.pending.extend_from_slice(bytes);
-        Ok(())
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        self.synced.append(&mut self.pending);
-        Ok(())
-    }
-    fn truncate(&mut self, len: u64) -> io::Result<()> {
-        let mut all = self.read_all()?;
-        all.truncate(len as usize);
-        self.synced = all;
-        self.pending.clear();
+        self.len += buf.len() as u64;
+        self.notes.push(note.to_string());
         Ok(())
     }
 }
@@ -218,45 +134,40 @@ impl SyncFile for PowerCutFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::fs::SimFs;
 
     fn note(i: usize) -> String {
         format!("origin\n{i}\nAAAA\n\n\u{2014} k sig{i}\n")
     }
 
     #[test]
-    fn synced_notes_survive_a_power_cut_and_unsynced_ones_do_not() {
-        let p = Path::new("mem");
-        let mut log = CheckpointLog::from_file(p, PowerCutFile::default(), true).unwrap();
-        log.append_all(&[note(1), note(2)]).unwrap();
-        let mut file = log.into_inner();
-        // An append whose sync never ran: the power goes before the acknowledgement.
-        file.append(b"99\norigin\n3\npartial").unwrap();
-        let reopened = CheckpointLog::from_file(p, file.after_power_cut(), true).unwrap();
-        assert_eq!(reopened.notes(), &[note(1), note(2)]);
-        assert_eq!(reopened.torn_bytes(), 0);
+    fn synced_notes_survive_a_power_cut_and_a_torn_record_is_cut_by_a_writer() {
+        let fs = SimFs::new();
+        let dir = Path::new("/l");
+        fs.create_dir_all(dir).unwrap();
+        fs.sync_dir(Path::new("/")).unwrap();
+        let p = dir.join("checkpoints.log");
+        let mut log = CheckpointLog::open(&fs, &p, true).unwrap();
+        fs.sync_dir(dir).unwrap();
+        log.append(&note(1)).unwrap();
+        log.append(&note(2)).unwrap();
+        // An append whose sync never ran: the power goes before the acknowledgement, and
+        // the disk had written back part of it.
+        fs.cut_power_after(1);
+        assert!(log.append(&note(3)).is_err());
+        let after = fs.after_power_cut(|_, n| n / 2);
+        let reader = CheckpointLog::open(&after, &p, false).unwrap();
+        assert_eq!(reader.notes(), &[note(1), note(2)]);
+        assert!(reader.torn_bytes() > 0);
+        let writer = CheckpointLog::open(&after, &p, true).unwrap();
+        assert_eq!(writer.notes(), &[note(1), note(2)]);
+        let again = CheckpointLog::open(&after, &p, false).unwrap();
+        assert_eq!(again.torn_bytes(), 0);
     }
 
     #[test]
-    fn a_torn_record_is_truncated_by_a_writer_and_corruption_is_refused() {
-        let p = Path::new("mem");
-        let mut file = PowerCutFile::default();
-        let n1 = note(1);
-        file.append(format!("{}\n{}", n1.len(), n1).as_bytes())
-            .unwrap();
-        file.append(b"40\norigin\n2").unwrap();
-        file.sync().unwrap();
-        let log = CheckpointLog::from_file(p, file, true).unwrap();
-        assert_eq!(log.notes().len(), 1);
-        assert_eq!(log.torn_bytes(), 11);
-        let file = log.into_inner();
-        assert_eq!(file.synced.len(), n1.len() + 3);
-
-        let mut bad = PowerCutFile::default();
-        bad.append(b"x1\nabc").unwrap();
-        bad.sync().unwrap();
-        assert!(matches!(
-            CheckpointLog::from_file(p, bad, true),
-            Err(CheckpointLogError::Corrupt { offset: 0, .. })
-        ));
+    fn corruption_is_refused() {
+        assert!(matches!(parse_log(b"x1\nabc"), Err((0, _))));
+        assert!(matches!(parse_log(b"3\nabc4\n"), Ok((n, 5)) if n.len() == 1));
     }
 }

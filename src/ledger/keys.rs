@@ -143,6 +143,13 @@ pub fn sync_parent(path: &Path) -> io::Result<()> {
     File::open(parent)?.sync_all()
 }
 
+/// Where a key rotation stages the new key until its rotation entry is committed.
+pub fn staged_key_path(key_file: &Path) -> PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
+}
+
 /// The text both keys sign when the ledger's key changes.
 pub fn rotation_statement(
     origin: &str,

@@ -1,88 +1,104 @@
-//! The ledger: an append-only, hash-chained, Merkle-tree, Ed25519-signed event store on sled.
+//! The ledger: an append-only, hash-chained, Merkle-tree, Ed25519-signed event log in files
+//! it owns.
 //!
 //! The nine invariants of `DESIGN.md`, where each is kept and which test holds it:
 //!
-//! 1. **Append-only.** The public API has no update or delete: [`Ledger::append`],
-//!    [`Ledger::rotate_key`] and [`Ledger::redact`] only add entries; seqs are `0, 1, 2, …`
-//!    with no gaps (`commit`). Tests: `tests/tamper.rs` (deleted, inserted, swapped
-//!    entries), `tests/crash.rs` (every acknowledged batch whole after SIGKILL).
+//! 1. **Append-only.** The only ways to change a ledger are [`Ledger::append`],
+//!    [`Ledger::redact`] and [`Ledger::rotate_key`]; each adds entries in one commit, seqs
+//!    `0, 1, 2, …` with no gaps. The store (`store`) is private to this module. Tests:
+//!    `tests/tamper.rs` (bytes changed in the files), `tests/crash.rs` (power cuts).
 //! 2. **Hash chain.** Entry hash = BLAKE3 derive_key over the canonical bytes, which hold
 //!    seq, previous hash, event and raw-record hash; genesis links to a hash of the ledger id
 //!    (`entry::chain_hash`, `entry::genesis_link`). Tests: `entry::tests` known answer,
 //!    `tests/tamper.rs`.
-//! 3. **Merkle tree.** Leaves are the canonical entry bytes in an RFC 6962 SHA-256 tree,
-//!    stored in tiles (`merkle`, `store::TileSource`). Tests: `tests/vectors.rs` (RFC 6962
-//!    vectors, `tlog_tiles` cross-check), `merkle::tests` (proptest against a naive tree).
+//! 3. **Merkle tree.** Leaves are the canonical entry bytes in an RFC 6962 SHA-256 tree;
+//!    every perfect subtree hash is stored in post-order in `tree` (`store::node_position`).
+//!    Tests: `tests/vectors.rs` (RFC 6962 vectors, `tlog_tiles` cross-check of our tiles),
+//!    `merkle::tests` (proptest against a naive tree).
 //! 4. **Signed checkpoints.** Every commit ends with a C2SP checkpoint signed with Ed25519
 //!    (`note`). Tests: `note::tests` (Go note known answers), `tests/vectors.rs`
 //!    (`signed_note` cross-check).
-//! 5. **Canonical encoding.** postcard 1.x with a format version (`entry`). Test:
-//!    `entry::tests::canonical_encoding_known_answer`.
+//! 5. **Canonical encoding.** postcard 1.x with a format version; decoding re-encodes and
+//!    compares (`entry`). Test: `entry::tests`.
 //! 6. **Raw records** are kept, addressed and checked by BLAKE3; the chain covers the hash,
-//!    so [`Ledger::redact`] can drop the bytes and record that as an entry. Tests:
-//!    `tests/cli.rs` (redact, then verify), `tests/tamper.rs` (bytes changed or removed).
-//! 7. **Durability.** One `apply_batch` per commit (atomic), then sled `flush` and an fsync
-//!    of sled's data file (sled 0.34's flush uses `sync_file_range`, not fsync: sled issue
-//!    #1452), then the checkpoint is appended to the fsynced checkpoint log (`cplog`); only
-//!    then is the commit acknowledged. On open the sled head is compared with that log. One
-//!    writer at a time: an OS lock on `LOCK`. Tests: `tests/crash.rs`, `cplog::tests`
-//!    (power cut), `tests/cli.rs` (lock).
+//!    so [`Ledger::redact`] can erase the bytes in the same commit that records it. Tests:
+//!    `tests/cli.rs` (redact, then verify), `tests/crash.rs` (redaction under power cuts).
+//! 7. **Durability.** A commit writes its frames to `log` and its tree hashes to `tree`,
+//!    syncs both, then appends the signed checkpoint to `checkpoints.log` and syncs it: that
+//!    append is the commit point, and only then is the commit acknowledged. Everything is
+//!    written through `fs::Fs`. On open, bytes past the last logged checkpoint (a commit
+//!    that was never acknowledged) are cut away by a writer and ignored by a reader; a
+//!    store behind the log refuses to open. After any error once a commit has started, the
+//!    writer refuses further commits until reopened. One writer at a time (an OS lock on
+//!    `LOCK`, naming its holder); readers take no lock and read up to the last checkpoint.
+//!    Tests: `tests/crash.rs` (thousands of random power cuts on `fs::SimFs`, which keeps
+//!    only synced bytes; injected I/O errors; SIGKILL rounds), `tests/cli.rs` (lock, a
+//!    reader during a write).
 //! 8. **Tamper evidence.** [`verify::verify`] recomputes every hash, link, root, signature
-//!    and index and names the first bad seq. Tests: the tamper catalogue in `tests/`.
+//!    and cache and names the first bad seq; open already refuses a checkpoint log that is
+//!    missing, empty, unsigned or ahead of the store, and a store whose root differs from
+//!    the signed one. Tests: the tamper catalogue in `tests/tamper.rs`.
 //! 9. **Keys.** The signing key lives in a 0600 file or `AUDITLEDGER_KEY`, never in the
-//!    ledger (`keys`); rotation is an entry signed by the old and the new key. Tests:
-//!    `keys::tests`, `tests/cli.rs` (rotation, wrong, missing, loose-permission keys).
+//!    ledger (`keys`); rotation is an entry signed by the old and the new key, and
+//!    [`Ledger::open_writer`] finishes a rotation a crash interrupted. Tests: `keys::tests`,
+//!    `tests/cli.rs` (rotation, wrong, missing, loose-permission keys).
 //!
-//! Files of a ledger directory: `sled/` (the store, layout in `store`), `checkpoints.log`,
-//! `LOCK`, and by default the key file `signing.key`.
+//! What is assumed of the disk: see `fs`. The byte layout: see `store`.
 
 pub mod cplog;
 pub mod entry;
+pub mod fs;
 pub mod keys;
+pub mod legacy;
 pub mod merkle;
 pub mod note;
 pub mod proof;
-pub mod store;
+mod store;
 pub mod verify;
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use self::cplog::{CheckpointLog, CheckpointLogError};
 use self::entry::{dedup_key, genesis_link, raw_hash, to_hex, Entry, Payload, FORMAT_VERSION};
+use self::fs::{Fs, OsFs};
 use self::keys::KeyError;
-use self::merkle::{CompactRange, Hash, Sha256Hasher, SubtreeSource, TreeHasher};
+use self::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
 use self::note::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
-use self::store::{
-    bundle_key, checkpoint_key, dedup_store_key, encode_entry_record, encode_raw_record,
-    key_change_key, meta_key, raw_bundle_key, raw_segment_key, segment_key, tile_key, RawState,
-    Store, StoreError, StoredEntry, TileSource, BUNDLE, HEAD_KEY, TILE, TILE_HEIGHT,
-};
+use self::store::{CommitWrite, NewEntry, Store, StoreError, TreeSource};
+pub use self::store::{Meta, RawState, Recovery, StoredEntry, StoredRaw, BUNDLE};
 use crate::event::{Event, Timestamp};
 
-pub const SLED_DIR: &str = "sled";
 pub const CHECKPOINT_LOG: &str = "checkpoints.log";
 pub const LOCK_FILE: &str = "LOCK";
 pub const DEFAULT_KEY_FILE: &str = "signing.key";
+/// The files of a ledger directory, for tools that copy or inspect one.
+pub use self::store::{DEDUP_FILE, INDEX_FILE, LOG_FILE, META_FILE, TREE_FILE};
 
 #[derive(Debug, Error)]
 pub enum LedgerError {
-    #[error("{dir} is not a ledger (no {SLED_DIR}/ inside); run `auditledger init` first")]
+    #[error("{dir} is not a ledger (no {META_FILE} inside); run `auditledger init` first")]
     NotALedger { dir: PathBuf },
+    #[error("{dir} holds a ledger written by an earlier release (sled store); convert it once with `auditledger migrate --ledger {dir}`")]
+    Legacy { dir: PathBuf },
     #[error("{dir} already holds a ledger")]
     AlreadyExists { dir: PathBuf },
-    #[error("ledger {dir} is in use by another auditledger process (lock held on {LOCK_FILE})")]
-    Locked { dir: PathBuf },
+    #[error("ledger {dir} has a writer already: {lock} is held by {holder}")]
+    Locked {
+        dir: PathBuf,
+        lock: PathBuf,
+        holder: String,
+    },
     #[error("origin {0:?} is not a valid key name: it must be non-empty, with no spaces or '+'")]
     BadOrigin(String),
     #[error("I/O on {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("store: {0}")]
+    #[error("{0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -90,6 +106,12 @@ pub enum LedgerError {
     CheckpointLog(#[from] CheckpointLogError),
     #[error("checkpoint: {0}")]
     Note(#[from] NoteError),
+    #[error("the checkpoint log {path} is missing: without it nothing the ledger holds is signed")]
+    CheckpointLogMissing { path: PathBuf },
+    #[error("the checkpoint log {path} holds no complete checkpoint")]
+    CheckpointLogEmpty { path: PathBuf },
+    #[error("the checkpoint log's last checkpoint (size {size}) does not verify with the key in force: {problem}")]
+    CheckpointUnsigned { size: u64, problem: String },
     #[error("the store holds {store_size} entries but the checkpoint log has a signed checkpoint of size {log_size}: the store lost acknowledged entries (rolled back); first missing seq is {store_size}")]
     RolledBack { store_size: u64, log_size: u64 },
     #[error("the store's tree of size {size} has root {store_root}, but the checkpoint log signed root {log_root} for that size")]
@@ -100,6 +122,8 @@ pub enum LedgerError {
     },
     #[error("the ledger is open read-only")]
     ReadOnly,
+    #[error("an earlier commit failed in this process; reopen the ledger (opening recovers to the last checkpoint)")]
+    Failed,
     #[error("{0}")]
     Invalid(String),
 }
@@ -108,11 +132,24 @@ impl LedgerError {
     /// The first bad seq, when the error names one.
     pub fn first_bad_seq(&self) -> Option<u64> {
         match self {
-            LedgerError::Store(StoreError::BadEntry { seq, .. })
-            | LedgerError::Store(StoreError::MissingEntry { seq })
-            | LedgerError::Store(StoreError::BadRaw { seq, .. }) => Some(*seq),
+            LedgerError::Store(e) => e.first_bad_seq(),
             LedgerError::RolledBack { store_size, .. } => Some(*store_size),
             _ => None,
+        }
+    }
+
+    /// Whether the error means the ledger is not what was signed (exit code 1), as
+    /// opposed to a usage, input or I/O problem (exit code 2).
+    pub fn is_integrity(&self) -> bool {
+        match self {
+            LedgerError::Store(e) => e.is_integrity(),
+            LedgerError::CheckpointLog(CheckpointLogError::Corrupt { .. })
+            | LedgerError::CheckpointLogMissing { .. }
+            | LedgerError::CheckpointLogEmpty { .. }
+            | LedgerError::CheckpointUnsigned { .. }
+            | LedgerError::RolledBack { .. }
+            | LedgerError::Forked { .. } => true,
+            _ => false,
         }
     }
 }
@@ -124,17 +161,8 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LedgerError + '_ {
     }
 }
 
-/// Ledger identity, written once at init.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Meta {
-    pub format_version: u8,
-    pub ledger_id: [u8; 16],
-    pub origin: String,
-    pub genesis_key: String,
-}
-
 /// The head after the last commit.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
     pub size: u64,
     pub head: Hash,
@@ -167,39 +195,46 @@ pub enum Access {
     Write(Box<NoteSigner>),
 }
 
-/// The right edge of the stored layout: what the next commit extends.
-#[derive(Clone, Debug, Default)]
-struct Tail {
-    /// Records of the partial entry bundle and the first seqs of its segments.
-    entries: Vec<u8>,
-    entry_segments: Vec<u64>,
-    raws: Vec<u8>,
-    raw_segments: Vec<u64>,
-    /// The right-most (partial) tile of each tile level.
-    tiles: Vec<Vec<Hash>>,
+/// Where a writer's signing key comes from.
+pub struct KeySource<'a> {
+    pub file: &'a Path,
+    /// The key text from the environment, which wins over the file.
+    pub env: Option<&'a str>,
 }
 
-pub struct Ledger {
-    dir: PathBuf,
-    store: Store,
-    db_file: File,
-    _lock: File,
-    meta: Meta,
-    head: Head,
-    range: CompactRange,
-    /// (first tree size it signs, key), oldest first.
-    keys: Vec<(u64, NoteVerifier)>,
-    signer: Option<NoteSigner>,
-    cplog: CheckpointLog,
-    tail: Tail,
+/// A writer opened by [`Ledger::open_writer`], with what opening had to finish.
+pub struct OpenedWriter {
+    pub ledger: Ledger,
+    /// A key rotation a crash interrupted was completed: the key file now holds the key.
+    pub finished_rotation: Option<PathBuf>,
 }
 
-/// An item to commit before it has a seq.
+/// An entry to commit before it has a seq.
 struct Pending {
     payload: Payload,
     raw_hash: Hash,
     raw: RawState,
     dedup: Option<Hash>,
+}
+
+pub struct Ledger {
+    dir: PathBuf,
+    store: Store,
+    _lock: Option<File>,
+    meta: Meta,
+    head: Head,
+    range: CompactRange,
+    /// (first tree size it signs, key), oldest first; starts with the genesis key.
+    keys: Vec<(u64, NoteVerifier)>,
+    genesis_key: NoteVerifier,
+    signer: Option<NoteSigner>,
+    cplog: CheckpointLog,
+    /// Size → position in the checkpoint log of the checkpoint that ended at that size.
+    checkpoints: BTreeMap<u64, usize>,
+    recovery: Recovery,
+    /// Set when a commit has started and cleared when it is acknowledged: a writer that
+    /// failed mid-commit refuses to go on (its in-memory state may be ahead of the files).
+    failed: bool,
 }
 
 impl Ledger {
@@ -215,188 +250,274 @@ impl Ledger {
     pub fn size(&self) -> u64 {
         self.head.size
     }
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
     /// The verifier keys of the ledger in order, each with the first tree size it signs.
     pub fn key_history(&self) -> &[(u64, NoteVerifier)] {
         &self.keys
     }
     pub fn current_key(&self) -> &NoteVerifier {
-        &self.keys.last().expect("a ledger always has a key").1
+        self.keys.last().map_or(&self.genesis_key, |(_, k)| k)
     }
     pub fn checkpoint_log(&self) -> &[String] {
         self.cplog.notes()
     }
+    /// What opening found and repaired (a writer's recovery after a crash).
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+    /// Bytes on disk per file of the ledger directory (`checkpoints.log` included).
+    pub fn file_sizes(&self) -> Vec<(&'static str, u64)> {
+        let mut out = self.store.file_sizes();
+        if let Ok(m) = std::fs::metadata(self.dir.join(CHECKPOINT_LOG)) {
+            out.push((CHECKPOINT_LOG, m.len()));
+        }
+        out
+    }
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
 
+    /// Takes the writer lock and records who holds it.
     fn lock(dir: &Path) -> Result<File, LedgerError> {
         let path = dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
         match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(fs::TryLockError::WouldBlock) => Err(LedgerError::Locked {
-                dir: dir.to_path_buf(),
-            }),
-            Err(fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
+            Ok(()) => {
+                let me = format!("pid {}\n", std::process::id());
+                file.set_len(0)
+                    .and_then(|_| file.write_all(me.as_bytes()))
+                    .map_err(io_err(&path))?;
+                Ok(file)
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path)
+                    .ok()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "another process".into());
+                Err(LedgerError::Locked {
+                    dir: dir.to_path_buf(),
+                    lock: path,
+                    holder,
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(LedgerError::Io { path, source: e }),
         }
     }
 
     /// Creates a ledger in `dir` signed by `signer`, whose key name must be the origin.
     pub fn init(dir: &Path, signer: NoteSigner) -> Result<Ledger, LedgerError> {
-        let origin = signer.verifier().name.clone();
-        if !note::is_valid_name(&origin) {
-            return Err(LedgerError::BadOrigin(origin));
-        }
-        if dir.join(SLED_DIR).exists() {
+        if dir.join(META_FILE).exists() || dir.join(legacy::SLED_DIR).exists() {
             return Err(LedgerError::AlreadyExists {
                 dir: dir.to_path_buf(),
             });
         }
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let lock = Self::lock(dir)?;
-        let mut ledger_id = [0u8; 16];
-        getrandom::getrandom(&mut ledger_id)
-            .map_err(|e| LedgerError::Invalid(format!("OS random source failed: {e}")))?;
-        let sled_path = dir.join(SLED_DIR);
-        let store = Store::open(&sled_path).map_err(StoreError::from)?;
-        let meta = Meta {
-            format_version: FORMAT_VERSION,
-            ledger_id,
-            origin: origin.clone(),
-            genesis_key: signer.verifier().to_string(),
-        };
-        let head = Head {
-            size: 0,
-            head: genesis_link(&ledger_id),
-            root: Sha256Hasher.empty(),
-        };
-        let cp = Checkpoint {
-            origin,
-            size: 0,
-            root: head.root,
-            time: Some(Timestamp::now_seconds()),
-        }
-        .sign(&[&signer]);
-        let mut batch = sled::Batch::default();
-        batch.insert(
-            meta_key("ledger"),
-            postcard::to_stdvec(&meta).expect("meta encodes"),
-        );
-        batch.insert(HEAD_KEY, postcard::to_stdvec(&head).expect("head encodes"));
-        batch.insert(key_change_key(0), signer.verifier().to_string().as_bytes());
-        batch.insert(checkpoint_key(0), cp.as_bytes());
-        store.db.apply_batch(batch).map_err(StoreError::from)?;
-        let db_file = durable_flush(&store, &sled_path, None)?;
-        let log_path = dir.join(CHECKPOINT_LOG);
-        let mut cplog = CheckpointLog::open(&log_path, true)?;
-        cplog.append_all(&[cp])?;
-        keys::sync_parent(&log_path).map_err(io_err(&log_path))?;
-        Ok(Ledger {
-            dir: dir.to_path_buf(),
-            store,
-            db_file,
-            _lock: lock,
-            meta,
-            head,
-            range: CompactRange::new(),
-            keys: vec![(0, signer.verifier().clone())],
-            signer: Some(signer),
-            cplog,
-            tail: Tail::default(),
-        })
+        let mut ledger = Self::init_on(Arc::new(OsFs), dir, signer)?;
+        ledger._lock = Some(lock);
+        Ok(ledger)
     }
 
-    /// Opens an existing ledger. A writer must hold the ledger's current key.
-    pub fn open(dir: &Path, access: Access) -> Result<Ledger, LedgerError> {
-        let sled_path = dir.join(SLED_DIR);
-        if !sled_path.is_dir() {
-            return Err(LedgerError::NotALedger {
+    /// [`Ledger::init`] on any file layer, without the OS lock (tests use `fs::SimFs`).
+    pub fn init_on(fs: Arc<dyn Fs>, dir: &Path, signer: NoteSigner) -> Result<Ledger, LedgerError> {
+        let origin = signer.verifier().name.clone();
+        if !note::is_valid_name(&origin) {
+            return Err(LedgerError::BadOrigin(origin));
+        }
+        if fs.exists(&dir.join(META_FILE)) {
+            return Err(LedgerError::AlreadyExists {
                 dir: dir.to_path_buf(),
             });
         }
-        let lock = Self::lock(dir)?;
-        let store = Store::open(&sled_path).map_err(StoreError::from)?;
-        let meta: Meta = read_meta(&store, "ledger")?;
-        let head: Head = {
-            let v = store.get(HEAD_KEY)?.ok_or_else(|| StoreError::BadMeta {
-                key: "head".into(),
-                problem: "missing".into(),
-            })?;
-            postcard::from_bytes(&v).map_err(|e| StoreError::BadMeta {
-                key: "head".into(),
-                problem: e.to_string(),
-            })?
+        fs.create_dir_all(dir).map_err(io_err(dir))?;
+        // The directory's own name must be durable too, or a power cut can lose the ledger.
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
         };
-        let mut keys = Vec::new();
-        for item in store.db.scan_prefix([b'K']) {
-            let (k, v) = item.map_err(StoreError::from)?;
-            let from = k
-                .get(1..9)
-                .and_then(|s| s.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::BadMeta {
-                    key: "K".into(),
-                    problem: "malformed key".into(),
-                })?;
-            let text = String::from_utf8_lossy(&v);
-            keys.push((from, NoteVerifier::parse(&text)?));
-        }
-        if keys.first().map(|(_, k)| k.to_string()) != Some(meta.genesis_key.clone()) {
-            return Err(LedgerError::Invalid(
-                "key history does not start with the ledger's genesis key".into(),
-            ));
-        }
-        let writable = matches!(access, Access::Write(_));
-        let log_path = dir.join(CHECKPOINT_LOG);
-        let cplog = if writable || log_path.exists() {
-            CheckpointLog::open(&log_path, writable)?
-        } else {
-            return Err(LedgerError::Invalid(format!(
-                "{} is missing",
-                log_path.display()
-            )));
+        fs.sync_dir(parent).map_err(io_err(parent))?;
+        let mut ledger_id = [0u8; 16];
+        getrandom::getrandom(&mut ledger_id)
+            .map_err(|e| LedgerError::Invalid(format!("OS random source failed: {e}")))?;
+        let meta = Meta {
+            format_version: FORMAT_VERSION,
+            ledger_id,
+            origin,
+            genesis_key: signer.verifier().to_string(),
         };
-        let tail = load_tail(&store, head.size)?;
-        let range = CompactRange::load(
-            &Sha256Hasher,
-            &TileSource {
-                store: &store,
-                overlay: &[],
+        let store = Store::create(fs.clone(), dir, Some(&meta))?;
+        let cplog = CheckpointLog::open(fs.as_ref(), &dir.join(CHECKPOINT_LOG), true)?;
+        // Every file exists now: one directory sync makes all their names durable.
+        fs.sync_dir(dir).map_err(io_err(dir))?;
+        let mut ledger = Ledger {
+            dir: dir.to_path_buf(),
+            store,
+            _lock: None,
+            head: Head {
+                size: 0,
+                head: genesis_link(&meta.ledger_id),
+                root: Sha256Hasher.empty(),
             },
-            head.size,
-        )?;
-        if range.root(&Sha256Hasher) != head.root {
-            return Err(LedgerError::Invalid(format!(
-                "stored tiles give root {} but the head says {}",
-                to_hex(&range.root(&Sha256Hasher)),
-                to_hex(&head.root)
-            )));
-        }
-        if head.size > 0 {
-            let last = store.read_entry(head.size - 1)?;
-            if last.chain != head.head {
-                return Err(LedgerError::Invalid(format!(
-                    "entry {} does not have the head's chain hash",
-                    head.size - 1
-                )));
+            meta,
+            range: CompactRange::new(),
+            keys: vec![(0, signer.verifier().clone())],
+            genesis_key: signer.verifier().clone(),
+            signer: Some(signer),
+            cplog,
+            checkpoints: BTreeMap::new(),
+            recovery: Recovery::default(),
+            failed: false,
+        };
+        // The commit of nothing: the checkpoint of size 0 and its marker.
+        ledger.commit(Vec::new(), Vec::new(), &[])?;
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger. A reader takes no lock; a writer takes the lock and must
+    /// hold the ledger's current key.
+    pub fn open(dir: &Path, access: Access) -> Result<Ledger, LedgerError> {
+        let lock = match access {
+            Access::Read => None,
+            Access::Write(_) => {
+                Self::check_is_ledger(&OsFs, dir)?;
+                Some(Self::lock(dir)?)
             }
+        };
+        let mut ledger = Self::open_on(Arc::new(OsFs), dir, access)?;
+        ledger._lock = lock;
+        Ok(ledger)
+    }
+
+    fn check_is_ledger(fs: &dyn Fs, dir: &Path) -> Result<(), LedgerError> {
+        if fs.exists(&dir.join(META_FILE)) {
+            Ok(())
+        } else if fs.exists(&dir.join(legacy::SLED_DIR)) {
+            Err(LedgerError::Legacy {
+                dir: dir.to_path_buf(),
+            })
+        } else {
+            Err(LedgerError::NotALedger {
+                dir: dir.to_path_buf(),
+            })
         }
-        if store.read_entry(head.size).is_ok() {
-            return Err(LedgerError::Invalid(format!(
-                "an entry {} exists beyond the head",
-                head.size
-            )));
+    }
+
+    /// Opens a writer with the key from `key`, finishing a key rotation that a crash
+    /// interrupted: when the ledger's current key is the one staged beside the key file
+    /// (`<key file>.new`), the staged file replaces the key file.
+    pub fn open_writer(dir: &Path, key: KeySource<'_>) -> Result<OpenedWriter, LedgerError> {
+        let signer = keys::load_signer(key.file, key.env)?;
+        match Ledger::open(dir, Access::Write(Box::new(signer))) {
+            Err(wrong @ LedgerError::Key(KeyError::WrongKey { .. })) => {
+                let staged = keys::staged_key_path(key.file);
+                if key.env.is_some() || !staged.is_file() {
+                    return Err(wrong);
+                }
+                let new = keys::load_signer(&staged, None)?;
+                let ledger = match Ledger::open(dir, Access::Write(Box::new(new))) {
+                    Ok(l) => l,
+                    Err(LedgerError::Key(_)) => return Err(wrong),
+                    Err(e) => return Err(e),
+                };
+                keys::replace_key_file(&staged, key.file)?;
+                Ok(OpenedWriter {
+                    ledger,
+                    finished_rotation: Some(key.file.to_path_buf()),
+                })
+            }
+            other => Ok(OpenedWriter {
+                ledger: other?,
+                finished_rotation: None,
+            }),
         }
-        let db_file = File::open(sled_path.join("db")).map_err(io_err(&sled_path))?;
+    }
+
+    /// [`Ledger::open`] on any file layer, without the OS lock.
+    pub fn open_on(fs: Arc<dyn Fs>, dir: &Path, access: Access) -> Result<Ledger, LedgerError> {
+        Self::check_is_ledger(fs.as_ref(), dir)?;
+        let writable = matches!(access, Access::Write(_));
+        let meta = Store::read_meta(fs.as_ref(), dir)?;
+        let log_path = dir.join(CHECKPOINT_LOG);
+        if !fs.exists(&log_path) {
+            return Err(LedgerError::CheckpointLogMissing { path: log_path });
+        }
+        let cplog = CheckpointLog::open(fs.as_ref(), &log_path, writable)?;
+        let mut checkpoints = BTreeMap::new();
+        let mut last: Option<Checkpoint> = None;
+        for (i, text) in cplog.notes().iter().enumerate() {
+            let body = note::parse_note(text)
+                .and_then(|n| Checkpoint::parse_body(&n.text))
+                .map_err(|_| CheckpointLogError::Corrupt {
+                    path: log_path.clone(),
+                    offset: i as u64,
+                    problem: "a record is not a checkpoint note",
+                })?;
+            if body.origin != meta.origin {
+                return Err(LedgerError::CheckpointUnsigned {
+                    size: body.size,
+                    problem: format!(
+                        "it names origin {:?}, the ledger is {:?}",
+                        body.origin, meta.origin
+                    ),
+                });
+            }
+            if last.as_ref().is_some_and(|l| body.size < l.size) {
+                return Err(LedgerError::CheckpointUnsigned {
+                    size: body.size,
+                    problem: "checkpoint sizes go backwards in the log".into(),
+                });
+            }
+            checkpoints.insert(body.size, i);
+            last = Some(body);
+        }
+        let Some(last) = last else {
+            return Err(LedgerError::CheckpointLogEmpty { path: log_path });
+        };
+        let (store, recovery) = match Store::open(fs.clone(), dir, last.size, writable) {
+            Err(StoreError::Behind { found, signed }) => {
+                return Err(LedgerError::RolledBack {
+                    store_size: found,
+                    log_size: signed,
+                })
+            }
+            other => other?,
+        };
+        let genesis_key = NoteVerifier::parse(&meta.genesis_key)?;
+        let mut keys = vec![(0, genesis_key.clone())];
+        for (from, text) in store.key_changes() {
+            keys.push((*from, NoteVerifier::parse(text)?));
+        }
+        let range = CompactRange::load(&Sha256Hasher, &TreeSource(&store), last.size)?;
+        let root = range.root(&Sha256Hasher);
+        if root != last.root {
+            return Err(LedgerError::Forked {
+                size: last.size,
+                store_root: to_hex(&root),
+                log_root: to_hex(&last.root),
+            });
+        }
+        let key_at_last = key_in_force(&keys, last.size)?.clone();
+        let last_note = cplog.last().unwrap_or_default();
+        Checkpoint::open(last_note, std::slice::from_ref(&key_at_last)).map_err(|e| {
+            LedgerError::CheckpointUnsigned {
+                size: last.size,
+                problem: format!("{e} (key in force: {key_at_last})"),
+            }
+        })?;
+        let head = match last.size.checked_sub(1) {
+            None => genesis_link(&meta.ledger_id),
+            Some(seq) => store.read_entry(seq)?.chain,
+        };
         let signer = match access {
             Access::Read => None,
             Access::Write(s) => {
-                let current = &keys.last().expect("non-empty").1;
+                let current = key_in_force(&keys, u64::MAX)?;
                 if s.verifier() != current {
                     return Err(KeyError::WrongKey {
                         origin: "the signing key".into(),
@@ -408,64 +529,32 @@ impl Ledger {
                 Some(*s)
             }
         };
-        let mut ledger = Ledger {
+        Ok(Ledger {
             dir: dir.to_path_buf(),
             store,
-            db_file,
-            _lock: lock,
+            _lock: None,
             meta,
-            head,
+            head: Head {
+                size: last.size,
+                head,
+                root,
+            },
             range,
             keys,
+            genesis_key,
             signer,
             cplog,
-            tail,
-        };
-        ledger.reconcile_checkpoint_log(writable)?;
-        Ok(ledger)
-    }
-
-    /// Compares the sled head with the checkpoint log (invariant 7). The log may lag by the
-    /// commits whose log append a crash cut off (they were never acknowledged); a writer
-    /// appends them. The store may never lag behind the log.
-    fn reconcile_checkpoint_log(&mut self, writable: bool) -> Result<(), LedgerError> {
-        let Some(last) = self.cplog.last() else {
-            return Err(LedgerError::Invalid("the checkpoint log is empty".into()));
-        };
-        let (cp, _) = Checkpoint::open(last, &self.verifiers())?;
-        if cp.size > self.head.size {
-            return Err(LedgerError::RolledBack {
-                store_size: self.head.size,
-                log_size: cp.size,
-            });
-        }
-        let root_then = self.root_at(cp.size)?;
-        if root_then != cp.root {
-            return Err(LedgerError::Forked {
-                size: cp.size,
-                store_root: to_hex(&root_then),
-                log_root: to_hex(&cp.root),
-            });
-        }
-        if cp.size < self.head.size && writable {
-            let mut missing = Vec::new();
-            for item in self.store.db.range(checkpoint_key(cp.size + 1)..) {
-                let (k, v) = item.map_err(StoreError::from)?;
-                if k.first() != Some(&b'C') {
-                    break;
-                }
-                missing.push(String::from_utf8_lossy(&v).into_owned());
-            }
-            self.cplog.append_all(&missing)?;
-        }
-        Ok(())
+            checkpoints,
+            recovery,
+            failed: false,
+        })
     }
 
     pub fn verifiers(&self) -> Vec<NoteVerifier> {
         self.keys.iter().map(|(_, k)| k.clone()).collect()
     }
 
-    /// The root of the first `size` entries, from tiles: O(log n) reads.
+    /// The root of the first `size` entries: O(log n) reads.
     pub fn root_at(&self, size: u64) -> Result<Hash, LedgerError> {
         if size > self.head.size {
             return Err(LedgerError::Invalid(format!(
@@ -475,30 +564,30 @@ impl Ledger {
         }
         Ok(merkle::range_hash(
             &Sha256Hasher,
-            &self.tile_source(),
+            &TreeSource(&self.store),
             0,
             size,
         )?)
     }
 
-    fn tile_source(&self) -> TileSource<'_> {
-        TileSource {
-            store: &self.store,
-            overlay: &[],
-        }
+    /// The C2SP tlog-tiles tile (level, index) of the current tree, its bytes as a
+    /// tiles client expects them (`tile/<level>/<index>`, partial when short).
+    pub fn tile(&self, level: u32, index: u64) -> Result<Vec<u8>, LedgerError> {
+        Ok(self.store.tile(level, index, self.head.size)?)
     }
 
-    /// The signed checkpoint stored for `size`, if a commit ended there.
+    /// The signed checkpoint logged for `size`, if a commit ended there.
     pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>, LedgerError> {
         Ok(self
-            .store
-            .get(&checkpoint_key(size))?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+            .checkpoints
+            .get(&size)
+            .and_then(|&i| self.cplog.notes().get(i))
+            .cloned())
     }
 
     pub fn latest_checkpoint(&self) -> Result<String, LedgerError> {
         self.checkpoint_at(self.head.size)?.ok_or_else(|| {
-            LedgerError::Invalid(format!("no checkpoint stored for size {}", self.head.size))
+            LedgerError::Invalid(format!("no checkpoint logged for size {}", self.head.size))
         })
     }
 
@@ -519,35 +608,94 @@ impl Ledger {
         limit: u64,
     ) -> impl Iterator<Item = Result<StoredEntry, LedgerError>> + '_ {
         let end = from.saturating_add(limit).min(self.head.size);
-        let mut bundle_cache: Option<(u64, Vec<StoredEntry>)> = None;
-        (from..end).map(move |seq| {
-            let b = seq / BUNDLE;
-            if bundle_cache.as_ref().map(|(i, _)| *i) != Some(b) {
-                bundle_cache = Some((b, self.store.read_bundle(b)?));
+        let mut frame: std::vec::IntoIter<StoredEntry> = Vec::new().into_iter();
+        let mut seq = from;
+        std::iter::from_fn(move || {
+            if seq >= end {
+                return None;
             }
-            let (_, entries) = bundle_cache.as_ref().expect("just filled");
-            entries
-                .get((seq % BUNDLE) as usize)
-                .cloned()
-                .ok_or(LedgerError::Store(StoreError::MissingEntry { seq }))
+            loop {
+                match frame.next() {
+                    Some(e) if e.entry.seq < seq => continue,
+                    Some(e) => {
+                        seq += 1;
+                        return Some(Ok(e));
+                    }
+                    None => match self.store.read_frame_entries(seq) {
+                        Ok(v) if !v.is_empty() => frame = v.into_iter(),
+                        Ok(_) => {
+                            seq = end;
+                            return Some(Err(StoreError::BadEntry {
+                                seq,
+                                problem: "entry is missing".into(),
+                            }
+                            .into()));
+                        }
+                        Err(e) => {
+                            seq = end;
+                            return Some(Err(e.into()));
+                        }
+                    },
+                }
+            }
         })
     }
 
     /// The raw record of entry `seq`.
     pub fn raw_record(&self, seq: u64) -> Result<RawState, LedgerError> {
-        let raws = self.store.read_raw_bundle(seq / BUNDLE)?;
-        let raw = raws
-            .into_iter()
-            .nth((seq % BUNDLE) as usize)
-            .ok_or(StoreError::BadRaw {
-                seq,
-                problem: "missing".into(),
-            })?;
-        Ok(raw.state)
+        if seq >= self.head.size {
+            return Err(LedgerError::Invalid(format!(
+                "seq {seq} is beyond the ledger's {} entries",
+                self.head.size
+            )));
+        }
+        let (first, raws) = self.store.read_frame_raws(seq)?;
+        raws.into_iter()
+            .nth((seq - first) as usize)
+            .map(|r| r.state)
+            .ok_or_else(|| {
+                StoreError::BadRaw {
+                    seq,
+                    problem: "missing".into(),
+                }
+                .into()
+            })
     }
 
     fn signer(&self) -> Result<&NoteSigner, LedgerError> {
+        if self.failed {
+            return Err(LedgerError::Failed);
+        }
         self.signer.as_ref().ok_or(LedgerError::ReadOnly)
+    }
+
+    /// The seq of the entry whose de-duplication key is `key`, if any. Candidates from the
+    /// prefix index are confirmed against the entry; `cache` keeps the last frame read, so
+    /// re-ingesting a file reads each frame once.
+    fn find_duplicate(
+        &self,
+        key: &Hash,
+        cache: &mut Vec<StoredEntry>,
+    ) -> Result<Option<u64>, LedgerError> {
+        for seq in self.store.dedup_candidates(key)? {
+            let hit = cache.iter().find(|e| e.entry.seq == seq);
+            let entry = match hit {
+                Some(e) => e.clone(),
+                None => {
+                    *cache = self.store.read_frame_entries(seq)?;
+                    match cache.iter().find(|e| e.entry.seq == seq) {
+                        Some(e) => e.clone(),
+                        None => continue,
+                    }
+                }
+            };
+            if let Some(ev) = entry.entry.event() {
+                if &dedup_key(ev, &entry.entry.raw_hash) == key {
+                    return Ok(Some(seq));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Appends events in one durable commit. Records already in the ledger (same source
@@ -558,10 +706,11 @@ impl Ledger {
         let mut pending = Vec::with_capacity(records.len());
         let mut duplicates = 0;
         let mut duplicate_flags = Vec::with_capacity(records.len());
+        let mut cache = Vec::new();
         for r in records {
             let rh = raw_hash(&r.raw);
             let dk = dedup_key(&r.event, &rh);
-            let dup = !seen.insert(dk) || self.store.get(&dedup_store_key(&dk))?.is_some();
+            let dup = !seen.insert(dk) || self.find_duplicate(&dk, &mut cache)?.is_some();
             duplicate_flags.push(dup);
             if dup {
                 duplicates += 1;
@@ -574,43 +723,42 @@ impl Ledger {
                 dedup: Some(dk),
             });
         }
-        let mut summary = self.commit(pending, &[])?;
+        let mut summary = self.commit(pending, Vec::new(), &[])?;
         summary.duplicates = duplicates;
         summary.duplicate_flags = duplicate_flags;
         Ok(summary)
     }
 
-    /// Whether a record with this dedup key is already in the ledger.
+    /// Whether a record with this de-duplication key is already in the ledger.
     pub fn contains(&self, event: &Event, raw: &[u8]) -> Result<bool, LedgerError> {
         let dk = dedup_key(event, &raw_hash(raw));
-        Ok(self.store.get(&dedup_store_key(&dk))?.is_some())
+        Ok(self.find_duplicate(&dk, &mut Vec::new())?.is_some())
     }
 
-    /// Writes `pending` as one atomic, durable commit ending in a signed checkpoint.
-    /// `extra_signers` co-sign that checkpoint (the old key, on rotation).
+    /// Writes `pending` (and raw bundles a redaction rewrites) as one atomic, durable commit
+    /// ending in a signed checkpoint. `extra_signers` co-sign it (the old key, on rotation).
     fn commit(
         &mut self,
         pending: Vec<Pending>,
+        replaced_raws: Vec<(u64, Vec<StoredRaw>)>,
         extra_signers: &[&NoteSigner],
     ) -> Result<CommitSummary, LedgerError> {
         let first_seq = self.head.size;
-        if pending.is_empty() {
+        let initial = first_seq == 0 && self.checkpoints.is_empty();
+        if pending.is_empty() && !initial {
             return Ok(CommitSummary {
                 first_seq,
                 size: first_seq,
                 ..Default::default()
             });
         }
+        let signer = self.signer()?.clone();
         let hasher = Sha256Hasher;
-        let mut batch = sled::Batch::default();
-        let mut tail = self.tail.clone();
         let mut range = self.range.clone();
         let mut head = self.head.head;
-        let mut size = self.head.size;
-        let mut seg_first = size;
-        let mut entry_prior = tail.entries.len();
-        let mut raw_prior = tail.raws.len();
-        let mut dirty_levels = vec![false; tail.tiles.len().max(1)];
+        let mut size = first_seq;
+        let mut entries = Vec::with_capacity(pending.len());
+        let mut tree_nodes = Vec::with_capacity(pending.len() * 2);
         let mut key_changes = Vec::new();
         let added = pending.len() as u64;
         for p in pending {
@@ -622,83 +770,28 @@ impl Ledger {
                 payload: p.payload,
             };
             let canonical = entry.encode();
-            let chain = entry::chain_hash(&canonical);
-            encode_entry_record(&mut tail.entries, &canonical, &chain);
-            encode_raw_record(&mut tail.raws, &p.raw_hash, &p.raw);
-            if let Some(dk) = p.dedup {
-                batch.insert(dedup_store_key(&dk), &size.to_be_bytes());
-            }
             if let Payload::KeyRotation { new_key, .. } = &entry.payload {
                 key_changes.push((size + 1, new_key.clone()));
             }
             let leaf = hasher.leaf(&canonical);
-            push_tile_hash(
-                &mut tail.tiles,
-                &mut dirty_levels,
-                &mut batch,
-                0,
-                size,
-                leaf,
-            );
-            let mut completed = Vec::new();
-            range.push(&hasher, leaf, |level, index, node| {
-                if level % TILE_HEIGHT == 0 {
-                    completed.push(((level / TILE_HEIGHT) as usize, index, *node));
-                }
+            tree_nodes.push(leaf);
+            range.push(&hasher, leaf, |_, _, node| tree_nodes.push(*node));
+            head = entry::chain_hash(&canonical);
+            entries.push(NewEntry {
+                canonical,
+                raw_hash: p.raw_hash,
+                raw: p.raw,
+                dedup: p.dedup,
             });
-            for (tl, index, node) in completed {
-                push_tile_hash(
-                    &mut tail.tiles,
-                    &mut dirty_levels,
-                    &mut batch,
-                    tl,
-                    index,
-                    node,
-                );
-            }
-            head = chain;
             size += 1;
-            if size.is_multiple_of(BUNDLE) {
-                let bundle = (size - 1) / BUNDLE;
-                batch.insert(bundle_key(bundle), std::mem::take(&mut tail.entries));
-                batch.insert(raw_bundle_key(bundle), std::mem::take(&mut tail.raws));
-                for first in tail.entry_segments.drain(..) {
-                    batch.remove(segment_key(bundle, first));
-                }
-                for first in tail.raw_segments.drain(..) {
-                    batch.remove(raw_segment_key(bundle, first));
-                }
-                entry_prior = 0;
-                raw_prior = 0;
-                seg_first = size;
-            }
-        }
-        if tail.entries.len() > entry_prior {
-            let bundle = seg_first / BUNDLE;
-            batch.insert(segment_key(bundle, seg_first), &tail.entries[entry_prior..]);
-            batch.insert(raw_segment_key(bundle, seg_first), &tail.raws[raw_prior..]);
-            tail.entry_segments.push(seg_first);
-            tail.raw_segments.push(seg_first);
-        }
-        for (level, dirty) in dirty_levels.iter().enumerate() {
-            if *dirty && !tail.tiles[level].is_empty() {
-                let index = (size >> (TILE_HEIGHT as u64 * level as u64)) / TILE;
-                batch.insert(
-                    tile_key(level as u8, index),
-                    hashes_bytes(&tail.tiles[level]),
-                );
-            }
         }
         let root = range.root(&hasher);
-        let new_head = Head { size, head, root };
         let mut keys = self.keys.clone();
         for (from, text) in &key_changes {
-            batch.insert(key_change_key(*from), text.as_bytes());
             keys.push((*from, NoteVerifier::parse(text)?));
         }
-        let signer = self.signer()?;
         let mut signers: Vec<&NoteSigner> = extra_signers.to_vec();
-        signers.push(signer);
+        signers.push(&signer);
         let note = Checkpoint {
             origin: self.meta.origin.clone(),
             size,
@@ -706,18 +799,22 @@ impl Ledger {
             time: Some(Timestamp::now_seconds()),
         }
         .sign(&signers);
-        batch.insert(checkpoint_key(size), note.as_bytes());
-        batch.insert(
-            HEAD_KEY,
-            postcard::to_stdvec(&new_head).expect("head encodes"),
-        );
-        self.store.db.apply_batch(batch).map_err(StoreError::from)?;
-        durable_flush(&self.store, &self.dir.join(SLED_DIR), Some(&self.db_file))?;
-        self.cplog.append_all(std::slice::from_ref(&note))?;
-        self.tail = tail;
+        // From the first write on, a failure leaves the files ahead of memory: stop.
+        self.failed = true;
+        let written = self.store.write_commit(&CommitWrite {
+            first_seq,
+            entries: &entries,
+            tree_nodes: &tree_nodes,
+            replaced_raws: &replaced_raws,
+            key_changes: &key_changes,
+        })?;
+        self.cplog.append(&note)?;
+        self.store.acknowledge(written)?;
+        self.checkpoints.insert(size, self.cplog.notes().len() - 1);
         self.range = range;
-        self.head = new_head;
+        self.head = Head { size, head, root };
         self.keys = keys;
+        self.failed = false;
         Ok(CommitSummary {
             first_seq,
             added,
@@ -729,7 +826,8 @@ impl Ledger {
     }
 
     /// Replaces the signing key: appends a rotation entry signed by both keys, and a
-    /// checkpoint signed by both. Returns the commit; the caller stores the new key.
+    /// checkpoint signed by both. Returns the commit; see [`Ledger::rotate_key_file`] for
+    /// the whole hand-over including the key file.
     pub fn rotate_key(&mut self, new: NoteSigner) -> Result<CommitSummary, LedgerError> {
         let old = self.signer()?.clone();
         if new.verifier().name != self.meta.origin {
@@ -766,6 +864,7 @@ impl Ledger {
                 raw: RawState::None,
                 dedup: None,
             }],
+            Vec::new(),
             &[&old],
         );
         if result.is_err() {
@@ -774,14 +873,39 @@ impl Ledger {
         result
     }
 
-    /// Removes the bytes of every raw record with `raw_hash` (an erasure request) and
-    /// appends a redaction entry. The hash stays in the chain, so `verify` still passes.
+    /// The whole key hand-over: a new key is generated and staged durably beside the key
+    /// file (`<key file>.new`, 0600), the rotation is committed, and the staged file
+    /// replaces the key file (or stays at `new_key_file` when given). A crash after the
+    /// commit is finished by [`Ledger::open_writer`]. Returns the commit and where the new
+    /// key is.
+    pub fn rotate_key_file(
+        &mut self,
+        key_file: &Path,
+        new_key_file: Option<&Path>,
+    ) -> Result<(CommitSummary, NoteSigner, PathBuf), LedgerError> {
+        let new = NoteSigner::generate(&self.meta.origin)?;
+        let staged = match new_key_file {
+            Some(p) => p.to_path_buf(),
+            None => keys::staged_key_path(key_file),
+        };
+        keys::write_key_file(&staged, &new)?;
+        let summary = self.rotate_key(new.clone())?;
+        if new_key_file.is_some() {
+            return Ok((summary, new, staged));
+        }
+        keys::replace_key_file(&staged, key_file)?;
+        Ok((summary, new, key_file.to_path_buf()))
+    }
+
+    /// Erases the bytes of every raw record with `raw_hash` (an erasure request) in the
+    /// same commit that records the redaction. The hash stays in the chain, so `verify`
+    /// still passes.
     pub fn redact(&mut self, target: &Hash, reason: &str) -> Result<CommitSummary, LedgerError> {
         self.signer()?;
         if reason.trim().is_empty() {
             return Err(LedgerError::Invalid("a redaction needs a reason".into()));
         }
-        // Redaction is rare, so a scan is acceptable; it spares a per-event index write.
+        // Redaction is rare, so a scan is acceptable; it spares a per-event index.
         let mut hits: Vec<u64> = Vec::new();
         for e in self.entries(0, self.head.size) {
             let e = e?;
@@ -789,68 +913,53 @@ impl Ledger {
                 hits.push(e.entry.seq);
             }
         }
-        if hits.is_empty() {
+        let mut replaced: Vec<(u64, Vec<StoredRaw>)> = Vec::new();
+        for seq in &hits {
+            if replaced
+                .last()
+                .is_some_and(|(first, raws)| *seq < first + raws.len() as u64)
+            {
+                continue;
+            }
+            let (first, mut raws) = self.store.read_frame_raws(*seq)?;
+            let mut changed = false;
+            for (i, r) in raws.iter_mut().enumerate() {
+                if hits.contains(&(first + i as u64)) && matches!(r.state, RawState::Kept(_)) {
+                    r.state = RawState::Redacted;
+                    changed = true;
+                }
+            }
+            if changed {
+                replaced.push((first, raws));
+            }
+        }
+        if replaced.is_empty() {
             return Err(LedgerError::Invalid(format!(
-                "no entry has raw record {}",
+                "no entry keeps raw record {} (unknown, or already redacted)",
                 to_hex(target)
             )));
         }
-        let mut by_bundle: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-        for seq in hits {
-            by_bundle.entry(seq / BUNDLE).or_default().push(seq);
-        }
-        // Rewrite the raw values first (in one batch), then record the redaction; a crash
-        // in between leaves bytes removed without an entry, which `verify` reports and a
-        // repeated `redact` completes.
-        let mut batch = sled::Batch::default();
-        for (bundle, seqs) in &by_bundle {
-            let raws = self.store.read_raw_bundle(*bundle)?;
-            let rewrite = |from: u64, to: u64| {
-                let mut out = Vec::new();
-                for seq in from..to {
-                    let r = &raws[(seq - bundle * BUNDLE) as usize];
-                    let keep = if seqs.contains(&seq) {
-                        &RawState::Redacted
-                    } else {
-                        &r.state
-                    };
-                    encode_raw_record(&mut out, &r.hash, keep);
-                }
-                out
-            };
-            let end = bundle * BUNDLE + raws.len() as u64;
-            if self.store.get(&raw_bundle_key(*bundle))?.is_some() {
-                batch.insert(raw_bundle_key(*bundle), rewrite(bundle * BUNDLE, end));
-            } else {
-                let firsts: Vec<u64> = self
-                    .store
-                    .segments(b'r', *bundle)?
-                    .into_iter()
-                    .map(|(f, _)| f)
-                    .collect();
-                for (i, first) in firsts.iter().enumerate() {
-                    let to = firsts.get(i + 1).copied().unwrap_or(end);
-                    batch.insert(raw_segment_key(*bundle, *first), rewrite(*first, to));
-                }
-            }
-        }
-        self.store.db.apply_batch(batch).map_err(StoreError::from)?;
-        durable_flush(&self.store, &self.dir.join(SLED_DIR), Some(&self.db_file))?;
-        self.tail = load_tail(&self.store, self.head.size)?;
         let payload = Payload::Redaction {
             raw_hash: *target,
             reason: reason.to_string(),
             at: Timestamp::now(),
         };
-        self.commit(
+        let summary = self.commit(
             vec![Pending {
                 payload,
                 raw_hash: [0; 32],
                 raw: RawState::None,
                 dedup: None,
             }],
+            replaced,
             &[],
-        )
+        )?;
+        // The redaction is committed; now the old bytes go. A crash before this is
+        // finished by the next writer's open.
+        self.failed = true;
+        self.store.erase_superseded()?;
+        self.failed = false;
+        Ok(summary)
     }
 
     /// An inclusion proof of `seq` in the tree of `size` entries.
@@ -865,10 +974,8 @@ impl Ledger {
                 self.head.size
             )));
         }
-        // The leaf hash is in the level-0 tile: reading it spares decoding a whole bundle.
-        // A wrong tile cannot produce a proof that verifies against the signed root.
-        let leaf = self.tile_source().perfect(0, seq)?;
-        let path = merkle::inclusion_proof(&Sha256Hasher, &self.tile_source(), seq, size)?;
+        let leaf = self.store.node(0, seq)?;
+        let path = merkle::inclusion_proof(&Sha256Hasher, &TreeSource(&self.store), seq, size)?;
         Ok(proof::InclusionProof::new(
             seq,
             size,
@@ -890,7 +997,7 @@ impl Ledger {
                 self.head.size
             )));
         }
-        let path = merkle::consistency_proof(&Sha256Hasher, &self.tile_source(), old, new)?;
+        let path = merkle::consistency_proof(&Sha256Hasher, &TreeSource(&self.store), old, new)?;
         Ok(proof::ConsistencyProof::new(
             old,
             new,
@@ -900,106 +1007,11 @@ impl Ledger {
     }
 }
 
-fn read_meta<T: for<'de> Deserialize<'de>>(store: &Store, name: &str) -> Result<T, StoreError> {
-    let v = store
-        .get(&meta_key(name))?
-        .ok_or_else(|| StoreError::BadMeta {
-            key: name.into(),
-            problem: "missing".into(),
-        })?;
-    postcard::from_bytes(&v).map_err(|e| StoreError::BadMeta {
-        key: name.into(),
-        problem: e.to_string(),
-    })
-}
-
-fn hashes_bytes(hashes: &[Hash]) -> Vec<u8> {
-    hashes.iter().flatten().copied().collect()
-}
-
-/// Appends `hash` (node `index` of tile level `level`) to the right-most tile of that level;
-/// a tile that fills up is written whole and a new one started.
-fn push_tile_hash(
-    tiles: &mut Vec<Vec<Hash>>,
-    dirty: &mut Vec<bool>,
-    batch: &mut sled::Batch,
-    level: usize,
-    index: u64,
-    hash: Hash,
-) {
-    if tiles.len() <= level {
-        tiles.resize(level + 1, Vec::new());
-    }
-    if dirty.len() <= level {
-        dirty.resize(level + 1, false);
-    }
-    tiles[level].push(hash);
-    dirty[level] = true;
-    if tiles[level].len() as u64 == TILE {
-        batch.insert(
-            tile_key(level as u8, index / TILE),
-            hashes_bytes(&tiles[level]),
-        );
-        tiles[level].clear();
-        dirty[level] = false;
-    }
-}
-
-/// Loads the right edge: partial bundle records, segment starts and partial tiles.
-fn load_tail(store: &Store, size: u64) -> Result<Tail, LedgerError> {
-    let mut tail = Tail::default();
-    let bundle = size / BUNDLE;
-    if !size.is_multiple_of(BUNDLE) {
-        for (first, v) in store.segments(b'e', bundle)? {
-            tail.entry_segments.push(first);
-            tail.entries.extend_from_slice(&v);
-        }
-        for (first, v) in store.segments(b'r', bundle)? {
-            tail.raw_segments.push(first);
-            tail.raws.extend_from_slice(&v);
-        }
-    }
-    let mut level = 0u64;
-    loop {
-        let count = size >> (TILE_HEIGHT as u64 * level);
-        if count == 0 {
-            break;
-        }
-        let partial = count % TILE;
-        let hashes = if partial == 0 {
-            Vec::new()
-        } else {
-            let t = store.read_tile(level as u8, count / TILE)?;
-            if t.len() as u64 != partial {
-                return Err(StoreError::BadTile {
-                    level: level as u8,
-                    index: count / TILE,
-                    problem: format!("holds {} hashes, expected {partial}", t.len()),
-                }
-                .into());
-            }
-            t
-        };
-        tail.tiles.push(hashes);
-        level += 1;
-    }
-    Ok(tail)
-}
-
-/// Makes everything applied so far durable: sled's flush, then an fsync of its data file
-/// (sled 0.34's flush only calls `sync_file_range` on Linux, which does not flush the disk
-/// cache nor metadata: sled issue #1452).
-fn durable_flush(
-    store: &Store,
-    sled_path: &Path,
-    db_file: Option<&File>,
-) -> Result<File, LedgerError> {
-    store.db.flush().map_err(StoreError::from)?;
-    let path = sled_path.join("db");
-    let file = match db_file {
-        Some(f) => f.try_clone().map_err(io_err(&path))?,
-        None => File::open(&path).map_err(io_err(&path))?,
-    };
-    file.sync_all().map_err(io_err(&path))?;
-    Ok(file)
+/// The key that signs checkpoints of `size` entries.
+fn key_in_force(keys: &[(u64, NoteVerifier)], size: u64) -> Result<&NoteVerifier, LedgerError> {
+    keys.iter()
+        .rev()
+        .find(|(from, _)| *from <= size)
+        .map(|(_, k)| k)
+        .ok_or_else(|| LedgerError::Invalid("the ledger has no genesis key".into()))
 }

@@ -1,133 +1,105 @@
-//! The sled layout: one tree, key prefixes, bundles of 256 entries and tiles of 256 hashes.
+//! The ledger's files: an append-only log of checksummed frames, an append-only Merkle
+//! node file, and two caches derived from them.
 //!
 //! Why this shape: a ledger is a log, so its cost should be the bytes it writes and the
-//! hashes it computes, not per-event bookkeeping. As in C2SP tlog-tiles, entries live in
-//! bundles and Merkle hashes in tiles of 256, so a commit of 1,000 events writes about ten
-//! sled values plus one small de-duplication key per event, in one atomic `apply_batch`.
+//! hashes it computes, not per-event bookkeeping (DESIGN, "Storage layout"). Every file
+//! below is only ever appended to, except where a redaction erases the bytes it was asked
+//! to erase; everything keyed is derived from the log at open, so a reader needs no lock.
 //!
-//! | key                                   | value |
-//! |---------------------------------------|-------|
-//! | `M` name                              | ledger metadata (postcard) |
-//! | `H`                                   | head: size, chain head, root (postcard) |
-//! | `E` bundle (u64 BE)                   | a full bundle: 256 entry records |
-//! | `e` bundle (u64 BE) first seq (u64 BE)| a segment of a partial bundle: the records one commit added |
-//! | `R` bundle / `r` bundle first seq     | the raw records of the same entries, same scheme |
-//! | `T` level (u8) index (u64 BE)         | a tile: up to 256 hashes of tree level 8·level |
-//! | `D` dedup key (32 bytes)              | seq (u64 BE) of the entry that holds it |
-//! | `C` size (u64 BE)                     | the signed checkpoint note of that size |
-//! | `K` from size (u64 BE)                | verifier key in force for checkpoints from that size on |
+//! | file      | what it holds |
+//! |-----------|---------------|
+//! | `meta`    | ledger identity, written once at init (postcard, BLAKE3-checked) |
+//! | `log`     | frames, in commit order: entry bundles, raw-record bundles, commit markers |
+//! | `tree`    | every perfect Merkle subtree hash, in post-order (the MMR layout) |
+//! | `log.idx` | cache: a copy of every frame header, so open need not read the log |
+//! | `dedup`   | cache: (de-duplication key prefix, seq) of every event entry |
+//! | `checkpoints.log` | the commit record (`cplog`) |
 //!
-//! Keys are big-endian so sled's ordering is seq order (postcard varints would not sort).
-//! A partial bundle grows by one segment per commit instead of being rewritten, so a
-//! one-event commit writes one small value; the commit that fills a bundle writes it whole
-//! and deletes its segments. Partial tiles are small (at most 8 KiB) and are rewritten.
+//! **Frame** = 32-byte header + payload. Header, all integers big-endian:
+//! `kind u8 | flags u8 (bit 0: zstd) | 0u16 | count u32 | first u64 | stored_len u32 |
+//! plain_len u32 | CRC-32 of the stored payload u32 | CRC-32 of the 28 bytes before it u32`.
+//! Kinds: 1 entries (`first` = seq of the first; payload = per entry `len u32 || canonical
+//! bytes`), 2 raw records (same seqs as an entries frame; per record `raw hash (32) ||
+//! state u8 || len u32 || bytes`, state 0 kept, 1 redacted, 2 none), 3 commit marker
+//! (`first` = tree size after the commit; payload = one line `<from size> <verifier key>`
+//! per key change), 4 erased (a raw frame whose bytes a redaction removed: payload zeros).
+//! A commit writes at most 256 entries per frame and never lets a frame cross a multiple of
+//! 256 seqs, so bundle `b` (seqs `256b..256b+256`) is one frame for batched commits.
+//! Payloads are zstd-compressed when that makes them smaller; every hash covers the
+//! uncompressed bytes, so compression is invisible to verification.
 //!
-//! Entry record: `len u32 BE || canonical entry bytes || chain hash (32)`; a reader checks
-//! the length, that the decoded seq is the one asked for, and the chain hash.
-//! Raw record: `raw hash (32) || state u8 || len u32 BE || bytes`, state 0 kept, 1 redacted
-//! (len 0), 2 none (entries that are not events: rotations, redactions); a reader checks kept
-//! bytes against the hash.
+//! **Tree file**: node (level `l`, index `i`) of the RFC 6962 tree sits at hash position
+//! `2m - popcount(m) + l` with `m = (i + 1)·2^l - 1`, so appending a leaf appends it and
+//! then the subtrees it completes, and any perfect subtree is one 32-byte read: an
+//! inclusion proof is O(log n) reads and no hashing. A tree of `n` leaves holds
+//! `2n - popcount(n)` hashes. C2SP tiles are slices of it (`Store::tile`).
+//!
+//! **Caches**: `log.idx` records are the frame headers themselves (32 bytes, so a record
+//! never spans a page): a record is trusted when its CRC holds and it matches the log
+//! frame it describes when read. `dedup` records are `key[..24] || seq u64`. Neither is
+//! synced: after a power cut their tails are rebuilt from the log.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use thiserror::Error;
 
 use super::entry::{chain_hash, raw_hash, Entry};
-use super::merkle::{perfect_root, Hash, Sha256Hasher, SubtreeSource};
+use super::fs::{FileHandle, Fs};
+use super::merkle::{Hash, SubtreeSource};
 
 pub const BUNDLE: u64 = 256;
-pub const TILE: u64 = 256;
-pub const TILE_HEIGHT: u32 = 8;
+pub const META_FILE: &str = "meta";
+pub const LOG_FILE: &str = "log";
+pub const INDEX_FILE: &str = "log.idx";
+pub const TREE_FILE: &str = "tree";
+pub const DEDUP_FILE: &str = "dedup";
+
+const HEADER_LEN: usize = 32;
+const DEDUP_RECORD: usize = 32;
+/// zstd level 3 (the library default): measured on the generated Okta events, level 1
+/// stores about a tenth more for little speed gained.
+const ZSTD_LEVEL: i32 = 3;
+const META_MAGIC: &[u8; 8] = b"ALMETA2\n";
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("sled: {0}")]
-    Sled(#[from] sled::Error),
+    #[error("I/O on {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
     #[error("entry {seq}: {problem}")]
     BadEntry { seq: u64, problem: String },
-    #[error("entry {seq} is missing")]
-    MissingEntry { seq: u64 },
     #[error("raw record of entry {seq}: {problem}")]
     BadRaw { seq: u64, problem: String },
-    #[error("tile level {level} index {index}: {problem}")]
-    BadTile {
-        level: u8,
-        index: u64,
+    #[error("{file} is corrupt at byte {offset}: {problem}")]
+    Corrupt {
+        file: &'static str,
+        offset: u64,
         problem: String,
     },
-    #[error("metadata {key}: {problem}")]
-    BadMeta { key: String, problem: String },
+    #[error("the log holds {found} committed entries but the checkpoint log signed {signed}: acknowledged entries are missing from seq {found} on")]
+    Behind { found: u64, signed: u64 },
+    #[error("metadata: {0}")]
+    BadMeta(String),
+    #[error("the log holds {commits} whole commits after the last signed checkpoint (size {signed}); a crash leaves at most one: the checkpoint log lost acknowledged commits")]
+    Unsigned { signed: u64, commits: u64 },
 }
 
-pub fn meta_key(name: &str) -> Vec<u8> {
-    let mut k = vec![b'M'];
-    k.extend_from_slice(name.as_bytes());
-    k
-}
-pub const HEAD_KEY: &[u8] = b"H";
-
-fn key2(prefix: u8, a: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(9);
-    k.push(prefix);
-    k.extend_from_slice(&a.to_be_bytes());
-    k
-}
-fn key3(prefix: u8, a: u64, b: u64) -> Vec<u8> {
-    let mut k = key2(prefix, a);
-    k.extend_from_slice(&b.to_be_bytes());
-    k
-}
-pub fn bundle_key(bundle: u64) -> Vec<u8> {
-    key2(b'E', bundle)
-}
-pub fn segment_key(bundle: u64, first: u64) -> Vec<u8> {
-    key3(b'e', bundle, first)
-}
-pub fn raw_bundle_key(bundle: u64) -> Vec<u8> {
-    key2(b'R', bundle)
-}
-pub fn raw_segment_key(bundle: u64, first: u64) -> Vec<u8> {
-    key3(b'r', bundle, first)
-}
-pub fn tile_key(level: u8, index: u64) -> Vec<u8> {
-    let mut k = vec![b'T', level];
-    k.extend_from_slice(&index.to_be_bytes());
-    k
-}
-pub fn dedup_store_key(key: &Hash) -> Vec<u8> {
-    let mut k = vec![b'D'];
-    k.extend_from_slice(key);
-    k
-}
-pub fn checkpoint_key(size: u64) -> Vec<u8> {
-    key2(b'C', size)
-}
-pub fn key_change_key(from_size: u64) -> Vec<u8> {
-    key2(b'K', from_size)
-}
-
-pub fn encode_entry_record(out: &mut Vec<u8>, canonical: &[u8], chain: &Hash) {
-    out.extend_from_slice(&(canonical.len() as u32).to_be_bytes());
-    out.extend_from_slice(canonical);
-    out.extend_from_slice(chain);
-}
-
-pub fn encode_raw_record(out: &mut Vec<u8>, hash: &Hash, raw: &RawState) {
-    out.extend_from_slice(hash);
-    match raw {
-        RawState::Kept(bytes) => {
-            out.push(0);
-            out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-            out.extend_from_slice(bytes);
+impl StoreError {
+    /// The first seq at which the store is not what was signed, when known.
+    pub fn first_bad_seq(&self) -> Option<u64> {
+        match self {
+            StoreError::BadEntry { seq, .. } | StoreError::BadRaw { seq, .. } => Some(*seq),
+            StoreError::Behind { found, .. } => Some(*found),
+            StoreError::Unsigned { signed, .. } => Some(*signed),
+            _ => None,
         }
-        RawState::Redacted => {
-            out.push(1);
-            out.extend_from_slice(&0u32.to_be_bytes());
-        }
-        RawState::None => {
-            out.push(2);
-            out.extend_from_slice(&0u32.to_be_bytes());
-        }
+    }
+
+    /// Whether this is damage to what was written (as opposed to the OS failing us).
+    pub fn is_integrity(&self) -> bool {
+        !matches!(self, StoreError::Io { .. })
     }
 }
 
@@ -141,7 +113,7 @@ pub enum RawState {
     None,
 }
 
-/// An entry as read back and checked: its seq, canonical bytes and chain hash agree.
+/// An entry as read back and checked: its seq and canonical bytes agree.
 #[derive(Clone, Debug)]
 pub struct StoredEntry {
     pub entry: Entry,
@@ -156,7 +128,147 @@ pub struct StoredRaw {
     pub state: RawState,
 }
 
-fn split_entry_records(
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Entries = 1,
+    Raws = 2,
+    Commit = 3,
+    Erased = 4,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Header {
+    kind: Kind,
+    compressed: bool,
+    count: u32,
+    first: u64,
+    stored_len: u32,
+    plain_len: u32,
+    payload_crc: u32,
+}
+
+fn be_u32(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    if let Some(s) = b.get(at..at + 4) {
+        a.copy_from_slice(s);
+    }
+    u32::from_be_bytes(a)
+}
+
+fn be_u64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    if let Some(s) = b.get(at..at + 8) {
+        a.copy_from_slice(s);
+    }
+    u64::from_be_bytes(a)
+}
+
+impl Header {
+    fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[0] = self.kind as u8;
+        b[1] = u8::from(self.compressed);
+        b[4..8].copy_from_slice(&self.count.to_be_bytes());
+        b[8..16].copy_from_slice(&self.first.to_be_bytes());
+        b[16..20].copy_from_slice(&self.stored_len.to_be_bytes());
+        b[20..24].copy_from_slice(&self.plain_len.to_be_bytes());
+        b[24..28].copy_from_slice(&self.payload_crc.to_be_bytes());
+        let crc = crc32fast::hash(&b[..28]);
+        b[28..32].copy_from_slice(&crc.to_be_bytes());
+        b
+    }
+
+    fn decode(b: &[u8]) -> Option<Header> {
+        if b.len() != HEADER_LEN || crc32fast::hash(b.get(..28)?) != be_u32(b, 28) {
+            return None;
+        }
+        let kind = match b.first()? {
+            1 => Kind::Entries,
+            2 => Kind::Raws,
+            3 => Kind::Commit,
+            4 => Kind::Erased,
+            _ => return None,
+        };
+        let compressed = match b.get(1)? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        Some(Header {
+            kind,
+            compressed,
+            count: be_u32(b, 4),
+            first: be_u64(b, 8),
+            stored_len: be_u32(b, 16),
+            plain_len: be_u32(b, 20),
+            payload_crc: be_u32(b, 24),
+        })
+    }
+
+    fn end(&self, offset: u64) -> u64 {
+        offset + HEADER_LEN as u64 + u64::from(self.stored_len)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    header: Header,
+    offset: u64,
+}
+
+/// The header a raw-records frame gets when a redaction erases it.
+fn erased_header(h: &Header) -> Header {
+    Header {
+        kind: Kind::Erased,
+        compressed: false,
+        payload_crc: crc32fast::hash(&vec![0u8; h.stored_len as usize]),
+        ..*h
+    }
+}
+
+/// Builds one frame's bytes from its plain payload, compressing when that pays.
+fn build_frame(kind: Kind, first: u64, count: u32, plain: &[u8], out: &mut Vec<u8>) -> Header {
+    let compressed = if plain.len() >= 128 {
+        zstd::bulk::compress(plain, ZSTD_LEVEL)
+            .ok()
+            .filter(|c| c.len() < plain.len())
+    } else {
+        None
+    };
+    let stored: &[u8] = compressed.as_deref().unwrap_or(plain);
+    let header = Header {
+        kind,
+        compressed: compressed.is_some(),
+        count,
+        first,
+        stored_len: stored.len() as u32,
+        plain_len: plain.len() as u32,
+        payload_crc: crc32fast::hash(stored),
+    };
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(stored);
+    header
+}
+
+pub fn encode_entry_record(out: &mut Vec<u8>, canonical: &[u8]) {
+    out.extend_from_slice(&(canonical.len() as u32).to_be_bytes());
+    out.extend_from_slice(canonical);
+}
+
+pub fn encode_raw_record(out: &mut Vec<u8>, hash: &Hash, raw: &RawState) {
+    out.extend_from_slice(hash);
+    let (state, bytes): (u8, &[u8]) = match raw {
+        RawState::Kept(bytes) => (0, bytes),
+        RawState::Redacted => (1, &[]),
+        RawState::None => (2, &[]),
+    };
+    out.push(state);
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Splits an entries payload, checking each entry's seq and canonical form.
+pub fn split_entry_records(
     value: &[u8],
     first_seq: u64,
     out: &mut Vec<StoredEntry>,
@@ -168,21 +280,13 @@ fn split_entry_records(
             seq,
             problem: problem.to_string(),
         };
-        let len_bytes: [u8; 4] = value
+        let len = value
             .get(at..at + 4)
-            .and_then(|s| s.try_into().ok())
+            .map(|_| be_u32(value, at) as usize)
             .ok_or_else(|| bad("record is cut short (length)"))?;
-        let len = u32::from_be_bytes(len_bytes) as usize;
         let canonical = value
             .get(at + 4..at + 4 + len)
             .ok_or_else(|| bad("record is cut short (entry bytes)"))?;
-        let chain: Hash = value
-            .get(at + 4 + len..at + 36 + len)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| bad("record is cut short (chain hash)"))?;
-        if chain_hash(canonical) != chain {
-            return Err(bad("chain hash does not match the entry bytes"));
-        }
         let entry = Entry::decode(canonical).map_err(|e| bad(&e.to_string()))?;
         if entry.seq != seq {
             return Err(bad(&format!("holds seq {} instead", entry.seq)));
@@ -190,15 +294,16 @@ fn split_entry_records(
         out.push(StoredEntry {
             entry,
             canonical: canonical.to_vec(),
-            chain,
+            chain: chain_hash(canonical),
         });
-        at += 36 + len;
+        at += 4 + len;
         seq += 1;
     }
     Ok(())
 }
 
-fn split_raw_records(
+/// Splits a raw-records payload, checking kept bytes against their hash.
+pub fn split_raw_records(
     value: &[u8],
     first_seq: u64,
     out: &mut Vec<StoredRaw>,
@@ -217,11 +322,10 @@ fn split_raw_records(
         let state = *value
             .get(at + 32)
             .ok_or_else(|| bad("record is cut short"))?;
-        let len_bytes: [u8; 4] = value
+        let len = value
             .get(at + 33..at + 37)
-            .and_then(|s| s.try_into().ok())
+            .map(|_| be_u32(value, at + 33) as usize)
             .ok_or_else(|| bad("record is cut short (length)"))?;
-        let len = u32::from_be_bytes(len_bytes) as usize;
         let state = match state {
             0 => {
                 let b = value
@@ -243,171 +347,1072 @@ fn split_raw_records(
     Ok(())
 }
 
-/// Read access to the layout. Cheap to clone (sled trees are handles).
-#[derive(Clone)]
+/// Hash position of tree node (`level`, `index`) in the tree file.
+pub fn node_position(level: u32, index: u64) -> u64 {
+    let last_leaf = ((index + 1) << level) - 1;
+    2 * last_leaf - u64::from(last_leaf.count_ones()) + u64::from(level)
+}
+
+/// Hashes the tree file holds for `size` leaves.
+pub fn tree_len(size: u64) -> u64 {
+    2 * size - u64::from(size.count_ones())
+}
+
+/// Ledger identity, written once at init.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct Meta {
+    pub format_version: u8,
+    pub ledger_id: [u8; 16],
+    pub origin: String,
+    pub genesis_key: String,
+}
+
+pub fn encode_meta(meta: &Meta) -> Result<Vec<u8>, StoreError> {
+    let body = postcard::to_stdvec(meta).map_err(|e| StoreError::BadMeta(e.to_string()))?;
+    let mut out = META_MAGIC.to_vec();
+    out.extend_from_slice(&body);
+    let check = blake3::hash(&out);
+    out.extend_from_slice(check.as_bytes());
+    Ok(out)
+}
+
+pub fn decode_meta(bytes: &[u8]) -> Result<Meta, StoreError> {
+    let bad = |p: &str| StoreError::BadMeta(p.to_string());
+    let split = bytes
+        .len()
+        .checked_sub(32)
+        .ok_or_else(|| bad("file is cut short"))?;
+    let (body, check) = bytes.split_at(split);
+    if blake3::hash(body).as_bytes() != check {
+        return Err(bad(
+            "checksum does not match (the file was changed or damaged)",
+        ));
+    }
+    let rest = body
+        .strip_prefix(META_MAGIC.as_slice())
+        .ok_or_else(|| bad("not an auditledger ledger of this format"))?;
+    let meta: Meta = postcard::from_bytes(rest).map_err(|e| bad(&e.to_string()))?;
+    if postcard::to_stdvec(&meta).ok().as_deref() != Some(rest) {
+        return Err(bad("not in canonical form"));
+    }
+    Ok(meta)
+}
+
+/// An entry to write: built and hashed by the ledger, stored here.
+pub struct NewEntry {
+    pub canonical: Vec<u8>,
+    pub raw_hash: Hash,
+    pub raw: RawState,
+    pub dedup: Option<Hash>,
+}
+
+/// Everything one commit adds, in the order it is written.
+pub struct CommitWrite<'a> {
+    pub first_seq: u64,
+    pub entries: &'a [NewEntry],
+    /// Tree hashes to append: each leaf and the subtrees it completes, in post-order.
+    pub tree_nodes: &'a [Hash],
+    /// Raw bundles rewritten by a redaction: (first seq of the frame replaced, records).
+    pub replaced_raws: &'a [(u64, Vec<StoredRaw>)],
+    pub key_changes: &'a [(u64, String)],
+}
+
+/// De-duplication lookup as of open: (key prefix, seq), sorted. 16 bytes an event, where
+/// a hash map would take about twice that. Candidates are confirmed against the entry.
+struct DedupBase {
+    sorted: Vec<(u64, u64)>,
+    /// Whole records in the cache file, and the records it lacks (after a power cut).
+    kept_records: usize,
+    missing: Vec<u8>,
+}
+
+fn dedup_prefix(key: &Hash) -> u64 {
+    be_u64(key, 0)
+}
+
+/// Files the writer appends to beyond the log and the tree.
+struct WriterFiles {
+    index: Box<dyn FileHandle>,
+    dedup: Box<dyn FileHandle>,
+    dedup_len: u64,
+    /// Keys this process committed.
+    recent: HashMap<u64, Vec<u64>>,
+}
+
+/// The files of one ledger, as of the commit the checkpoint log ends with.
 pub struct Store {
-    pub db: sled::Db,
+    fs: Arc<dyn Fs>,
+    dir: PathBuf,
+    log: Box<dyn FileHandle>,
+    tree: Box<dyn FileHandle>,
+    writer: Option<WriterFiles>,
+    frames: Vec<Frame>,
+    /// Positions in `frames` of entries frames, in seq order.
+    entry_frames: Vec<usize>,
+    /// Positions in `frames` of the live raw-records frame of each entries frame.
+    raw_frames: Vec<usize>,
+    size: u64,
+    log_end: u64,
+    key_changes: Vec<(u64, String)>,
+    dedup: std::sync::OnceLock<DedupBase>,
+}
+
+/// What open found and repaired.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Bytes past the last checkpoint (a commit that was never acknowledged) cut away.
+    pub unacknowledged_log_bytes: u64,
+    /// Cache records rebuilt from the log.
+    pub rebuilt_index_records: u64,
+    pub rebuilt_dedup_records: u64,
+    /// Raw bundles a redaction had replaced whose old bytes were erased now.
+    pub erased_frames: u64,
 }
 
 impl Store {
-    /// Opens sled. The caller holds the ledger's own lock, so a sled lock still held can
-    /// only be a handle this process just dropped, whose threads release the file a moment
-    /// later: that case is retried for up to ten seconds (two were seen to fall short on a
-    /// loaded two-core machine, in the SIGKILL test's drop-then-reopen).
-    pub fn open(path: &Path) -> Result<Self, sled::Error> {
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(256 << 20)
-            // Bundles (~150 KiB) must stay below sled's blob threshold (segment / 4), so
-            // they live in the fsynced `db` file rather than in separate blob files.
-            .segment_size(8 << 20)
-            // Every commit flushes and fsyncs itself; a background flusher adds nothing.
-            .flush_every_ms(None);
-        let mut tries = 0;
-        loop {
-            match config.open() {
-                Err(sled::Error::Io(e))
-                    if e.to_string().contains("could not acquire lock") && tries < 1000 =>
-                {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                other => return other.map(|db| Self { db }),
-            }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn io(&self, name: &str) -> impl FnOnce(io::Error) -> StoreError + '_ {
+        let path = self.path(name);
+        move |source| StoreError::Io { path, source }
+    }
+
+    fn empty(
+        fs: Arc<dyn Fs>,
+        dir: &Path,
+        log: Box<dyn FileHandle>,
+        tree: Box<dyn FileHandle>,
+    ) -> Store {
+        Store {
+            fs,
+            dir: dir.to_path_buf(),
+            log,
+            tree,
+            writer: None,
+            frames: Vec::new(),
+            entry_frames: Vec::new(),
+            raw_frames: Vec::new(),
+            size: 0,
+            log_end: 0,
+            key_changes: Vec::new(),
+            dedup: std::sync::OnceLock::new(),
         }
     }
 
-    pub fn get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
-        Ok(self.db.get(key)?)
-    }
-
-    /// Segment start seqs of a partial bundle, in order.
-    pub fn segments(&self, prefix: u8, bundle: u64) -> Result<Vec<(u64, sled::IVec)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix(key2(prefix, bundle)) {
-            let (k, v) = item?;
-            let first = k
-                .get(9..17)
-                .and_then(|s| s.try_into().ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::BadEntry {
-                    seq: bundle * BUNDLE,
-                    problem: "malformed segment key".into(),
-                })?;
-            out.push((first, v));
+    /// Creates the (empty) files of a new ledger. `meta`, when given, is written first;
+    /// the converter writes it last instead (its presence marks a finished ledger).
+    pub fn create(fs: Arc<dyn Fs>, dir: &Path, meta: Option<&Meta>) -> Result<Store, StoreError> {
+        if let Some(meta) = meta {
+            Self::write_meta(fs.as_ref(), dir, meta)?;
         }
-        Ok(out)
-    }
-
-    /// Every entry of one bundle that exists, checked record by record.
-    pub fn read_bundle(&self, bundle: u64) -> Result<Vec<StoredEntry>, StoreError> {
-        let mut out = Vec::with_capacity(BUNDLE as usize);
-        if let Some(v) = self.get(&bundle_key(bundle))? {
-            split_entry_records(&v, bundle * BUNDLE, &mut out)?;
-            if out.len() as u64 != BUNDLE {
-                return Err(StoreError::BadEntry {
-                    seq: bundle * BUNDLE + out.len() as u64,
-                    problem: format!("full bundle holds {} entries, not {BUNDLE}", out.len()),
-                });
-            }
-            return Ok(out);
-        }
-        for (first, v) in self.segments(b'e', bundle)? {
-            let expected = bundle * BUNDLE + out.len() as u64;
-            if first != expected {
-                return Err(StoreError::BadEntry {
-                    seq: expected,
-                    problem: format!("segment starts at seq {first}"),
-                });
-            }
-            split_entry_records(&v, first, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    pub fn read_raw_bundle(&self, bundle: u64) -> Result<Vec<StoredRaw>, StoreError> {
-        let mut out = Vec::with_capacity(BUNDLE as usize);
-        if let Some(v) = self.get(&raw_bundle_key(bundle))? {
-            split_raw_records(&v, bundle * BUNDLE, &mut out)?;
-            return Ok(out);
-        }
-        for (first, v) in self.segments(b'r', bundle)? {
-            let expected = bundle * BUNDLE + out.len() as u64;
-            if first != expected {
-                return Err(StoreError::BadRaw {
-                    seq: expected,
-                    problem: format!("segment starts at seq {first}"),
-                });
-            }
-            split_raw_records(&v, first, &mut out)?;
-        }
-        Ok(out)
-    }
-
-    /// Reads one entry; `size` bounds what may be asked.
-    pub fn read_entry(&self, seq: u64) -> Result<StoredEntry, StoreError> {
-        let bundle = self.read_bundle(seq / BUNDLE)?;
-        bundle
-            .into_iter()
-            .nth((seq % BUNDLE) as usize)
-            .ok_or(StoreError::MissingEntry { seq })
-    }
-
-    pub fn read_tile(&self, level: u8, index: u64) -> Result<Vec<Hash>, StoreError> {
-        let bad = |problem: &str| StoreError::BadTile {
-            level,
+        let io = |name: &str| {
+            let path = dir.join(name);
+            move |source| StoreError::Io { path, source }
+        };
+        let open = |name: &str| fs.open_write(&dir.join(name)).map_err(io(name));
+        let log = open(LOG_FILE)?;
+        let tree = open(TREE_FILE)?;
+        let index = open(INDEX_FILE)?;
+        let dedup = open(DEDUP_FILE)?;
+        let mut store = Store::empty(fs.clone(), dir, log, tree);
+        store.writer = Some(WriterFiles {
             index,
+            dedup,
+            dedup_len: 0,
+            recent: HashMap::new(),
+        });
+        let _ = store.dedup.set(DedupBase {
+            sorted: Vec::new(),
+            kept_records: 0,
+            missing: Vec::new(),
+        });
+        Ok(store)
+    }
+
+    /// Writes and syncs the identity file.
+    pub fn write_meta(fs: &dyn Fs, dir: &Path, meta: &Meta) -> Result<(), StoreError> {
+        let path = dir.join(META_FILE);
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let f = fs.open_write(&path).map_err(io)?;
+        let bytes = encode_meta(meta)?;
+        f.set_len(0).map_err(io)?;
+        f.write_at(0, &bytes).map_err(io)?;
+        f.sync_data().map_err(io)
+    }
+
+    pub fn read_meta(fs: &dyn Fs, dir: &Path) -> Result<Meta, StoreError> {
+        let path = dir.join(META_FILE);
+        let bytes = super::fs::read_all(fs, &path).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        decode_meta(&bytes)
+    }
+
+    /// Opens the store as of the checkpoint of `signed_size` entries (the last one in the
+    /// checkpoint log). A writer cuts away what follows it and rebuilds the caches; a
+    /// reader only looks no further.
+    pub fn open(
+        fs: Arc<dyn Fs>,
+        dir: &Path,
+        signed_size: u64,
+        writable: bool,
+    ) -> Result<(Store, Recovery), StoreError> {
+        let io = |name: &'static str| {
+            let path = dir.join(name);
+            move |source| StoreError::Io { path, source }
+        };
+        let open = |name: &'static str| {
+            if writable {
+                fs.open_write(&dir.join(name)).map_err(io(name))
+            } else {
+                fs.open_read(&dir.join(name)).map_err(io(name))
+            }
+        };
+        let log = open(LOG_FILE)?;
+        let tree = open(TREE_FILE)?;
+        let log_len = log.len().map_err(io(LOG_FILE))?;
+        let mut recovery = Recovery::default();
+
+        // The cached headers, as far as they are whole and contiguous.
+        let cached: Vec<u8> = if fs.exists(&dir.join(INDEX_FILE)) {
+            super::fs::read_all(fs.as_ref(), &dir.join(INDEX_FILE)).map_err(io(INDEX_FILE))?
+        } else {
+            Vec::new()
+        };
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut offset = 0u64;
+        for rec in cached.chunks_exact(HEADER_LEN) {
+            let Some(header) = Header::decode(rec) else {
+                break;
+            };
+            if header.end(offset) > log_len {
+                break;
+            }
+            frames.push(Frame { header, offset });
+            offset = header.end(offset);
+        }
+        let cached_frames = frames.len();
+
+        // Walk the frames up to the commit marker of the signed size, reading headers from
+        // the log where the cache stops.
+        let mut store = Store::empty(fs.clone(), dir, log, tree);
+        let mut end = 0u64;
+        let mut found = false;
+        let mut last_commit = None;
+        loop {
+            let frame = match frames.get(store.frames.len()) {
+                Some(f) => *f,
+                None => match store.read_header_at(end, log_len)? {
+                    Some(f) => f,
+                    None => break,
+                },
+            };
+            let pos = store.frames.len();
+            store.frames.push(frame);
+            store.admit(&frame, pos)?;
+            end = frame.header.end(frame.offset);
+            if frame.header.kind == Kind::Commit {
+                last_commit = Some(frame.header.first);
+                if frame.header.first >= signed_size {
+                    found = frame.header.first == signed_size;
+                    break;
+                }
+            }
+        }
+        if !found {
+            return Err(StoreError::Behind {
+                found: last_commit.unwrap_or(0),
+                signed: signed_size,
+            });
+        }
+        store.log_end = end;
+        if writable {
+            // A crash can leave at most the one commit that was being written past the
+            // last checkpoint; more means the checkpoint log lost acknowledged commits.
+            let unsigned = store.count_commits_after(end, log_len, &frames)?;
+            if unsigned > 1 {
+                return Err(StoreError::Unsigned {
+                    signed: signed_size,
+                    commits: unsigned,
+                });
+            }
+        }
+        if store.size != signed_size {
+            return Err(StoreError::Corrupt {
+                file: LOG_FILE,
+                offset: end,
+                problem: format!(
+                    "the commit marker of size {signed_size} follows {} entries",
+                    store.size
+                ),
+            });
+        }
+        let tree_bytes = tree_len(signed_size) * 32;
+        let tree_len_now = store.tree.len().map_err(io(TREE_FILE))?;
+        if tree_len_now < tree_bytes {
+            return Err(StoreError::Corrupt {
+                file: TREE_FILE,
+                offset: tree_len_now,
+                problem: format!(
+                    "holds {tree_len_now} bytes; {signed_size} entries need {tree_bytes}"
+                ),
+            });
+        }
+        if writable {
+            recovery.unacknowledged_log_bytes = log_len - end;
+            if log_len > end {
+                store.log.set_len(end).map_err(io(LOG_FILE))?;
+                store.log.sync_data().map_err(io(LOG_FILE))?;
+            }
+            if tree_len_now > tree_bytes {
+                store.tree.set_len(tree_bytes).map_err(io(TREE_FILE))?;
+                store.tree.sync_data().map_err(io(TREE_FILE))?;
+            }
+            let index = fs
+                .open_write(&dir.join(INDEX_FILE))
+                .map_err(io(INDEX_FILE))?;
+            let keep = cached_frames.min(store.frames.len());
+            index
+                .set_len((keep * HEADER_LEN) as u64)
+                .map_err(io(INDEX_FILE))?;
+            let mut missing = Vec::new();
+            for f in store.frames.get(keep..).unwrap_or_default() {
+                missing.extend_from_slice(&f.header.encode());
+            }
+            recovery.rebuilt_index_records = (store.frames.len() - keep) as u64;
+            index
+                .write_at((keep * HEADER_LEN) as u64, &missing)
+                .map_err(io(INDEX_FILE))?;
+            let dedup = fs
+                .open_write(&dir.join(DEDUP_FILE))
+                .map_err(io(DEDUP_FILE))?;
+            store.writer = Some(WriterFiles {
+                index,
+                dedup,
+                dedup_len: 0,
+                recent: HashMap::new(),
+            });
+            recovery.rebuilt_dedup_records = store.load_dedup()?;
+            recovery.erased_frames = store.erase_superseded()?;
+        }
+        Ok((store, recovery))
+    }
+
+    /// Whole commit markers in the log after byte `from` (frames beyond the signed size).
+    fn count_commits_after(
+        &self,
+        from: u64,
+        log_len: u64,
+        cached: &[Frame],
+    ) -> Result<u64, StoreError> {
+        let mut at = from;
+        let mut commits = 0;
+        let mut next_cached = cached.iter().position(|f| f.offset == from);
+        loop {
+            let frame = match next_cached.and_then(|i| cached.get(i)) {
+                Some(f) => {
+                    next_cached = next_cached.map(|i| i + 1);
+                    *f
+                }
+                None => {
+                    next_cached = None;
+                    match self.read_header_at(at, log_len)? {
+                        Some(f) => f,
+                        None => break,
+                    }
+                }
+            };
+            if frame.header.kind == Kind::Commit {
+                commits += 1;
+            }
+            at = frame.header.end(frame.offset);
+        }
+        Ok(commits)
+    }
+
+    /// Reads and checks the frame header at `offset` of the log (when the cache stops
+    /// short); `None` at the end of what is whole.
+    fn read_header_at(&self, offset: u64, log_len: u64) -> Result<Option<Frame>, StoreError> {
+        if offset + HEADER_LEN as u64 > log_len {
+            return Ok(None);
+        }
+        let mut b = [0u8; HEADER_LEN];
+        self.log
+            .read_at(offset, &mut b)
+            .map_err(self.io(LOG_FILE))?;
+        let Some(header) = Header::decode(&b) else {
+            return Ok(None);
+        };
+        if header.end(offset) > log_len {
+            return Ok(None);
+        }
+        let frame = Frame { header, offset };
+        // A header that checks out over a payload that does not is a torn write.
+        if self.read_payload(&frame).is_err() {
+            return Ok(None);
+        }
+        Ok(Some(frame))
+    }
+
+    /// Adds a frame found at open to the seq maps, checking it continues the log.
+    fn admit(&mut self, frame: &Frame, pos: usize) -> Result<(), StoreError> {
+        let h = &frame.header;
+        let corrupt = |problem: String| StoreError::Corrupt {
+            file: LOG_FILE,
+            offset: frame.offset,
+            problem,
+        };
+        match h.kind {
+            Kind::Entries => {
+                if h.first != self.size || h.count == 0 || h.count as u64 > BUNDLE {
+                    return Err(corrupt(format!(
+                        "entries frame for seqs {}+{} where seq {} comes next",
+                        h.first, h.count, self.size
+                    )));
+                }
+                self.entry_frames.push(pos);
+                self.size += u64::from(h.count);
+            }
+            Kind::Raws | Kind::Erased => {
+                let entries = self.entry_frames.get(self.raw_frames.len()).copied();
+                let next_first = entries
+                    .and_then(|i| self.frames_at(i))
+                    .map(|f| (f.header.first, f.header.count));
+                // An erased frame keeps its slot until the frame that replaced it comes.
+                if next_first == Some((h.first, h.count)) {
+                    self.raw_frames.push(pos);
+                } else if let Ok(i) = self.raw_slot(h.first) {
+                    if h.kind == Kind::Raws {
+                        if let Some(slot) = self.raw_frames.get_mut(i) {
+                            *slot = pos;
+                        }
+                    }
+                } else if h.kind == Kind::Raws {
+                    return Err(corrupt(format!(
+                        "raw-records frame for seqs {}+{} matches no entries frame",
+                        h.first, h.count
+                    )));
+                }
+            }
+            Kind::Commit => {
+                if h.first != self.size || self.raw_frames.len() != self.entry_frames.len() {
+                    return Err(corrupt(format!(
+                        "commit marker of size {} after {} entries",
+                        h.first, self.size
+                    )));
+                }
+                if h.count > 0 {
+                    let text = self.read_payload(frame)?;
+                    for line in String::from_utf8_lossy(&text).lines() {
+                        let (from, key) = line
+                            .split_once(' ')
+                            .and_then(|(f, k)| Some((f.parse::<u64>().ok()?, k)))
+                            .ok_or_else(|| corrupt("malformed key change".into()))?;
+                        self.key_changes.push((from, key.to_string()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `frames[i]` for frames being admitted (open pushes them as it walks).
+    fn frames_at(&self, i: usize) -> Option<&Frame> {
+        self.frames.get(i)
+    }
+
+    /// The slot in `raw_frames` of the bundle chunk starting at `first`.
+    fn raw_slot(&self, first: u64) -> Result<usize, usize> {
+        self.raw_frames.binary_search_by_key(&first, |&i| {
+            self.frames.get(i).map_or(0, |f| f.header.first)
+        })
+    }
+
+    /// Reads a frame's payload, checks its CRC and decompresses it.
+    fn read_payload(&self, frame: &Frame) -> Result<Vec<u8>, StoreError> {
+        let h = &frame.header;
+        let corrupt = |problem: &str| StoreError::Corrupt {
+            file: LOG_FILE,
+            offset: frame.offset,
             problem: problem.to_string(),
         };
-        let v = self
-            .get(&tile_key(level, index))?
-            .ok_or_else(|| bad("missing"))?;
-        if v.len() % 32 != 0 || v.len() as u64 > TILE * 32 || v.is_empty() {
-            return Err(bad("length is not a whole number of hashes"));
+        let mut buf = vec![0u8; HEADER_LEN + h.stored_len as usize];
+        self.log
+            .read_at(frame.offset, &mut buf)
+            .map_err(self.io(LOG_FILE))?;
+        let (head, stored) = buf.split_at(HEADER_LEN);
+        if Header::decode(head) != Some(*h) {
+            return Err(corrupt("frame header differs from the index"));
         }
-        Ok(v.chunks_exact(32)
-            .map(|c| c.try_into().expect("32-byte chunk"))
+        if crc32fast::hash(stored) != h.payload_crc {
+            return Err(corrupt("payload checksum does not match"));
+        }
+        if !h.compressed {
+            return Ok(stored.to_vec());
+        }
+        let plain = zstd::bulk::decompress(stored, h.plain_len as usize)
+            .map_err(|e| corrupt(&format!("payload does not decompress: {e}")))?;
+        if plain.len() != h.plain_len as usize {
+            return Err(corrupt("payload decompresses to the wrong length"));
+        }
+        Ok(plain)
+    }
+
+    pub fn key_changes(&self) -> &[(u64, String)] {
+        &self.key_changes
+    }
+
+    /// Number of entries frames: the unit `verify` splits between threads.
+    pub fn entry_frame_count(&self) -> usize {
+        self.entry_frames.len()
+    }
+
+    /// The first seq and count of entries frame `i`.
+    pub fn entry_frame_span(&self, i: usize) -> Option<(u64, u64)> {
+        let f = self.frames.get(*self.entry_frames.get(i)?)?;
+        Some((f.header.first, u64::from(f.header.count)))
+    }
+
+    /// The plain payload of entries frame `i` and of its live raw-records frame.
+    pub fn frame_payloads(&self, i: usize) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+        let missing = || StoreError::Corrupt {
+            file: LOG_FILE,
+            offset: 0,
+            problem: format!("entries frame {i} is missing"),
+        };
+        let e = self
+            .entry_frames
+            .get(i)
+            .and_then(|&p| self.frames.get(p))
+            .ok_or_else(missing)?;
+        let r = self
+            .raw_frames
+            .get(i)
+            .and_then(|&p| self.frames.get(p))
+            .ok_or_else(missing)?;
+        let seq = e.header.first;
+        let entries = self.read_payload(e).map_err(|err| StoreError::BadEntry {
+            seq,
+            problem: err.to_string(),
+        })?;
+        let raws = self.read_payload(r).map_err(|err| StoreError::BadRaw {
+            seq,
+            problem: err.to_string(),
+        })?;
+        Ok((entries, raws))
+    }
+
+    /// The entries frame holding `seq`.
+    fn frame_of(&self, seq: u64) -> Option<usize> {
+        let i = self
+            .entry_frames
+            .partition_point(|&p| self.frames.get(p).is_some_and(|f| f.header.first <= seq));
+        i.checked_sub(1)
+    }
+
+    /// Every entry of the frame holding `seq`, checked record by record.
+    pub fn read_frame_entries(&self, seq: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        let i = self.frame_of(seq).ok_or(StoreError::BadEntry {
+            seq,
+            problem: "entry is missing".into(),
+        })?;
+        let (first, _) = self.entry_frame_span(i).unwrap_or_default();
+        let f = self
+            .entry_frames
+            .get(i)
+            .and_then(|&p| self.frames.get(p))
+            .ok_or(StoreError::BadEntry {
+                seq,
+                problem: "entry is missing".into(),
+            })?;
+        let payload = self.read_payload(f).map_err(|err| StoreError::BadEntry {
+            seq: first,
+            problem: err.to_string(),
+        })?;
+        let mut out = Vec::with_capacity(f.header.count as usize);
+        split_entry_records(&payload, first, &mut out)?;
+        if out.len() != f.header.count as usize {
+            return Err(StoreError::BadEntry {
+                seq: first + out.len() as u64,
+                problem: format!(
+                    "frame holds {} entries, its header says {}",
+                    out.len(),
+                    f.header.count
+                ),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The raw records of the frame holding `seq`.
+    pub fn read_frame_raws(&self, seq: u64) -> Result<(u64, Vec<StoredRaw>), StoreError> {
+        let bad = |problem: &str| StoreError::BadRaw {
+            seq,
+            problem: problem.to_string(),
+        };
+        let i = self.frame_of(seq).ok_or_else(|| bad("missing"))?;
+        let f = self
+            .raw_frames
+            .get(i)
+            .and_then(|&p| self.frames.get(p))
+            .ok_or_else(|| bad("missing"))?;
+        let payload = self.read_payload(f).map_err(|e| bad(&e.to_string()))?;
+        let mut out = Vec::with_capacity(f.header.count as usize);
+        split_raw_records(&payload, f.header.first, &mut out)?;
+        Ok((f.header.first, out))
+    }
+
+    pub fn read_entry(&self, seq: u64) -> Result<StoredEntry, StoreError> {
+        let entries = self.read_frame_entries(seq)?;
+        let first = entries.first().map_or(0, |e| e.entry.seq);
+        entries
+            .into_iter()
+            .nth((seq - first) as usize)
+            .ok_or(StoreError::BadEntry {
+                seq,
+                problem: "entry is missing".into(),
+            })
+    }
+
+    /// A tree node hash: one read.
+    pub fn node(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
+        let pos = node_position(level, index);
+        let mut h = [0u8; 32];
+        self.tree
+            .read_at(pos * 32, &mut h)
+            .map_err(self.io(TREE_FILE))?;
+        Ok(h)
+    }
+
+    /// Reads `count` tree hashes from position `pos` (for `verify`'s sequential pass).
+    pub fn tree_hashes(&self, pos: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
+        let mut buf = vec![0u8; (count * 32) as usize];
+        self.tree
+            .read_at(pos * 32, &mut buf)
+            .map_err(self.io(TREE_FILE))?;
+        Ok(buf
+            .chunks_exact(32)
+            .map(|c| {
+                let mut h = [0u8; 32];
+                h.copy_from_slice(c);
+                h
+            })
             .collect())
+    }
+
+    /// The C2SP tlog-tiles tile at tile level `level`, index `index`, of a tree of `size`
+    /// leaves: the hashes of tree level 8·`level`, nodes `256·index..`, up to 256 of them.
+    pub fn tile(&self, level: u32, index: u64, size: u64) -> Result<Vec<u8>, StoreError> {
+        let nodes = size >> (8 * level);
+        let first = index * 256;
+        let width = nodes.saturating_sub(first).min(256);
+        let mut out = Vec::with_capacity(width as usize * 32);
+        for n in first..first + width {
+            out.extend_from_slice(&self.node(8 * level, n)?);
+        }
+        Ok(out)
+    }
+
+    /// Seqs of entries whose de-duplication key may be `key` (prefix match; the caller
+    /// confirms against the entry). A reader builds the lookup on first use.
+    pub fn dedup_candidates(&self, key: &Hash) -> Result<Vec<u64>, StoreError> {
+        let base = match self.dedup.get() {
+            Some(b) => b,
+            None => {
+                let built = self.build_dedup()?;
+                self.dedup.get_or_init(|| built)
+            }
+        };
+        let p = dedup_prefix(key);
+        let from = base.sorted.partition_point(|(k, _)| *k < p);
+        let mut out: Vec<u64> = base
+            .sorted
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|(k, _)| *k == p)
+            .map(|(_, s)| *s)
+            .collect();
+        if let Some(r) = self.writer.as_ref().and_then(|w| w.recent.get(&p)) {
+            out.extend_from_slice(r);
+        }
+        Ok(out)
+    }
+
+    /// Reads the dedup cache, keeping its whole records that continue in seq order, and
+    /// computes from the log the records it lacks (after a power cut).
+    fn build_dedup(&self) -> Result<DedupBase, StoreError> {
+        let path = self.path(DEDUP_FILE);
+        let bytes = if self.fs.exists(&path) {
+            super::fs::read_all(self.fs.as_ref(), &path).map_err(self.io(DEDUP_FILE))?
+        } else {
+            Vec::new()
+        };
+        let mut sorted = Vec::with_capacity(bytes.len() / DEDUP_RECORD);
+        let mut next_seq = 0u64;
+        for rec in bytes.chunks_exact(DEDUP_RECORD) {
+            let seq = be_u64(rec, 24);
+            let zero_key = rec.get(..24).is_none_or(|k| k.iter().all(|&b| b == 0));
+            if seq < next_seq || seq >= self.size || zero_key {
+                break;
+            }
+            sorted.push((be_u64(rec, 0), seq));
+            next_seq = seq + 1;
+        }
+        let kept_records = sorted.len();
+        let mut missing = Vec::new();
+        let mut seq = next_seq;
+        while seq < self.size {
+            let entries = self.read_frame_entries(seq)?;
+            let from = seq;
+            for e in entries.iter().filter(|e| e.entry.seq >= from) {
+                if let Some(ev) = e.entry.event() {
+                    let key = super::entry::dedup_key(ev, &e.entry.raw_hash);
+                    missing.extend_from_slice(key.get(..24).unwrap_or_default());
+                    missing.extend_from_slice(&e.entry.seq.to_be_bytes());
+                    sorted.push((dedup_prefix(&key), e.entry.seq));
+                }
+                seq = e.entry.seq + 1;
+            }
+        }
+        sorted.sort_unstable();
+        Ok(DedupBase {
+            sorted,
+            kept_records,
+            missing,
+        })
+    }
+
+    /// A writer's open: builds the lookup and writes the records the cache lacked.
+    fn load_dedup(&mut self) -> Result<u64, StoreError> {
+        let base = self.build_dedup()?;
+        let path = self.path(DEDUP_FILE);
+        let Some(w) = self.writer.as_mut() else {
+            return Ok(0);
+        };
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let keep_len = (base.kept_records * DEDUP_RECORD) as u64;
+        w.dedup.set_len(keep_len).map_err(io)?;
+        w.dedup.write_at(keep_len, &base.missing).map_err(io)?;
+        w.dedup_len = keep_len + base.missing.len() as u64;
+        let rebuilt = (base.missing.len() / DEDUP_RECORD) as u64;
+        let _ = self.dedup.set(base);
+        Ok(rebuilt)
+    }
+
+    /// Writes one commit's bytes and makes them durable (log, then tree): after this
+    /// returns, the caller appends the checkpoint to the checkpoint log, and only then
+    /// calls [`Store::acknowledge`]. On error nothing in memory changed; the caller must
+    /// stop writing (the files may hold part of the commit, which reopening cuts away).
+    pub fn write_commit(&mut self, c: &CommitWrite<'_>) -> Result<PendingCommit, StoreError> {
+        let mut buf = Vec::new();
+        let mut new_frames = Vec::new();
+        let mut push = |buf: &mut Vec<u8>, kind, first, count, plain: &[u8]| {
+            let offset = self.log_end + buf.len() as u64;
+            let header = build_frame(kind, first, count, plain, buf);
+            new_frames.push(Frame { header, offset });
+        };
+        let mut seq = c.first_seq;
+        let mut rest = c.entries;
+        while !rest.is_empty() {
+            let room = (BUNDLE - seq % BUNDLE) as usize;
+            let (chunk, tail) = rest.split_at(room.min(rest.len()));
+            let mut plain = Vec::new();
+            for e in chunk {
+                encode_entry_record(&mut plain, &e.canonical);
+            }
+            push(&mut buf, Kind::Entries, seq, chunk.len() as u32, &plain);
+            plain.clear();
+            for e in chunk {
+                encode_raw_record(&mut plain, &e.raw_hash, &e.raw);
+            }
+            push(&mut buf, Kind::Raws, seq, chunk.len() as u32, &plain);
+            seq += chunk.len() as u64;
+            rest = tail;
+        }
+        for (first, raws) in c.replaced_raws {
+            let mut plain = Vec::new();
+            for r in raws {
+                encode_raw_record(&mut plain, &r.hash, &r.state);
+            }
+            push(&mut buf, Kind::Raws, *first, raws.len() as u32, &plain);
+        }
+        let mut text = String::new();
+        for (from, key) in c.key_changes {
+            text.push_str(&format!("{from} {key}\n"));
+        }
+        push(
+            &mut buf,
+            Kind::Commit,
+            seq,
+            c.key_changes.len() as u32,
+            text.as_bytes(),
+        );
+
+        let mut tree_bytes = Vec::with_capacity(c.tree_nodes.len() * 32);
+        for h in c.tree_nodes {
+            tree_bytes.extend_from_slice(h);
+        }
+        let tree_at = tree_len(c.first_seq) * 32;
+        let mut index_bytes = Vec::with_capacity(new_frames.len() * HEADER_LEN);
+        for f in &new_frames {
+            index_bytes.extend_from_slice(&f.header.encode());
+        }
+        let mut dedup_bytes = Vec::new();
+        for (i, e) in c.entries.iter().enumerate() {
+            if let Some(k) = &e.dedup {
+                dedup_bytes.extend_from_slice(k.get(..24).unwrap_or_default());
+                dedup_bytes.extend_from_slice(&(c.first_seq + i as u64).to_be_bytes());
+            }
+        }
+
+        self.log
+            .write_at(self.log_end, &buf)
+            .map_err(self.io(LOG_FILE))?;
+        self.tree
+            .write_at(tree_at, &tree_bytes)
+            .map_err(self.io(TREE_FILE))?;
+        let index_at = (self.frames.len() * HEADER_LEN) as u64;
+        let w = self.writer.as_ref().ok_or_else(|| StoreError::Io {
+            path: self.dir.clone(),
+            source: io::Error::other("the store is open read-only"),
+        })?;
+        // The caches are written but not synced: open rebuilds what a power cut loses.
+        w.index
+            .write_at(index_at, &index_bytes)
+            .map_err(self.io(INDEX_FILE))?;
+        w.dedup
+            .write_at(w.dedup_len, &dedup_bytes)
+            .map_err(self.io(DEDUP_FILE))?;
+        self.log.sync_data().map_err(self.io(LOG_FILE))?;
+        self.tree.sync_data().map_err(self.io(TREE_FILE))?;
+        Ok(PendingCommit {
+            frames: new_frames,
+            log_end: self.log_end + buf.len() as u64,
+            size: seq,
+            dedup_added: dedup_bytes.len() as u64,
+            dedup_keys: c
+                .entries
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| e.dedup.map(|k| (k, c.first_seq + i as u64)))
+                .collect(),
+        })
+    }
+
+    /// Takes a durable, checkpointed commit into the in-memory view.
+    pub fn acknowledge(&mut self, p: PendingCommit) -> Result<(), StoreError> {
+        for f in p.frames {
+            let pos = self.frames.len();
+            self.frames.push(f);
+            self.admit(&f, pos)?;
+        }
+        self.log_end = p.log_end;
+        debug_assert_eq!(self.size, p.size);
+        if let Some(w) = self.writer.as_mut() {
+            w.dedup_len += p.dedup_added;
+            for (k, s) in &p.dedup_keys {
+                w.recent.entry(dedup_prefix(k)).or_default().push(*s);
+            }
+        }
+        Ok(())
+    }
+
+    /// Erases the bytes of every raw-records frame a later frame replaced (a redaction):
+    /// the payload becomes zeros and the header says so. Idempotent; run after every
+    /// redaction commit and at every writer open, so a crash between the two cannot
+    /// leave erased data readable. Returns how many frames it erased.
+    pub fn erase_superseded(&mut self) -> Result<u64, StoreError> {
+        let live: std::collections::HashSet<usize> = self.raw_frames.iter().copied().collect();
+        let stale: Vec<usize> = self
+            .frames
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| f.header.kind == Kind::Raws && !live.contains(i))
+            .map(|(i, _)| i)
+            .collect();
+        if stale.is_empty() {
+            return Ok(0);
+        }
+        let Some(w) = self.writer.as_ref() else {
+            return Ok(0);
+        };
+        let mut erased = Vec::with_capacity(stale.len());
+        for &i in &stale {
+            let Some(f) = self.frames.get(i).copied() else {
+                continue;
+            };
+            let zeros = vec![0u8; f.header.stored_len as usize];
+            let header = erased_header(&f.header);
+            let mut bytes = header.encode().to_vec();
+            bytes.extend_from_slice(&zeros);
+            self.log
+                .write_at(f.offset, &bytes)
+                .map_err(self.io(LOG_FILE))?;
+            erased.push((i, header));
+        }
+        self.log.sync_data().map_err(self.io(LOG_FILE))?;
+        // The cache learns of the erasure only once it is durable, so it never claims an
+        // erasure the log lacks (it may lag; `check_frame_headers` allows that).
+        for (i, header) in erased {
+            w.index
+                .write_at((i * HEADER_LEN) as u64, &header.encode())
+                .map_err(self.io(INDEX_FILE))?;
+            if let Some(slot) = self.frames.get_mut(i) {
+                slot.header = header;
+            }
+        }
+        Ok(stale.len() as u64)
+    }
+
+    /// Re-reads every frame header from the log and compares it with the one open used
+    /// (which may have come from the index cache, and may lag an erasure).
+    pub fn check_frame_headers(&self) -> Result<(), StoreError> {
+        let mut b = [0u8; HEADER_LEN];
+        for f in &self.frames {
+            self.log
+                .read_at(f.offset, &mut b)
+                .map_err(self.io(LOG_FILE))?;
+            let found = Header::decode(&b);
+            let lagging_erasure =
+                f.header.kind == Kind::Raws && found == Some(erased_header(&f.header));
+            if found != Some(f.header) && !lagging_erasure {
+                return Err(StoreError::Corrupt {
+                    file: LOG_FILE,
+                    offset: f.offset,
+                    problem: "frame header differs from the index".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A reader of the tree file for `verify`: (position, count) → hashes, cut at the end
+    /// of what the signed size covers.
+    pub fn tree_hashes_in_file(
+        &self,
+    ) -> Box<dyn FnMut(u64, u64) -> Result<Vec<Hash>, StoreError> + '_> {
+        let end = tree_len(self.size);
+        Box::new(move |pos, count| {
+            let count = count.min(end.saturating_sub(pos));
+            self.tree_hashes(pos, count)
+        })
+    }
+
+    /// The dedup cache's whole records up to the signed size (for `verify`).
+    pub fn dedup_cache(&self) -> Vec<u8> {
+        let path = self.path(DEDUP_FILE);
+        let mut bytes = super::fs::read_all(self.fs.as_ref(), &path).unwrap_or_default();
+        let whole = bytes.len() / DEDUP_RECORD * DEDUP_RECORD;
+        bytes.truncate(whole);
+        let mut keep = 0;
+        let mut next_seq = 0;
+        for rec in bytes.chunks_exact(DEDUP_RECORD) {
+            let seq = be_u64(rec, 24);
+            let zero_key = rec.get(..24).is_none_or(|k| k.iter().all(|&b| b == 0));
+            if seq < next_seq || seq >= self.size || zero_key {
+                break;
+            }
+            next_seq = seq + 1;
+            keep += DEDUP_RECORD;
+        }
+        bytes.truncate(keep);
+        bytes
+    }
+
+    /// Bytes on disk per file, for `status` and the benchmarks.
+    pub fn file_sizes(&self) -> Vec<(&'static str, u64)> {
+        [META_FILE, LOG_FILE, TREE_FILE, INDEX_FILE, DEDUP_FILE]
+            .iter()
+            .filter_map(|n| {
+                let f = self.fs.open_read(&self.dir.join(n)).ok()?;
+                Some((*n, f.len().ok()?))
+            })
+            .collect()
     }
 }
 
-/// Perfect subtree hashes from tiles: the hash at tree level k is computed from the
-/// 2^(k mod 8) hashes of level 8·(k div 8) that the tile stores, as Go's tlog does.
-/// `overlay` holds tiles not yet in sled (the right edge while a commit is built).
-pub struct TileSource<'a> {
-    pub store: &'a Store,
-    pub overlay: &'a [(u8, u64, Vec<Hash>)],
+/// A commit whose bytes are durable but not yet acknowledged.
+pub struct PendingCommit {
+    frames: Vec<Frame>,
+    log_end: u64,
+    size: u64,
+    dedup_added: u64,
+    dedup_keys: Vec<(Hash, u64)>,
 }
 
-impl SubtreeSource for TileSource<'_> {
+/// Perfect subtree hashes straight from the tree file.
+pub struct TreeSource<'a>(pub &'a Store);
+
+impl SubtreeSource for TreeSource<'_> {
     type Error = StoreError;
     fn perfect(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
-        let tile_level = (level / TILE_HEIGHT) as u8;
-        let span = 1u64 << (level % TILE_HEIGHT);
-        let first = index * span;
-        let tile_index = first / TILE;
-        let offset = (first % TILE) as usize;
-        let from_overlay = self
-            .overlay
-            .iter()
-            .find(|(l, i, _)| *l == tile_level && *i == tile_index)
-            .map(|(_, _, h)| h.clone());
-        let hashes = match from_overlay {
-            Some(h) => h,
-            None => self.store.read_tile(tile_level, tile_index)?,
+        self.0.node(level, index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_positions_are_post_order() {
+        // Leaves 0,1 then their parent, leaves 2,3, parent, then the root of four.
+        assert_eq!(node_position(0, 0), 0);
+        assert_eq!(node_position(0, 1), 1);
+        assert_eq!(node_position(1, 0), 2);
+        assert_eq!(node_position(0, 2), 3);
+        assert_eq!(node_position(0, 3), 4);
+        assert_eq!(node_position(1, 1), 5);
+        assert_eq!(node_position(2, 0), 6);
+        assert_eq!(node_position(0, 4), 7);
+        assert_eq!(tree_len(4), 7);
+        assert_eq!(tree_len(5), 8);
+    }
+
+    #[test]
+    fn headers_round_trip_and_any_flipped_bit_is_caught() {
+        let h = Header {
+            kind: Kind::Entries,
+            compressed: true,
+            count: 256,
+            first: 1 << 40,
+            stored_len: 1234,
+            plain_len: 5678,
+            payload_crc: 0xdead_beef,
         };
-        let slice =
-            hashes
-                .get(offset..offset + span as usize)
-                .ok_or_else(|| StoreError::BadTile {
-                    level: tile_level,
-                    index: tile_index,
-                    problem: format!(
-                        "holds {} hashes, needs {}",
-                        hashes.len(),
-                        offset + span as usize
-                    ),
-                })?;
-        Ok(perfect_root(&Sha256Hasher, slice))
+        let b = h.encode();
+        assert_eq!(Header::decode(&b), Some(h));
+        for bit in 0..HEADER_LEN * 8 {
+            let mut c = b;
+            c[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(Header::decode(&c), None, "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn meta_round_trips_and_refuses_a_changed_byte() {
+        let meta = Meta {
+            format_version: 1,
+            ledger_id: [3; 16],
+            origin: "a.example/l".into(),
+            genesis_key: "k".into(),
+        };
+        let bytes = encode_meta(&meta).unwrap();
+        assert_eq!(decode_meta(&bytes).unwrap().origin, "a.example/l");
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 1;
+            assert!(decode_meta(&b).is_err(), "byte {i}");
+        }
     }
 }

@@ -1,22 +1,28 @@
-//! Full verification of a ledger (invariant 8): every entry's bytes, seq and chain link,
-//! every raw record, every tile, the head, every stored and logged checkpoint with the key
-//! in force at its size (following rotations), the de-duplication index and the key index,
-//! and the ledger's consistency with checkpoints the caller holds.
+//! Full verification of a ledger (invariant 8): every frame header against the log, every
+//! entry's canonical bytes, seq and chain link, every raw record, every stored tree hash,
+//! every logged checkpoint with the key in force at its size (following rotations), the
+//! key history and the de-duplication cache, and the ledger's consistency with checkpoints
+//! the caller holds.
+//!
+//! Decompressing, decoding and hashing the entries is spread over the machine's cores;
+//! the chain, the tree and the checkpoints are then checked in seq order on this thread.
 //!
 //! The result is either a [`Verified`] value, which only this module can build (reports and
 //! bundles take it as their proof that verification ran), or a [`VerifyFailure`] naming the
 //! first seq at which the ledger stops being what was signed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use thiserror::Error;
 
-use super::entry::{dedup_key, to_hex, Payload};
+use super::entry::{dedup_key, genesis_link, to_hex, Payload};
 use super::keys::rotation_statement;
 use super::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
-use super::note::{Checkpoint, NoteVerifier};
-use super::store::{RawState, StoreError, BUNDLE, HEAD_KEY, TILE, TILE_HEIGHT};
-use super::{Head, Ledger, LedgerError};
+use super::note::{parse_note, Checkpoint, NoteVerifier};
+use super::store::{self, RawState, StoreError, StoredEntry, StoredRaw};
+use super::{Ledger, LedgerError};
 use crate::event::Timestamp;
 
 /// What a clean verification saw.
@@ -63,7 +69,16 @@ impl VerifyFailure {
     pub fn first_bad_seq(&self) -> Option<u64> {
         match self {
             VerifyFailure::At { seq, .. } => Some(*seq),
+            VerifyFailure::Read(e) => e.first_bad_seq(),
             _ => None,
+        }
+    }
+
+    /// Whether the ledger is not what was signed (exit 1), rather than unreadable (exit 2).
+    pub fn is_integrity(&self) -> bool {
+        match self {
+            VerifyFailure::Read(e) => e.is_integrity(),
+            _ => true,
         }
     }
 }
@@ -78,9 +93,8 @@ fn at(seq: u64, problem: impl Into<String>) -> VerifyFailure {
 fn store_failure(e: StoreError) -> VerifyFailure {
     match e {
         StoreError::BadEntry { seq, problem } => at(seq, problem),
-        StoreError::MissingEntry { seq } => at(seq, "entry is missing"),
         StoreError::BadRaw { seq, problem } => at(seq, format!("raw record: {problem}")),
-        other => VerifyFailure::Index(other.to_string()),
+        other => VerifyFailure::Read(other.into()),
     }
 }
 
@@ -92,19 +106,60 @@ pub struct VerifyOptions {
     pub held_checkpoints: Vec<(String, String)>,
 }
 
+/// One entry as a worker checked it.
+struct Checked {
+    stored: StoredEntry,
+    raw: StoredRaw,
+    leaf: Hash,
+    dedup: Option<Hash>,
+}
+
+/// Decompresses, decodes and hashes entries frame `i` (the parallel part).
+fn check_frame(ledger: &Ledger, i: usize) -> Result<Vec<Checked>, VerifyFailure> {
+    let s = ledger.store();
+    let (first, count) = s
+        .entry_frame_span(i)
+        .ok_or_else(|| VerifyFailure::Index(format!("entries frame {i} is missing")))?;
+    let (entries, raws) = s.frame_payloads(i).map_err(store_failure)?;
+    let mut es = Vec::with_capacity(count as usize);
+    store::split_entry_records(&entries, first, &mut es).map_err(store_failure)?;
+    let mut rs = Vec::with_capacity(count as usize);
+    store::split_raw_records(&raws, first, &mut rs).map_err(store_failure)?;
+    if es.len() as u64 != count || rs.len() as u64 != count {
+        let got = es.len().min(rs.len()) as u64;
+        return Err(at(first + got.min(count), "entry or raw record is missing"));
+    }
+    let hasher = Sha256Hasher;
+    Ok(es
+        .into_iter()
+        .zip(rs)
+        .map(|(stored, raw)| Checked {
+            leaf: hasher.leaf(&stored.canonical),
+            dedup: stored
+                .entry
+                .event()
+                .map(|ev| dedup_key(ev, &stored.entry.raw_hash)),
+            stored,
+            raw,
+        })
+        .collect())
+}
+
 /// Verifies everything. See the module docs.
 pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyFailure> {
+    verify_with_progress(ledger, opts, &mut |_, _| {})
+}
+
+/// [`verify`], calling `progress(entries checked, entries in all)` as it goes.
+pub fn verify_with_progress(
+    ledger: &Ledger,
+    opts: &VerifyOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Verified, VerifyFailure> {
     let hasher = Sha256Hasher;
     let store = ledger.store();
     let meta = ledger.meta();
-    let head: Head = {
-        let v = store
-            .get(HEAD_KEY)
-            .map_err(store_failure)?
-            .ok_or_else(|| VerifyFailure::Index("head is missing".into()))?;
-        postcard::from_bytes(&v).map_err(|e| VerifyFailure::Index(format!("head: {e}")))?
-    };
-    let size = head.size;
+    let size = ledger.size();
 
     // Keys: the genesis key must be one the caller trusts (when they named any).
     let genesis = NoteVerifier::parse(&meta.genesis_key)
@@ -114,36 +169,22 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
             "the ledger's genesis key {genesis} is not among the keys you gave"
         )));
     }
+    store.check_frame_headers().map_err(store_failure)?;
 
-    // Stored checkpoints, by size; every one must be checked during the scan.
-    let mut stored_checkpoints: BTreeMap<u64, String> = BTreeMap::new();
-    for item in store.db.scan_prefix([b'C']) {
-        let (k, v) = item.map_err(|e| store_failure(e.into()))?;
-        let s = k
-            .get(1..9)
-            .and_then(|s| s.try_into().ok())
-            .map(u64::from_be_bytes)
-            .ok_or_else(|| VerifyFailure::Index("malformed checkpoint key".into()))?;
-        stored_checkpoints.insert(s, String::from_utf8_lossy(&v).into_owned());
-    }
-    // Sizes whose root we need: stored, logged and held checkpoints.
+    // Sizes whose root we need: logged and held checkpoints.
     let mut logged: Vec<(u64, &String)> = Vec::new();
     for note in ledger.checkpoint_log() {
-        let cp = Checkpoint::parse_body(
-            &super::note::parse_note(note)
-                .map_err(|e| {
-                    VerifyFailure::Checkpoint(format!("checkpoint log holds a malformed note: {e}"))
-                })?
-                .text,
-        )
-        .map_err(|e| VerifyFailure::Checkpoint(format!("checkpoint log: {e}")))?;
+        let cp = parse_note(note)
+            .and_then(|n| Checkpoint::parse_body(&n.text))
+            .map_err(|e| {
+                VerifyFailure::Checkpoint(format!("checkpoint log holds a malformed note: {e}"))
+            })?;
         logged.push((cp.size, note));
     }
     let mut held: Vec<(u64, &str, &str)> = Vec::new();
     for (label, note) in &opts.held_checkpoints {
-        let parsed = super::note::parse_note(note)
-            .map_err(|e| VerifyFailure::Checkpoint(format!("{label}: {e}")))?;
-        let cp = Checkpoint::parse_body(&parsed.text)
+        let cp = parse_note(note)
+            .and_then(|n| Checkpoint::parse_body(&n.text))
             .map_err(|e| VerifyFailure::Checkpoint(format!("{label}: {e}")))?;
         if cp.origin != meta.origin {
             return Err(VerifyFailure::Checkpoint(format!(
@@ -152,178 +193,153 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
             )));
         }
         if cp.size > size {
-            return Err(VerifyFailure::At {
-                seq: size,
-                problem: format!(
+            return Err(at(
+                size,
+                format!(
                     "{label} signs {} entries but the ledger holds {size}: entries from seq {size} on were removed (rolled back)",
                     cp.size
                 ),
-            });
+            ));
         }
         held.push((cp.size, label, note));
     }
-    let mut wanted: BTreeSet<u64> = stored_checkpoints.keys().copied().collect();
-    wanted.extend(logged.iter().map(|(s, _)| *s));
+    let mut wanted: BTreeSet<u64> = logged.iter().map(|(s, _)| *s).collect();
     wanted.extend(held.iter().map(|(s, _, _)| *s));
     let mut roots: HashMap<u64, Hash> = HashMap::new();
-    if wanted.contains(&0) {
-        roots.insert(0, hasher.empty());
-    }
-
-    // De-duplication index, to be matched entry by entry.
-    let mut dedup: HashMap<Hash, u64> = HashMap::new();
-    for item in store.db.scan_prefix([b'D']) {
-        let (k, v) = item.map_err(|e| store_failure(e.into()))?;
-        let key: Hash = k
-            .get(1..33)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| VerifyFailure::Index("malformed dedup key".into()))?;
-        let seq = v
-            .as_ref()
-            .try_into()
-            .map(u64::from_be_bytes)
-            .map_err(|_| VerifyFailure::Index("malformed dedup value".into()))?;
-        dedup.insert(key, seq);
-    }
+    roots.insert(0, hasher.empty());
 
     let mut keys: Vec<(u64, NoteVerifier)> = vec![(0, genesis)];
     let mut range = CompactRange::new();
-    let mut tiles: Vec<Vec<Hash>> = vec![Vec::new()];
-    let mut prev = super::entry::genesis_link(&meta.ledger_id);
+    let mut prev = genesis_link(&meta.ledger_id);
     let mut redacted: BTreeMap<Hash, u64> = BTreeMap::new();
     let mut redaction_entries: BTreeSet<Hash> = BTreeSet::new();
     let mut rotations = 0u64;
-    let bundles = size.div_ceil(BUNDLE);
-    for b in 0..bundles {
-        let entries = store.read_bundle(b).map_err(store_failure)?;
-        let raws = store.read_raw_bundle(b).map_err(store_failure)?;
-        let expected = (size - b * BUNDLE).min(BUNDLE) as usize;
-        if entries.len() < expected {
-            return Err(at(b * BUNDLE + entries.len() as u64, "entry is missing"));
-        }
-        if entries.len() > expected {
-            return Err(at(size, "an entry exists beyond the signed head"));
-        }
-        // Bundles and level-0 tiles both span 256 entries, so tile b holds this bundle's leaves.
-        let leaf_tile = store
-            .read_tile(0, b)
-            .map_err(|e| at(b * BUNDLE, format!("leaf tile: {e}")))?;
-        if raws.len() != expected {
-            let s = b * BUNDLE + raws.len().min(expected) as u64;
-            return Err(at(s, "raw record is missing or extra"));
-        }
-        for (e, raw) in entries.iter().zip(&raws) {
-            let seq = e.entry.seq;
-            if e.entry.prev != prev {
-                return Err(at(seq, "does not link to the previous entry's hash"));
-            }
-            if raw.hash != e.entry.raw_hash {
-                return Err(at(
-                    seq,
-                    "raw record's hash differs from the one the entry holds",
-                ));
-            }
-            let is_event = e.entry.event().is_some();
-            match (&raw.state, is_event) {
-                (RawState::Kept(_), true) | (RawState::None, false) => {}
-                (RawState::Redacted, true) => {
-                    redacted.insert(raw.hash, seq);
+    let mut tree = TreeCursor::new(store.tree_hashes_in_file());
+    let mut dedup = DedupCursor::new(store.dedup_cache());
+
+    let frames = store.entry_frame_count();
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let next = AtomicUsize::new(0);
+    let outcome: Result<(), VerifyFailure> = std::thread::scope(|scope| {
+        let (tx, rx) =
+            mpsc::sync_channel::<(usize, Result<Vec<Checked>, VerifyFailure>)>(workers * 4);
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= frames {
+                    break;
                 }
-                _ => return Err(at(seq, "raw record state does not fit the entry's kind")),
-            }
-            match &e.entry.payload {
-                Payload::Event(ev) => {
-                    let dk = dedup_key(ev, &e.entry.raw_hash);
-                    match dedup.remove(&dk) {
-                        Some(s) if s == seq => {}
-                        Some(s) => {
-                            return Err(at(seq, format!("dedup index points to seq {s} instead")))
-                        }
-                        None => return Err(at(seq, "missing from the dedup index")),
-                    }
-                }
-                Payload::KeyRotation {
-                    old_key,
-                    new_key,
-                    old_signature,
-                    new_signature,
-                    ..
-                } => {
-                    let current = &keys.last().expect("non-empty").1;
-                    let old = NoteVerifier::parse(old_key)
-                        .map_err(|e| at(seq, format!("rotation old key: {e}")))?;
-                    let new = NoteVerifier::parse(new_key)
-                        .map_err(|e| at(seq, format!("rotation new key: {e}")))?;
-                    if &old != current {
-                        return Err(at(
-                            seq,
-                            "rotation names an old key that is not the key in force",
-                        ));
-                    }
-                    let statement = rotation_statement(&meta.origin, seq, &prev, &old, &new);
-                    if !old.verify(statement.as_bytes(), old_signature)
-                        || !new.verify(statement.as_bytes(), new_signature)
-                    {
-                        return Err(at(seq, "rotation is not signed by both keys"));
-                    }
-                    keys.push((seq + 1, new));
-                    rotations += 1;
-                }
-                Payload::Redaction { raw_hash, .. } => {
-                    redaction_entries.insert(*raw_hash);
-                }
-            }
-            let leaf = hasher.leaf(&e.canonical);
-            if leaf_tile.get((seq % BUNDLE) as usize) != Some(&leaf) {
-                return Err(at(
-                    seq,
-                    "its Merkle leaf hash differs from the stored tile's",
-                ));
-            }
-            tiles[0].push(leaf);
-            let mut completed = Vec::new();
-            range.push(&hasher, leaf, |level, index, node| {
-                if level % TILE_HEIGHT == 0 {
-                    completed.push(((level / TILE_HEIGHT) as usize, index, *node));
+                if tx.send((i, check_frame(ledger, i))).is_err() {
+                    break;
                 }
             });
-            if tiles[0].len() as u64 == TILE {
-                check_tile(ledger, 0, seq / TILE, &tiles[0], seq)?;
-                tiles[0].clear();
-            }
-            for (tl, index, node) in completed {
-                if tiles.len() <= tl {
-                    tiles.resize(tl + 1, Vec::new());
-                }
-                tiles[tl].push(node);
-                if tiles[tl].len() as u64 == TILE {
-                    check_tile(ledger, tl, index / TILE, &tiles[tl], seq)?;
-                    tiles[tl].clear();
-                }
-            }
-            prev = e.chain;
-            if wanted.contains(&range.size()) {
-                roots.insert(range.size(), range.root(&hasher));
-            }
         }
-    }
-    for (tl, hashes) in tiles.iter().enumerate() {
-        if !hashes.is_empty() {
-            let index = (size >> (TILE_HEIGHT as u64 * tl as u64)) / TILE;
-            check_tile(ledger, tl, index, hashes, size.saturating_sub(1))?;
-        }
+        drop(tx);
+        let mut waiting: BTreeMap<usize, Result<Vec<Checked>, VerifyFailure>> = BTreeMap::new();
+        let mut want = 0usize;
+        let mut done = 0u64;
+        let result = (|| {
+            while want < frames {
+                let checked = match waiting.remove(&want) {
+                    Some(r) => r,
+                    None => {
+                        let (i, r) = rx.recv().map_err(|_| {
+                            VerifyFailure::Index("a verification worker stopped".into())
+                        })?;
+                        waiting.insert(i, r);
+                        continue;
+                    }
+                };
+                want += 1;
+                for c in checked? {
+                    let seq = c.stored.entry.seq;
+                    if c.stored.entry.prev != prev {
+                        return Err(at(seq, "does not link to the previous entry's hash"));
+                    }
+                    if c.raw.hash != c.stored.entry.raw_hash {
+                        return Err(at(
+                            seq,
+                            "raw record's hash differs from the one the entry holds",
+                        ));
+                    }
+                    let is_event = c.stored.entry.event().is_some();
+                    match (&c.raw.state, is_event) {
+                        (RawState::Kept(_), true) | (RawState::None, false) => {}
+                        (RawState::Redacted, true) => {
+                            redacted.insert(c.raw.hash, seq);
+                        }
+                        _ => return Err(at(seq, "raw record state does not fit the entry's kind")),
+                    }
+                    match &c.stored.entry.payload {
+                        Payload::Event(_) => {}
+                        Payload::KeyRotation {
+                            old_key,
+                            new_key,
+                            old_signature,
+                            new_signature,
+                            ..
+                        } => {
+                            let old = NoteVerifier::parse(old_key)
+                                .map_err(|e| at(seq, format!("rotation old key: {e}")))?;
+                            let new = NoteVerifier::parse(new_key)
+                                .map_err(|e| at(seq, format!("rotation new key: {e}")))?;
+                            if keys.last().map(|(_, k)| k) != Some(&old) {
+                                return Err(at(
+                                    seq,
+                                    "rotation names an old key that is not the key in force",
+                                ));
+                            }
+                            let statement =
+                                rotation_statement(&meta.origin, seq, &prev, &old, &new);
+                            if !old.verify(statement.as_bytes(), old_signature)
+                                || !new.verify(statement.as_bytes(), new_signature)
+                            {
+                                return Err(at(seq, "rotation is not signed by both keys"));
+                            }
+                            keys.push((seq + 1, new));
+                            rotations += 1;
+                        }
+                        Payload::Redaction { raw_hash, .. } => {
+                            redaction_entries.insert(*raw_hash);
+                        }
+                    }
+                    tree.expect(&c.leaf, seq)?;
+                    if let Some(k) = &c.dedup {
+                        dedup.check(seq, k)?;
+                    }
+                    let mut nodes = Vec::new();
+                    range.push(&hasher, c.leaf, |_, _, n| nodes.push(*n));
+                    for n in &nodes {
+                        tree.expect(n, seq)?;
+                    }
+                    prev = c.stored.chain;
+                    if wanted.contains(&range.size()) {
+                        roots.insert(range.size(), range.root(&hasher));
+                    }
+                    done += 1;
+                }
+                progress(done, size);
+            }
+            Ok(())
+        })();
+        // Stop the workers early on failure.
+        next.store(frames, Ordering::Relaxed);
+        drop(rx);
+        result
+    });
+    outcome?;
+    if range.size() != size {
+        return Err(at(range.size(), "entry is missing"));
     }
     let root = range.root(&hasher);
-    if head.head != prev || head.root != root {
+    if ledger.head().head != prev || ledger.head().root != root {
         return Err(VerifyFailure::Index(
-            "the stored head does not match the entries".into(),
+            "the head the ledger opened with does not match the entries".into(),
         ));
-    }
-    if let Some((k, s)) = dedup.into_iter().next() {
-        return Err(VerifyFailure::Index(format!(
-            "dedup index entry {} points to seq {s}, which does not hold it",
-            to_hex(&k)
-        )));
     }
     for (h, seq) in &redacted {
         if !redaction_entries.contains(h) {
@@ -338,63 +354,40 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
     let computed_keys: Vec<(u64, String)> = keys.iter().map(|(s, k)| (*s, k.to_string())).collect();
     if stored_keys != computed_keys {
         return Err(VerifyFailure::Index(
-            "the key index does not match the rotation entries".into(),
+            "the key changes recorded in commit markers do not match the rotation entries".into(),
         ));
     }
-    let key_at = |s: u64| -> &NoteVerifier {
-        &keys
-            .iter()
+    let key_at = |s: u64| -> Option<&NoteVerifier> {
+        keys.iter()
             .rev()
             .find(|(from, _)| *from <= s)
-            .expect("genesis key covers 0")
-            .1
+            .map(|(_, k)| k)
     };
-    let check_note = |what: &str, s: u64, note: &str| -> Result<(), VerifyFailure> {
-        let key = key_at(s).clone();
+    let mut last_good = 0u64;
+    for (s, note) in &logged {
+        let key = key_at(*s)
+            .ok_or_else(|| VerifyFailure::Index("no key in force".into()))?
+            .clone();
         let (cp, _) = Checkpoint::open(note, std::slice::from_ref(&key)).map_err(|e| {
-            VerifyFailure::Checkpoint(format!("{what} of size {s}: {e} (key in force: {key})"))
+            VerifyFailure::Checkpoint(format!(
+                "checkpoint log entry of size {s}: {e} (key in force: {key})"
+            ))
         })?;
-        if cp.origin != meta.origin {
-            return Err(VerifyFailure::Checkpoint(format!(
-                "{what} of size {s} names origin {:?}",
-                cp.origin
-            )));
-        }
-        let want = roots.get(&s).expect("root computed for every wanted size");
+        let want = roots
+            .get(s)
+            .ok_or_else(|| VerifyFailure::Index(format!("no root computed for size {s}")))?;
         if &cp.root != want {
-            let before = stored_checkpoints
-                .range(..s)
-                .next_back()
-                .map(|(k, _)| *k)
-                .unwrap_or(0);
-            return Err(VerifyFailure::At {
-                seq: before,
-                problem: format!(
-                    "{what} of size {s} signed root {} but the entries give {}: an entry in seqs {before}..{} differs from what was signed",
+            return Err(at(
+                last_good,
+                format!(
+                    "the checkpoint of size {s} signed root {} but the entries give {}: an entry in seqs {last_good}..{} differs from what was signed",
                     to_hex(&cp.root),
                     to_hex(want),
                     s.saturating_sub(1)
                 ),
-            });
-        }
-        Ok(())
-    };
-    for (s, note) in &stored_checkpoints {
-        if *s > size {
-            return Err(at(
-                size,
-                format!("a stored checkpoint signs size {s}, beyond the head"),
             ));
         }
-        check_note("stored checkpoint", *s, note)?;
-    }
-    if !stored_checkpoints.contains_key(&size) {
-        return Err(VerifyFailure::Index(format!(
-            "no signed checkpoint for the head (size {size})"
-        )));
-    }
-    for (s, note) in &logged {
-        check_note("checkpoint log entry", *s, note)?;
+        last_good = *s;
     }
     for (s, label, note) in &held {
         // A held checkpoint may predate a rotation, or be from any key the caller trusts.
@@ -402,11 +395,14 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
         ks.extend(opts.trusted_keys.iter().cloned());
         let (cp, _) = Checkpoint::open(note, &ks)
             .map_err(|e| VerifyFailure::Checkpoint(format!("{label}: {e}")))?;
-        if &cp.root != roots.get(s).expect("computed") {
+        let want = roots
+            .get(s)
+            .ok_or_else(|| VerifyFailure::Index(format!("no root computed for size {s}")))?;
+        if &cp.root != want {
             return Err(VerifyFailure::Checkpoint(format!(
                 "{label} (size {s}) signed root {} but the ledger's first {s} entries give {}: the ledger was rewritten at or before seq {}",
                 to_hex(&cp.root),
-                to_hex(roots.get(s).expect("computed")),
+                to_hex(want),
                 s.saturating_sub(1)
             )));
         }
@@ -416,7 +412,7 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
             size,
             root,
             head: prev,
-            checkpoints_checked: (stored_checkpoints.len() + logged.len()) as u64,
+            checkpoints_checked: logged.len() as u64,
             external_checkpoints: held.len() as u64,
             redacted_raw_records: redacted.len() as u64,
             key_rotations: rotations,
@@ -426,22 +422,71 @@ pub fn verify(ledger: &Ledger, opts: &VerifyOptions) -> Result<Verified, VerifyF
     })
 }
 
-fn check_tile(
-    ledger: &Ledger,
-    level: usize,
-    index: u64,
-    computed: &[Hash],
-    seq: u64,
-) -> Result<(), VerifyFailure> {
-    let stored = ledger
-        .store()
-        .read_tile(level as u8, index)
-        .map_err(|e| at(seq, format!("tile: {e}")))?;
-    if stored != computed {
-        let first = (index * TILE) << (TILE_HEIGHT as u64 * level as u64);
-        return Err(VerifyFailure::Index(format!(
-            "hash tile level {level} index {index} (entries from seq {first}) does not match the entries"
-        )));
+/// Reads the tree file in order, in blocks, and compares it with the recomputed nodes.
+struct TreeCursor<'a> {
+    read: Box<dyn FnMut(u64, u64) -> Result<Vec<Hash>, StoreError> + 'a>,
+    block: Vec<Hash>,
+    block_start: u64,
+    pos: u64,
+}
+
+impl<'a> TreeCursor<'a> {
+    fn new(read: Box<dyn FnMut(u64, u64) -> Result<Vec<Hash>, StoreError> + 'a>) -> Self {
+        Self {
+            read,
+            block: Vec::new(),
+            block_start: 0,
+            pos: 0,
+        }
     }
-    Ok(())
+
+    fn expect(&mut self, hash: &Hash, seq: u64) -> Result<(), VerifyFailure> {
+        let off = self.pos - self.block_start;
+        if off >= self.block.len() as u64 {
+            self.block_start = self.pos;
+            self.block =
+                (self.read)(self.pos, 1 << 15).map_err(|e| at(seq, format!("tree file: {e}")))?;
+        }
+        let got = self.block.get((self.pos - self.block_start) as usize);
+        if got != Some(hash) {
+            return Err(at(
+                seq,
+                format!(
+                    "the stored Merkle hash at tree position {} differs from the one the entries give",
+                    self.pos
+                ),
+            ));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+}
+
+/// Compares the dedup cache, record by record, with the keys the entries give. The cache
+/// may stop short (a power cut before a writer reopened), never disagree.
+struct DedupCursor {
+    records: Vec<u8>,
+    at: usize,
+}
+
+impl DedupCursor {
+    fn new(records: Vec<u8>) -> Self {
+        Self { records, at: 0 }
+    }
+
+    fn check(&mut self, seq: u64, key: &Hash) -> Result<(), VerifyFailure> {
+        let Some(rec) = self.records.get(self.at..self.at + 32) else {
+            return Ok(());
+        };
+        let mut s = [0u8; 8];
+        s.copy_from_slice(rec.get(24..32).unwrap_or(&[0; 8]));
+        if rec.get(..24) != key.get(..24) || u64::from_be_bytes(s) != seq {
+            return Err(at(
+                seq,
+                "the de-duplication cache disagrees with this entry",
+            ));
+        }
+        self.at += 32;
+        Ok(())
+    }
 }

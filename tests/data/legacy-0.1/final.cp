@@ -1,0 +1,6 @@
+legacy.auditledger.example/fixture
+732
+p0cR3HUPIIcb82Zo88btDQdJ2XLCUx13EubzNpHGFYE=
+time 2026-12-01T22:33:51Z
+
+— legacy.auditledger.example/fixture 6Q99J8xSKhAx5q1Jnx6G8Fp2V0RGw2ObjI2i2eVZ7dA2gCtqz6ADJnwugz/d53IzkPCtgPNTg5iVhagYTcihoZRMbgU=
