@@ -203,9 +203,11 @@ pub fn verify_consistency<H: TreeHasher>(
         fnode >>= 1;
         snode >>= 1;
     }
-    let mut fr = path[0];
-    let mut sr = path[0];
-    for c in &path[1..] {
+    // `proof` is not empty, so neither is `path`.
+    let (&first, rest) = path.split_first().ok_or(ProofError::WrongLength)?;
+    let mut fr = first;
+    let mut sr = first;
+    for c in rest {
         if snode == 0 {
             return Err(ProofError::WrongLength);
         }
@@ -251,9 +253,6 @@ pub fn range_hash<H: TreeHasher, S: SubtreeSource>(
     lo: u64,
     hi: u64,
 ) -> Result<Hash, S::Error> {
-    if lo >= hi {
-        return Ok(hasher.empty());
-    }
     let mut parts = Vec::with_capacity(64);
     let mut at = lo;
     while at < hi {
@@ -265,7 +264,10 @@ pub fn range_hash<H: TreeHasher, S: SubtreeSource>(
         parts.push(src.perfect(level, at >> level)?);
         at += 1u64 << level;
     }
-    let mut acc = parts.pop().expect("range is not empty");
+    // An empty range (lo >= hi) has no parts: its hash is the empty tree's.
+    let Some(mut acc) = parts.pop() else {
+        return Ok(hasher.empty());
+    };
     while let Some(left) = parts.pop() {
         acc = hasher.children(&left, &acc);
     }
@@ -385,6 +387,10 @@ impl CompactRange {
         let mut level = 0u32;
         let index = self.size;
         while index >> level & 1 == 1 {
+            // `peaks` holds one hash per set bit of `size`: `new` has none for 0, `load`
+            // pushes one per set bit, and each push pops one per trailing 1 bit it clears
+            // and pushes one for the bit it sets. So a set bit here has its peak.
+            #[allow(clippy::expect_used)]
             let left = self.peaks.pop().expect("a set bit has a peak");
             node = hasher.children(&left, &node);
             level += 1;
@@ -403,17 +409,20 @@ impl CompactRange {
     }
 }
 
-/// The root of a perfect run of hashes (length a power of two), e.g. one tile's span.
+/// The root of a perfect run of hashes (length a power of two), e.g. one tile's span; the
+/// empty tree's hash for no hashes.
 pub fn perfect_root<H: TreeHasher>(hasher: &H, hashes: &[Hash]) -> Hash {
-    debug_assert!(hashes.len().is_power_of_two());
+    debug_assert!(hashes.is_empty() || hashes.len().is_power_of_two());
     let mut level: Vec<Hash> = hashes.to_vec();
     while level.len() > 1 {
         level = level
-            .chunks_exact(2)
-            .map(|p| hasher.children(&p[0], &p[1]))
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .map(|[left, right]| hasher.children(left, right))
             .collect();
     }
-    level[0]
+    level.first().copied().unwrap_or_else(|| hasher.empty())
 }
 
 #[cfg(test)]
