@@ -7,6 +7,15 @@
 //!
 //! Run: `cargo bench --bench ingest`
 
+// A bench is test code: it stops with a message on a setup failure (unwrap, expect,
+// panic) and indexes data it generated itself. The library's no-panic lints do not apply.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;

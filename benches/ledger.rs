@@ -16,6 +16,15 @@
 //! peer `sqlite-chain.py` ingests in the same run. Each line is parsed into a normalised
 //! [`Event`] before any timing of the ledger, and the line itself is the raw record.
 
+// A bench is test code: it stops with a message on a setup failure (unwrap, expect,
+// panic) and indexes data it generated itself. The library's no-panic lints do not apply.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::{self, File};

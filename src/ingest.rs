@@ -364,19 +364,24 @@ pub fn ingest_file(
                     bad.push(line);
                 }
                 if opts.skip_invalid && !opts.dry_run {
-                    if rejects_out.is_none() {
-                        let f = File::create(&rejects_path).map_err(|e| {
-                            format!("cannot create rejects file {}: {e}", rejects_path.display())
-                        })?;
-                        rejects_out = Some(BufWriter::new(f));
-                    }
+                    let w = match &mut rejects_out {
+                        Some(w) => w,
+                        None => {
+                            let f = File::create(&rejects_path).map_err(|e| {
+                                format!(
+                                    "cannot create rejects file {}: {e}",
+                                    rejects_path.display()
+                                )
+                            })?;
+                            rejects_out.insert(BufWriter::new(f))
+                        }
+                    };
                     let rec = Reject {
                         file: &input.name,
                         location: n.location.to_string(),
                         reason: reason.clone(),
                         raw: String::from_utf8_lossy(&n.raw).into_owned(),
                     };
-                    let w = rejects_out.as_mut().expect("just opened");
                     serde_json::to_writer(&mut *w, &rec)
                         .map_err(|e| e.to_string())
                         .and_then(|_| w.write_all(b"\n").map_err(|e| e.to_string()))?;

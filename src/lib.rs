@@ -8,6 +8,10 @@
 //! - [`event`]: the normalised event model every source produces.
 //! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
 
+// Cargo.toml can only warn on unsafe code while src/main.rs has its one unsafe block; the
+// library denies it outright.
+#![deny(unsafe_code)]
+
 pub mod event;
 pub mod export;
 pub mod ingest;

@@ -78,6 +78,11 @@ pub enum DecodeError {
 }
 
 impl Entry {
+    // postcard into a Vec fails only when a sequence's length is unknown or a Serialize
+    // impl fails: every field here is a number, string, byte array, fixed tuple or a map
+    // (length known), and the custom serializers (`hash_hex`, `sig_b64`, `Timestamp`,
+    // `EventKind`) cannot fail.
+    #[allow(clippy::expect_used)]
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("entries always encode")
     }
@@ -147,8 +152,8 @@ pub fn from_hex32(text: &str) -> Option<Hash> {
         return None;
     }
     let mut out = [0u8; 32];
-    for (i, chunk) in text.as_bytes().chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+    for (byte, chunk) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
     }
     Some(out)
 }

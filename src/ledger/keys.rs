@@ -204,4 +204,33 @@ mod tests {
         assert!(matches!(err, KeyError::Malformed { .. }));
         assert!(!err.to_string().contains("AQAAAA"), "{err}");
     }
+
+    #[test]
+    fn truncated_keys_are_malformed_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        for text in [
+            "",
+            "+",
+            "PRIVATE+KEY+x+00000000+",
+            "PRIVATE+KEY+x+00000000+AQ==",
+        ] {
+            let from_env = load_signer(Path::new("/nonexistent"), Some(text));
+            assert!(
+                matches!(from_env, Err(KeyError::Malformed { .. })),
+                "{text:?}"
+            );
+            fs::write(&path, format!("{text}\n")).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+            }
+            let from_file = load_signer(&path, None);
+            assert!(
+                matches!(from_file, Err(KeyError::Malformed { .. })),
+                "{text:?}"
+            );
+        }
+    }
 }

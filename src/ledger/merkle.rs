@@ -203,9 +203,11 @@ pub fn verify_consistency<H: TreeHasher>(
         fnode >>= 1;
         snode >>= 1;
     }
-    let mut fr = path[0];
-    let mut sr = path[0];
-    for c in &path[1..] {
+    // `proof` is not empty, so neither is `path`.
+    let (&first, rest) = path.split_first().ok_or(ProofError::WrongLength)?;
+    let mut fr = first;
+    let mut sr = first;
+    for c in rest {
         if snode == 0 {
             return Err(ProofError::WrongLength);
         }
@@ -251,9 +253,6 @@ pub fn range_hash<H: TreeHasher, S: SubtreeSource>(
     lo: u64,
     hi: u64,
 ) -> Result<Hash, S::Error> {
-    if lo >= hi {
-        return Ok(hasher.empty());
-    }
     let mut parts = Vec::with_capacity(64);
     let mut at = lo;
     while at < hi {
@@ -265,7 +264,10 @@ pub fn range_hash<H: TreeHasher, S: SubtreeSource>(
         parts.push(src.perfect(level, at >> level)?);
         at += 1u64 << level;
     }
-    let mut acc = parts.pop().expect("range is not empty");
+    // An empty range (lo >= hi) has no parts: its hash is the empty tree's.
+    let Some(mut acc) = parts.pop() else {
+        return Ok(hasher.empty());
+    };
     while let Some(left) = parts.pop() {
         acc = hasher.children(&left, &acc);
     }
@@ -385,6 +387,10 @@ impl CompactRange {
         let mut level = 0u32;
         let index = self.size;
         while index >> level & 1 == 1 {
+            // `peaks` holds one hash per set bit of `size`: `new` has none for 0, `load`
+            // pushes one per set bit, and each push pops one per trailing 1 bit it clears
+            // and pushes one for the bit it sets. So a set bit here has its peak.
+            #[allow(clippy::expect_used)]
             let left = self.peaks.pop().expect("a set bit has a peak");
             node = hasher.children(&left, &node);
             level += 1;
@@ -403,22 +409,26 @@ impl CompactRange {
     }
 }
 
-/// The root of a perfect run of hashes (length a power of two), e.g. one tile's span.
+/// The root of a perfect run of hashes (length a power of two), e.g. one tile's span; the
+/// empty tree's hash for no hashes.
 pub fn perfect_root<H: TreeHasher>(hasher: &H, hashes: &[Hash]) -> Hash {
-    debug_assert!(hashes.len().is_power_of_two());
+    debug_assert!(hashes.is_empty() || hashes.len().is_power_of_two());
     let mut level: Vec<Hash> = hashes.to_vec();
     while level.len() > 1 {
         level = level
-            .chunks_exact(2)
-            .map(|p| hasher.children(&p[0], &p[1]))
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .map(|[left, right]| hasher.children(left, right))
             .collect();
     }
-    level[0]
+    level.first().copied().unwrap_or_else(|| hasher.empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::note::fuzz::edge_u64;
     use proptest::prelude::*;
 
     /// MTH exactly as RFC 6962 2.1 defines it, recursively over the leaf data.
@@ -604,6 +614,70 @@ mod tests {
                 wrong_old[0] ^= 1;
                 prop_assert!(verify_consistency(&h, old as u64, n as u64, &cons, &wrong_old, &root).is_err());
             }
+        }
+    }
+
+    /// Proof elements and hashes: mostly 32 bytes, sometimes another length.
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            6 => proptest::collection::vec(any::<u8>(), 32),
+            1 => proptest::collection::vec(any::<u8>(), 0..40),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Verification takes untrusted index, sizes, hashes and paths: it never panics on
+        /// them, and checks its preconditions first.
+        #[test]
+        fn verification_never_panics_on_any_input(
+            index in edge_u64(),
+            size1 in edge_u64(),
+            size2 in edge_u64(),
+            leaf in bytes(),
+            root1 in bytes(),
+            root2 in bytes(),
+            path in proptest::collection::vec(bytes(), 0..70),
+        ) {
+            let r = verify_inclusion(&Sha256Hasher, index, size2, &leaf, &path, &root2);
+            if index >= size2 {
+                prop_assert_eq!(r, Err(ProofError::IndexOutOfRange { index, size: size2 }));
+            }
+            let r = verify_consistency(&Sha256Hasher, size1, size2, &path, &root1, &root2);
+            if size1 > size2 {
+                prop_assert_eq!(r, Err(ProofError::SizesReversed { old: size1, new: size2 }));
+            } else if size1 == 0 {
+                prop_assert_eq!(r, Err(ProofError::EmptyOldTree));
+            }
+        }
+
+        /// Real proofs checked against any other index and sizes: no panic either. (Some
+        /// other pairs do verify: the path of leaf 2 of 3 is also that of leaf 1 of 2.)
+        #[test]
+        fn real_paths_with_any_sizes_never_panic(
+            n in 1usize..200,
+            m_seed: usize,
+            old_seed: usize,
+            index in edge_u64(),
+            size1 in edge_u64(),
+            size2 in edge_u64(),
+        ) {
+            let h = Sha256Hasher;
+            let (m, old) = (m_seed % n, 1 + old_seed % n);
+            let data = leaves(n);
+            let src = Leaves(&h, &data);
+            let root = reference_root(&h, &data);
+            let old_root = reference_root(&h, &data[..old]);
+            let path = vecs(&inclusion_proof(&h, &src, m as u64, n as u64).unwrap());
+            let leaf = h.leaf(&data[m]);
+            let _ = verify_inclusion(&h, index, size2, &leaf, &path, &root);
+            let _ = verify_inclusion(&h, m as u64, size2, &leaf, &path, &root);
+            let _ = verify_inclusion(&h, index, n as u64, &leaf, &path, &root);
+            let cons = vecs(&consistency_proof(&h, &src, old as u64, n as u64).unwrap());
+            let _ = verify_consistency(&h, size1, size2, &cons, &old_root, &root);
+            let _ = verify_consistency(&h, old as u64, size2, &cons, &old_root, &root);
+            let _ = verify_consistency(&h, size1, n as u64, &cons, &old_root, &root);
         }
     }
 }

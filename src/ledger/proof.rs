@@ -261,11 +261,192 @@ impl Proof {
         }
     }
 
+    // Plain strings, numbers and lists: serde_json fails only on a failing Serialize impl
+    // or a map with non-string keys, and proofs have neither.
+    #[allow(clippy::expect_used)]
     pub fn to_json(&self) -> String {
         match self {
             Proof::Inclusion(p) => serde_json::to_string(p),
             Proof::Consistency(p) => serde_json::to_string(p),
         }
         .expect("proofs serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::merkle::{
+        consistency_proof, inclusion_proof, perfect_root, range_hash, SubtreeSource, TreeHasher,
+    };
+    use crate::ledger::note::fuzz::{edge_u64, mutated};
+    use crate::ledger::note::NoteSigner;
+    use proptest::prelude::*;
+
+    const ORIGIN: &str = "example.com/log";
+    const LEAVES: u64 = 13;
+    const OLD: u64 = 5;
+    const INDEX: u64 = 6;
+
+    fn signer() -> NoteSigner {
+        NoteSigner::from_seed(ORIGIN, [7; 32]).unwrap()
+    }
+
+    fn keys() -> Vec<NoteVerifier> {
+        vec![signer().verifier().clone()]
+    }
+
+    /// A tree of `LEAVES` leaf hashes, read as perfect subtrees the way the ledger's tiles
+    /// are.
+    struct Tree(Vec<Hash>);
+
+    impl SubtreeSource for Tree {
+        type Error = ();
+        fn perfect(&self, level: u32, index: u64) -> Result<Hash, ()> {
+            let lo = (index << level) as usize;
+            Ok(perfect_root(&Sha256Hasher, &self.0[lo..lo + (1 << level)]))
+        }
+    }
+
+    fn tree() -> Tree {
+        Tree(
+            (0..LEAVES)
+                .map(|i| Sha256Hasher.leaf(format!("entry {i}").as_bytes()))
+                .collect(),
+        )
+    }
+
+    /// The signed checkpoint of the first `size` leaves, or of `size` with `root` when given
+    /// (a checkpoint that signs whatever a test needs it to).
+    fn checkpoint(size: u64, root: Option<Hash>) -> String {
+        let root = root.unwrap_or_else(|| range_hash(&Sha256Hasher, &tree(), 0, size).unwrap());
+        Checkpoint {
+            origin: ORIGIN.into(),
+            size,
+            root,
+            time: None,
+        }
+        .sign(&[&signer()])
+    }
+
+    fn inclusion() -> InclusionProof {
+        let t = tree();
+        let path = inclusion_proof(&Sha256Hasher, &t, INDEX, LEAVES).unwrap();
+        let leaf = t.0[INDEX as usize];
+        InclusionProof::new(INDEX, LEAVES, leaf, &path, Some(checkpoint(LEAVES, None)))
+    }
+
+    fn consistency() -> ConsistencyProof {
+        let path = consistency_proof(&Sha256Hasher, &tree(), OLD, LEAVES).unwrap();
+        ConsistencyProof::new(OLD, LEAVES, &path, Some(checkpoint(LEAVES, None)))
+    }
+
+    /// Parses `text` as a proof and verifies it every way `verify-proof` and bundles do;
+    /// none may panic.
+    fn parse_and_verify(text: &str) {
+        let keys = keys();
+        let old = checkpoint(OLD, None);
+        match Proof::parse(text) {
+            Ok(Proof::Inclusion(p)) => {
+                let _ = p.verify(None, &keys);
+                let _ = p.verify(Some(&old), &keys);
+                let _ = p.verify(Some(text), &keys);
+            }
+            Ok(Proof::Consistency(p)) => {
+                let _ = p.verify(&old, &keys);
+                let _ = p.verify(text, &keys);
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Path elements: mostly 32 bytes, sometimes another length; standard base64 or not.
+    fn path_element() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => proptest::collection::vec(any::<u8>(), 32).prop_map(|h| B64.encode(h)),
+            1 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(|h| B64.encode(h)),
+            1 => "[A-Za-z0-9+/=_-]{0,48}",
+        ]
+    }
+
+    #[test]
+    fn fixture_proofs_verify_and_round_trip() {
+        let keys = keys();
+        let old = checkpoint(OLD, None);
+        let inc = Proof::Inclusion(inclusion()).to_json();
+        let Proof::Inclusion(p) = Proof::parse(&inc).unwrap() else {
+            panic!("an inclusion proof parses as one");
+        };
+        assert_eq!(p.verify(None, &keys).unwrap().size, LEAVES);
+        let cons = Proof::Consistency(consistency()).to_json();
+        let Proof::Consistency(p) = Proof::parse(&cons).unwrap() else {
+            panic!("a consistency proof parses as one");
+        };
+        let (o, n) = p.verify(&old, &keys).unwrap();
+        assert_eq!((o.size, n.size), (OLD, LEAVES));
+    }
+
+    #[test]
+    fn empty_and_lone_plus_are_errors() {
+        for text in ["", "+", "{}", "[]", "null", "{\"type\":\"inclusion\"}"] {
+            assert!(Proof::parse(text).is_err(), "{text:?}");
+        }
+        for text in ["", "+"] {
+            let mut p = inclusion();
+            p.checkpoint = Some(text.into());
+            assert!(p.verify(None, &keys()).is_err());
+            assert!(inclusion().verify(Some(text), &keys()).is_err());
+            assert!(consistency().verify(text, &keys()).is_err());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn proof_parse_and_verify_never_panic_on_any_string(text in any::<String>()) {
+            parse_and_verify(&text);
+        }
+
+        #[test]
+        fn proof_parse_and_verify_never_panic_on_altered_proofs(
+            inc in mutated(Proof::Inclusion(inclusion()).to_json()),
+            cons in mutated(Proof::Consistency(consistency()).to_json()),
+        ) {
+            parse_and_verify(&inc);
+            parse_and_verify(&cons);
+        }
+
+        /// Any index, sizes and path, under checkpoints signed for the proof's sizes, so
+        /// verification gets as far as the Merkle check. Random paths never verify.
+        #[test]
+        fn proof_verify_never_panics_on_any_sizes_and_path(
+            index in edge_u64(),
+            size in edge_u64(),
+            old_size in edge_u64(),
+            path in proptest::collection::vec(path_element(), 0..70),
+            leaf in path_element(),
+            root: [u8; 32],
+            old_root: [u8; 32],
+        ) {
+            let keys = keys();
+            let p = InclusionProof {
+                leaf_index: index,
+                tree_size: size,
+                leaf_hash: leaf,
+                path: path.clone(),
+                checkpoint: Some(checkpoint(size, Some(root))),
+                ..inclusion()
+            };
+            prop_assert!(p.verify(None, &keys).is_err());
+            let c = ConsistencyProof {
+                old_size,
+                new_size: size,
+                path,
+                checkpoint: Some(checkpoint(size, Some(root))),
+                ..consistency()
+            };
+            prop_assert!(c.verify(&checkpoint(old_size, Some(old_root)), &keys).is_err());
+        }
     }
 }

@@ -128,13 +128,11 @@ impl<R: Read> Read for Counting<'_, R> {
 pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
     let buf = reader.fill_buf()?;
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
-    let Some(first) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return Ok(Content::Empty);
-    };
-    match buf[first] {
-        b'[' => Ok(Content::JsonDocument),
-        b'{' => {
-            let rest = &buf[first..];
+    let rest = buf.trim_ascii_start();
+    match rest.first() {
+        None => Ok(Content::Empty),
+        Some(b'[') => Ok(Content::JsonDocument),
+        Some(b'{') => {
             let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
             match serde_json::from_slice::<Value>(line) {
                 Ok(Value::Object(map))
@@ -147,7 +145,7 @@ pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
                 _ => Ok(Content::JsonDocument),
             }
         }
-        _ => Ok(Content::Csv),
+        Some(_) => Ok(Content::Csv),
     }
 }
 
@@ -159,7 +157,7 @@ pub fn for_each_record<R: Read>(
     let mut reader = BufReader::with_capacity(1 << 20, reader);
     let content = sniff(&mut reader).map_err(FramingError::Io)?;
     let head = reader.fill_buf().map_err(FramingError::Io)?;
-    if looks_binary(&head[..head.len().min(64 << 10)]) {
+    if looks_binary(head.get(..64 << 10).unwrap_or(head)) {
         return Err(FramingError::Shape {
             at: "start of file".into(),
             problem: "binary data, not a JSON or CSV export".into(),
@@ -393,7 +391,7 @@ fn csv_rows<R: BufRead>(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let header_line = csv_line(headers.iter().map(String::as_str));
+    let header_line = csv_line(headers.iter().map(String::as_str)).map_err(FramingError::Io)?;
     let mut record = csv::StringRecord::new();
     loop {
         let line = rdr.position().line();
@@ -416,7 +414,7 @@ fn csv_rows<R: BufRead>(
             continue;
         }
         let mut raw = header_line.clone();
-        raw.extend_from_slice(&csv_line(record.iter()));
+        raw.extend_from_slice(&csv_line(record.iter()).map_err(FramingError::Io)?);
         let value = if record.len() != headers.len() {
             Err(format!(
                 "row has {} cells, the header has {}",
@@ -441,12 +439,13 @@ fn csv_rows<R: BufRead>(
     }
 }
 
-fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> Vec<u8> {
+/// One CSV line of `cells`. Writing to memory does not fail, but csv's API says it may.
+fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> io::Result<Vec<u8>> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    w.write_record(cells).expect("writing to memory");
-    w.into_inner().expect("writing to memory")
+    w.write_record(cells)?;
+    w.into_inner().map_err(|e| e.into_error())
 }
 
 #[cfg(test)]

@@ -54,7 +54,10 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             }
         }
         for ((source, cred), acts) in groups {
-            let (first, last) = (acts[0], acts[acts.len() - 1]);
+            // Every group was created by pushing an act into it.
+            let (Some(first), Some(last)) = (acts.first(), acts.last()) else {
+                continue;
+            };
             let n = acts.len();
             let times = if n == 1 {
                 "once".to_string()

@@ -31,6 +31,10 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             }
         }
         for (source, acts) in by_source {
+            // Every group was created by pushing an act into it.
+            let (Some(first), Some(last)) = (acts.first(), acts.last()) else {
+                continue;
+            };
             let n = acts.len();
             let reasons: Vec<&str> = {
                 let mut r: Vec<&str> = acts.iter().filter_map(|a| a.detail.as_deref()).collect();
@@ -43,7 +47,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 n,
                 if n == 1 { "" } else { "s" },
                 name(s),
-                human_duration(acts[0].cite.at.0 - s.effective.0),
+                human_duration(first.cite.at.0 - s.effective.0),
                 if reasons.is_empty() {
                     String::new()
                 } else {
@@ -57,13 +61,13 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     key: source.to_string(),
                     severity: Severity::Medium,
                     summary,
-                    at: acts[0].cite.at,
+                    at: first.cite.at,
                     cites: acts.iter().map(|a| &a.cite).collect(),
                     details: vec![
                         ("source", source.to_string()),
                         ("count", n.to_string()),
-                        ("first_at", acts[0].cite.at.to_rfc3339()),
-                        ("last_at", acts[n - 1].cite.at.to_rfc3339()),
+                        ("first_at", first.cite.at.to_rfc3339()),
+                        ("last_at", last.cite.at.to_rfc3339()),
                     ],
                 }
                 .finish(),

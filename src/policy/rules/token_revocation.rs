@@ -71,7 +71,8 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     && idp_of(&a.cite.source) == idp
                     && a.token.as_deref() == Some(token.as_str())
             });
-            let mut cites = seen[..1].to_vec();
+            // The first piece of evidence that the token exists (every entry has one).
+            let mut cites: Vec<&Cite> = seen.first().copied().into_iter().collect();
             let (severity, summary, at) = match revoked {
                 Some(r) if r.cite.at <= limit => continue,
                 Some(r) if r.cite.at <= cx.now => {

@@ -605,6 +605,7 @@ fn save(doc: Doc, r: &Report) -> Result<Vec<u8>, PdfError> {
         Ok(out)
     };
     let draft = write(&[b'0'; 32])?;
-    let id = blake3::hash(&draft).to_hex();
-    write(&id.as_bytes()[..32])
+    // The first 32 of the 64 hex digits, as long as the draft's placeholder.
+    let id: Vec<u8> = blake3::hash(&draft).to_hex().bytes().take(32).collect();
+    write(&id)
 }

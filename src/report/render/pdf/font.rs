@@ -28,11 +28,23 @@ pub(super) enum Face {
 impl Face {
     pub(super) const ALL: [Face; 3] = [Face::Regular, Face::Bold, Face::Mono];
 
-    fn index(self) -> usize {
+    /// This face's item of `per_face`, which is in [`Face::ALL`] order.
+    pub(super) fn of<T>(self, per_face: &[T; 3]) -> &T {
+        let [regular, bold, mono] = per_face;
         match self {
-            Face::Regular => 0,
-            Face::Bold => 1,
-            Face::Mono => 2,
+            Face::Regular => regular,
+            Face::Bold => bold,
+            Face::Mono => mono,
+        }
+    }
+
+    /// This face's item of `per_face`, which is in [`Face::ALL`] order.
+    pub(super) fn of_mut<T>(self, per_face: &mut [T; 3]) -> &mut T {
+        let [regular, bold, mono] = per_face;
+        match self {
+            Face::Regular => regular,
+            Face::Bold => bold,
+            Face::Mono => mono,
         }
     }
 
@@ -114,7 +126,7 @@ impl Fonts {
     }
 
     fn metrics(&self, face: Face) -> &Metrics {
-        &self.faces[face.index()]
+        face.of(&self.faces)
     }
 
     /// The text as the face will draw it: control characters become spaces, characters the
@@ -255,13 +267,11 @@ pub(super) fn embedded(face: Face, glyphs: &BTreeSet<u16>) -> Result<ParsedFont,
 }
 
 fn u16_at(data: &[u8], at: usize) -> Option<u16> {
-    let b = data.get(at..at.checked_add(2)?)?;
-    Some(u16::from_be_bytes([b[0], b[1]]))
+    Some(u16::from_be_bytes(*data.get(at..)?.first_chunk()?))
 }
 
 fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    let b = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    Some(u32::from_be_bytes(*data.get(at..)?.first_chunk()?))
 }
 
 /// Tables a PDF TrueType font program needs (ISO 32000-1 9.9), plus `cmap` and `OS/2`
@@ -336,7 +346,8 @@ pub(super) fn subset(font: &[u8], used: &BTreeSet<u16>) -> Option<Vec<u8>> {
         .copy_from_slice(&1u16.to_be_bytes()); // long loca
     let new_post = tables.get(b"post").and_then(|p| {
         let mut p = p.get(..32)?.to_vec();
-        p[..4].copy_from_slice(&0x0003_0000u32.to_be_bytes());
+        p.get_mut(..4)?
+            .copy_from_slice(&0x0003_0000u32.to_be_bytes());
         Some(p)
     });
 
@@ -400,7 +411,9 @@ fn components(outline: &[u8]) -> Vec<usize> {
 fn checksum(data: &[u8]) -> u32 {
     data.chunks(4).fold(0u32, |sum, chunk| {
         let mut word = [0u8; 4];
-        word[..chunk.len()].copy_from_slice(chunk);
+        for (w, b) in word.iter_mut().zip(chunk) {
+            *w = *b;
+        }
         sum.wrapping_add(u32::from_be_bytes(word))
     })
 }

@@ -138,8 +138,7 @@ impl Doc {
     }
 
     pub fn used_chars(&self, face: Face) -> &BTreeSet<char> {
-        let i = Face::ALL.iter().position(|f| *f == face).unwrap_or(0);
-        &self.used[i]
+        face.of(&self.used)
     }
 
     fn push(&mut self, ops: impl IntoIterator<Item = Op>) {
@@ -154,8 +153,7 @@ impl Doc {
         if text.trim().is_empty() {
             return;
         }
-        let i = Face::ALL.iter().position(|f| *f == face).unwrap_or(0);
-        self.used[i].extend(text.chars());
+        face.of_mut(&mut self.used).extend(text.chars());
         self.push([
             Op::StartTextSection,
             Op::SetFont {
