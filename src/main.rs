@@ -282,6 +282,7 @@ fn main() -> ExitCode {
     // panicking in println!.
     #[cfg(unix)]
     // SAFETY: called once at start-up, before any thread exists; restores the default action.
+    #[allow(unsafe_code)]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }

@@ -31,25 +31,24 @@ pub enum CheckpointLogError {
 pub fn parse_log(bytes: &[u8]) -> Result<(Vec<String>, u64), (u64, &'static str)> {
     let mut notes = Vec::new();
     let mut at = 0usize;
-    while at < bytes.len() {
-        let Some(nl) = bytes[at..].iter().position(|&b| b == b'\n') else {
-            if bytes[at..].iter().all(u8::is_ascii_digit) {
+    while let Some(rest) = bytes.get(at..).filter(|r| !r.is_empty()) {
+        let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+            if rest.iter().all(u8::is_ascii_digit) {
                 break; // torn inside the header
             }
             return Err((at as u64, "record header is not a decimal length"));
         };
-        let header = &bytes[at..at + nl];
-        let len: usize = std::str::from_utf8(header)
-            .ok()
+        let len: usize = rest
+            .get(..nl)
+            .and_then(|h| std::str::from_utf8(h).ok())
             .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|h| h.parse().ok())
             .ok_or((at as u64, "record header is not a decimal length"))?;
         let start = at + nl + 1;
-        if start + len > bytes.len() {
+        let Some(body) = bytes.get(start..start.saturating_add(len)) else {
             break; // torn inside the note
-        }
-        let note = std::str::from_utf8(&bytes[start..start + len])
-            .map_err(|_| (start as u64, "note is not UTF-8"))?;
+        };
+        let note = std::str::from_utf8(body).map_err(|_| (start as u64, "note is not UTF-8"))?;
         notes.push(note.to_string());
         at = start + len;
     }

@@ -75,6 +75,8 @@ pub enum DecodeError {
     Trailing(usize),
     #[error("entry format version {0} is not supported (expected {FORMAT_VERSION})")]
     Version(u8),
+    #[error("entry bytes are not in canonical form (they re-encode differently)")]
+    NotCanonical,
 }
 
 impl Entry {
@@ -95,6 +97,11 @@ impl Entry {
         }
         if entry.version != FORMAT_VERSION {
             return Err(DecodeError::Version(entry.version));
+        }
+        // postcard accepts overlong varints (e.g. `80 00` for 0): one entry must have
+        // exactly one encoding, or two byte strings could carry the same entry.
+        if entry.encode() != bytes {
+            return Err(DecodeError::NotCanonical);
         }
         Ok(entry)
     }
@@ -306,6 +313,18 @@ mod tests {
         let mut v2 = e.clone();
         v2.version = 2;
         assert_eq!(Entry::decode(&v2.encode()), Err(DecodeError::Version(2)));
+    }
+
+    #[test]
+    fn decode_refuses_an_overlong_varint() {
+        let e = Entry { seq: 5, ..sample() };
+        let bytes = e.encode();
+        assert_eq!(bytes[1], 5, "seq 5 is one varint byte");
+        // The same seq as a two-byte varint: postcard reads it, we must not.
+        let mut overlong = vec![bytes[0], 0x85, 0x00];
+        overlong.extend_from_slice(&bytes[2..]);
+        assert_eq!(Entry::decode(&overlong), Err(DecodeError::NotCanonical));
+        assert_eq!(Entry::decode(&bytes).unwrap(), e);
     }
 
     #[test]

@@ -207,7 +207,8 @@ impl SimFs {
                 if file.data.len() > data.len() && file.data.starts_with(&data) {
                     let extra = file.data.len() - data.len();
                     let keep = torn(*id, extra).min(extra);
-                    data.extend_from_slice(&file.data[data.len()..data.len() + keep]);
+                    let from = data.len();
+                    data.extend_from_slice(file.data.get(from..from + keep).unwrap_or_default());
                 }
                 out.files.push(SimFile {
                     data: data.clone(),
@@ -402,7 +403,9 @@ impl FileHandle for SimHandle {
         if f.data.len() < start + bytes.len() {
             f.data.resize(start + bytes.len(), 0);
         }
-        f.data[start..start + bytes.len()].copy_from_slice(bytes);
+        if let Some(dst) = f.data.get_mut(start..start + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
         Ok(())
     }
     fn sync_data(&self) -> io::Result<()> {
