@@ -9,6 +9,7 @@
 //! Environment: `BENCH_EVENTS` (default 1,000,000), `BENCH_BATCH` (events per commit,
 //! default 1,000), `BENCH_SINGLE` (one-event commits after the load, default 2,000),
 //! `BENCH_PEER=0` skips the SQLite peer, `BENCH_REFERENCE=0` skips the plain-file reference,
+//! `BENCH_PROOF_LEDGER=DIR` only times proofs on an existing ledger,
 //! `BENCH_KEEP=1` keeps the ledger directory and its signing key (to profile the CLI on it),
 //! `BENCH_CACHE` is where generated events are cached (default `/tmp/auditledger-bench`).
 //!
@@ -570,7 +571,52 @@ fn breakdown(sample: &[NewRecord]) -> Vec<(&'static str, f64)> {
     out
 }
 
+/// `BENCH_PROOF_LEDGER=DIR`: inclusion and consistency proofs on an existing ledger
+/// (e.g. one of 10 M entries built with `auditledger ingest`), warm page cache.
+fn proofs_on(dir: &Path) -> Result<()> {
+    let t = Instant::now();
+    let ledger = Ledger::open(dir, Access::Read)?;
+    let open = t.elapsed();
+    let size = ledger.size();
+    let mut rng = Rng(20_260_101);
+    let seqs: Vec<u64> = (0..1000).map(|_| rng.next() % size).collect();
+    for &seq in &seqs {
+        ledger.prove_inclusion(seq, size)?; // warm the page cache
+    }
+    let mut lat = Vec::with_capacity(seqs.len());
+    for &seq in &seqs {
+        let t = Instant::now();
+        let p = ledger.prove_inclusion(seq, size)?;
+        lat.push(t.elapsed());
+        std::hint::black_box(p);
+    }
+    let incl = quantiles(lat);
+    let mut lat = Vec::with_capacity(100);
+    for _ in 0..100 {
+        let old = 1 + rng.next() % size;
+        let t = Instant::now();
+        std::hint::black_box(ledger.prove_consistency(old, size)?);
+        lat.push(t.elapsed());
+    }
+    let cons = quantiles(lat);
+    println!(
+        "ledger {} ({} entries), opened in {:.1} ms: inclusion proof (1,000 random seqs, warm) median {}, p99 {}, max {}; consistency (100) median {}, p99 {}",
+        dir.display(),
+        group(size),
+        open.as_secs_f64() * 1e3,
+        us(incl.0),
+        us(incl.1),
+        us(incl.2),
+        us(cons.0),
+        us(cons.1)
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
+    if let Ok(dir) = std::env::var("BENCH_PROOF_LEDGER") {
+        return proofs_on(Path::new(&dir));
+    }
     let n = env_u64("BENCH_EVENTS", 1_000_000)?;
     let batch = env_u64("BENCH_BATCH", 1_000)?.max(1);
     let single = env_u64("BENCH_SINGLE", 2_000)?;

@@ -418,3 +418,71 @@ fn lock_and_key_errors_are_clear() {
     assert_eq!(code, 2);
     assert!(err.contains("not a ledger"), "{err}");
 }
+
+/// Integrity failures found while opening exit 1, like those `verify` finds; a missing
+/// ledger or a bad flag exits 2.
+#[test]
+fn integrity_failures_at_open_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 40);
+    let (code, _, err) = run(&dir, &["append", "--batch", "10", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let log = dir.join("checkpoints.log");
+    let original = fs::read(&log).unwrap();
+    let other = tmp.path().join("other");
+    init(&other);
+    type BreakIt<'a> = Box<dyn Fn() + 'a>;
+    let cases: Vec<(&str, BreakIt)> = vec![
+        ("missing", Box::new(|| fs::remove_file(&log).unwrap())),
+        ("emptied", Box::new(|| fs::write(&log, b"").unwrap())),
+        (
+            "garbage",
+            Box::new(|| fs::write(&log, b"not a checkpoint log").unwrap()),
+        ),
+        (
+            "replaced by another ledger's",
+            Box::new(|| {
+                fs::copy(other.join("checkpoints.log"), &log).unwrap();
+            }),
+        ),
+        (
+            "log file cut short (store behind the checkpoint log)",
+            Box::new(|| {
+                let f = fs::OpenOptions::new()
+                    .write(true)
+                    .open(dir.join("log"))
+                    .unwrap();
+                let len = f.metadata().unwrap().len();
+                f.set_len(len / 2).unwrap();
+            }),
+        ),
+    ];
+    let backup = tmp.path().join("backup");
+    fs::create_dir_all(&backup).unwrap();
+    for f in ["log", "tree", "log.idx", "dedup"] {
+        fs::copy(dir.join(f), backup.join(f)).unwrap();
+    }
+    for (name, break_it) in cases {
+        break_it();
+        for args in [
+            &["status"][..],
+            &["verify"],
+            &["append", events.to_str().unwrap()],
+        ] {
+            let (code, _, err) = run(&dir, args);
+            assert_eq!(code, 1, "{name}: {args:?} exits {code}: {err}");
+            assert!(!err.contains("panicked"), "{name}: {err}");
+        }
+        fs::write(&log, &original).unwrap();
+        for f in ["log", "tree", "log.idx", "dedup"] {
+            fs::copy(backup.join(f), dir.join(f)).unwrap();
+        }
+        let (code, _, err) = run(&dir, &["verify"]);
+        assert_eq!(code, 0, "{name}: restoring did not restore: {err}");
+    }
+    let (code, _, _) = run(&tmp.path().join("nothing-here"), &["status"]);
+    assert_eq!(code, 2);
+}

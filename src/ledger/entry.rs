@@ -89,6 +89,34 @@ impl Entry {
         postcard::to_stdvec(self).expect("entries always encode")
     }
 
+    /// The canonical bytes of an entry built from borrowed parts: the same bytes as
+    /// [`Entry::encode`] (a test checks it), without cloning the payload.
+    #[allow(clippy::expect_used)]
+    pub fn encode_parts(seq: u64, prev: &Hash, raw_hash: &Hash, payload: &Payload) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct EntryRef<'a> {
+            version: u8,
+            seq: u64,
+            #[serde(serialize_with = "hash_ref")]
+            prev: &'a Hash,
+            #[serde(serialize_with = "hash_ref")]
+            raw_hash: &'a Hash,
+            payload: &'a Payload,
+        }
+        fn hash_ref<S: serde::Serializer>(h: &&Hash, s: S) -> Result<S::Ok, S::Error> {
+            hash_hex::serialize(h, s)
+        }
+        // Same invariant as `encode`: the payload always encodes.
+        postcard::to_stdvec(&EntryRef {
+            version: FORMAT_VERSION,
+            seq,
+            prev,
+            raw_hash,
+            payload,
+        })
+        .expect("entries always encode")
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let (entry, rest): (Entry, &[u8]) =
             postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Postcard(e.to_string()))?;
@@ -112,6 +140,14 @@ impl Entry {
             _ => None,
         }
     }
+}
+
+/// Where `prev` starts in the canonical bytes of the entry of `seq`: after the version byte
+/// and the varint seq. The commit encodes entries in parallel with a zero `prev` and
+/// writes the real one here.
+pub fn prev_offset(seq: u64) -> usize {
+    let bits = 64 - seq.leading_zeros() as usize;
+    1 + bits.div_ceil(7).max(1)
 }
 
 pub fn chain_hash(canonical: &[u8]) -> Hash {
@@ -313,6 +349,24 @@ mod tests {
         let mut v2 = e.clone();
         v2.version = 2;
         assert_eq!(Entry::decode(&v2.encode()), Err(DecodeError::Version(2)));
+    }
+
+    #[test]
+    fn prev_sits_at_prev_offset_for_every_varint_length() {
+        for seq in [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX] {
+            let e = Entry {
+                seq,
+                prev: [0xab; 32],
+                ..sample()
+            };
+            let bytes = e.encode();
+            assert_eq!(
+                Entry::encode_parts(seq, &e.prev, &e.raw_hash, &e.payload),
+                bytes
+            );
+            let at = prev_offset(seq);
+            assert_eq!(&bytes[at..at + 32], &[0xab; 32], "seq {seq}");
+        }
     }
 
     #[test]

@@ -707,9 +707,11 @@ impl Ledger {
         let mut duplicates = 0;
         let mut duplicate_flags = Vec::with_capacity(records.len());
         let mut cache = Vec::new();
-        for r in records {
+        let hashes = par_map(&records, |r| {
             let rh = raw_hash(&r.raw);
-            let dk = dedup_key(&r.event, &rh);
+            (rh, dedup_key(&r.event, &rh))
+        });
+        for (r, (rh, dk)) in records.into_iter().zip(hashes) {
             let dup = !seen.insert(dk) || self.find_duplicate(&dk, &mut cache)?.is_some();
             duplicate_flags.push(dup);
             if dup {
@@ -761,29 +763,36 @@ impl Ledger {
         let mut tree_nodes = Vec::with_capacity(pending.len() * 2);
         let mut key_changes = Vec::new();
         let added = pending.len() as u64;
-        for p in pending {
-            let entry = Entry {
-                version: FORMAT_VERSION,
-                seq: size,
-                prev: head,
-                raw_hash: p.raw_hash,
-                payload: p.payload,
-            };
-            let canonical = entry.encode();
-            if let Payload::KeyRotation { new_key, .. } = &entry.payload {
-                key_changes.push((size + 1, new_key.clone()));
+        // Encoding and leaf hashing run on every core; only the chain, which links each
+        // entry to the one before, is sequential. Entries are encoded with a zero `prev`,
+        // which is then written in place (`entry::PREV_AT`).
+        let mut encoded = par_map_indexed(&pending, |i, p| {
+            Entry::encode_parts(first_seq + i as u64, &[0; 32], &p.raw_hash, &p.payload)
+        });
+        for (i, canonical) in encoded.iter_mut().enumerate() {
+            let seq = first_seq + i as u64;
+            let at = entry::prev_offset(seq);
+            let slot = canonical
+                .get_mut(at..at + 32)
+                .ok_or_else(|| LedgerError::Invalid("entry shorter than its header".into()))?;
+            slot.copy_from_slice(&head);
+            head = entry::chain_hash(canonical);
+            size += 1;
+        }
+        let leaves = par_map(&encoded, |c| hasher.leaf(c));
+        for ((p, canonical), leaf) in pending.into_iter().zip(encoded).zip(leaves) {
+            if let Payload::KeyRotation { new_key, .. } = &p.payload {
+                let seq = first_seq + entries.len() as u64;
+                key_changes.push((seq + 1, new_key.clone()));
             }
-            let leaf = hasher.leaf(&canonical);
             tree_nodes.push(leaf);
             range.push(&hasher, leaf, |_, _, node| tree_nodes.push(*node));
-            head = entry::chain_hash(&canonical);
             entries.push(NewEntry {
                 canonical,
                 raw_hash: p.raw_hash,
                 raw: p.raw,
                 dedup: p.dedup,
             });
-            size += 1;
         }
         let root = range.root(&hasher);
         let mut keys = self.keys.clone();
@@ -1005,6 +1014,42 @@ impl Ledger {
             self.checkpoint_at(new)?,
         ))
     }
+}
+
+/// `f` over `items` on every core, results in order. Small inputs stay on this thread.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    par_map_indexed(items, |_, t| f(t))
+}
+
+fn par_map_indexed<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if workers <= 1 || items.len() < 64 {
+        return items.iter().enumerate().map(|(i, t)| f(i, t)).collect();
+    }
+    let chunk = items.len().div_ceil(workers);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                scope.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, t)| f(c * chunk + i, t))
+                        .collect::<Vec<R>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 /// The key that signs checkpoints of `size` entries.
