@@ -182,3 +182,44 @@ fn independent_implementations_accept_our_checkpoints_and_proofs() {
         }
     }
 }
+
+/// Our `tree` file is Go tlog's hash storage layout (Crosby and Wallach's stored hash index),
+/// so `tlog_tiles` reads it directly: the tree hash it computes from the file is the signed
+/// root, and every C2SP tile we serve is the tile it builds from the same hashes.
+#[test]
+fn tlog_tiles_reads_our_tree_file_and_builds_our_tiles() {
+    struct FileHashes(Vec<u8>);
+    impl tlog_tiles::HashReader for FileHashes {
+        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::Error> {
+            Ok(indexes
+                .iter()
+                .map(|&i| {
+                    let at = i as usize * 32;
+                    tlog_tiles::Hash(self.0[at..at + 32].try_into().unwrap())
+                })
+                .collect())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let size = 70_000u64;
+    let ledger = ledger_with(dir.path(), size, 9_999);
+    let file = FileHashes(std::fs::read(dir.path().join(auditledger::ledger::TREE_FILE)).unwrap());
+    assert_eq!(
+        file.0.len() as u64,
+        (2 * size - u64::from(size.count_ones())) * 32
+    );
+    let root = tlog_tiles::tree_hash(size, &file).unwrap();
+    assert_eq!(root.0, ledger.head().root);
+    for (level, index) in [(0u8, 0u64), (0, 273), (1, 0), (1, 1), (2, 0)] {
+        let nodes = size >> (8 * level as u64);
+        let width = (nodes - (index * 256).min(nodes)).min(256) as u32;
+        let theirs = tlog_tiles::Tile::new(8, level, index, width, false)
+            .read_data(&file)
+            .unwrap();
+        assert_eq!(
+            ledger.tile(u32::from(level), index).unwrap(),
+            theirs,
+            "tile {level}/{index} (width {width})"
+        );
+    }
+}
