@@ -170,11 +170,16 @@ pub fn raw_hash(raw: &[u8]) -> Hash {
 
 /// The de-duplication key: the source's own event id when it has one, else the raw hash.
 pub fn dedup_key(event: &Event, raw_hash: &Hash) -> Hash {
+    dedup_key_of(&event.source, event.source_id.as_deref(), raw_hash)
+}
+
+/// [`dedup_key`] from the fields it covers.
+pub fn dedup_key_of(source: &str, source_id: Option<&str>, raw_hash: &Hash) -> Hash {
     let mut h = blake3::Hasher::new_derive_key(DEDUP_CONTEXT);
-    match &event.source_id {
+    match source_id {
         Some(id) => {
             h.update(b"id\0");
-            h.update(event.source.as_bytes());
+            h.update(source.as_bytes());
             h.update(b"\0");
             h.update(id.as_bytes());
         }
@@ -184,6 +189,93 @@ pub fn dedup_key(event: &Event, raw_hash: &Hash) -> Hash {
         }
     }
     h.finalize().into()
+}
+
+/// What `verify` needs of an entry, read without building owned values: an event entry
+/// is decoded into borrowed fields (the other kinds, which are rare, fully), and the bytes
+/// are still proven canonical by re-encoding.
+pub struct EntryView<'a> {
+    pub seq: u64,
+    pub prev: Hash,
+    pub raw_hash: Hash,
+    /// `(source, source_id)` of an event entry; `None` for rotations and redactions.
+    pub event_ids: Option<(&'a str, Option<&'a str>)>,
+    /// The payload of a rotation or redaction entry.
+    pub other: Option<Payload>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventRef<'a> {
+    #[serde(borrow)]
+    source: &'a str,
+    #[serde(borrow)]
+    source_id: Option<&'a str>,
+    kind: crate::event::EventKind,
+    #[serde(borrow)]
+    subject: &'a str,
+    #[serde(borrow)]
+    account: Option<&'a str>,
+    #[serde(borrow)]
+    actor: Option<&'a str>,
+    occurred_at: Timestamp,
+    #[serde(borrow)]
+    original_time: &'a str,
+    /// A map on the wire (length, then key and value pairs), kept in wire order so the
+    /// canonical check sees what was written.
+    #[serde(borrow)]
+    attrs: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventEntryRef<'a> {
+    version: u8,
+    seq: u64,
+    prev: Hash,
+    raw_hash: Hash,
+    /// The payload's variant index: 0, an event.
+    variant: u32,
+    #[serde(borrow)]
+    event: EventRef<'a>,
+}
+
+impl<'a> EntryView<'a> {
+    pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let (head, _): ((u8, u64, Hash, Hash, u32), _) =
+            postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Postcard(e.to_string()))?;
+        if head.4 != 0 {
+            let e = Entry::decode(bytes)?;
+            return Ok(EntryView {
+                seq: e.seq,
+                prev: e.prev,
+                raw_hash: e.raw_hash,
+                event_ids: None,
+                other: Some(e.payload),
+            });
+        }
+        let (v, rest): (EventEntryRef<'a>, &[u8]) =
+            postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Postcard(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(DecodeError::Trailing(rest.len()));
+        }
+        if v.version != FORMAT_VERSION {
+            return Err(DecodeError::Version(v.version));
+        }
+        // A map is canonical only with its keys strictly increasing (a `BTreeMap`).
+        let sorted = v.event.attrs.windows(2).all(|w| match w {
+            [a, b] => a.0 < b.0,
+            _ => true,
+        });
+        if !sorted || postcard::to_stdvec(&v).ok().as_deref() != Some(bytes) {
+            return Err(DecodeError::NotCanonical);
+        }
+        Ok(EntryView {
+            seq: v.seq,
+            prev: v.prev,
+            raw_hash: v.raw_hash,
+            event_ids: Some((v.event.source, v.event.source_id)),
+            other: None,
+        })
+    }
 }
 
 pub fn to_hex(bytes: &[u8]) -> String {
@@ -367,6 +459,46 @@ mod tests {
             let at = prev_offset(seq);
             assert_eq!(&bytes[at..at + 32], &[0xab; 32], "seq {seq}");
         }
+    }
+
+    #[test]
+    fn the_borrowed_view_reads_what_the_owned_decode_reads_and_refuses_the_same() {
+        let mut e = sample();
+        if let Payload::Event(ev) = &mut e.payload {
+            ev.attrs.insert("b".into(), "2".into());
+            ev.attrs.insert("a".into(), "1".into());
+        }
+        let bytes = e.encode();
+        let v = EntryView::decode(&bytes).unwrap();
+        assert_eq!((v.seq, v.prev, v.raw_hash), (e.seq, e.prev, e.raw_hash));
+        assert_eq!(v.event_ids, Some(("okta", Some("evt-1"))));
+        // Keys out of order: the same fields, not the canonical bytes.
+        let at = bytes.windows(4).position(|w| w == b"\x01a\x011").unwrap();
+        let mut swapped = bytes.clone();
+        swapped[at..at + 8].copy_from_slice(b"\x01b\x012\x01a\x011");
+        assert!(Entry::decode(&swapped).is_err());
+        assert!(matches!(
+            EntryView::decode(&swapped),
+            Err(DecodeError::NotCanonical)
+        ));
+        let mut overlong = vec![bytes[0], 0x80, 0x00];
+        overlong.extend_from_slice(&bytes[2..]);
+        assert!(EntryView::decode(&overlong).is_err());
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(EntryView::decode(&trailing).is_err());
+        let rotation = Entry {
+            payload: Payload::Redaction {
+                raw_hash: [1; 32],
+                reason: "r".into(),
+                at: Timestamp(0),
+            },
+            ..sample()
+        };
+        let rb = rotation.encode();
+        let v = EntryView::decode(&rb).unwrap();
+        assert!(v.event_ids.is_none());
+        assert_eq!(v.other, Some(rotation.payload));
     }
 
     #[test]

@@ -17,11 +17,11 @@ use std::sync::mpsc;
 
 use thiserror::Error;
 
-use super::entry::{dedup_key, genesis_link, to_hex, Payload};
+use super::entry::{chain_hash, dedup_key_of, genesis_link, to_hex, EntryView, Payload};
 use super::keys::rotation_statement;
 use super::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
 use super::note::{parse_note, Checkpoint, NoteVerifier};
-use super::store::{self, RawState, StoreError, StoredEntry, StoredRaw};
+use super::store::{self, RawState, StoreError, StoredRaw};
 use super::{Ledger, LedgerError};
 use crate::event::Timestamp;
 
@@ -108,10 +108,16 @@ pub struct VerifyOptions {
 
 /// One entry as a worker checked it.
 struct Checked {
-    stored: StoredEntry,
+    seq: u64,
+    prev: Hash,
+    raw_hash: Hash,
+    chain: Hash,
     raw: StoredRaw,
     leaf: Hash,
     dedup: Option<Hash>,
+    /// The payload of a rotation or redaction (events are not kept: verify needs only
+    /// their ids, read borrowed).
+    other: Option<Payload>,
 }
 
 /// Decompresses, decodes and hashes entries frame `i` (the parallel part).
@@ -121,28 +127,54 @@ fn check_frame(ledger: &Ledger, i: usize) -> Result<Vec<Checked>, VerifyFailure>
         .entry_frame_span(i)
         .ok_or_else(|| VerifyFailure::Index(format!("entries frame {i} is missing")))?;
     let (entries, raws) = s.frame_payloads(i).map_err(store_failure)?;
-    let mut es = Vec::with_capacity(count as usize);
-    store::split_entry_records(&entries, first, &mut es).map_err(store_failure)?;
     let mut rs = Vec::with_capacity(count as usize);
     store::split_raw_records(&raws, first, &mut rs).map_err(store_failure)?;
-    if es.len() as u64 != count || rs.len() as u64 != count {
-        let got = es.len().min(rs.len()) as u64;
-        return Err(at(first + got.min(count), "entry or raw record is missing"));
-    }
     let hasher = Sha256Hasher;
-    Ok(es
-        .into_iter()
-        .zip(rs)
-        .map(|(stored, raw)| Checked {
-            leaf: hasher.leaf(&stored.canonical),
-            dedup: stored
-                .entry
-                .event()
-                .map(|ev| dedup_key(ev, &stored.entry.raw_hash)),
-            stored,
+    let mut out = Vec::with_capacity(count as usize);
+    let mut at = 0usize;
+    let mut raws = rs.into_iter();
+    while at < entries.len() {
+        let seq = first + out.len() as u64;
+        let len = entries
+            .get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(|| at_seq(seq, "record is cut short (length)"))? as usize;
+        let canonical = entries
+            .get(at + 4..at + 4 + len)
+            .ok_or_else(|| at_seq(seq, "record is cut short (entry bytes)"))?;
+        at += 4 + len;
+        let view = EntryView::decode(canonical).map_err(|e| at_seq(seq, e.to_string()))?;
+        if view.seq != seq {
+            return Err(at_seq(seq, format!("holds seq {} instead", view.seq)));
+        }
+        let raw = raws
+            .next()
+            .ok_or_else(|| at_seq(seq, "raw record is missing"))?;
+        out.push(Checked {
+            seq,
+            prev: view.prev,
+            raw_hash: view.raw_hash,
+            chain: chain_hash(canonical),
+            leaf: hasher.leaf(canonical),
+            dedup: view
+                .event_ids
+                .map(|(source, id)| dedup_key_of(source, id, &view.raw_hash)),
+            other: view.other,
             raw,
-        })
-        .collect())
+        });
+    }
+    if out.len() as u64 != count || raws.next().is_some() {
+        return Err(at_seq(
+            first + (out.len() as u64).min(count),
+            "entry or raw record is missing or extra",
+        ));
+    }
+    Ok(out)
+}
+
+fn at_seq(seq: u64, problem: impl Into<String>) -> VerifyFailure {
+    at(seq, problem)
 }
 
 /// Verifies everything. See the module docs.
@@ -256,17 +288,17 @@ pub fn verify_with_progress(
                 };
                 want += 1;
                 for c in checked? {
-                    let seq = c.stored.entry.seq;
-                    if c.stored.entry.prev != prev {
+                    let seq = c.seq;
+                    if c.prev != prev {
                         return Err(at(seq, "does not link to the previous entry's hash"));
                     }
-                    if c.raw.hash != c.stored.entry.raw_hash {
+                    if c.raw.hash != c.raw_hash {
                         return Err(at(
                             seq,
                             "raw record's hash differs from the one the entry holds",
                         ));
                     }
-                    let is_event = c.stored.entry.event().is_some();
+                    let is_event = c.other.is_none();
                     match (&c.raw.state, is_event) {
                         (RawState::Kept(_), true) | (RawState::None, false) => {}
                         (RawState::Redacted, true) => {
@@ -274,15 +306,15 @@ pub fn verify_with_progress(
                         }
                         _ => return Err(at(seq, "raw record state does not fit the entry's kind")),
                     }
-                    match &c.stored.entry.payload {
-                        Payload::Event(_) => {}
-                        Payload::KeyRotation {
+                    match &c.other {
+                        None | Some(Payload::Event(_)) => {}
+                        Some(Payload::KeyRotation {
                             old_key,
                             new_key,
                             old_signature,
                             new_signature,
                             ..
-                        } => {
+                        }) => {
                             let old = NoteVerifier::parse(old_key)
                                 .map_err(|e| at(seq, format!("rotation old key: {e}")))?;
                             let new = NoteVerifier::parse(new_key)
@@ -303,7 +335,7 @@ pub fn verify_with_progress(
                             keys.push((seq + 1, new));
                             rotations += 1;
                         }
-                        Payload::Redaction { raw_hash, .. } => {
+                        Some(Payload::Redaction { raw_hash, .. }) => {
                             redaction_entries.insert(*raw_hash);
                         }
                     }
@@ -316,7 +348,7 @@ pub fn verify_with_progress(
                     for n in &nodes {
                         tree.expect(n, seq)?;
                     }
-                    prev = c.stored.chain;
+                    prev = c.chain;
                     if wanted.contains(&range.size()) {
                         roots.insert(range.size(), range.root(&hasher));
                     }
