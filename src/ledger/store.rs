@@ -749,6 +749,10 @@ impl Store {
             index
                 .write_at((keep * HEADER_LEN) as u64, &missing)
                 .map_err(io(INDEX_FILE))?;
+            // The cut and rewrite must be durable before this writer appends: otherwise a
+            // second power cut brings back the stale headers past the cut, and the next
+            // open trusts them (found by the two-cut test in tests/crash.rs).
+            index.sync_data().map_err(io(INDEX_FILE))?;
             let dedup = fs
                 .open_write(&dir.join(DEDUP_FILE))
                 .map_err(io(DEDUP_FILE))?;
@@ -1170,6 +1174,8 @@ impl Store {
         let keep_len = (base.kept_records * DEDUP_RECORD) as u64;
         w.dedup.set_len(keep_len).map_err(io)?;
         w.dedup.write_at(keep_len, &base.missing).map_err(io)?;
+        // Durable before this writer appends, as for the index (see `open`).
+        w.dedup.sync_data().map_err(io)?;
         w.dedup_len = keep_len + base.missing.len() as u64;
         let rebuilt = (base.missing.len() / DEDUP_RECORD) as u64;
         let _ = self.dedup.set(base);
