@@ -17,7 +17,7 @@ use super::entry::{dedup_key, Entry};
 use super::fs::{Fs, OsFs};
 use super::merkle::{CompactRange, Sha256Hasher, TreeHasher};
 use super::note::{parse_note, Checkpoint};
-use super::store::{self, CommitWrite, Meta, NewEntry, RawState, Store, StoredRaw, BUNDLE};
+use super::store::{self, CommitWrite, Meta, NewEntry, Store, StoredRaw, BUNDLE};
 use super::{io_err, Ledger, LedgerError, CHECKPOINT_LOG, META_FILE};
 
 /// The old store's directory.
@@ -143,7 +143,6 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
     fs.sync_dir(dir).map_err(io_err(dir))?;
     let hasher = Sha256Hasher;
     let mut range = CompactRange::new();
-    let mut key_changes_total = Vec::new();
     let mut seq = 0u64;
     let mut bundle_cache: Option<(u64, Vec<Vec<u8>>, Vec<StoredRaw>)> = None;
     for &target in &sizes {
@@ -185,10 +184,7 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
                 dedup: entry.event().map(|ev| dedup_key(ev, &entry.raw_hash)),
                 canonical,
                 raw_hash: raw.hash,
-                raw: match raw.state {
-                    RawState::Kept(b) => RawState::Kept(b),
-                    other => other,
-                },
+                raw: raw.state,
             });
             seq += 1;
         }
@@ -200,7 +196,6 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
             key_changes: &key_changes,
         })?;
         store.acknowledge(pending)?;
-        key_changes_total.extend(key_changes);
     }
     let last_root = cplog
         .last()
@@ -218,7 +213,6 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
     let backup = dir.join(SLED_BACKUP_DIR);
     std::fs::rename(&sled_dir, &backup).map_err(io_err(&sled_dir))?;
     fs.sync_dir(dir).map_err(io_err(dir))?;
-    let _ = key_changes_total;
     Ok(Migration {
         entries: size,
         checkpoints: cplog.notes().len() as u64,

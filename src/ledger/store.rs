@@ -498,6 +498,19 @@ struct WriterFiles {
     recent_more: Vec<(u64, u64)>,
 }
 
+impl WriterFiles {
+    /// `dedup_len` is set once the dedup cache is loaded (`Store::load_dedup`).
+    fn new(index: Box<dyn FileHandle>, dedup: Box<dyn FileHandle>) -> Self {
+        Self {
+            index,
+            dedup,
+            dedup_len: 0,
+            recent: HashMap::new(),
+            recent_more: Vec::new(),
+        }
+    }
+}
+
 /// The files of one ledger, as of the commit the checkpoint log ends with.
 pub struct Store {
     fs: Arc<dyn Fs>,
@@ -576,13 +589,7 @@ impl Store {
         let index = open(INDEX_FILE)?;
         let dedup = open(DEDUP_FILE)?;
         let mut store = Store::empty(fs.clone(), dir, log, tree);
-        store.writer = Some(WriterFiles {
-            index,
-            dedup,
-            dedup_len: 0,
-            recent: HashMap::new(),
-            recent_more: Vec::new(),
-        });
+        store.writer = Some(WriterFiles::new(index, dedup));
         let _ = store.dedup.set(DedupBase {
             sorted: Vec::new(),
             kept_records: 0,
@@ -756,13 +763,7 @@ impl Store {
             let dedup = fs
                 .open_write(&dir.join(DEDUP_FILE))
                 .map_err(io(DEDUP_FILE))?;
-            store.writer = Some(WriterFiles {
-                index,
-                dedup,
-                dedup_len: 0,
-                recent: HashMap::new(),
-                recent_more: Vec::new(),
-            });
+            store.writer = Some(WriterFiles::new(index, dedup));
             recovery.rebuilt_dedup_records = store.load_dedup()?;
             recovery.erased_frames = store.erase_superseded()?;
         }
