@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use auditledger::ingest::{ingest_file, Identities, IngestOptions, Input};
+use auditledger::ingest::{ingest_file, IngestOptions, Input};
 use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::Ledger;
 
@@ -88,11 +88,9 @@ fn main() {
         let signer = NoteSigner::generate("bench.example/ingest").expect("key");
         let mut ledger = Ledger::init(&tmp.path().join("ledger"), signer).expect("init");
         let input = Input::open(&file).expect("input");
-        let mut ids = Identities::default();
         let start = Instant::now();
         let summary = ingest_file(
             &mut ledger,
-            &mut ids,
             &input,
             &auditledger::sources::okta::Okta,
             &IngestOptions::default(),

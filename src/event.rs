@@ -138,6 +138,7 @@ event_kinds! {
     TokenRevoked => "token.revoked", "A token, PAT or API key was revoked.";
     AuthSucceeded => "auth.succeeded", "An authentication succeeded.";
     AuthFailed => "auth.failed", "An authentication failed; `attrs.reason` says why.";
+    AccessUsed => "access.used", "The person used access they already had: SSO into an app, a web or API action (pull request, repository, organisation or admin change); `attrs.type` names it.";
     GroupGranted => "group.granted", "A group or role membership was granted.";
     GroupRemoved => "group.removed", "A group or role membership was removed.";
     ExtensionRequested => "extension.requested", "An access extension was requested.";

@@ -1,5 +1,5 @@
-//! The ingest pipeline: file → records (`sources::framing`) → events (a `Source`) → identity
-//! resolution (the roster) → durable commits to the ledger.
+//! The ingest pipeline: file → records (`sources::framing`) → events (a `Source`) → durable
+//! commits to the ledger.
 //!
 //! Invariants kept here:
 //! - By default a file with any bad record commits nothing: a first pass checks every
@@ -9,10 +9,11 @@
 //!   the source's event id, or on the raw record's hash).
 //! - Memory stays flat: records stream through one batch at a time (standard input is
 //!   spooled to a temporary file so it can be read twice).
-//! - Events are attributed to the person the roster maps their account to; the account
-//!   stays in `account`. Accounts the roster does not know are kept and counted.
+//! - Events are stored as the source gave them: the account, never the person. The policy
+//!   maps accounts to people from the roster (`policy::facts`), so what an entry says does
+//!   not depend on the order files were ingested in, and ingest never scans the ledger.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -23,9 +24,9 @@ use thiserror::Error;
 
 use crate::event::{Event, EventKind};
 use crate::ledger::entry::{dedup_key, raw_hash, to_hex};
-use crate::ledger::{Ledger, LedgerError, NewRecord};
+use crate::ledger::{IdConflict, Ledger, LedgerError, NewRecord};
 use crate::sources::framing::{self, Counting, FramingError, Location};
-use crate::sources::{self, norm_account, Source};
+use crate::sources::{self, Source};
 
 #[derive(Debug, Error)]
 pub enum IngestError {
@@ -97,84 +98,10 @@ pub struct IngestSummary {
     pub per_kind: BTreeMap<String, KindCounts>,
     /// Source event types no rule uses, kept as `other` (type → count).
     pub other_types: BTreeMap<String, u64>,
-    /// Accounts the roster does not map to a person (account → events).
-    pub unknown_accounts: BTreeMap<String, u64>,
+    /// Records added although the ledger already held their source id with other content;
+    /// `check` reports each as an integrity finding.
+    pub conflicts: Vec<IdConflict>,
     pub bytes: u64,
-}
-
-/// Account → person, from the roster entries in the ledger and in this run.
-#[derive(Clone, Debug, Default)]
-pub struct Identities {
-    people: HashMap<String, String>,
-}
-
-impl Identities {
-    /// Reads every roster entry in the ledger; later entries win.
-    pub fn from_ledger(ledger: &Ledger) -> Result<Self, LedgerError> {
-        let mut ids = Identities::default();
-        for e in ledger.entries(0, ledger.size()) {
-            if let Some(ev) = e?.entry.event() {
-                ids.learn(ev);
-            }
-        }
-        Ok(ids)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.people.is_empty()
-    }
-
-    /// Learns the accounts of a roster entry: its subject, `email`, `login` and the
-    /// `accounts` list (`idp:account;idp:account`, the idp prefix optional).
-    pub fn learn(&mut self, e: &Event) {
-        if e.kind != EventKind::RosterEntry {
-            return;
-        }
-        let person = e.subject.clone();
-        self.people.insert(person.clone(), person.clone());
-        for key in ["email", "login"] {
-            if let Some(v) = e.attrs.get(key) {
-                self.people.insert(norm_account(v), person.clone());
-            }
-        }
-        if let Some(list) = e.attrs.get("accounts") {
-            for item in list
-                .split([';', ','])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                let account = item.split_once(':').map(|(_, a)| a).unwrap_or(item);
-                self.people.insert(norm_account(account), person.clone());
-                self.people.insert(norm_account(item), person.clone());
-            }
-        }
-    }
-
-    /// The person an account belongs to.
-    pub fn person(&self, source: &str, account: &str) -> Option<&String> {
-        let a = norm_account(account);
-        self.people
-            .get(&format!("{source}:{a}"))
-            .or_else(|| self.people.get(&a))
-    }
-
-    /// Attributes `e` to its person; returns false when the account is unknown. Some IdPs
-    /// name a user by login in one event and by internal id in the next (Keycloak), so the
-    /// `user_id` attribute is tried too: list both in the roster's `accounts`.
-    pub fn resolve(&self, e: &mut Event) -> bool {
-        let candidates = [
-            e.account.clone(),
-            Some(e.subject.clone()),
-            e.attrs.get("user_id").cloned(),
-        ];
-        for account in candidates.into_iter().flatten() {
-            if let Some(p) = self.person(&e.source, &account) {
-                e.subject = p.clone();
-                return true;
-            }
-        }
-        false
-    }
 }
 
 /// A rejected record, as written to the rejects file.
@@ -184,13 +111,6 @@ struct Reject<'a> {
     location: String,
     reason: String,
     raw: String,
-}
-
-fn is_team_source(name: &str) -> bool {
-    matches!(
-        name,
-        "roster" | "sprints" | "approvals" | "reminders" | "reviews"
-    )
 }
 
 /// An input file, or standard input spooled to a temporary file.
@@ -332,7 +252,6 @@ fn walk(
 /// Ingests one file. `ledger` may be read-only for a dry run.
 pub fn ingest_file(
     ledger: &mut Ledger,
-    identities: &mut Identities,
     input: &Input,
     source: &dyn Source,
     opts: &IngestOptions,
@@ -407,7 +326,6 @@ pub fn ingest_file(
     }
 
     // Pass 2: good records are resolved and committed in batches.
-    let team = is_team_source(source.name());
     let mut batch: Vec<NewRecord> = Vec::with_capacity(opts.batch.max(1));
     let mut seen_in_dry_run = std::collections::HashSet::new();
     let mut commit = |ledger: &mut Ledger,
@@ -422,14 +340,16 @@ pub fn ingest_file(
         let dup_flags: Vec<bool> = if opts.dry_run {
             let mut flags = Vec::with_capacity(records.len());
             for r in &records {
-                // The same key the ledger de-duplicates on, so a dry run counts as append would.
-                let key = dedup_key(&r.event, &raw_hash(&r.raw));
+                // What append would decide; within the run, byte-identical records repeat.
+                let key = (dedup_key(&r.event, &raw_hash(&r.raw)), raw_hash(&r.raw));
                 let dup = ledger.contains(&r.event, &r.raw)? || !seen_in_dry_run.insert(key);
                 flags.push(dup);
             }
             flags
         } else {
-            ledger.append(records)?.duplicate_flags
+            let committed = ledger.append(records)?;
+            summary.conflicts.extend(committed.conflicts);
+            committed.duplicate_flags
         };
         for (kind, dup) in kinds.iter().zip(dup_flags) {
             let c = summary
@@ -454,15 +374,6 @@ pub fn ingest_file(
         };
         let many = events.len() > 1;
         for (i, mut event) in events.into_iter().enumerate() {
-            if team {
-                identities.learn(&event);
-            } else if !identities.resolve(&mut event) && !identities.is_empty() {
-                let account = event
-                    .account
-                    .clone()
-                    .unwrap_or_else(|| event.subject.clone());
-                *summary.unknown_accounts.entry(account).or_default() += 1;
-            }
             if event.kind == EventKind::Other {
                 let t = event.attrs.get("type").cloned().unwrap_or_default();
                 *summary.other_types.entry(t).or_default() += 1;

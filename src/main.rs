@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use auditledger::event::Timestamp;
 use auditledger::ingest::{
-    detect_source, ingest_file, Identities, IngestError, IngestOptions, IngestSummary, Input,
+    detect_source, ingest_file, IngestError, IngestOptions, IngestSummary, Input,
 };
 use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
 use auditledger::ledger::keys::{self, KEY_ENV};
@@ -479,7 +479,6 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 open_writer(&cli)?
             };
-            let mut identities = Identities::from_ledger(&ledger)?;
             let mut failed = 0;
             for file in files {
                 let input = Input::open(file)?;
@@ -492,8 +491,7 @@ fn run(cli: Cli) -> Result<()> {
                 };
                 let bar = progress_bar(input.len);
                 let mut tick = |n: u64| bar.set_position(n);
-                let result =
-                    ingest_file(&mut ledger, &mut identities, &input, src, &opts, &mut tick);
+                let result = ingest_file(&mut ledger, &input, src, &opts, &mut tick);
                 bar.finish_and_clear();
                 match result {
                     Ok(summary) => print_ingest_summary(&summary, *format)?,
@@ -967,21 +965,18 @@ fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
             if types.len() > 8 { ", ..." } else { "" }
         );
     }
-    if !s.unknown_accounts.is_empty() {
-        let shown: Vec<&String> = s.unknown_accounts.keys().take(8).collect();
+    if !s.conflicts.is_empty() {
+        let shown: Vec<String> = s
+            .conflicts
+            .iter()
+            .take(8)
+            .map(|c| format!("seq {} reuses the id of seq {}", c.later, c.earlier))
+            .collect();
         println!(
-            "  accounts not in the roster (kept, attributed to the account): {} ({}{})",
-            s.unknown_accounts.len(),
-            shown
-                .iter()
-                .map(|a| a.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            if s.unknown_accounts.len() > 8 {
-                ", ..."
-            } else {
-                ""
-            }
+            "  WARNING: {} record(s) carry a source id already in the ledger with different content; kept, and `check` reports them: {}{}",
+            s.conflicts.len(),
+            shown.join("; "),
+            if s.conflicts.len() > 8 { "; ..." } else { "" }
         );
     }
     if let Some(r) = &s.rejects_file {
@@ -1048,14 +1043,12 @@ fn init_ledger(
 /// source, so the same validation, de-duplication and error reporting apply.
 fn append_file(ledger: &mut Ledger, file: &Path, batch: usize) -> Result<IngestSummary> {
     let input = Input::open(file)?;
-    let mut identities = Identities::default();
     let opts = IngestOptions {
         batch,
         ..Default::default()
     };
     Ok(ingest_file(
         ledger,
-        &mut identities,
         &input,
         &sources::normalised::Normalised,
         &opts,
@@ -1179,22 +1172,12 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
     let (mut ledger, _) = init_ledger(&dir, &None, origin)?;
     println!("1. created ledger {} (origin {origin})", dir.display());
     println!("2. ingested the fixture quarter (Q1 2026, two teams, four IdPs):");
-    let mut identities = Identities::default();
     let opts = IngestOptions::default();
-    let mut unknown = std::collections::BTreeSet::new();
     let files = quarter_inputs(&quarter)?;
     for path in &files {
         let input = Input::open(path)?;
         let src = detect_source(&input)?;
-        let s = ingest_file(
-            &mut ledger,
-            &mut identities,
-            &input,
-            src,
-            &opts,
-            &mut |_| {},
-        )?;
-        unknown.extend(s.unknown_accounts.keys().cloned());
+        let s = ingest_file(&mut ledger, &input, src, &opts, &mut |_| {})?;
         println!(
             "   {:<13} {:<46} {:>3} events, {:>3} added",
             src.name(),
@@ -1206,7 +1189,6 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
     let okta = quarter.join("okta-system-log.json");
     let again = ingest_file(
         &mut ledger,
-        &mut identities,
         &Input::open(&okta)?,
         &sources::okta::Okta,
         &opts,
@@ -1216,12 +1198,6 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         "   okta export again: {} added, {} duplicates (re-ingesting adds nothing)",
         again.added, again.duplicates
     );
-    if !unknown.is_empty() {
-        println!(
-            "   accounts the roster does not know (kept, listed for review): {}",
-            unknown.into_iter().collect::<Vec<_>>().join(", ")
-        );
-    }
     let verified = verify_fully(&ledger)?;
     println!(
         "3. verified {} entries, {} checkpoints",

@@ -154,11 +154,12 @@ fn skip_invalid_dry_run_and_reingest() {
     assert_eq!(code, 0);
 }
 
+/// Ingest stores the account as the IdP gave it; the policy maps it to the person from the
+/// roster. So the same files ingested in either order give the same entries, and `check`
+/// attributes the same events.
 #[test]
-fn roster_maps_accounts_to_people_and_unknown_accounts_are_reported() {
+fn accounts_are_stored_as_given_and_resolved_by_the_policy_in_any_ingest_order() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("l");
-    init(&dir);
     // A roster entry as the `roster` source produces it, appended as a normalised event.
     let roster = tmp.path().join("roster.jsonl");
     fs::write(
@@ -166,34 +167,64 @@ fn roster_maps_accounts_to_people_and_unknown_accounts_are_reported() {
         r#"{"source":"roster","kind":"roster.entry","subject":"jose.nunez@acme.example","occurred_at":"2026-01-05T09:00:00-08:00","attrs":{"email":"jose.nunez@acme.example","accounts":"okta:jnunez@acme.okta.com;github:jnunez-acme"}}"#,
     )
     .unwrap();
-    let (code, _, err) = run(&dir, &["append", roster.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}");
-    let f = tmp.path().join("okta.ndjson");
+    let okta = tmp.path().join("okta.ndjson");
     let other = GOOD
         .replace("\"u1\"", "\"u2\"")
         .replace("jose.nunez@acme.example", "stranger@else.example");
     fs::write(
-        &f,
+        &okta,
         format!(
             "{}\n{other}\n",
             GOOD.replace("jose.nunez@acme.example", "JNunez@acme.okta.com")
         ),
     )
     .unwrap();
-    let (code, out, err) = run(&dir, &["ingest", f.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains("accounts not in the roster") && out.contains("stranger@else.example"),
-        "{out}"
-    );
-    let (_, log, _) = run(&dir, &["log", "--from", "1", "--format", "json"]);
-    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
-    let ev = &first["payload"]["event"];
+    let mut okta_events = vec![];
+    for (name, roster_first) in [("a", true), ("b", false)] {
+        let dir = tmp.path().join(name);
+        init(&dir);
+        let append_roster = || {
+            let (code, _, err) = run(&dir, &["append", roster.to_str().unwrap()]);
+            assert_eq!(code, 0, "{err}");
+        };
+        if roster_first {
+            append_roster();
+        }
+        let (code, out, err) = run(&dir, &["ingest", okta.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("added 2"), "{out}");
+        if !roster_first {
+            append_roster();
+        }
+        let (_, log, _) = run(&dir, &["log", "--format", "json"]);
+        let events: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| v["payload"]["event"].clone())
+            .filter(|e| e["source"] == "okta")
+            .collect();
+        assert_eq!(
+            events[0]["subject"], "jnunez@acme.okta.com",
+            "the account, not the person"
+        );
+        assert_eq!(
+            events[0]["account"], "JNunez@acme.okta.com",
+            "as the IdP wrote it"
+        );
+        okta_events.push(events);
+        let (code, out, err) = run(&dir, &["check", "--format", "json"]);
+        assert!(code <= 1, "{err}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            report["unattributed_events"],
+            serde_json::json!({"okta": 1}),
+            "only the stranger is unattributed: {out}"
+        );
+    }
     assert_eq!(
-        ev["subject"], "jose.nunez@acme.example",
-        "attributed to the person"
+        okta_events[0], okta_events[1],
+        "ingest order changes nothing"
     );
-    assert_eq!(ev["account"], "JNunez@acme.okta.com", "the account is kept");
 }
 
 fn fuzz_cases() -> u32 {
@@ -278,4 +309,89 @@ fn no_source_panics_on_mutated_fixtures() {
         }
     }
     assert!(runs > 100);
+}
+
+/// The same event delivered twice with other formatting (a hook body and an API page: key
+/// order, whitespace) is stored once; the same id with other content is stored and
+/// reported, through `ingest` and through `append` alike.
+#[test]
+fn same_id_is_a_duplicate_only_with_the_same_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let first = tmp.path().join("page.json");
+    fs::write(&first, format!("[{GOOD}]")).unwrap();
+    let (code, out, err) = run(&dir, &["ingest", first.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 1, duplicates 0"), "{out}");
+
+    // Reformatted: keys reordered, spaces and newlines added. Same content.
+    let value: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+    let mut reordered = serde_json::Map::new();
+    for (k, v) in value.as_object().unwrap().iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    let hook = tmp.path().join("hook.json");
+    fs::write(
+        &hook,
+        serde_json::to_string_pretty(&vec![serde_json::Value::Object(reordered)]).unwrap(),
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        &dir,
+        &["ingest", "--source", "okta", hook.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 0, duplicates 1"), "{out}");
+    assert!(!out.contains("WARNING"), "{out}");
+
+    // Same uuid, backdated: kept and reported.
+    let forged = tmp.path().join("forged.json");
+    fs::write(
+        &forged,
+        format!("[{}]", GOOD.replace("2026-03-14T00", "2026-02-01T00")),
+    )
+    .unwrap();
+    let (code, out, err) = run(&dir, &["ingest", forged.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 1, duplicates 0"), "{out}");
+    assert!(out.contains("seq 1 reuses the id of seq 0"), "{out}");
+    // Again: now a duplicate of the copy it is.
+    let (_, out, _) = run(&dir, &["ingest", forged.to_str().unwrap()]);
+    assert!(out.contains("added 0, duplicates 1"), "{out}");
+
+    // A normalised event that merely claims to be that Okta event.
+    let claim = tmp.path().join("claim.jsonl");
+    fs::write(
+        &claim,
+        r#"{"source":"okta","source_id":"u1","kind":"account.deactivated","subject":"jose.nunez@acme.example","occurred_at":"2026-01-02T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(&dir, &["append", claim.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("seq 2 reuses the id of seq 0"), "{out}");
+    assert_eq!(size(&dir), 3);
+
+    let (_, out, _) = run(&dir, &["check", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut pairs: Vec<(u64, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "source-id-conflict")
+        .map(|f| {
+            (
+                f["details"]["earlier_seq"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                f["details"]["later_seq"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    assert_eq!(pairs, [(0, 1), (0, 2)]);
+    let (code, _, _) = run(&dir, &["verify"]);
+    assert_eq!(code, 0, "the ledger itself is intact");
 }

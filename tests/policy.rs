@@ -281,3 +281,86 @@ fn policy_init_writes_a_file_check_accepts_and_bad_files_name_the_line() {
         "{err}"
     );
 }
+
+/// Backdated copies of one contractor's real Okta events, carrying the real uuids and
+/// ingested before the quarter, used to be dropped-as-duplicate targets: the real events
+/// were then the "duplicates", and the contractor's findings vanished while `verify` said
+/// OK. Now the real events are kept, the access after expiry is still found, and every
+/// reused id is an integrity finding naming both entries.
+#[test]
+fn backdated_copies_with_real_ids_hide_nothing_and_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let real: Vec<serde_json::Value> = serde_json::from_str(
+        &fs::read_to_string(quarter_dir().join("okta-system-log.json")).unwrap(),
+    )
+    .unwrap();
+    let mut copies: Vec<serde_json::Value> = real
+        .iter()
+        .filter(|e| e.to_string().contains("marco.rossi"))
+        .cloned()
+        .collect();
+    assert!(copies.len() > 10, "the quarter has Marco's Okta events");
+    for c in &mut copies {
+        let t = Timestamp::parse_rfc3339(c["published"].as_str().unwrap()).unwrap();
+        let earlier = Timestamp(t.0 - 30 * 86_400_000_000);
+        c["published"] = earlier.to_rfc3339().into();
+    }
+    let forged = tmp.path().join("okta-backdated.json");
+    fs::write(&forged, serde_json::to_string(&copies).unwrap()).unwrap();
+
+    let (code, _, err) = run(&dir, &["init", "--origin", "acme.example/auditledger/q1"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--source", "okta", forged.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut args = vec!["ingest".to_string()];
+    args.extend(quarter_files().iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = run(&dir, &args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "WARNING: {} record(s) carry a source id already in the ledger with different content",
+            copies.len()
+        )),
+        "{out}"
+    );
+
+    let ledger = Ledger::open(&dir, Access::Read).unwrap();
+    let facts = Facts::gather(&ledger, ledger.size(), None).unwrap();
+    let now = Timestamp::parse_rfc3339(QUARTER_NOW).unwrap();
+    let (_, findings) = evaluate(&facts, &Policy::defaults(Profile::Standard), now);
+    assert!(
+        findings.iter().any(|f| f
+            .id
+            .starts_with("access-after-expiry:marco.rossi@acme.example:okta:")),
+        "Marco's Okta access after expiry is still found"
+    );
+    let conflicts: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "source-id-conflict")
+        .collect();
+    assert_eq!(conflicts.len(), copies.len());
+    for f in conflicts {
+        assert_eq!(f.subject, "marco.rossi@acme.example", "{}", f.summary);
+        let seqs: Vec<u64> = f.evidence.iter().map(|e| e.seq).collect();
+        assert!(
+            seqs[0] < copies.len() as u64 && seqs[1] >= copies.len() as u64,
+            "{seqs:?}"
+        );
+        assert!(
+            f.summary.contains(&format!("seq {}", seqs[1])),
+            "{}",
+            f.summary
+        );
+        assert!(f.controls.contains(&"SOC2:CC2.1".to_string()));
+    }
+    let (code, out, _) = run(&dir, &["check", "--format", "json"]);
+    assert!(
+        out.contains("\"rule\": \"source-id-conflict\""),
+        "{code} {out}"
+    );
+}

@@ -10,9 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use auditledger::ingest::{
-    detect_source, ingest_file, Identities, IngestError, IngestOptions, Input,
-};
+use auditledger::ingest::{detect_source, ingest_file, IngestError, IngestOptions, Input};
 use auditledger::ledger::Ledger;
 use auditledger::sources::{self, framing};
 
@@ -171,10 +169,8 @@ fn shared_samples_as_they_are_are_refused_with_file_record_and_field() {
         let path = shared().join("idp-samples").join(rel);
         let input = Input::open(&path).unwrap();
         let src = sources::by_name(source).unwrap();
-        let mut ids = Identities::default();
         let err = ingest_file(
             &mut ledger,
-            &mut ids,
             &input,
             src,
             &IngestOptions::default(),

@@ -168,6 +168,22 @@ pub fn raw_hash(raw: &[u8]) -> Hash {
     h.finalize().into()
 }
 
+/// Whether two raw records hold the same content: the same bytes, or the same JSON value
+/// (keys in any order, any whitespace), or the same text but for trailing line ends. Two
+/// deliveries of one event (a hook body and an API page) differ only in this way.
+pub fn same_content(a: &[u8], b: &[u8]) -> bool {
+    if a == b || a.trim_ascii_end() == b.trim_ascii_end() {
+        return true;
+    }
+    match (
+        serde_json::from_slice::<serde_json::Value>(a),
+        serde_json::from_slice::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// The de-duplication key: the source's own event id when it has one, else the raw hash.
 pub fn dedup_key(event: &Event, raw_hash: &Hash) -> Hash {
     dedup_key_of(&event.source, event.source_id.as_deref(), raw_hash)

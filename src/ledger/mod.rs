@@ -187,6 +187,17 @@ pub struct CommitSummary {
     pub checkpoint: Option<String>,
     /// For `append`: per input record, whether it was a duplicate (and so not added).
     pub duplicate_flags: Vec<bool>,
+    /// For `append`: records added although an entry had their source id with other content.
+    pub conflicts: Vec<IdConflict>,
+}
+
+/// Two entries with the same source and source event id but different content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct IdConflict {
+    /// The entry that had the id first.
+    pub earlier: u64,
+    /// The entry appended later with the same id.
+    pub later: u64,
 }
 
 /// How a ledger is opened.
@@ -669,14 +680,16 @@ impl Ledger {
         self.signer.as_ref().ok_or(LedgerError::ReadOnly)
     }
 
-    /// The seq of the entry whose de-duplication key is `key`, if any. Candidates from the
-    /// prefix index are confirmed against the entry; `cache` keeps the last frame read, so
-    /// re-ingesting a file reads each frame once.
-    fn find_duplicate(
+    /// The stored entries whose de-duplication key is `key` (the same source id, or the same
+    /// raw bytes for records without one), in seq order. Candidates from the prefix index
+    /// are confirmed against the entry; `cache` keeps the last frame read, so re-ingesting a
+    /// file reads each frame once.
+    fn entries_with_key(
         &self,
         key: &Hash,
         cache: &mut Vec<StoredEntry>,
-    ) -> Result<Option<u64>, LedgerError> {
+    ) -> Result<Vec<StoredEntry>, LedgerError> {
+        let mut found = Vec::new();
         for seq in self.store.dedup_candidates(key)? {
             let hit = cache.iter().find(|e| e.entry.seq == seq);
             let entry = match hit {
@@ -691,33 +704,89 @@ impl Ledger {
             };
             if let Some(ev) = entry.entry.event() {
                 if &dedup_key(ev, &entry.entry.raw_hash) == key {
-                    return Ok(Some(seq));
+                    found.push(entry);
                 }
             }
         }
-        Ok(None)
+        found.sort_by_key(|e| e.entry.seq);
+        Ok(found)
     }
 
-    /// Appends events in one durable commit. Records already in the ledger (same source
-    /// event id, or same raw bytes when the source has no id) are skipped and counted.
+    /// Whether a stored entry holds the same record as `event` from `raw`: the same raw
+    /// bytes, else the same JSON once keys are sorted and whitespace dropped (a hook
+    /// delivery and an API page format the same event differently), else, when the stored
+    /// raw record was redacted, the same normalised event.
+    fn same_record(
+        &self,
+        stored: &StoredEntry,
+        event: &Event,
+        raw: &[u8],
+        raw_hash: &Hash,
+    ) -> Result<bool, LedgerError> {
+        if &stored.entry.raw_hash == raw_hash {
+            return Ok(true);
+        }
+        match self.raw_record(stored.entry.seq)? {
+            RawState::Kept(bytes) => Ok(entry::same_content(&bytes, raw)),
+            RawState::Redacted | RawState::None => Ok(stored.entry.event() == Some(event)),
+        }
+    }
+
+    /// Appends events in one durable commit. A record already in the ledger (the same
+    /// source event id and the same content, or the same raw bytes when the source has no
+    /// id) is skipped and counted. A record whose id is already taken by different content
+    /// is appended and reported in [`CommitSummary::conflicts`]: dropping it would let a
+    /// backdated copy hide the real event, or the real event hide a forgery.
     pub fn append(&mut self, records: Vec<NewRecord>) -> Result<CommitSummary, LedgerError> {
         self.signer()?;
-        let mut seen = std::collections::HashSet::new();
-        let mut pending = Vec::with_capacity(records.len());
+        let first_seq = self.head.size;
+        // This batch's records by key: their positions in `pending`.
+        let mut batch: std::collections::HashMap<Hash, Vec<usize>> = Default::default();
+        let mut pending: Vec<Pending> = Vec::with_capacity(records.len());
         let mut duplicates = 0;
         let mut duplicate_flags = Vec::with_capacity(records.len());
+        let mut conflicts = Vec::new();
         let mut cache = Vec::new();
         let hashes = par_map(&records, |r| {
             let rh = raw_hash(&r.raw);
             (rh, dedup_key(&r.event, &rh))
         });
         for (r, (rh, dk)) in records.into_iter().zip(hashes) {
-            let dup = !seen.insert(dk) || self.find_duplicate(&dk, &mut cache)?.is_some();
+            let stored = self.entries_with_key(&dk, &mut cache)?;
+            let mut earlier: Option<u64> = None;
+            let mut dup = false;
+            for s in &stored {
+                if self.same_record(s, &r.event, &r.raw, &rh)? {
+                    dup = true;
+                    break;
+                }
+                earlier.get_or_insert(s.entry.seq);
+            }
+            if !dup {
+                for &i in batch.get(&dk).into_iter().flatten() {
+                    let Some(p) = pending.get(i) else { continue };
+                    let same = p.raw_hash == rh
+                        || matches!(&p.raw, RawState::Kept(raw) if entry::same_content(raw, &r.raw));
+                    if same {
+                        dup = true;
+                        break;
+                    }
+                    earlier.get_or_insert(first_seq + i as u64);
+                }
+            }
             duplicate_flags.push(dup);
             if dup {
                 duplicates += 1;
                 continue;
             }
+            let index = pending.len();
+            if let Some(earlier) = earlier {
+                conflicts.push(IdConflict {
+                    earlier,
+                    later: first_seq + index as u64,
+                });
+            }
+            batch.entry(dk).or_default().push(index);
             pending.push(Pending {
                 payload: Payload::Event(r.event),
                 raw_hash: rh,
@@ -728,13 +797,48 @@ impl Ledger {
         let mut summary = self.commit(pending, Vec::new(), &[])?;
         summary.duplicates = duplicates;
         summary.duplicate_flags = duplicate_flags;
+        summary.conflicts = conflicts;
         Ok(summary)
     }
 
-    /// Whether a record with this de-duplication key is already in the ledger.
+    /// Whether this record is already in the ledger (the same id and content, as `append`
+    /// decides): for dry runs.
     pub fn contains(&self, event: &Event, raw: &[u8]) -> Result<bool, LedgerError> {
-        let dk = dedup_key(event, &raw_hash(raw));
-        Ok(self.find_duplicate(&dk, &mut Vec::new())?.is_some())
+        let rh = raw_hash(raw);
+        let dk = dedup_key(event, &rh);
+        for s in self.entries_with_key(&dk, &mut Vec::new())? {
+            if self.same_record(&s, event, raw, &rh)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Every pair of entries in `0..size` that carry the same source and source event id
+    /// with different content: (first entry, each later one). `append` stores such a
+    /// record rather than dropping it; `check` reports each pair as an integrity finding.
+    pub fn id_conflicts(&self, size: u64) -> Result<Vec<IdConflict>, LedgerError> {
+        let mut out = Vec::new();
+        for group in self.store.dedup_repeats()? {
+            let mut by_key: BTreeMap<Hash, Vec<u64>> = BTreeMap::new();
+            for seq in group.into_iter().filter(|s| *s < size) {
+                let stored = self.store.read_entry(seq)?;
+                if let Some(ev) = stored.entry.event() {
+                    if ev.source_id.is_some() {
+                        let key = dedup_key(ev, &stored.entry.raw_hash);
+                        by_key.entry(key).or_default().push(seq);
+                    }
+                }
+            }
+            for mut seqs in by_key.into_values() {
+                seqs.sort_unstable();
+                if let Some((&earlier, later)) = seqs.split_first() {
+                    out.extend(later.iter().map(|&later| IdConflict { earlier, later }));
+                }
+            }
+        }
+        out.sort_by_key(|c| (c.earlier, c.later));
+        Ok(out)
     }
 
     /// Writes `pending` (and raw bundles a redaction rewrites) as one atomic, durable commit
@@ -830,7 +934,7 @@ impl Ledger {
             duplicates: 0,
             size,
             checkpoint: Some(note),
-            duplicate_flags: Vec::new(),
+            ..Default::default()
         })
     }
 

@@ -1117,6 +1117,30 @@ impl Store {
         Ok(out)
     }
 
+    /// Groups of seqs whose de-duplication keys share a prefix: where the same source id
+    /// was stored twice (the caller confirms with the full key).
+    pub fn dedup_repeats(&self) -> Result<Vec<Vec<u64>>, StoreError> {
+        let base = match self.dedup.get() {
+            Some(b) => b,
+            None => {
+                let built = self.build_dedup()?;
+                self.dedup.get_or_init(|| built)
+            }
+        };
+        let mut all: Vec<(u64, u64)> = base.sorted.clone();
+        if let Some(w) = self.writer.as_ref() {
+            all.extend(w.recent.iter().map(|(k, s)| (*k, *s)));
+            all.extend(w.recent_more.iter().copied());
+            all.sort_unstable();
+            all.dedup();
+        }
+        Ok(all
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() > 1)
+            .map(|g| g.iter().map(|(_, s)| *s).collect())
+            .collect())
+    }
+
     /// Reads the dedup cache, keeping its whole records that continue in seq order, and
     /// computes from the log the records it lacks (after a power cut).
     fn build_dedup(&self) -> Result<DedupBase, StoreError> {

@@ -144,9 +144,10 @@ impl Policy {
             profile,
             scope: Scope {
                 include_employees: false,
-                idp_sources: ["okta", "entra", "keycloak", "onelogin", "google"]
+                idp_sources: crate::sources::identity_providers()
+                    .into_iter()
                     .map(String::from)
-                    .to_vec(),
+                    .collect(),
             },
             expiry: ExpiryPolicy {
                 align_to_sprint: true,

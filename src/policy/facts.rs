@@ -6,7 +6,9 @@
 //! every fact keeps the seq and chain hash of the entry it came from, so any finding built
 //! on it can cite its evidence. Identity is resolved here, after the scan, from every
 //! roster row in the prefix, so the order in which roster and logs were ingested does not
-//! matter.
+//! matter. The one rule: an event belongs to a person when its subject, account or
+//! `user_id` is the person's roster email, or equals (ignoring case) an `idp:account` item of
+//! the person's roster `accounts` whose idp is the event source's IdP (`sources::idp_of`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -149,12 +151,24 @@ pub struct Facts {
     pub acts: BTreeMap<String, Vec<Act>>,
     /// Events about accounts no roster row names: count per source.
     pub unattributed: BTreeMap<String, u64>,
+    /// Entries that reuse an earlier entry's source event id with other content.
+    pub id_conflicts: Vec<IdConflictFact>,
+    /// `idp:account` (lower-case) → person email, from every roster row.
+    accounts: HashMap<String, String>,
 }
 
-/// The IdP a source name belongs to: `entra-signin` → `entra`.
-pub fn idp_of(source: &str) -> &str {
-    source.split('-').next().unwrap_or(source)
+/// Two entries with one source event id and different content (`Ledger::id_conflicts`).
+#[derive(Clone, Debug)]
+pub struct IdConflictFact {
+    pub earlier: Cite,
+    pub later: Cite,
+    pub source_id: String,
+    /// The person the later event is about, else its account.
+    pub subject: String,
+    pub person: Option<String>,
 }
+
+pub use crate::sources::idp_of;
 
 fn attr<'e>(e: &'e Event, key: &str) -> Option<&'e str> {
     e.attrs
@@ -209,6 +223,22 @@ impl Facts {
             facts.take(seq, stored.chain, e, &mut pending, &mut rows);
         }
         facts.finish(pending, rows);
+        for c in ledger.id_conflicts(size)? {
+            let (a, b) = (ledger.read_entry(c.earlier)?, ledger.read_entry(c.later)?);
+            let (Some(ea), Some(eb)) = (a.entry.event(), b.entry.event()) else {
+                continue;
+            };
+            let person = facts.person_of(eb);
+            facts.id_conflicts.push(IdConflictFact {
+                earlier: Cite::of(c.earlier, a.chain, ea),
+                later: Cite::of(c.later, b.chain, eb),
+                source_id: eb.source_id.clone().unwrap_or_default(),
+                subject: person
+                    .map(|p| p.email.clone())
+                    .unwrap_or_else(|| eb.subject.clone()),
+                person: person.map(|p| p.name.clone()),
+            });
+        }
         Ok(facts)
     }
 
@@ -326,6 +356,28 @@ impl Facts {
         }
     }
 
+    /// The person an event is about: the first of its subject, account and `user_id` that
+    /// is a roster email or one of a person's accounts at the event source's IdP.
+    fn resolve(&self, source: &str, candidates: &[Option<String>]) -> Option<String> {
+        let idp = idp_of(source);
+        candidates.iter().flatten().find_map(|c| {
+            let c = c.to_lowercase();
+            if self.people.contains_key(&c) {
+                return Some(c);
+            }
+            self.accounts.get(&format!("{idp}:{c}")).cloned()
+        })
+    }
+
+    fn person_of(&self, e: &Event) -> Option<&Person> {
+        let candidates = [
+            Some(e.subject.clone()),
+            e.account.clone(),
+            e.attrs.get("user_id").cloned(),
+        ];
+        self.people.get(&self.resolve(&e.source, &candidates)?)
+    }
+
     fn finish(&mut self, pending: Vec<Pending>, mut rows: Vec<(Timestamp, u64, Event, Hash)>) {
         rows.sort_by_key(|(at, seq, _, _)| (*at, *seq));
         let mut accounts: HashMap<String, String> = HashMap::new();
@@ -334,9 +386,7 @@ impl Facts {
             let row_accounts = list(attr(&e, "accounts"));
             let row_tokens = list(attr(&e, "tokens"));
             for (idp, account) in &row_accounts {
-                let a = account.to_lowercase();
-                accounts.insert(format!("{idp}:{a}"), email.clone());
-                accounts.entry(a).or_insert_with(|| email.clone());
+                accounts.insert(format!("{idp}:{}", account.to_lowercase()), email.clone());
             }
             let tz_name = attr(&e, "time_zone").unwrap_or("UTC").to_string();
             let previous = self.people.remove(&email);
@@ -370,18 +420,9 @@ impl Facts {
             };
             self.people.insert(email, person);
         }
+        self.accounts = accounts;
         for p in pending {
-            let idp = idp_of(&p.act.cite.source).to_string();
-            let who = p.candidates.iter().flatten().find_map(|c| {
-                let c = c.to_lowercase();
-                if self.people.contains_key(&c) {
-                    return Some(c);
-                }
-                accounts
-                    .get(&format!("{idp}:{c}"))
-                    .or_else(|| accounts.get(&c))
-                    .cloned()
-            });
+            let who = self.resolve(&p.act.cite.source, &p.candidates);
             match who {
                 Some(email) => self.acts.entry(email).or_default().push(p.act),
                 None => {

@@ -55,7 +55,7 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, new_event, opt_str, put, req_str, req_time, FieldError, Source};
+use super::{at, new_event, opt_str, put, req_str, req_time, FieldError, Role, Source};
 use crate::event::{Event, EventKind, Timestamp};
 
 const AUDIT_CATEGORY: &str = "AuditLogs";
@@ -285,6 +285,10 @@ impl Source for EntraAudit {
         "entra-audit"
     }
 
+    fn role(&self) -> Role {
+        Role::IdentityProvider { idp: "entra" }
+    }
+
     fn description(&self) -> &'static str {
         "Entra ID directory audit logs (Graph directoryAudits page, or diagnostic-settings records)"
     }
@@ -453,6 +457,10 @@ impl Source for EntraSignIn {
         "entra-signin"
     }
 
+    fn role(&self) -> Role {
+        Role::IdentityProvider { idp: "entra" }
+    }
+
     fn description(&self) -> &'static str {
         "Entra ID sign-in logs (Graph signIns page, or diagnostic-settings records)"
     }
@@ -550,6 +558,10 @@ pub struct Entra;
 impl Source for Entra {
     fn name(&self) -> &'static str {
         "entra"
+    }
+
+    fn role(&self) -> Role {
+        Role::IdentityProvider { idp: "entra" }
     }
 
     fn description(&self) -> &'static str {

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::framing::Content;
 use super::team::{column_name, sniff_flat, Row};
-use super::{new_event, norm_account, FieldError, Source};
+use super::{new_event, norm_account, FieldError, Role, Source};
 use crate::event::{Event, EventKind};
 
 pub struct GenericCsv;
@@ -54,6 +54,10 @@ fn team_format_of(kind: EventKind) -> Option<&'static str> {
 impl Source for GenericCsv {
     fn name(&self) -> &'static str {
         "csv"
+    }
+
+    fn role(&self) -> Role {
+        Role::Tool
     }
 
     fn description(&self) -> &'static str {

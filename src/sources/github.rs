@@ -27,7 +27,9 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, new_event, opt_str, put, req_epoch_millis, req_str, req_time, FieldError, Source};
+use super::{
+    at, new_event, opt_str, put, req_epoch_millis, req_str, req_time, FieldError, Role, Source,
+};
 use crate::event::{Event, EventKind, Timestamp};
 
 pub struct GitHub;
@@ -118,6 +120,10 @@ fn event_time(record: &Value) -> Result<(Timestamp, String), FieldError> {
 impl Source for GitHub {
     fn name(&self) -> &'static str {
         "github"
+    }
+
+    fn role(&self) -> Role {
+        Role::Platform { idp: "github" }
     }
 
     fn description(&self) -> &'static str {

@@ -27,7 +27,7 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, new_event, opt_str, put, req_str, req_time, FieldError, Source};
+use super::{at, new_event, opt_str, put, req_str, req_time, FieldError, Role, Source};
 use crate::event::{Event, EventKind};
 
 pub struct Google;
@@ -102,6 +102,10 @@ fn parameter(event: &Value, name: &str) -> Option<String> {
 impl Source for Google {
     fn name(&self) -> &'static str {
         "google"
+    }
+
+    fn role(&self) -> Role {
+        Role::IdentityProvider { idp: "google" }
     }
 
     fn description(&self) -> &'static str {

@@ -35,7 +35,7 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, new_event, opt_str, put, req_epoch_millis, req_str, FieldError, Source};
+use super::{at, new_event, opt_str, put, req_epoch_millis, req_str, FieldError, Role, Source};
 use crate::event::{Event, EventKind};
 
 pub struct Keycloak;
@@ -249,6 +249,10 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
 impl Source for Keycloak {
     fn name(&self) -> &'static str {
         "keycloak"
+    }
+
+    fn role(&self) -> Role {
+        Role::IdentityProvider { idp: "keycloak" }
     }
 
     fn description(&self) -> &'static str {

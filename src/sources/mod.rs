@@ -8,9 +8,16 @@
 //!   pointer or column name) and what was expected; never a panic.
 //! - Timestamps must carry an offset (RFC 3339), or be a documented epoch number; the
 //!   original text is kept in `original_time`.
-//! - `subject` is the account as the IdP names it, lower-cased; `ingest` maps it to the
-//!   person through the roster and keeps the account in `account`.
+//! - `subject` is the account (or credential) the event is about, as the IdP names it,
+//!   lower-cased; `actor` is who did it when that is someone else. The policy maps accounts
+//!   to people through the roster; ingest never does, so an entry does not depend on the
+//!   order files were ingested in.
 //! - `source_id` is the source's own event id when it has one (re-ingesting adds nothing).
+//! - A failed or denied operation is never the successful kind: it is `Other` (or
+//!   `auth.failed` for a credential failure) with `attrs.outcome` saying so.
+//! - [`all`] is the registry: every source, with the [`Role`] it declares. The policy's
+//!   default IdP list and its source → IdP mapping come from it (`tests/sources.rs`
+//!   enumerates it).
 
 pub mod entra;
 pub mod framing;
@@ -53,10 +60,28 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// What a source's events are about, as the source declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// An identity provider's log. Its accounts are the directory accounts a contractor's
+    /// expiry must deactivate; roster accounts name it as `<idp>:<account>`.
+    IdentityProvider { idp: &'static str },
+    /// A platform with its own accounts and credentials (GitHub): access is used and
+    /// revoked there, but the directory deactivation happens elsewhere.
+    Platform { idp: &'static str },
+    /// Team facts: roster, sprints, approvals, reminders, reviews.
+    Team,
+    /// Events that name their own tool in `source` (generic CSV, normalised events); the
+    /// tool's name is its IdP name.
+    Tool,
+}
+
 /// One input format.
 pub trait Source: Sync {
     /// The name used with `--source` and stored as the event's `source`.
     fn name(&self) -> &'static str;
+    /// Which kind of source this is, and for IdP sources which IdP.
+    fn role(&self) -> Role;
     /// One line for `--help` and the docs.
     fn description(&self) -> &'static str;
     /// For `--source auto`: whether the first record of a file looks like this source.
@@ -88,6 +113,34 @@ pub fn all() -> Vec<&'static dyn Source> {
 
 pub fn by_name(name: &str) -> Option<&'static dyn Source> {
     all().into_iter().find(|s| s.name() == name)
+}
+
+/// The IdP an event's `source` belongs to (`entra-signin` → `entra`): what roster accounts
+/// are prefixed with. A tool's events (generic CSV) name their tool, which is its own IdP.
+pub fn idp_of(source: &str) -> &str {
+    match by_name(source).map(|s| s.role()) {
+        Some(Role::IdentityProvider { idp } | Role::Platform { idp }) => idp,
+        _ => source,
+    }
+}
+
+/// The identity providers in the registry, in registry order, each once: the policy's
+/// default `idp_sources`.
+pub fn identity_providers() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for s in all() {
+        if let Role::IdentityProvider { idp } = s.role() {
+            if !out.contains(&idp) {
+                out.push(idp);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `name` is a team source (its records are facts about the team, not IdP events).
+pub fn is_team(name: &str) -> bool {
+    by_name(name).is_some_and(|s| s.role() == Role::Team)
 }
 
 /// The sources whose sniff accepts this first record.

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{FieldError, Source};
+use super::{FieldError, Role, Source};
 use crate::event::{Event, EventError};
 
 pub struct Normalised;
@@ -12,6 +12,10 @@ pub struct Normalised;
 impl Source for Normalised {
     fn name(&self) -> &'static str {
         "events"
+    }
+
+    fn role(&self) -> Role {
+        Role::Tool
     }
 
     fn description(&self) -> &'static str {

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{new_event, opt_str, put, req_str, req_time, FieldError, Source};
+use super::{new_event, opt_str, put, req_str, req_time, FieldError, Role, Source};
 use crate::event::{Event, EventKind};
 
 pub struct Okta;
@@ -63,6 +63,10 @@ fn classify(event_type: &str, success: bool, record: &Value) -> (EventKind, bool
 impl Source for Okta {
     fn name(&self) -> &'static str {
         "okta"
+    }
+
+    fn role(&self) -> Role {
+        Role::IdentityProvider { idp: "okta" }
     }
 
     fn description(&self) -> &'static str {

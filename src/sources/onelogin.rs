@@ -24,7 +24,7 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, json_type, new_event, opt_str, put, req_id, req_time, FieldError, Source};
+use super::{at, json_type, new_event, opt_str, put, req_id, req_time, FieldError, Role, Source};
 use crate::event::{Event, EventKind};
 
 pub struct OneLogin;
@@ -96,6 +96,10 @@ fn event_type_id(record: &Value) -> Result<i64, FieldError> {
 impl Source for OneLogin {
     fn name(&self) -> &'static str {
         "onelogin"
+    }
+
+    fn role(&self) -> Role {
+        Role::IdentityProvider { idp: "onelogin" }
     }
 
     fn description(&self) -> &'static str {

@@ -16,8 +16,8 @@
 //! | `reminders` | `reminder.sent`                                       | `subject`      |
 //! | `reviews`   | `review.signed_off`                                   | `subject`      |
 //!
-//! The attrs written here are read by the policy engine and by `ingest::Identities::learn`
-//! (`email`, `accounts` of roster entries): their names are a contract.
+//! The attrs written here are read by the policy engine (`email`, `accounts` and `tokens` of
+//! roster entries map IdP accounts to people): their names are a contract.
 //!
 //! The [`Row`] reader at the bottom (column helpers with column-named errors) is shared with
 //! the generic CSV source.
@@ -25,7 +25,7 @@
 use serde_json::{Map, Value};
 
 use super::framing::Content;
-use super::{new_event, norm_account, FieldError, Source};
+use super::{new_event, norm_account, FieldError, Role, Source};
 use crate::event::{Event, EventKind, Timestamp};
 
 /// A column any team format may carry for people's remarks; kept as `attrs.notes`.
@@ -92,6 +92,10 @@ const ROSTER_COLUMNS: &[&str] = &[
 impl Source for Roster {
     fn name(&self) -> &'static str {
         "roster"
+    }
+
+    fn role(&self) -> Role {
+        Role::Team
     }
 
     fn description(&self) -> &'static str {
@@ -182,6 +186,10 @@ impl Source for Sprints {
         "sprints"
     }
 
+    fn role(&self) -> Role {
+        Role::Team
+    }
+
     fn description(&self) -> &'static str {
         "sprint calendar: team, sprint id, start and end dates (CSV or JSON Lines)"
     }
@@ -237,6 +245,10 @@ const APPROVAL_COLUMNS: &[&str] = &[
 impl Source for Approvals {
     fn name(&self) -> &'static str {
         "approvals"
+    }
+
+    fn role(&self) -> Role {
+        Role::Team
     }
 
     fn description(&self) -> &'static str {
@@ -315,6 +327,10 @@ impl Source for Reminders {
         "reminders"
     }
 
+    fn role(&self) -> Role {
+        Role::Team
+    }
+
     fn description(&self) -> &'static str {
         "expiry reminders: recipient, channel and delivery status (CSV or JSON Lines)"
     }
@@ -370,6 +386,10 @@ const REVIEW_COLUMNS: &[&str] = &[
 impl Source for Reviews {
     fn name(&self) -> &'static str {
         "reviews"
+    }
+
+    fn role(&self) -> Role {
+        Role::Team
     }
 
     fn description(&self) -> &'static str {
@@ -749,12 +769,26 @@ mod tests {
         assert!(!e.attrs.contains_key("left_on"));
         assert!(!e.attrs.contains_key("effective_at"));
 
-        // ingest learns the accounts from these attrs.
-        let mut ids = crate::ingest::Identities::default();
-        ids.learn(&e);
+        // The policy maps an account of the same IdP to the person, whatever its case.
+        let github = |account: &str| {
+            let mut g = e.clone();
+            g.source = "github".into();
+            g.kind = EventKind::AuthSucceeded;
+            g.subject = account.to_lowercase();
+            g.account = Some(account.into());
+            g.attrs.clear();
+            g
+        };
+        let facts = crate::policy::facts::Facts::from_events([
+            e.clone(),
+            github("JNunez-Acme"),
+            github("jnunez"),
+        ]);
+        assert_eq!(facts.acts_of("jose.nunez@acme.example").len(), 1);
         assert_eq!(
-            ids.person("github", "JNunez-Acme").map(String::as_str),
-            Some("jose.nunez@acme.example")
+            facts.unattributed.get("github"),
+            Some(&1),
+            "keycloak:jnunez is not github:jnunez"
         );
     }
 
@@ -937,16 +971,14 @@ mod tests {
     }
 
     /// Rows without an id de-duplicate on their raw bytes (header + row), rows with one on
-    /// it: ingesting the fixtures a second time adds nothing. The roster teaches ingest the
-    /// accounts.
+    /// it: ingesting the fixtures a second time adds nothing.
     #[test]
     fn re_ingesting_team_files_adds_nothing() {
-        use crate::ingest::{ingest_file, Identities, IngestOptions, Input};
+        use crate::ingest::{ingest_file, IngestOptions, Input};
         use crate::ledger::{note::NoteSigner, Ledger};
         let tmp = tempfile::tempdir().unwrap();
         let signer = NoteSigner::from_seed("test.example/team", [7; 32]).unwrap();
         let mut ledger = Ledger::init(&tmp.path().join("l"), signer).unwrap();
-        let mut ids = Identities::default();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/team");
         let files: [(&dyn Source, &str); 3] = [
             (&Roster, "roster/roster.csv"),
@@ -958,7 +990,6 @@ mod tests {
                 let input = Input::open(&root.join(file)).unwrap();
                 let s = ingest_file(
                     &mut ledger,
-                    &mut ids,
                     &input,
                     source,
                     &IngestOptions::default(),
@@ -978,10 +1009,6 @@ mod tests {
                 );
             }
         }
-        assert_eq!(
-            ids.person("keycloak", "ZFischer").map(String::as_str),
-            Some("zoe.fischer@acme.example")
-        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::policy::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
     name: "access-after-expiry",
-    description: "Successful sign-in, session activity or token use after the effective expiry",
+    description: "Successful sign-in, session activity, token use or other use of access after the effective expiry",
     controls: &[
         "SOC2:CC6.1",
         "SOC2:CC6.2",
@@ -30,6 +30,7 @@ pub fn is_access(kind: EventKind) -> bool {
             | EventKind::SessionStarted
             | EventKind::SessionActivity
             | EventKind::TokenUsed
+            | EventKind::AccessUsed
     )
 }
 

@@ -16,6 +16,7 @@ pub mod failed_auth_after_expiry;
 pub mod pre_expiry_review;
 pub mod reminders;
 pub mod session_revocation;
+pub mod source_id_conflict;
 pub mod sprint_alignment;
 pub mod timezone;
 pub mod token_revocation;
@@ -38,7 +39,7 @@ pub struct Rule {
     pub evaluate: fn(&Context, &mut Vec<Finding>),
 }
 
-pub const ALL: [&Rule; 10] = [
+pub const ALL: [&Rule; 11] = [
     &access_after_expiry::RULE,
     &deactivation_timeliness::RULE,
     &session_revocation::RULE,
@@ -49,6 +50,7 @@ pub const ALL: [&Rule; 10] = [
     &sprint_alignment::RULE,
     &pre_expiry_review::RULE,
     &timezone::RULE,
+    &source_id_conflict::RULE,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Rule> {
