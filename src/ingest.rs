@@ -199,15 +199,17 @@ pub fn detect_source(input: &Input) -> Result<&'static dyn Source, IngestError> 
     }
 }
 
-/// One record after normalisation.
-struct Normalised {
-    location: Location,
-    raw: Vec<u8>,
-    result: Result<Vec<Event>, String>,
+/// One record after normalisation: its events exactly as they will be appended, or why
+/// the record is refused.
+pub struct Normalised {
+    pub location: Location,
+    pub raw: Vec<u8>,
+    pub result: Result<Vec<Event>, String>,
 }
 
-/// Walks every record of `input`, normalising it with `source`.
-fn walk(
+/// Walks every record of `input`, normalising it with `source`: the first stage of
+/// [`ingest_file`], public so the golden-file tests read fixtures through this very path.
+pub fn walk(
     input: &Input,
     source: &dyn Source,
     progress: &mut dyn FnMut(u64),
@@ -222,6 +224,19 @@ fn walk(
             Err(e) => Err(e),
             Ok(v) => source.normalise(&v).map_err(|e| e.to_string()),
         };
+        // A record that yields several events keeps one raw record; its events are told
+        // apart by their ids.
+        let result = result.map(|mut events| {
+            if events.len() > 1 {
+                let record = to_hex(&raw_hash(&r.raw));
+                for (i, e) in events.iter_mut().enumerate() {
+                    if e.source_id.is_none() {
+                        e.source_id = Some(format!("{record}#{i}"));
+                    }
+                }
+            }
+            events
+        });
         each(Normalised {
             location: r.location,
             raw: r.raw,
@@ -372,8 +387,7 @@ pub fn ingest_file(
         let Ok(events) = n.result else {
             return Ok(());
         };
-        let many = events.len() > 1;
-        for (i, mut event) in events.into_iter().enumerate() {
+        for event in events {
             if event.kind == EventKind::Other {
                 let t = event.attrs.get("type").cloned().unwrap_or_default();
                 *summary.other_types.entry(t).or_default() += 1;
@@ -384,11 +398,6 @@ pub fn ingest_file(
                 .entry(event.kind.as_str().to_string())
                 .or_default()
                 .read += 1;
-            // A record that yields several events keeps one raw record; its events are told
-            // apart by their ids.
-            if many && event.source_id.is_none() {
-                event.source_id = Some(format!("{}#{i}", to_hex(&raw_hash(&n.raw))));
-            }
             batch.push(NewRecord {
                 event,
                 raw: n.raw.clone(),

@@ -1,5 +1,6 @@
 //! Guards every input format: each fixture under `fixtures/idp/<source>/` and
-//! `fixtures/team/<source>/` normalises to exactly its checked-in `.expected.jsonl`, is
+//! `fixtures/team/<source>/` reads, through ingest's own first stage, as exactly its
+//! checked-in `.expected.jsonl` and ingests into a ledger as those events; each is
 //! recognised by `--source auto`, and the public samples in `../shared/idp-samples/` (whose
 //! timestamps a log vendor rewrote) are refused with file, record and field, never a panic.
 //!
@@ -10,9 +11,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use auditledger::ingest::{detect_source, ingest_file, IngestError, IngestOptions, Input};
+use auditledger::ingest::{detect_source, ingest_file, walk, IngestError, IngestOptions, Input};
 use auditledger::ledger::Ledger;
-use auditledger::sources::{self, framing};
+use auditledger::sources::{self, Role};
 
 use crate::util::{shared, signer};
 
@@ -50,27 +51,26 @@ fn fixtures() -> Vec<(String, PathBuf)> {
     out
 }
 
-/// The normalised events of a file, one JSON line each; a bad record is a line naming its
-/// location and the error.
+/// The events of a file exactly as `ingest` would append them (through `ingest::walk`, its
+/// first stage), one JSON line each; a refused record is a line naming its location and the
+/// error.
 fn normalised_lines(source: &str, file: &Path) -> String {
     let src = sources::by_name(source).unwrap_or_else(|| panic!("no source named {source}"));
+    let input = Input::open(file).unwrap();
     let mut out = String::new();
-    framing::for_each_record(fs::File::open(file).unwrap(), &mut |r| {
-        let line = match r
-            .value
-            .map_err(|e| e.to_string())
-            .and_then(|v| src.normalise(&v).map_err(|e| e.to_string()))
-        {
-            Ok(events) => events
-                .iter()
-                .map(|e| format!("{}\n", e.to_json()))
-                .collect::<String>(),
-            Err(e) => format!(
-                "{}\n",
-                serde_json::json!({"location": r.location.to_string(), "error": e})
-            ),
-        };
-        out.push_str(&line);
+    walk(&input, src, &mut |_| {}, &mut |n| {
+        match n.result {
+            Ok(events) => {
+                for e in events {
+                    out.push_str(&e.to_json());
+                    out.push('\n');
+                }
+            }
+            Err(e) => {
+                let line = serde_json::json!({"location": n.location.to_string(), "error": e});
+                out.push_str(&format!("{line}\n"));
+            }
+        }
         Ok(())
     })
     .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
@@ -189,4 +189,94 @@ fn shared_samples_as_they_are_are_refused_with_file_record_and_field() {
         );
         assert_eq!(ledger.size(), 0, "nothing committed from {rel}");
     }
+}
+
+/// The golden files are what a ledger ends up holding: every fixture ingested (bad records
+/// skipped) appends exactly its golden events, minus the records the file repeats, and
+/// rejects exactly its golden error lines.
+#[test]
+fn every_fixture_ingests_into_a_ledger_as_its_golden_file_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, (source, file)) in fixtures().into_iter().enumerate() {
+        let want = fs::read_to_string(expected_path(&file)).unwrap();
+        let (errors, mut events): (Vec<&str>, Vec<&str>) =
+            want.lines().partition(|l| l.starts_with("{\"error\""));
+        let mut ledger = Ledger::init(&tmp.path().join(format!("l{i}")), signer()).unwrap();
+        let opts = IngestOptions {
+            skip_invalid: true,
+            rejects: Some(tmp.path().join(format!("rejects{i}.jsonl"))),
+            ..IngestOptions::default()
+        };
+        let src = sources::by_name(&source).unwrap();
+        let summary = ingest_file(
+            &mut ledger,
+            &Input::open(&file).unwrap(),
+            src,
+            &opts,
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(
+            summary.rejected as usize,
+            errors.len(),
+            "{}",
+            file.display()
+        );
+        let mut stored: Vec<String> = ledger
+            .entries(0, ledger.size())
+            .map(|e| e.unwrap().entry.event().unwrap().to_json())
+            .collect();
+        assert_eq!(
+            stored.len() as u64 + summary.duplicates,
+            events.len() as u64,
+            "{}",
+            file.display()
+        );
+        stored.sort();
+        stored.dedup();
+        events.sort();
+        events.dedup();
+        assert_eq!(stored, events, "{}", file.display());
+    }
+}
+
+/// The registry (`sources::all`) is the one list of sources: names are unique, every IdP
+/// and platform source has real-shaped fixtures, every team source its own, and the
+/// policy's default IdP list and source → IdP mapping come from it.
+#[test]
+fn the_registry_declares_every_source() {
+    let all = sources::all();
+    let mut names: Vec<&str> = all.iter().map(|s| s.name()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), all.len(), "source names are unique");
+    for s in &all {
+        let folder = match s.role() {
+            Role::IdentityProvider { idp } | Role::Platform { idp } => {
+                assert!(s.name().starts_with(idp), "{} belongs to {idp}", s.name());
+                assert_eq!(sources::idp_of(s.name()), idp);
+                Some(fixture_root().join("idp").join(s.name()))
+            }
+            Role::Team => Some(fixture_root().join("team").join(s.name())),
+            Role::Tool => None,
+        };
+        if let Some(folder) = folder.filter(|_| s.name() != "entra") {
+            let files = fs::read_dir(&folder)
+                .unwrap_or_else(|_| panic!("{} has no fixtures in {}", s.name(), folder.display()))
+                .count();
+            assert!(files > 0, "{}", folder.display());
+        }
+    }
+    assert_eq!(
+        sources::identity_providers(),
+        ["okta", "entra", "keycloak", "onelogin", "google"]
+    );
+    let policy = auditledger::policy::config::Policy::defaults(
+        auditledger::policy::config::Profile::Standard,
+    );
+    assert_eq!(policy.scope.idp_sources, sources::identity_providers());
+    assert_eq!(sources::idp_of("entra-signin"), "entra");
+    assert_eq!(sources::idp_of("github"), "github");
+    assert_eq!(sources::idp_of("vpn"), "vpn", "a tool is its own IdP");
+    assert!(sources::is_team("roster") && !sources::is_team("okta"));
 }
