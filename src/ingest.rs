@@ -2,13 +2,17 @@
 //! commits to the ledger.
 //!
 //! Invariants kept here:
-//! - By default a file with any bad record commits nothing: a first pass checks every
-//!   record, a second commits. With `skip_invalid`, good records are committed and the bad
-//!   ones written, with file, location and reason, to the rejects file.
+//! - A file is one commit, all or nothing: its records are read once and their events
+//!   staged in the ledger (`Ledger::stage`) a batch at a time; the commit comes at the end.
+//!   A refused record (without `skip_invalid`), an unreadable file, a failed write or an
+//!   interruption discards what the file staged. With `skip_invalid`, good records are
+//!   committed and the bad ones written, with file, location and reason, to the rejects
+//!   file.
 //! - Re-ingesting a file or an overlapping export adds nothing (the ledger de-duplicates on
-//!   the source's event id, or on the raw record's hash).
-//! - Memory stays flat: records stream through one batch at a time (standard input is
-//!   spooled to a temporary file so it can be read twice).
+//!   the source's event id and content, or on the raw record's hash).
+//! - Memory stays flat: staged events go to the ledger's files, not to memory (standard
+//!   input is spooled to a temporary file so `--source auto` can read its start).
+//! - An empty export is zero records, not an error.
 //! - Events are stored as the source gave them: the account, never the person. The policy
 //!   maps accounts to people from the roster (`policy::facts`), so what an entry says does
 //!   not depend on the order files were ingested in, and ingest never scans the ledger.
@@ -42,6 +46,12 @@ pub enum IngestError {
         count: u64,
         shown: Vec<String>,
     },
+    /// An empty export (`[]`, a header-only CSV, an empty file): nothing to do, not an
+    /// error for a cron job; only `--source auto` cannot name its format.
+    #[error("{file}: no records (an empty export); nothing to ingest")]
+    NoRecords { file: String },
+    #[error("{file}: interrupted; nothing from this file was committed")]
+    Interrupted { file: String },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
@@ -60,9 +70,18 @@ pub struct IngestOptions {
     pub skip_invalid: bool,
     /// Where rejected records go with `skip_invalid` (default: `<file>.rejects.jsonl`).
     pub rejects: Option<PathBuf>,
-    /// Events per durable commit.
+    /// Events staged at a time (the whole file is one commit).
     pub batch: usize,
+    /// Records larger than this are refused (a runaway export must not bloat an
+    /// append-only ledger forever).
+    pub max_record_bytes: usize,
+    /// Set (by a signal handler) to stop: the file in progress is discarded.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
+
+/// The default `max_record_bytes`: 1 MiB, far above any IdP record seen (the largest
+/// real Entra sign-ins are tens of KB).
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
 impl Default for IngestOptions {
     fn default() -> Self {
@@ -71,6 +90,8 @@ impl Default for IngestOptions {
             skip_invalid: false,
             rejects: None,
             batch: 1000,
+            max_record_bytes: MAX_RECORD_BYTES,
+            interrupt: None,
         }
     }
 }
@@ -101,6 +122,8 @@ pub struct IngestSummary {
     /// Records added although the ledger already held their source id with other content;
     /// `check` reports each as an integrity finding.
     pub conflicts: Vec<IdConflict>,
+    /// The ledger size after the file's commit (none for a dry run).
+    pub checkpoint_size: Option<u64>,
     pub bytes: u64,
 }
 
@@ -184,9 +207,8 @@ pub fn detect_source(input: &Input) -> Result<&'static dyn Source, IngestError> 
         Err(e) => return Err(unreadable(e.to_string())),
     }
     let Some(value) = first else {
-        return Err(IngestError::UnknownFormat {
+        return Err(IngestError::NoRecords {
             file: input.name.clone(),
-            matches: vec![],
         });
     };
     let found = sources::detect(&value, content);
@@ -243,11 +265,8 @@ pub fn walk(
             result,
         })
     });
+    let _ = any;
     match result {
-        Ok(_) if !any => Err(IngestError::Unreadable {
-            file: input.name.clone(),
-            problem: "holds no records (empty file)".into(),
-        }),
         Ok(_) => Ok(()),
         Err(FramingError::Stopped(why)) => Err(IngestError::Unreadable {
             file: input.name.clone(),
@@ -264,8 +283,26 @@ pub fn walk(
     }
 }
 
-/// Ingests one file. `ledger` may be read-only for a dry run.
+/// Ingests one file as one commit: every record is read once, its events staged in the
+/// ledger as they come (memory stays flat), and the file is committed at the end only if
+/// no record was refused (or with `skip_invalid`). A refused record, an unreadable file or
+/// an interruption discards everything staged from this file. `ledger` may be read-only
+/// for a dry run.
 pub fn ingest_file(
+    ledger: &mut Ledger,
+    input: &Input,
+    source: &dyn Source,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<IngestSummary, IngestError> {
+    let result = ingest_staged(ledger, input, source, opts, progress);
+    if result.is_err() && !opts.dry_run {
+        ledger.discard_staged()?;
+    }
+    result
+}
+
+fn ingest_staged(
     ledger: &mut Ledger,
     input: &Input,
     source: &dyn Source,
@@ -279,7 +316,6 @@ pub fn ingest_file(
         bytes: input.len,
         ..Default::default()
     };
-    // Pass 1: every record is checked; bad ones are collected (or written as rejects).
     let mut bad: Vec<String> = Vec::new();
     let mut rejects_out: Option<BufWriter<File>> = None;
     let rejects_path = opts.rejects.clone().unwrap_or_else(|| {
@@ -288,64 +324,11 @@ pub fn ingest_file(
             input.name.trim_start_matches('<').trim_end_matches('>')
         ))
     });
-    {
-        let mut check = |n: Normalised| -> Result<(), String> {
-            summary.records += 1;
-            if let Err(reason) = &n.result {
-                summary.rejected += 1;
-                let line = format!("{}:{}: {reason}", input.name, n.location);
-                if bad.len() < 20 {
-                    bad.push(line);
-                }
-                if opts.skip_invalid && !opts.dry_run {
-                    let w = match &mut rejects_out {
-                        Some(w) => w,
-                        None => {
-                            let f = File::create(&rejects_path).map_err(|e| {
-                                format!(
-                                    "cannot create rejects file {}: {e}",
-                                    rejects_path.display()
-                                )
-                            })?;
-                            rejects_out.insert(BufWriter::new(f))
-                        }
-                    };
-                    let rec = Reject {
-                        file: &input.name,
-                        location: n.location.to_string(),
-                        reason: reason.clone(),
-                        raw: String::from_utf8_lossy(&n.raw).into_owned(),
-                    };
-                    serde_json::to_writer(&mut *w, &rec)
-                        .map_err(|e| e.to_string())
-                        .and_then(|_| w.write_all(b"\n").map_err(|e| e.to_string()))?;
-                }
-            }
-            Ok(())
-        };
-        walk(input, source, progress, &mut check)?;
-    }
-    if let Some(mut w) = rejects_out {
-        w.flush().map_err(|e| IngestError::Io {
-            file: rejects_path.display().to_string(),
-            source: e,
-        })?;
-        summary.rejects_file = Some(rejects_path.display().to_string());
-    }
-    if summary.rejected > 0 && !opts.skip_invalid {
-        return Err(IngestError::BadRecords {
-            file: input.name.clone(),
-            count: summary.rejected,
-            shown: bad,
-        });
-    }
-
-    // Pass 2: good records are resolved and committed in batches.
     let mut batch: Vec<NewRecord> = Vec::with_capacity(opts.batch.max(1));
     let mut seen_in_dry_run = std::collections::HashSet::new();
-    let mut commit = |ledger: &mut Ledger,
-                      batch: &mut Vec<NewRecord>,
-                      summary: &mut IngestSummary|
+    let mut stage = |ledger: &mut Ledger,
+                     batch: &mut Vec<NewRecord>,
+                     summary: &mut IngestSummary|
      -> Result<(), IngestError> {
         if batch.is_empty() {
             return Ok(());
@@ -362,9 +345,9 @@ pub fn ingest_file(
             }
             flags
         } else {
-            let committed = ledger.append(records)?;
-            summary.conflicts.extend(committed.conflicts);
-            committed.duplicate_flags
+            let staged = ledger.stage(records)?;
+            summary.conflicts.extend(staged.conflicts);
+            staged.duplicate_flags
         };
         for (kind, dup) in kinds.iter().zip(dup_flags) {
             let c = summary
@@ -382,11 +365,61 @@ pub fn ingest_file(
         Ok(())
     };
     let mut failure: Option<IngestError> = None;
-    let mut noop = |_| {};
+    let mut interrupted = false;
     let mut take = |n: Normalised| -> Result<(), String> {
-        let Ok(events) = n.result else {
-            return Ok(());
+        if opts
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            interrupted = true;
+            return Err("interrupted".into());
+        }
+        summary.records += 1;
+        let result = match n.result {
+            Ok(_) if n.raw.len() > opts.max_record_bytes => Err(format!(
+                "the record is {} bytes; the limit is {} (--max-record-bytes)",
+                n.raw.len(),
+                opts.max_record_bytes
+            )),
+            other => other,
         };
+        let events = match result {
+            Ok(events) => events,
+            Err(reason) => {
+                summary.rejected += 1;
+                if bad.len() < 20 {
+                    bad.push(format!("{}:{}: {reason}", input.name, n.location));
+                }
+                if opts.skip_invalid && !opts.dry_run {
+                    let w = match &mut rejects_out {
+                        Some(w) => w,
+                        None => {
+                            let f = File::create(&rejects_path).map_err(|e| {
+                                format!(
+                                    "cannot create rejects file {}: {e}",
+                                    rejects_path.display()
+                                )
+                            })?;
+                            rejects_out.insert(BufWriter::new(f))
+                        }
+                    };
+                    let rec = Reject {
+                        file: &input.name,
+                        location: n.location.to_string(),
+                        reason,
+                        raw: String::from_utf8_lossy(&n.raw).into_owned(),
+                    };
+                    serde_json::to_writer(&mut *w, &rec)
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| w.write_all(b"\n").map_err(|e| e.to_string()))?;
+                }
+                return Ok(());
+            }
+        };
+        // Once a record is refused without --skip-invalid, nothing of the file will be
+        // committed: the rest is only checked, so every bad record is counted.
+        let refusing = summary.rejected > 0 && !opts.skip_invalid;
         for event in events {
             if event.kind == EventKind::Other {
                 let t = event.attrs.get("type").cloned().unwrap_or_default();
@@ -398,24 +431,49 @@ pub fn ingest_file(
                 .entry(event.kind.as_str().to_string())
                 .or_default()
                 .read += 1;
-            batch.push(NewRecord {
-                event,
-                raw: n.raw.clone(),
-            });
+            if !refusing {
+                batch.push(NewRecord {
+                    event,
+                    raw: n.raw.clone(),
+                });
+            }
         }
         if batch.len() >= opts.batch.max(1) {
-            if let Err(e) = commit(ledger, &mut batch, &mut summary) {
+            if let Err(e) = stage(ledger, &mut batch, &mut summary) {
                 failure = Some(e);
-                return Err("commit failed".into());
+                return Err("staging failed".into());
             }
         }
         Ok(())
     };
-    let walked = walk(input, source, &mut noop, &mut take);
+    let walked = walk(input, source, progress, &mut take);
     if let Some(e) = failure {
         return Err(e);
     }
+    if interrupted {
+        return Err(IngestError::Interrupted {
+            file: input.name.clone(),
+        });
+    }
     walked?;
-    commit(ledger, &mut batch, &mut summary)?;
+    if let Some(mut w) = rejects_out {
+        w.flush().map_err(|e| IngestError::Io {
+            file: rejects_path.display().to_string(),
+            source: e,
+        })?;
+        summary.rejects_file = Some(rejects_path.display().to_string());
+    }
+    if summary.rejected > 0 && !opts.skip_invalid {
+        return Err(IngestError::BadRecords {
+            file: input.name.clone(),
+            count: summary.rejected,
+            shown: bad,
+        });
+    }
+    stage(ledger, &mut batch, &mut summary)?;
+    if !opts.dry_run {
+        let committed = ledger.commit_staged()?;
+        summary.checkpoint_size = Some(committed.size);
+    }
     Ok(summary)
 }

@@ -9,6 +9,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -83,9 +85,12 @@ enum Command {
         /// Where --skip-invalid writes rejected records (default: FILE.rejects.jsonl).
         #[arg(long)]
         rejects: Option<PathBuf>,
-        /// Events per durable commit.
+        /// Events staged at a time (each file is one commit).
         #[arg(long, default_value_t = 1000)]
         batch: usize,
+        /// Refuse records larger than this many bytes.
+        #[arg(long, default_value_t = auditledger::ingest::MAX_RECORD_BYTES)]
+        max_record_bytes: usize,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -466,44 +471,123 @@ fn run(cli: Cli) -> Result<()> {
             skip_invalid,
             rejects,
             batch,
+            max_record_bytes,
             format,
         } => {
+            let interrupt = Arc::new(AtomicBool::new(false));
+            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                signal_hook::flag::register(signal, interrupt.clone())
+                    .context("installing the interrupt handler")?;
+            }
             let opts = IngestOptions {
                 dry_run: *dry_run,
                 skip_invalid: *skip_invalid,
                 rejects: rejects.clone(),
                 batch: *batch,
+                max_record_bytes: *max_record_bytes,
+                interrupt: Some(interrupt.clone()),
             };
             let mut ledger = if *dry_run {
                 open_reader(&cli)?
             } else {
                 open_writer(&cli)?
             };
+            // Every file is tried; each is committed whole or not at all.
+            let mut outcomes: Vec<(String, String)> = Vec::new();
             let mut failed = 0;
+            let mut stopped: Option<String> = None;
             for file in files {
-                let input = Input::open(file)?;
-                let src: &dyn Source = if source == "auto" {
-                    detect_source(&input)?
+                let name = file.display().to_string();
+                if let Some(why) = &stopped {
+                    outcomes.push((name, format!("not tried: {why}")));
+                    failed += 1;
+                    continue;
+                }
+                let input = match Input::open(file) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        outcomes.push((name, "refused: cannot be read".into()));
+                        failed += 1;
+                        continue;
+                    }
+                };
+                let detected = if source == "auto" {
+                    detect_source(&input)
                 } else {
-                    sources::by_name(source).with_context(|| {
-                        format!("unknown --source {source:?}; `auditledger sources` lists them")
-                    })?
+                    sources::by_name(source).ok_or_else(|| IngestError::Unreadable {
+                        file: name.clone(),
+                        problem: format!(
+                            "unknown --source {source:?}; `auditledger sources` lists them"
+                        ),
+                    })
+                };
+                let src: &dyn Source = match detected {
+                    Ok(s) => s,
+                    Err(e @ IngestError::NoRecords { .. }) => {
+                        println!("{e}");
+                        outcomes.push((name, "no records (an empty export)".into()));
+                        continue;
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        outcomes.push((name, "refused: format not recognised".into()));
+                        failed += 1;
+                        continue;
+                    }
                 };
                 let bar = progress_bar(input.len);
                 let mut tick = |n: u64| bar.set_position(n);
                 let result = ingest_file(&mut ledger, &input, src, &opts, &mut tick);
                 bar.finish_and_clear();
                 match result {
-                    Ok(summary) => print_ingest_summary(&summary, *format)?,
-                    Err(e @ IngestError::BadRecords { .. }) => {
+                    Ok(summary) => {
+                        print_ingest_summary(&summary, *format)?;
+                        let what = if summary.dry_run {
+                            format!("would add {} event(s)", summary.added)
+                        } else {
+                            format!(
+                                "committed {} event(s){}",
+                                summary.added,
+                                summary
+                                    .checkpoint_size
+                                    .map(|s| format!(" (ledger size {s})"))
+                                    .unwrap_or_default()
+                            )
+                        };
+                        outcomes.push((name, what));
+                    }
+                    Err(IngestError::Interrupted { .. }) => {
+                        outcomes.push((name, "interrupted: nothing from it committed".into()));
+                        failed += 1;
+                        stopped = Some("interrupted".into());
+                    }
+                    Err(IngestError::Ledger(e)) => {
+                        // The writer cannot go on; the files after this one are not tried.
+                        outcomes.push((name, format!("failed: {e}")));
+                        print_outcomes(&outcomes);
+                        return Err(e.into());
+                    }
+                    Err(e) => {
                         eprintln!("error: {e}");
+                        outcomes.push((name, "refused: nothing from it committed".into()));
                         failed += 1;
                     }
-                    Err(e) => return Err(e.into()),
                 }
             }
+            if files.len() > 1 || failed > 0 {
+                print_outcomes(&outcomes);
+            }
             if failed > 0 {
-                bail!("{failed} file(s) had bad records and were not ingested");
+                bail!(
+                    "{failed} of {} file(s) were not ingested{}",
+                    files.len(),
+                    if stopped.is_some() {
+                        " (interrupted)"
+                    } else {
+                        ""
+                    }
+                );
             }
         }
         Command::Sources => {
@@ -932,6 +1016,14 @@ fn progress_bar(len: u64) -> indicatif::ProgressBar {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// One line per file given: committed, refused or not tried (stderr, beside the errors).
+fn print_outcomes(outcomes: &[(String, String)]) {
+    eprintln!("files:");
+    for (file, what) in outcomes {
+        eprintln!("  {file}: {what}");
+    }
 }
 
 fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {

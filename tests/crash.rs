@@ -174,6 +174,9 @@ impl Rng {
 #[derive(Clone, Debug)]
 enum Op {
     Append(Vec<u64>),
+    /// Batches staged one after another (as ingest stages a file), then committed as one
+    /// commit (`true`) or discarded (`false`).
+    Stage(Vec<Vec<u64>>, bool),
     Redact(u64),
     Rotate(u8),
 }
@@ -193,6 +196,10 @@ impl Model {
     fn apply(&mut self, op: &Op) {
         match op {
             Op::Append(ns) => self.entries.extend(ns.iter().map(|n| Some(*n))),
+            Op::Stage(batches, true) => self
+                .entries
+                .extend(batches.iter().flatten().map(|n| Some(*n))),
+            Op::Stage(_, false) => {}
             Op::Redact(seq) => {
                 self.redacted.insert(*seq);
                 self.entries.push(None);
@@ -238,6 +245,20 @@ fn run_ops(ledger: &mut Ledger, ops: &[Op], model: &mut Model) -> Option<Op> {
             Op::Append(ns) => ledger
                 .append(ns.iter().map(|n| event(*n)).collect())
                 .map(|_| ()),
+            Op::Stage(batches, commit) => batches
+                .iter()
+                .try_for_each(|b| {
+                    ledger
+                        .stage(b.iter().map(|n| event(*n)).collect())
+                        .map(|_| ())
+                })
+                .and_then(|_| {
+                    if *commit {
+                        ledger.commit_staged().map(|_| ())
+                    } else {
+                        ledger.discard_staged()
+                    }
+                }),
             Op::Redact(seq) => {
                 let Some(Some(n)) = model.entries.get(*seq as usize) else {
                     continue;
@@ -310,6 +331,8 @@ fn check_after_cut(
     let acked = model.entries.len() as u64;
     let extra: u64 = match in_flight {
         Some(Op::Append(ns)) => ns.len() as u64,
+        Some(Op::Stage(batches, true)) => batches.iter().map(|b| b.len() as u64).sum(),
+        Some(Op::Stage(_, false)) => 0,
         Some(_) => 1,
         None => 0,
     };
@@ -376,6 +399,19 @@ fn workload(rng: &mut Rng, next_event: &mut u64) -> Vec<Op> {
                 seed = seed.wrapping_add(1).max(1);
                 ops.push(Op::Rotate(seed));
                 size += 1;
+            }
+            2 | 3 => {
+                let commit = rng.below(3) > 0;
+                let mut batches = vec![];
+                for _ in 0..rng.below(3) + 1 {
+                    let n = rng.below(300) + 1;
+                    batches.push((*next_event..*next_event + n).collect::<Vec<u64>>());
+                    *next_event += n;
+                    if commit {
+                        size += n;
+                    }
+                }
+                ops.push(Op::Stage(batches, commit));
             }
             _ => {
                 // Mostly small commits, sometimes ones that cross bundle boundaries.
@@ -668,4 +704,45 @@ fn a_torn_checkpoint_record_is_cut_and_its_commit_with_it() {
         auditledger::ledger::cplog::parse_log(&std::fs::read(&log).unwrap()).unwrap();
     assert_eq!(notes.len(), 3);
     assert_eq!(valid as usize, std::fs::read(&log).unwrap().len());
+}
+
+/// Staged entries are invisible to readers and to the writer's own size until committed;
+/// discarding them cuts their bytes from the log and the next commit takes their seqs.
+#[test]
+fn staged_entries_are_invisible_until_committed_and_discarding_cuts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let mut w = Ledger::init(&dir, signer()).unwrap();
+    w.append((0..10).map(event).collect()).unwrap();
+    let log_len = || std::fs::metadata(dir.join(LOG_FILE)).unwrap().len();
+    let committed_len = log_len();
+    let staged = w.stage((10..600).map(event).collect()).unwrap();
+    assert_eq!(
+        (staged.first_seq, staged.added, staged.checkpoint),
+        (10, 590, None)
+    );
+    assert!(
+        log_len() > committed_len,
+        "staged entries are written to the log"
+    );
+    assert_eq!(w.size(), 10);
+    let r = Ledger::open(&dir, Access::Read).unwrap();
+    assert_eq!(r.size(), 10, "a reader sees the last commit only");
+    verify(&r, &VerifyOptions::default()).unwrap();
+    w.discard_staged().unwrap();
+    assert_eq!(log_len(), committed_len, "the staged bytes are cut");
+    // The discarded seqs are taken by what comes next, and the dedup lookup forgot them.
+    let again = w.stage((10..20).map(event).collect()).unwrap();
+    assert_eq!(again.duplicates, 0);
+    w.stage((20..30).map(event).collect()).unwrap();
+    let done = w.commit_staged().unwrap();
+    assert_eq!((done.first_seq, done.added, done.size), (10, 20, 30));
+    let r = Ledger::open(&dir, Access::Read).unwrap();
+    assert_eq!(r.size(), 30);
+    verify(&r, &VerifyOptions::default()).unwrap();
+    assert_eq!(
+        r.checkpoint_log().len(),
+        3,
+        "init, the first append, one staged commit"
+    );
 }

@@ -67,8 +67,6 @@ fn bad_input_is_refused_with_location_and_nothing_committed() {
             vec![0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3],
             "binary data",
         ),
-        ("empty file", vec![], "no records"),
-        ("only whitespace", b"\n \r\n".to_vec(), "no records"),
     ];
     for (name, bytes, want) in cases {
         fs::write(&f, bytes).unwrap();
@@ -394,4 +392,189 @@ fn same_id_is_a_duplicate_only_with_the_same_content() {
     assert_eq!(pairs, [(0, 1), (0, 2)]);
     let (code, _, _) = run(&dir, &["verify"]);
     assert_eq!(code, 0, "the ledger itself is intact");
+}
+
+/// An empty export (a quiet day) is zero records and exit 0, whatever its shape, so a cron
+/// job does not break; with `--source auto` it says there was nothing to recognise.
+#[test]
+fn empty_exports_are_zero_records_not_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let cases: [(&str, &str, &[u8]); 5] = [
+        ("empty.json", "okta", b""),
+        ("blank.ndjson", "okta", b"\n \r\n"),
+        ("array.json", "okta", b"[]"),
+        ("envelope.json", "entra-signin", br#"{"value": []}"#),
+        ("header-only.csv", "roster", b"person,email,employment,role,team,manager,tech_lead,contract_end,time_zone,accounts,tokens,left_on,effective_at\r\n"),
+    ];
+    for (name, source, bytes) in cases {
+        let f = tmp.path().join(name);
+        fs::write(&f, bytes).unwrap();
+        let (code, out, err) = run(&dir, &["ingest", "--source", source, f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("0 records, 0 events"), "{name}: {out}");
+        let (code, out, err) = run(&dir, &["ingest", f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name} with --source auto: {out}{err}");
+        assert!(
+            out.contains("no records (an empty export)") || out.contains("0 records"),
+            "{name}: {out}{err}"
+        );
+    }
+    assert_eq!(size(&dir), 0);
+}
+
+/// Every file given is tried, each committed whole or not at all, and the run ends with
+/// one line per file; a refused file makes the exit code 2 without stopping the others.
+#[test]
+fn every_file_is_tried_and_each_is_all_or_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let good = |n: u32| {
+        let path = tmp.path().join(format!("good{n}.ndjson"));
+        let lines: Vec<String> = (0..3)
+            .map(|i| GOOD.replace("\"u1\"", &format!("\"g{n}-{i}\"")))
+            .collect();
+        fs::write(&path, lines.join("\n")).unwrap();
+        path
+    };
+    let (first, last) = (good(1), good(2));
+    // A bad record after 1,500 good ones: more than one staged batch must be discarded.
+    let bad = tmp.path().join("bad.ndjson");
+    let mut lines: Vec<String> = (0..1500)
+        .map(|i| GOOD.replace("\"u1\"", &format!("\"b{i}\"")))
+        .collect();
+    lines.push(
+        GOOD.replace("\"u1\"", "\"bx\"")
+            .replace("00.000Z", "00.000"),
+    );
+    fs::write(&bad, lines.join("\n")).unwrap();
+    let missing = tmp.path().join("missing.json");
+    let args = [&first, &bad, &missing, &last].map(|p| p.to_str().unwrap().to_string());
+    let mut argv = vec!["ingest", "--source", "okta"];
+    argv.extend(args.iter().map(String::as_str));
+    let (code, _, err) = run(&dir, &argv);
+    assert_eq!(code, 2, "{err}");
+    for (file, what) in [
+        (&first, "committed 3 event(s) (ledger size 3)"),
+        (&bad, "refused: nothing from it committed"),
+        (&missing, "refused: cannot be read"),
+        (&last, "committed 3 event(s) (ledger size 6)"),
+    ] {
+        assert!(
+            err.contains(&format!("{}: {what}", file.display())),
+            "{what}:\n{err}"
+        );
+    }
+    assert!(err.contains("2 of 4 file(s) were not ingested"), "{err}");
+    assert_eq!(
+        size(&dir),
+        6,
+        "the bad file's 1,500 good records were discarded"
+    );
+    let (code, _, err) = run(&dir, &["verify"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// SIGTERM in the middle of a file: the file in progress is discarded, the files before it
+/// stay committed, the ones after are not tried, and the run says so (exit 2). The input
+/// is a FIFO, so the test decides exactly where in the file the signal arrives.
+#[cfg(unix)]
+#[test]
+fn sigterm_discards_the_file_in_progress_and_says_what_was_committed() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let first = tmp.path().join("first.ndjson");
+    fs::write(&first, GOOD).unwrap();
+    let fifo = tmp.path().join("live.ndjson");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let after = tmp.path().join("after.ndjson");
+    fs::write(&after, GOOD.replace("\"u1\"", "\"a1\"")).unwrap();
+    let child = crate::util::bin()
+        .args([
+            "--ledger",
+            dir.to_str().unwrap(),
+            "ingest",
+            "--source",
+            "okta",
+        ])
+        .args([&first, &fifo, &after])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let record = |i: usize| GOOD.replace("\"u1\"", &format!("\"f{i}\"")) + "\n";
+    let mut pipe = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    for i in 0..2500 {
+        pipe.write_all(record(i).as_bytes()).unwrap();
+    }
+    pipe.flush().unwrap();
+    // The first file is committed before the FIFO is opened for reading.
+    assert_eq!(size(&dir), 1);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // The next record read sees the flag.
+    let _ = pipe.write_all(record(9999).as_bytes());
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{}: committed 1 event(s)", first.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{}: interrupted: nothing from it committed",
+            fifo.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}: not tried: interrupted", after.display())),
+        "{err}"
+    );
+    assert_eq!(size(&dir), 1);
+    let (code, _, err) = run(&dir, &["verify"]);
+    assert_eq!(code, 0, "{err}");
+    // The next run takes the whole file again.
+    let (code, out, err) = run(&dir, &["ingest", after.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 1"), "{out}");
+}
+
+/// A record over the size limit is refused with a message naming the limit and the flag.
+#[test]
+fn an_oversized_record_is_refused_naming_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let f = tmp.path().join("big.ndjson");
+    let big = GOOD.replace(
+        "\"SUCCESS\"}",
+        &format!("\"SUCCESS\",\"reason\":\"{}\"}}", "x".repeat(3000)),
+    );
+    fs::write(&f, format!("{GOOD}\n{}\n", big.replace("\"u1\"", "\"u2\""))).unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--max-record-bytes", "2048", f.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("big.ndjson:2: the record is"), "{err}");
+    assert!(
+        err.contains("the limit is 2048 (--max-record-bytes)"),
+        "{err}"
+    );
+    assert_eq!(size(&dir), 0);
 }

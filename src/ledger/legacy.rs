@@ -188,14 +188,14 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
             });
             seq += 1;
         }
-        let pending = store.write_commit(&CommitWrite {
+        let pending = store.write_frames(&CommitWrite {
             first_seq,
             entries: &entries,
             tree_nodes: &tree_nodes,
-            replaced_raws: &[],
-            key_changes: &key_changes,
         })?;
         store.acknowledge(pending)?;
+        let sealed = store.write_seal(seq, &[], &key_changes)?;
+        store.acknowledge(sealed)?;
     }
     let last_root = cplog
         .last()

@@ -246,6 +246,18 @@ pub struct Ledger {
     /// Set when a commit has started and cleared when it is acknowledged: a writer that
     /// failed mid-commit refuses to go on (its in-memory state may be ahead of the files).
     failed: bool,
+    /// Entries written after the last commit, not yet durable, signed or visible.
+    staged: Option<Staged>,
+}
+
+/// The state after the staged entries: what the next commit will sign.
+struct Staged {
+    first_seq: u64,
+    size: u64,
+    head: Hash,
+    range: CompactRange,
+    /// Key rotations among the staged entries: (first size the new key signs, key).
+    key_changes: Vec<(u64, String)>,
 }
 
 impl Ledger {
@@ -384,6 +396,7 @@ impl Ledger {
             checkpoints: BTreeMap::new(),
             recovery: Recovery::default(),
             failed: false,
+            staged: None,
         };
         // The commit of nothing: the checkpoint of size 0 and its marker.
         ledger.commit(Vec::new(), Vec::new(), &[])?;
@@ -558,6 +571,7 @@ impl Ledger {
             checkpoints,
             recovery,
             failed: false,
+            staged: None,
         })
     }
 
@@ -660,6 +674,11 @@ impl Ledger {
                 self.head.size
             )));
         }
+        self.raw_record_staged(seq)
+    }
+
+    /// [`Ledger::raw_record`], staged entries included (for de-duplication).
+    fn raw_record_staged(&self, seq: u64) -> Result<RawState, LedgerError> {
         let (first, raws) = self.store.read_frame_raws(seq)?;
         raws.into_iter()
             .nth((seq - first) as usize)
@@ -726,20 +745,61 @@ impl Ledger {
         if &stored.entry.raw_hash == raw_hash {
             return Ok(true);
         }
-        match self.raw_record(stored.entry.seq)? {
+        match self.raw_record_staged(stored.entry.seq)? {
             RawState::Kept(bytes) => Ok(entry::same_content(&bytes, raw)),
             RawState::Redacted | RawState::None => Ok(stored.entry.event() == Some(event)),
         }
     }
 
-    /// Appends events in one durable commit. A record already in the ledger (the same
+    /// Appends events in one durable commit (with anything staged before): [`Ledger::stage`]
+    /// then [`Ledger::commit_staged`].
+    pub fn append(&mut self, records: Vec<NewRecord>) -> Result<CommitSummary, LedgerError> {
+        let staged = self.stage(records)?;
+        let mut summary = self.commit_staged()?;
+        summary.duplicates = staged.duplicates;
+        summary.duplicate_flags = staged.duplicate_flags;
+        summary.conflicts = staged.conflicts;
+        Ok(summary)
+    }
+
+    /// Commits everything staged in one durable commit ending in a signed checkpoint.
+    pub fn commit_staged(&mut self) -> Result<CommitSummary, LedgerError> {
+        self.seal(Vec::new(), &[])
+    }
+
+    /// Drops everything staged since the last commit: the writer reopens itself, which cuts
+    /// the staged bytes from the files as recovery after a crash would.
+    pub fn discard_staged(&mut self) -> Result<(), LedgerError> {
+        if self.staged.is_none() && !self.failed {
+            return Ok(());
+        }
+        let signer = self.signer.take().ok_or(LedgerError::ReadOnly)?;
+        let lock = self._lock.take();
+        let fs = self.store.fs();
+        self.staged = None;
+        self.failed = true;
+        let mut fresh = Ledger::open_on(fs, &self.dir, Access::Write(Box::new(signer)))?;
+        fresh._lock = lock;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// The seq the next staged entry gets.
+    fn next_seq(&self) -> u64 {
+        self.staged.as_ref().map_or(self.head.size, |s| s.size)
+    }
+
+    /// Writes events after the last commit without committing them: they are neither
+    /// durable, signed nor visible to readers until [`Ledger::commit_staged`], and
+    /// [`Ledger::discard_staged`] or a crash removes them. A whole file can so be one commit
+    /// without holding it in memory. A record already in the ledger or staged (the same
     /// source event id and the same content, or the same raw bytes when the source has no
     /// id) is skipped and counted. A record whose id is already taken by different content
-    /// is appended and reported in [`CommitSummary::conflicts`]: dropping it would let a
+    /// is staged and reported in [`CommitSummary::conflicts`]: dropping it would let a
     /// backdated copy hide the real event, or the real event hide a forgery.
-    pub fn append(&mut self, records: Vec<NewRecord>) -> Result<CommitSummary, LedgerError> {
+    pub fn stage(&mut self, records: Vec<NewRecord>) -> Result<CommitSummary, LedgerError> {
         self.signer()?;
-        let first_seq = self.head.size;
+        let first_seq = self.next_seq();
         // This batch's records by key: their positions in `pending`.
         let mut batch: std::collections::HashMap<Hash, Vec<usize>> = Default::default();
         let mut pending: Vec<Pending> = Vec::with_capacity(records.len());
@@ -794,11 +854,17 @@ impl Ledger {
                 dedup: Some(dk),
             });
         }
-        let mut summary = self.commit(pending, Vec::new(), &[])?;
-        summary.duplicates = duplicates;
-        summary.duplicate_flags = duplicate_flags;
-        summary.conflicts = conflicts;
-        Ok(summary)
+        let added = pending.len() as u64;
+        self.stage_pending(pending)?;
+        Ok(CommitSummary {
+            first_seq,
+            added,
+            duplicates,
+            size: self.next_seq(),
+            checkpoint: None,
+            duplicate_flags,
+            conflicts,
+        })
     }
 
     /// Whether this record is already in the ledger (the same id and content, as `append`
@@ -842,31 +908,39 @@ impl Ledger {
     }
 
     /// Writes `pending` (and raw bundles a redaction rewrites) as one atomic, durable commit
-    /// ending in a signed checkpoint. `extra_signers` co-sign it (the old key, on rotation).
+    /// ending in a signed checkpoint, together with anything staged before it.
+    /// `extra_signers` co-sign it (the old key, on rotation).
     fn commit(
         &mut self,
         pending: Vec<Pending>,
         replaced_raws: Vec<(u64, Vec<StoredRaw>)>,
         extra_signers: &[&NoteSigner],
     ) -> Result<CommitSummary, LedgerError> {
-        let first_seq = self.head.size;
-        let initial = first_seq == 0 && self.checkpoints.is_empty();
-        if pending.is_empty() && !initial {
-            return Ok(CommitSummary {
-                first_seq,
-                size: first_seq,
-                ..Default::default()
-            });
+        self.stage_pending(pending)?;
+        self.seal(replaced_raws, extra_signers)
+    }
+
+    /// Writes entries after the last commit (or the last staged entry) without making
+    /// them durable, signed or visible: see [`Ledger::stage`].
+    fn stage_pending(&mut self, pending: Vec<Pending>) -> Result<(), LedgerError> {
+        self.signer()?;
+        if pending.is_empty() {
+            return Ok(());
         }
-        let signer = self.signer()?.clone();
+        let mut staged = match self.staged.take() {
+            Some(s) => s,
+            None => Staged {
+                first_seq: self.head.size,
+                size: self.head.size,
+                head: self.head.head,
+                range: self.range.clone(),
+                key_changes: Vec::new(),
+            },
+        };
         let hasher = Sha256Hasher;
-        let mut range = self.range.clone();
-        let mut head = self.head.head;
-        let mut size = first_seq;
+        let first_seq = staged.size;
         let mut entries = Vec::with_capacity(pending.len());
         let mut tree_nodes = Vec::with_capacity(pending.len() * 2);
-        let mut key_changes = Vec::new();
-        let added = pending.len() as u64;
         // Encoding and leaf hashing run on every core; only the chain, which links each
         // entry to the one before, is sequential. Entries are encoded with a zero `prev`,
         // which is then written in place (`entry::PREV_AT`).
@@ -879,18 +953,20 @@ impl Ledger {
             let slot = canonical
                 .get_mut(at..at + 32)
                 .ok_or_else(|| LedgerError::Invalid("entry shorter than its header".into()))?;
-            slot.copy_from_slice(&head);
-            head = entry::chain_hash(canonical);
-            size += 1;
+            slot.copy_from_slice(&staged.head);
+            staged.head = entry::chain_hash(canonical);
+            staged.size += 1;
         }
         let leaves = par_map(&encoded, |c| hasher.leaf(c));
         for ((p, canonical), leaf) in pending.into_iter().zip(encoded).zip(leaves) {
             if let Payload::KeyRotation { new_key, .. } = &p.payload {
                 let seq = first_seq + entries.len() as u64;
-                key_changes.push((seq + 1, new_key.clone()));
+                staged.key_changes.push((seq + 1, new_key.clone()));
             }
             tree_nodes.push(leaf);
-            range.push(&hasher, leaf, |_, _, node| tree_nodes.push(*node));
+            staged
+                .range
+                .push(&hasher, leaf, |_, _, node| tree_nodes.push(*node));
             entries.push(NewEntry {
                 canonical,
                 raw_hash: p.raw_hash,
@@ -898,41 +974,77 @@ impl Ledger {
                 dedup: p.dedup,
             });
         }
-        let root = range.root(&hasher);
+        // From the first write on, a failure leaves the files ahead of memory: stop.
+        self.failed = true;
+        let written = self.store.write_frames(&CommitWrite {
+            first_seq,
+            entries: &entries,
+            tree_nodes: &tree_nodes,
+        })?;
+        self.store.acknowledge(written)?;
+        self.staged = Some(staged);
+        self.failed = false;
+        Ok(())
+    }
+
+    /// Commits everything staged: the commit marker, `fdatasync` of log and tree, then the
+    /// signed checkpoint appended to the checkpoint log and synced (the commit point).
+    fn seal(
+        &mut self,
+        replaced_raws: Vec<(u64, Vec<StoredRaw>)>,
+        extra_signers: &[&NoteSigner],
+    ) -> Result<CommitSummary, LedgerError> {
+        let initial = self.head.size == 0 && self.checkpoints.is_empty();
+        let Some(staged) = self.staged.take().or_else(|| {
+            (initial || !replaced_raws.is_empty()).then(|| Staged {
+                first_seq: self.head.size,
+                size: self.head.size,
+                head: self.head.head,
+                range: self.range.clone(),
+                key_changes: Vec::new(),
+            })
+        }) else {
+            return Ok(CommitSummary {
+                first_seq: self.head.size,
+                size: self.head.size,
+                ..Default::default()
+            });
+        };
+        let signer = self.signer()?.clone();
+        let root = staged.range.root(&Sha256Hasher);
         let mut keys = self.keys.clone();
-        for (from, text) in &key_changes {
+        for (from, text) in &staged.key_changes {
             keys.push((*from, NoteVerifier::parse(text)?));
         }
         let mut signers: Vec<&NoteSigner> = extra_signers.to_vec();
         signers.push(&signer);
         let note = Checkpoint {
             origin: self.meta.origin.clone(),
-            size,
+            size: staged.size,
             root,
             time: Some(Timestamp::now_seconds()),
         }
         .sign(&signers);
-        // From the first write on, a failure leaves the files ahead of memory: stop.
         self.failed = true;
-        let written = self.store.write_commit(&CommitWrite {
-            first_seq,
-            entries: &entries,
-            tree_nodes: &tree_nodes,
-            replaced_raws: &replaced_raws,
-            key_changes: &key_changes,
-        })?;
+        let written = self
+            .store
+            .write_seal(staged.size, &replaced_raws, &staged.key_changes)?;
         self.cplog.append(&note)?;
         self.store.acknowledge(written)?;
-        self.checkpoints.insert(size, self.cplog.notes().len() - 1);
-        self.range = range;
-        self.head = Head { size, head, root };
+        self.checkpoints
+            .insert(staged.size, self.cplog.notes().len() - 1);
+        self.head = Head {
+            size: staged.size,
+            head: staged.head,
+            root,
+        };
+        self.range = staged.range;
         self.keys = keys;
         self.failed = false;
         Ok(CommitSummary {
-            first_seq,
-            added,
-            duplicates: 0,
-            size,
+            first_seq: staged.first_seq,
+            added: staged.size - staged.first_seq,
+            size: staged.size,
             checkpoint: Some(note),
             ..Default::default()
         })

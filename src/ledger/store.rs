@@ -469,9 +469,6 @@ pub struct CommitWrite<'a> {
     pub entries: &'a [NewEntry],
     /// Tree hashes to append: each leaf and the subtrees it completes, in post-order.
     pub tree_nodes: &'a [Hash],
-    /// Raw bundles rewritten by a redaction: (first seq of the frame replaced, records).
-    pub replaced_raws: &'a [(u64, Vec<StoredRaw>)],
-    pub key_changes: &'a [(u64, String)],
 }
 
 /// De-duplication lookup as of open: (key prefix, seq), sorted. 16 bytes an event, where
@@ -542,6 +539,10 @@ pub struct Recovery {
 }
 
 impl Store {
+    pub fn fs(&self) -> Arc<dyn Fs> {
+        self.fs.clone()
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
@@ -1207,12 +1208,10 @@ impl Store {
         Ok(rebuilt)
     }
 
-    /// Writes one commit's bytes and makes them durable (log, then tree): after this
-    /// returns, the caller appends the checkpoint to the checkpoint log, and only then
-    /// calls [`Store::acknowledge`]. On error nothing in memory changed; the caller must
-    /// stop writing (the files may hold part of the commit, which reopening cuts away).
-    pub fn write_commit(&mut self, c: &CommitWrite<'_>) -> Result<PendingCommit, StoreError> {
-        // The plain payloads in log order; compressed below on every core.
+    /// Writes entries (with their raw records and tree nodes) after the last frame, not
+    /// synced and without a commit marker: until [`Store::write_seal`] they are a torn tail
+    /// that the next writer's open cuts away, and readers never walk past the last marker.
+    pub fn write_frames(&mut self, c: &CommitWrite<'_>) -> Result<PendingCommit, StoreError> {
         let mut plains: Vec<(Kind, u64, u32, Vec<u8>)> = Vec::new();
         let mut seq = c.first_seq;
         let mut rest = c.entries;
@@ -1232,7 +1231,33 @@ impl Store {
             seq += chunk.len() as u64;
             rest = tail;
         }
-        for (first, raws) in c.replaced_raws {
+        let mut tree_bytes = Vec::with_capacity(c.tree_nodes.len() * 32);
+        for h in c.tree_nodes {
+            tree_bytes.extend_from_slice(h);
+        }
+        self.tree
+            .write_at(tree_len(c.first_seq) * 32, &tree_bytes)
+            .map_err(self.io(TREE_FILE))?;
+        let mut dedup_keys = Vec::new();
+        for (i, e) in c.entries.iter().enumerate() {
+            if let Some(k) = e.dedup {
+                dedup_keys.push((k, c.first_seq + i as u64));
+            }
+        }
+        self.append_frames(&plains, seq, dedup_keys)
+    }
+
+    /// Ends a commit: raw bundles a redaction rewrites, then the commit marker (with the
+    /// key changes), then `fdatasync` of the log and the tree. What it returns must be
+    /// acknowledged once the checkpoint log holds the commit's checkpoint.
+    pub fn write_seal(
+        &mut self,
+        size: u64,
+        replaced_raws: &[(u64, Vec<StoredRaw>)],
+        key_changes: &[(u64, String)],
+    ) -> Result<PendingCommit, StoreError> {
+        let mut plains: Vec<(Kind, u64, u32, Vec<u8>)> = Vec::new();
+        for (first, raws) in replaced_raws {
             let mut plain = Vec::new();
             for r in raws {
                 encode_raw_record(&mut plain, &r.hash, &r.state);
@@ -1240,16 +1265,30 @@ impl Store {
             plains.push((Kind::Raws, *first, raws.len() as u32, plain));
         }
         let mut text = String::new();
-        for (from, key) in c.key_changes {
+        for (from, key) in key_changes {
             text.push_str(&format!("{from} {key}\n"));
         }
         plains.push((
             Kind::Commit,
-            seq,
-            c.key_changes.len() as u32,
+            size,
+            key_changes.len() as u32,
             text.into_bytes(),
         ));
-        let built = build_frames(&plains);
+        let pending = self.append_frames(&plains, size, Vec::new())?;
+        self.log.sync_data().map_err(self.io(LOG_FILE))?;
+        self.tree.sync_data().map_err(self.io(TREE_FILE))?;
+        Ok(pending)
+    }
+
+    /// Compresses and appends frames to the log, their headers to the index cache and the
+    /// de-duplication keys to the dedup cache (caches unsynced: open rebuilds them).
+    fn append_frames(
+        &mut self,
+        plains: &[(Kind, u64, u32, Vec<u8>)],
+        size: u64,
+        dedup_keys: Vec<(Hash, u64)>,
+    ) -> Result<PendingCommit, StoreError> {
+        let built = build_frames(plains);
         let mut buf = Vec::with_capacity(built.iter().map(|(_, b)| b.len()).sum());
         let mut new_frames = Vec::with_capacity(built.len());
         for (header, bytes) in built {
@@ -1259,55 +1298,35 @@ impl Store {
             });
             buf.extend_from_slice(&bytes);
         }
-
-        let mut tree_bytes = Vec::with_capacity(c.tree_nodes.len() * 32);
-        for h in c.tree_nodes {
-            tree_bytes.extend_from_slice(h);
-        }
-        let tree_at = tree_len(c.first_seq) * 32;
         let mut index_bytes = Vec::with_capacity(new_frames.len() * HEADER_LEN);
         for f in &new_frames {
             index_bytes.extend_from_slice(&f.header.encode());
         }
-        let mut dedup_bytes = Vec::new();
-        for (i, e) in c.entries.iter().enumerate() {
-            if let Some(k) = &e.dedup {
-                dedup_bytes.extend_from_slice(k.get(..24).unwrap_or_default());
-                dedup_bytes.extend_from_slice(&(c.first_seq + i as u64).to_be_bytes());
-            }
+        let mut dedup_bytes = Vec::with_capacity(dedup_keys.len() * DEDUP_RECORD);
+        for (k, seq) in &dedup_keys {
+            dedup_bytes.extend_from_slice(k.get(..24).unwrap_or_default());
+            dedup_bytes.extend_from_slice(&seq.to_be_bytes());
         }
-
         self.log
             .write_at(self.log_end, &buf)
             .map_err(self.io(LOG_FILE))?;
-        self.tree
-            .write_at(tree_at, &tree_bytes)
-            .map_err(self.io(TREE_FILE))?;
         let index_at = (self.frames.len() * HEADER_LEN) as u64;
         let w = self.writer.as_ref().ok_or_else(|| StoreError::Io {
             path: self.dir.clone(),
             source: io::Error::other("the store is open read-only"),
         })?;
-        // The caches are written but not synced: open rebuilds what a power cut loses.
         w.index
             .write_at(index_at, &index_bytes)
             .map_err(self.io(INDEX_FILE))?;
         w.dedup
             .write_at(w.dedup_len, &dedup_bytes)
             .map_err(self.io(DEDUP_FILE))?;
-        self.log.sync_data().map_err(self.io(LOG_FILE))?;
-        self.tree.sync_data().map_err(self.io(TREE_FILE))?;
         Ok(PendingCommit {
             frames: new_frames,
             log_end: self.log_end + buf.len() as u64,
-            size: seq,
+            size,
             dedup_added: dedup_bytes.len() as u64,
-            dedup_keys: c
-                .entries
-                .iter()
-                .enumerate()
-                .filter_map(|(i, e)| e.dedup.map(|k| (k, c.first_seq + i as u64)))
-                .collect(),
+            dedup_keys,
         })
     }
 
