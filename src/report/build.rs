@@ -383,7 +383,7 @@ impl<'a> Builder<'a> {
                 | "token.revoked"
                 | "extension.approved" => MarkerKind::Control,
                 "auth.succeeded" | "session.started" | "session.activity" | "token.used"
-                | "auth.failed" => MarkerKind::Violation,
+                | "access.used" | "auth.failed" => MarkerKind::Violation,
                 _ => MarkerKind::Note,
             };
             markers.push(Marker {

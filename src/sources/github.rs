@@ -17,12 +17,41 @@
 //! reference "Get the audit log for an organization"; the per-event field lists in
 //! `src/audit-logs/data/ghec/organization.json` name `@timestamp`, `_document_id`, `created_at`.
 //!
-//! Subjects: membership and lifecycle events are about `user` (required: an org owner who
-//! removes someone is the actor, never the subject); token and key lifecycle events are about
-//! `user` when present, else the actor; everything else, git and token use included, is about
-//! the actor. `org.add_member` is `account.created` (not `group.granted`) because org
-//! membership is what a GitHub account of ours is; it pairs with `org.remove_member` →
-//! `account.deactivated`, so "access after removal" reads the same as for other IdPs.
+//! Subjects: membership, role and lifecycle events are about `user` (required: an org owner
+//! who removes someone, changes their role or invites them is the actor, never the subject);
+//! token and key lifecycle events are about `user` when present, else the actor; everything
+//! else, git and token use included, is about the actor, or `user` when the record has no
+//! actor (`user.forgot_password`). `org.add_member` is `account.created` (not
+//! `group.granted`) because org membership is what a GitHub account of ours is; it pairs
+//! with `org.remove_member` → `account.deactivated`, so "access after removal" reads the
+//! same as for other IdPs.
+//!
+//! Anonymous git: GitHub logs `git.clone`/`git.fetch` of a public repository with no
+//! `actor` (empty or absent). Such a record is kept as `other` about the subject
+//! [`ANONYMOUS`], `(anonymous)`, with `attrs.anonymous = "true"` and no `account`: GitHub
+//! logins are letters, digits and hyphens (bots add `[bot]`), so a parenthesised name can
+//! never be a real account's, and no roster maps it to a person.
+//!
+//! Token data (`programmatic_access_type`, `token_id`, `hashed_token`, `token_scopes`) is
+//! kept in attrs on every event and never changes whom an event is about or what it is:
+//! only the actions whose meaning is "a credential was used" ([`TOKEN_USE`]: git over
+//! HTTPS with a PAT/OAuth token/deploy key, source archive downloads) become `token.used`
+//! when token data is present. `org.update_member` done with a GitHub App token is still
+//! the member's role change.
+//!
+//! Use of access (the person used access they had; what `access-after-expiry` counts):
+//! - `git.clone`, `git.fetch`, `git.push` → `session.activity` over SSH/web, `token.used`
+//!   when done with a token or deploy key; `repo.download_zip` with a token → `token.used`;
+//! - `user.login` → `auth.succeeded` (`user.failed_login`, `user.two_factor_challenge_failure`
+//!   → `auth.failed`);
+//! - web activity by a person, the prefixes in [`WEB_ACTIVITY`] (`pull_request.*`,
+//!   `pull_request_review.*`, `repo.*`, `org.*`, `team.*`, `protected_branch.*`,
+//!   `repository_ruleset.*`, `issue.*`, `issues.*`, `issue_comment.*`, `workflows.*`,
+//!   `environment.*`, `hook.*`, `integration_installation.*`, `discussion.*`, `project.*`,
+//!   `codespaces.*`, `packages.*`, `dependabot_alerts.*`, `secret_scanning.*`) →
+//!   `access.used` about the actor, except the membership, role and invitation actions
+//!   above. A bot (`[bot]` login or `actor_is_bot: true`) is not a person: its web
+//!   activity is `other`.
 
 use serde_json::Value;
 
@@ -41,8 +70,43 @@ enum Subject {
     AffectedUser,
     /// The credential's owner: `user` when the export names one, else the actor.
     UserOrActor,
+    /// The actor; `user` when there is no actor (`user.forgot_password`).
     Actor,
 }
+
+/// The subject of a `git.*` record with no actor: an anonymous read of a public
+/// repository. Not a possible GitHub login (see the header).
+pub const ANONYMOUS: &str = "(anonymous)";
+
+/// Action prefixes that are a person's web or API activity in the organisation: use of
+/// access they already had (`access.used`), unless [`classify`] names the action first.
+pub const WEB_ACTIVITY: &[&str] = &[
+    "pull_request.",
+    "pull_request_review.",
+    "pull_request_review_comment.",
+    "repo.",
+    "org.",
+    "team.",
+    "protected_branch.",
+    "repository_ruleset.",
+    "issue.",
+    "issues.",
+    "issue_comment.",
+    "workflows.",
+    "environment.",
+    "hook.",
+    "integration_installation.",
+    "discussion.",
+    "project.",
+    "codespaces.",
+    "packages.",
+    "dependabot_alerts.",
+    "secret_scanning.",
+];
+
+/// Actions whose meaning is "a credential was used": `token.used` when the record carries
+/// token data (else git stays `session.activity`, a download `access.used`).
+pub const TOKEN_USE: &[&str] = &["git.clone", "git.fetch", "git.push", "repo.download_zip"];
 
 fn classify(action: &str) -> (EventKind, Subject) {
     use EventKind::*;
@@ -52,6 +116,10 @@ fn classify(action: &str) -> (EventKind, Subject) {
             (AccountDeactivated, AffectedUser)
         }
         "org.add_member" => (AccountCreated, AffectedUser),
+        // A member's role changed (member ↔ owner): about the member, done by an owner.
+        "org.update_member" => (AccountUpdated, AffectedUser),
+        // An invitation is not access yet; it is about the invitee.
+        "org.invite_member" => (Other, AffectedUser),
         "team.add_member" | "repo.add_member" => (GroupGranted, AffectedUser),
         "team.remove_member" | "repo.remove_member" => (GroupRemoved, AffectedUser),
         "personal_access_token.request_created"
@@ -61,6 +129,7 @@ fn classify(action: &str) -> (EventKind, Subject) {
         | "public_key.create"
         | "oauth_authorization.create"
         | "oauth_access.create"
+        | "oauth_access.regenerate"
         | "org_credential_authorization.grant" => (TokenCreated, UserOrActor),
         "personal_access_token.access_revoked"
         | "personal_access_token.destroy"
@@ -71,8 +140,15 @@ fn classify(action: &str) -> (EventKind, Subject) {
         | "oauth_access.destroy"
         | "org_credential_authorization.revoke"
         | "org_credential_authorization.deauthorized" => (TokenRevoked, UserOrActor),
+        a if a.starts_with("personal_access_token.") || a.starts_with("oauth_access.") => {
+            (Other, UserOrActor)
+        }
         // Git over SSH carries no token data; it is still the actor using their access.
         "git.clone" | "git.fetch" | "git.push" => (SessionActivity, Actor),
+        "user.login" => (AuthSucceeded, Actor),
+        "user.failed_login" | "user.two_factor_challenge_failure" => (AuthFailed, Actor),
+        "user.logout" => (SessionEnded, Actor),
+        a if WEB_ACTIVITY.iter().any(|p| a.starts_with(p)) => (AccessUsed, Actor),
         _ => (Other, Actor),
     }
 }
@@ -163,13 +239,25 @@ impl Source for GitHub {
         let hashed_token = opt_str(record, "/hashed_token");
         let done_with_token =
             programmatic_access_type.is_some() || token_id.is_some() || hashed_token.is_some();
-        if done_with_token && matches!(kind, EventKind::Other | EventKind::SessionActivity) {
+        if done_with_token && TOKEN_USE.contains(&action.as_str()) {
             // The credential's use is what a rule needs ("the CI key that kept running").
             kind = EventKind::TokenUsed;
         }
         let actor = opt_str(record, "/actor");
         let user = opt_str(record, "/user");
+        let is_bot = actor.as_deref().is_some_and(|a| a.ends_with("[bot]"))
+            || opt_str(record, "/actor_is_bot").is_some_and(|b| b.eq_ignore_ascii_case("true"));
+        if is_bot && kind == EventKind::AccessUsed {
+            // Web activity by an app or bot is not a person using their access.
+            kind = EventKind::Other;
+        }
+        let anonymous =
+            actor.is_none() && subject_of == Subject::Actor && action.starts_with("git.");
+        if anonymous {
+            kind = EventKind::Other;
+        }
         let subject = match subject_of {
+            _ if anonymous => ANONYMOUS.to_string(),
             Subject::AffectedUser => user.clone().ok_or_else(|| {
                 FieldError::new(
                     "/user",
@@ -179,8 +267,11 @@ impl Source for GitHub {
             Subject::UserOrActor => user.clone().or_else(|| actor.clone()).ok_or_else(|| {
                 FieldError::new("/user", "missing, and /actor too; expected a login")
             })?,
-            Subject::Actor => actor.clone().ok_or_else(|| {
-                FieldError::new("/actor", "missing or empty; expected the login that acted")
+            Subject::Actor => actor.clone().or_else(|| user.clone()).ok_or_else(|| {
+                FieldError::new(
+                    "/actor",
+                    "missing or empty (and no /user); expected the login that acted",
+                )
             })?,
         };
         let mut e = new_event(
@@ -190,8 +281,15 @@ impl Source for GitHub {
             &subject,
             time,
         );
+        if anonymous {
+            e.account = None;
+            put(&mut e, "anonymous", Some("true".into()));
+        }
         if actor.as_deref() != Some(subject.as_str()) {
             e.actor = actor;
+        }
+        if is_bot {
+            put(&mut e, "actor_is_bot", Some("true".into()));
         }
         let repo = first_of(record, &["/repo", "/repository"]);
         let team = first_of(record, &["/team", "/data/team", "/data.team"]);
@@ -290,7 +388,7 @@ mod tests {
         let bad = r#"[{"action":"git.clone","actor":"a","created_at":"2022-12-11 05:28:05.542"},
             {"action":"git.clone","actor":"a"},
             {"action":"org.remove_member","actor":"a","@timestamp":1},
-            {"action":"git.clone","actor":"","@timestamp":1},
+            {"action":"repo.create","actor":"","@timestamp":1},
             {"action":"git.clone","actor":"a","@timestamp":"2026-03-19T06:00:00+01:00"},
             {"action":"git.clone","actor":"a","@timestamp":99999999999999999},
             7]"#;
@@ -318,5 +416,136 @@ mod tests {
         assert!(!GitHub.sniff(&okta, Content::JsonDocument));
         let csv: Value = serde_json::json!({"action":"Approve","actor":"a","created_at":"x"});
         assert!(!GitHub.sniff(&csv, Content::Csv));
+    }
+
+    fn one(text: &str) -> Event {
+        let v: Value = serde_json::from_str(text).unwrap();
+        let mut events = GitHub.normalise(&v).unwrap();
+        assert_eq!(events.len(), 1);
+        events.remove(0)
+    }
+
+    #[test]
+    fn case8_an_anonymous_clone_of_a_public_repository_is_kept_about_nobody() {
+        for text in [
+            r#"{"@timestamp":1773903600000,"action":"git.clone","repo":"acme/site","repository_public":true,"transport_protocol_name":"http"}"#,
+            r#"{"@timestamp":1773903600000,"action":"git.fetch","actor":"","user":"","repo":"acme/site","repository_public":true}"#,
+        ] {
+            let e = one(text);
+            assert_eq!(e.kind, EventKind::Other);
+            assert_eq!(e.subject, ANONYMOUS);
+            assert_eq!(e.account, None);
+            assert_eq!(e.actor, None);
+            assert_eq!(e.attrs["anonymous"], "true");
+        }
+        // A login can never be the anonymous subject: logins are [A-Za-z0-9-].
+        assert!(ANONYMOUS
+            .chars()
+            .any(|c| !c.is_ascii_alphanumeric() && c != '-'));
+    }
+
+    #[test]
+    fn case9_web_activity_by_a_person_is_use_of_access_and_bots_are_not_people() {
+        for action in [
+            "pull_request.create",
+            "pull_request.merge",
+            "pull_request_review.submit",
+            "repo.create",
+            "repo.download_zip",
+            "team.create",
+            "protected_branch.update",
+            "issue.create",
+            "issue_comment.update",
+            "workflows.approve_workflow_job",
+            "org.update_default_repository_permission",
+        ] {
+            let e = one(&format!(
+                r#"{{"@timestamp":1773903600000,"action":"{action}","actor":"jose-nunez","repo":"acme/api"}}"#
+            ));
+            assert_eq!(e.kind, EventKind::AccessUsed, "{action}");
+            assert_eq!(e.subject, "jose-nunez", "{action}");
+        }
+        let bot =
+            one(r#"{"@timestamp":1,"action":"pull_request.create","actor":"dependabot[bot]"}"#);
+        assert_eq!(bot.kind, EventKind::Other);
+        let flagged =
+            one(r#"{"@timestamp":1,"action":"repo.create","actor":"ci-app","actor_is_bot":true}"#);
+        assert_eq!(flagged.kind, EventKind::Other);
+        // git keeps its kinds.
+        let push = one(r#"{"@timestamp":1,"action":"git.push","actor":"jose-nunez"}"#);
+        assert_eq!(push.kind, EventKind::SessionActivity);
+    }
+
+    #[test]
+    fn case10_token_data_never_changes_what_an_event_is_about() {
+        let role = one(
+            r#"{"@timestamp":1773939900000,"action":"org.update_member","actor":"ci-bot-owner","user":"Jose-Nunez","programmatic_access_type":"github_app","token_id":"555"}"#,
+        );
+        assert_eq!(role.kind, EventKind::AccountUpdated);
+        assert_eq!(role.subject, "jose-nunez");
+        assert_eq!(role.actor.as_deref(), Some("ci-bot-owner"));
+        assert_eq!(role.attrs["token_id"], "555");
+        let pr = one(
+            r#"{"@timestamp":1,"action":"pull_request.create","actor":"jose-nunez","programmatic_access_type":"personal access token (classic)","token_id":"98765"}"#,
+        );
+        assert_eq!(pr.kind, EventKind::AccessUsed);
+        assert_eq!(pr.attrs["token_id"], "98765");
+        let other = one(
+            r#"{"@timestamp":1,"action":"integration.create","actor":"jose-nunez","hashed_token":"abc="}"#,
+        );
+        assert_eq!(other.kind, EventKind::Other);
+        let zip = one(
+            r#"{"@timestamp":1,"action":"repo.download_zip","actor":"jose-nunez","hashed_token":"abc="}"#,
+        );
+        assert_eq!(zip.kind, EventKind::TokenUsed);
+        // A role change that names no member cannot say whose role changed.
+        let v: Value = serde_json::from_str(
+            r#"{"@timestamp":1,"action":"org.update_member","actor":"malicious-ci","programmatic_access_type":"github_app"}"#,
+        )
+        .unwrap();
+        assert!(GitHub.normalise(&v).unwrap_err().field == "/user");
+    }
+
+    #[test]
+    fn case11_an_invitation_is_about_the_invitee() {
+        let e = one(
+            r#"{"@timestamp":1,"action":"org.invite_member","actor":"li-wei","user":"New-Contractor","org":"acme"}"#,
+        );
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.subject, "new-contractor");
+        assert_eq!(e.actor.as_deref(), Some("li-wei"));
+    }
+
+    #[test]
+    fn case12_user_actions_and_token_housekeeping() {
+        use EventKind::*;
+        for (action, kind, subject) in [
+            ("user.login", AuthSucceeded, "jose-nunez"),
+            ("user.failed_login", AuthFailed, "jose-nunez"),
+            (
+                "user.two_factor_challenge_failure",
+                AuthFailed,
+                "jose-nunez",
+            ),
+            ("user.two_factor_challenge_success", Other, "jose-nunez"),
+            ("user.logout", SessionEnded, "jose-nunez"),
+            ("personal_access_token.create", TokenCreated, "jose-nunez"),
+            ("personal_access_token.destroy", TokenRevoked, "jose-nunez"),
+            ("personal_access_token.request_denied", Other, "jose-nunez"),
+            ("oauth_access.regenerate", TokenCreated, "jose-nunez"),
+            ("oauth_access.destroy", TokenRevoked, "jose-nunez"),
+        ] {
+            let e = one(&format!(
+                r#"{{"@timestamp":1,"action":"{action}","actor":"jose-nunez","user":"jose-nunez"}}"#
+            ));
+            assert_eq!(e.kind, kind, "{action}");
+            assert_eq!(e.subject, subject, "{action}");
+        }
+        // No actor: the user the record names.
+        let forgot = one(
+            r#"{"@timestamp":1,"action":"user.forgot_password","user":"jose-nunez","email":"jose@example.com"}"#,
+        );
+        assert_eq!(forgot.kind, Other);
+        assert_eq!(forgot.subject, "jose-nunez");
     }
 }

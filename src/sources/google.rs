@@ -21,13 +21,32 @@
 //! with `client_id`, `app_name`).
 //!
 //! Subjects: admin events are about the `USER_EMAIL` parameter (required for the kinds a rule
-//! reads; the admin is the actor); login and token events are about `actor.email`, except
-//! account_disabled_* warnings, which name the account in `affected_email_address`.
+//! reads; the admin is the actor); login, saml and token events are about `actor.email`,
+//! except Google's account warnings: `suspicious_login`, `suspicious_login_less_secure_app`,
+//! `suspicious_programmatic_login` and `account_disabled_*` name the person in
+//! `affected_email_address`. `account_disabled_*` (generic, spamming, hijacked,
+//! password_leak...) is `account.suspended`: Google disabled the account, so the event has
+//! no `actor` (the record's `actor.email`, when present and someone else, is kept as
+//! `attrs.log_actor`, never as the doer).
+//!
+//! Numbers or strings: `id.uniqueQualifier` is documented as a string (an int64) but
+//! exports and log shippers write a JSON number; both are taken, as are `value`/`intValue`
+//! parameters in either form. 2-step verification results (`login_challenge_status` on
+//! `login_challenge` and `login_verification`) are matched after trimming, lower-casing and
+//! dropping a final full stop: `Challenge Passed.`, `Challenge Failed.`, `passed`, `failed`.
+//!
+//! Use of access (the person used access they had; what `access-after-expiry` counts):
+//! - login `login_success` → `auth.succeeded` (`login_failure` and a failed challenge →
+//!   `auth.failed`);
+//! - saml `login_success` (SSO into a SAML app through Google) → `access.used` with
+//!   `attrs.app` (`login_failure` → `auth.failed`);
+//! - token `activity` (an OAuth client called an API as the person) and `request` (a client
+//!   asked for a token with its grant) → `token.used`, with `attrs.app`.
 
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, new_event, opt_str, put, req_str, req_time, FieldError, Role, Source};
+use super::{at, new_event, opt_str, put, req_id, req_str, req_time, FieldError, Role, Source};
 use crate::event::{Event, EventKind};
 
 pub struct Google;
@@ -42,24 +61,59 @@ enum Subject {
     ParameterOrActor(&'static str),
 }
 
-fn classify(application: &str, name: &str, failed_challenge: bool) -> (EventKind, Subject) {
+/// The result of a 2-step verification challenge, however Google spelt it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Challenge {
+    Passed,
+    Failed,
+}
+
+fn challenge_result(status: &str) -> Option<Challenge> {
+    let s = status.trim().to_lowercase();
+    match s.strip_suffix('.').unwrap_or(&s).trim() {
+        "challenge passed" | "passed" => Some(Challenge::Passed),
+        "challenge failed" | "failed" => Some(Challenge::Failed),
+        _ => None,
+    }
+}
+
+fn classify(
+    application: &str,
+    event_type: &str,
+    name: &str,
+    challenge: Option<Challenge>,
+) -> (EventKind, Subject) {
     use EventKind::*;
     use Subject::*;
     const USER: &str = "USER_EMAIL";
+    const AFFECTED: &str = "affected_email_address";
     match (application, name) {
         ("login", "login_success") => (AuthSucceeded, Actor),
         ("login", "login_failure") => (AuthFailed, Actor),
-        ("login", "login_challenge") if failed_challenge => (AuthFailed, Actor),
+        ("login", "login_challenge" | "login_verification")
+            if challenge == Some(Challenge::Failed) =>
+        {
+            (AuthFailed, Actor)
+        }
         ("login", "logout") => (SessionEnded, Actor),
         ("login", "user_signed_out_due_to_suspicious_session_cookie") => (SessionRevoked, Actor),
         ("login", n) if n.starts_with("account_disabled_") => {
-            (AccountSuspended, Parameter("affected_email_address"))
+            (AccountSuspended, Parameter(AFFECTED))
         }
+        ("login", n) if n.starts_with("suspicious_") => (Other, ParameterOrActor(AFFECTED)),
+        ("saml", "login_success") => (AccessUsed, Actor),
+        ("saml", "login_failure") => (AuthFailed, Actor),
         ("admin", "CREATE_USER") => (AccountCreated, Parameter(USER)),
-        ("admin", "SUSPEND_USER") => (AccountSuspended, Parameter(USER)),
-        ("admin", "UNSUSPEND_USER" | "UNDELETE_USER") => (AccountReactivated, Parameter(USER)),
+        ("admin", "SUSPEND_USER" | "ARCHIVE_USER") => (AccountSuspended, Parameter(USER)),
+        ("admin", "UNSUSPEND_USER" | "UNDELETE_USER" | "UNARCHIVE_USER") => {
+            (AccountReactivated, Parameter(USER))
+        }
         ("admin", "DELETE_USER") => (AccountDeleted, Parameter(USER)),
         ("admin", "RENAME_USER") => (AccountUpdated, Parameter(USER)),
+        // CHANGE_PASSWORD, CHANGE_FIRST_NAME, CHANGE_USER_ORGANIZATION...: the user's settings.
+        ("admin", n) if event_type == "USER_SETTINGS" && n.starts_with("CHANGE_") => {
+            (AccountUpdated, Parameter(USER))
+        }
         ("admin", "ADD_GROUP_MEMBER" | "GRANT_ADMIN_PRIVILEGE" | "ASSIGN_ROLE") => {
             (GroupGranted, Parameter(USER))
         }
@@ -73,7 +127,7 @@ fn classify(application: &str, name: &str, failed_challenge: bool) -> (EventKind
         ("admin", _) => (Other, ParameterOrActor(USER)),
         ("token", "authorize") => (TokenCreated, Actor),
         ("token", "revoke") => (TokenRevoked, Actor),
-        ("token", "activity") => (TokenUsed, Actor),
+        ("token", "activity" | "request") => (TokenUsed, Actor),
         _ => (Other, Actor),
     }
 }
@@ -93,7 +147,11 @@ fn parameter(event: &Value, name: &str) -> Option<String> {
             let items: Vec<String> = at(p, "/multiValue")?
                 .as_array()?
                 .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
                 .collect();
             (!items.is_empty()).then(|| items.join(","))
         })
@@ -126,7 +184,7 @@ impl Source for Google {
         }
         let (occurred_at, time_text) = req_time(record, "/id/time")?;
         let application = req_str(record, "/id/applicationName")?;
-        let qualifier = req_str(record, "/id/uniqueQualifier")?;
+        let qualifier = req_id(record, "/id/uniqueQualifier")?;
         let events = match at(record, "/events") {
             Some(Value::Array(events)) if !events.is_empty() => events,
             Some(Value::Array(_)) => {
@@ -148,13 +206,19 @@ impl Source for Google {
         let mut out = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
             let field = |name: &str| format!("/events/{index}/{name}");
-            let name =
-                req_str(event, "/name").map_err(|e| FieldError::new(field("name"), e.problem))?;
+            let name = req_str(event, "/name")
+                .map_err(|e| FieldError::new(field("name"), e.problem))?
+                .trim()
+                .to_string();
+            let event_type = opt_str(event, "/type");
             let challenge_status = parameter(event, "login_challenge_status");
-            let failed_challenge = challenge_status
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("Challenge Failed"));
-            let (kind, subject_of) = classify(&application, &name, failed_challenge);
+            let challenge = challenge_status.as_deref().and_then(challenge_result);
+            let (kind, subject_of) = classify(
+                &application,
+                event_type.as_deref().unwrap_or(""),
+                &name,
+                challenge,
+            );
             let subject = match subject_of {
                 Subject::Actor => actor.clone().ok_or_else(|| {
                     FieldError::new("/actor/email", "missing; expected the user's email")
@@ -182,13 +246,19 @@ impl Source for Google {
                 &subject,
                 (occurred_at, time_text.clone()),
             );
+            let google_did_it = kind == EventKind::AccountSuspended && application == "login";
             if actor.as_deref().map(str::to_lowercase) != Some(e.subject.clone()) {
-                e.actor = actor.clone();
+                if google_did_it {
+                    // Google disabled the account; the log's actor is not the doer.
+                    put(&mut e, "log_actor", actor.clone());
+                } else {
+                    e.actor = actor.clone();
+                }
             }
             let reason = match kind {
-                EventKind::AuthFailed => {
-                    parameter(event, "login_failure_type").or(challenge_status.clone())
-                }
+                EventKind::AuthFailed => parameter(event, "login_failure_type")
+                    .or_else(|| parameter(event, "failure_type"))
+                    .or(challenge_status.clone()),
                 _ => None,
             };
             let is_group = matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved);
@@ -201,11 +271,19 @@ impl Source for Google {
                 .flatten();
             put(&mut e, "type", Some(name));
             put(&mut e, "application", Some(application.clone()));
-            put(&mut e, "event_type", opt_str(event, "/type"));
+            put(&mut e, "event_type", event_type);
+            put(&mut e, "challenge_status", challenge_status.clone());
             put(&mut e, "reason", reason);
             put(&mut e, "ip", ip.clone());
             put(&mut e, "login_type", parameter(event, "login_type"));
             put(&mut e, "group", group);
+            put(
+                &mut e,
+                "app",
+                parameter(event, "app_name")
+                    .or_else(|| parameter(event, "APP_NAME"))
+                    .or_else(|| parameter(event, "application_name")),
+            );
             if is_token {
                 // The OAuth client is the token's identity in both the token and admin logs.
                 put(
@@ -303,5 +381,165 @@ mod tests {
         assert!(Google.sniff(&v, Content::JsonDocument));
         let gh: Value = serde_json::json!({"action":"org.add_member","actor":"a","created_at":1});
         assert!(!Google.sniff(&gh, Content::JsonDocument));
+    }
+
+    /// One activity with one event: application, actor (JSON or `null`), qualifier (JSON),
+    /// event type, name and parameters (JSON array text).
+    fn activity(
+        app: &str,
+        actor: &str,
+        qualifier: &str,
+        ty: &str,
+        name: &str,
+        params: &str,
+    ) -> Vec<Event> {
+        let text = format!(
+            r#"{{"kind":"admin#reports#activity","id":{{"time":"2026-03-20T10:00:00.000Z","uniqueQualifier":{qualifier},"applicationName":"{app}","customerId":"C01"}},"actor":{actor},"events":[{{"type":"{ty}","name":"{name}","parameters":{params}}}]}}"#
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        Google.normalise(&v).unwrap()
+    }
+
+    const JOSE: &str = r#"{"callerType":"USER","email":"jose.nunez@acme.example","profileId":"1"}"#;
+    const ADMIN: &str = r#"{"callerType":"USER","email":"li.wei@acme.example","profileId":"2"}"#;
+
+    #[test]
+    fn case13_a_numeric_unique_qualifier_is_accepted() {
+        let e = &activity("login", JOSE, "-8812004411", "login", "login_success", "[]")[0];
+        assert_eq!(
+            e.source_id.as_deref(),
+            Some("login:2026-03-20T10:00:00.000Z:-8812004411:0")
+        );
+        let s = &activity(
+            "login",
+            JOSE,
+            "\"-8812004411\"",
+            "login",
+            "login_success",
+            "[]",
+        )[0];
+        assert_eq!(s.source_id, e.source_id);
+        let e = &activity(
+            "login",
+            JOSE,
+            "358068855354",
+            "login",
+            "login_success",
+            r#"[{"name":"login_timestamp","intValue":1773997200000000}]"#,
+        )[0];
+        assert_eq!(e.kind, EventKind::AuthSucceeded);
+        let v: Value = serde_json::from_str(
+            r#"{"id":{"time":"2026-03-20T10:00:00Z","uniqueQualifier":1.5,"applicationName":"login"},"actor":{"email":"a@x"},"events":[{"name":"logout"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Google.normalise(&v).unwrap_err().field,
+            "/id/uniqueQualifier"
+        );
+    }
+
+    #[test]
+    fn case14_challenge_results_in_every_spelling() {
+        for (status, kind) in [
+            ("Challenge Failed.", EventKind::AuthFailed),
+            ("Challenge Failed", EventKind::AuthFailed),
+            ("failed", EventKind::AuthFailed),
+            (" FAILED. ", EventKind::AuthFailed),
+            ("Challenge Passed.", EventKind::Other),
+            ("passed", EventKind::Other),
+        ] {
+            for name in ["login_challenge", "login_verification"] {
+                let params = format!(
+                    r#"[{{"name":"login_challenge_method","multiValue":["idv_preregistered_phone"]}},{{"name":"login_challenge_status","value":"{status}"}}]"#
+                );
+                let e = &activity("login", JOSE, "1", "login", name, &params)[0];
+                assert_eq!(e.kind, kind, "{name} {status:?}");
+                assert_eq!(e.attrs["challenge_status"], status);
+                if kind == EventKind::AuthFailed {
+                    assert_eq!(e.attrs["reason"], status);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn case15_account_warnings_are_about_the_affected_address() {
+        let affected = r#"[{"name":"affected_email_address","value":"Jose.Nunez@acme.example"}]"#;
+        for name in [
+            "suspicious_login",
+            "suspicious_login_less_secure_app",
+            "suspicious_programmatic_login",
+        ] {
+            let e = &activity("login", ADMIN, "1", "account_warning", name, affected)[0];
+            assert_eq!(e.kind, EventKind::Other, "{name}");
+            assert_eq!(e.subject, "jose.nunez@acme.example", "{name}");
+        }
+        for name in [
+            "account_disabled_generic",
+            "account_disabled_spamming",
+            "account_disabled_spamming_through_relay",
+            "account_disabled_hijacked",
+            "account_disabled_password_leak",
+        ] {
+            let e = &activity("login", ADMIN, "1", "account_warning", name, affected)[0];
+            assert_eq!(e.kind, EventKind::AccountSuspended, "{name}");
+            assert_eq!(e.subject, "jose.nunez@acme.example");
+            assert_eq!(e.actor, None, "Google disabled it, not the log's actor");
+            assert_eq!(e.attrs["log_actor"], "li.wei@acme.example");
+            // No actor at all is fine too.
+            let e = &activity("login", "null", "1", "account_warning", name, affected)[0];
+            assert_eq!(e.kind, EventKind::AccountSuspended);
+            assert!(!e.attrs.contains_key("log_actor"));
+        }
+    }
+
+    #[test]
+    fn case16_admin_events_are_about_user_email_and_token_events_about_the_actor() {
+        use EventKind::*;
+        let user = r#"[{"name":"USER_EMAIL","value":"jose.nunez@acme.example"},{"name":"GROUP_EMAIL","value":"contractors@acme.example"},{"name":"ROLE_NAME","value":"Help Desk"},{"name":"APP_ID","value":"123.apps"},{"name":"APP_NAME","value":"Acme CI"}]"#;
+        for (name, ty, kind) in [
+            ("CREATE_USER", "USER_SETTINGS", AccountCreated),
+            ("DELETE_USER", "USER_SETTINGS", AccountDeleted),
+            ("SUSPEND_USER", "USER_SETTINGS", AccountSuspended),
+            ("UNSUSPEND_USER", "USER_SETTINGS", AccountReactivated),
+            ("ARCHIVE_USER", "USER_SETTINGS", AccountSuspended),
+            ("CHANGE_PASSWORD", "USER_SETTINGS", AccountUpdated),
+            ("CHANGE_USER_ORGANIZATION", "USER_SETTINGS", AccountUpdated),
+            ("ADD_GROUP_MEMBER", "GROUP_SETTINGS", GroupGranted),
+            ("REMOVE_GROUP_MEMBER", "GROUP_SETTINGS", GroupRemoved),
+            ("ASSIGN_ROLE", "DELEGATED_ADMIN_SETTINGS", GroupGranted),
+            ("UNASSIGN_ROLE", "DELEGATED_ADMIN_SETTINGS", GroupRemoved),
+            ("REVOKE_3LO_TOKEN", "USER_SETTINGS", TokenRevoked),
+            ("REVOKE_ASP", "USER_SETTINGS", TokenRevoked),
+            ("RESET_SIGNIN_COOKIES", "USER_SETTINGS", SessionRevoked),
+        ] {
+            let e = &activity("admin", ADMIN, "1", ty, name, user)[0];
+            assert_eq!(e.kind, kind, "{name}");
+            assert_eq!(e.subject, "jose.nunez@acme.example", "{name}");
+            assert_eq!(e.actor.as_deref(), Some("li.wei@acme.example"), "{name}");
+        }
+        let app = r#"[{"name":"client_id","value":"99.apps.googleusercontent.com"},{"name":"app_name","value":"Acme CI Uploader"}]"#;
+        for (name, kind) in [
+            ("authorize", TokenCreated),
+            ("revoke", TokenRevoked),
+            ("request", TokenUsed),
+            ("activity", TokenUsed),
+        ] {
+            let e = &activity("token", JOSE, "1", "auth", name, app)[0];
+            assert_eq!(e.kind, kind, "{name}");
+            assert_eq!(e.subject, "jose.nunez@acme.example");
+            assert_eq!(e.attrs["app"], "Acme CI Uploader");
+            assert_eq!(e.attrs["token_id"], "99.apps.googleusercontent.com");
+        }
+        let saml = &activity(
+            "saml",
+            JOSE,
+            "1",
+            "login",
+            "login_success",
+            r#"[{"name":"application_name","value":"Jira"}]"#,
+        )[0];
+        assert_eq!(saml.kind, AccessUsed);
+        assert_eq!(saml.attrs["app"], "Jira");
     }
 }

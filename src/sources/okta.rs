@@ -1,10 +1,42 @@
 //! Okta System Log (`GET /api/v1/logs`: a JSON array of LogEvent objects, or one per line).
 //!
 //! Fields used (Okta's LogEvent): `uuid` (the event id), `published` (RFC 3339, UTC),
-//! `eventType`, `outcome.result` / `outcome.reason`, `actor`, `target[]`, `client.ipAddress`,
+//! `eventType`, `outcome.result` / `outcome.reason`, `actor`, `target[]` (`User`,
+//! `AppInstance`, `UserGroup`, `Token`...), `client.ipAddress`, `client.zone`,
 //! `authenticationContext.externalSessionId`, `debugContext.debugData.changedAttributes`.
-//! The subject is the target user for lifecycle, session-clear and membership events, else
-//! the actor.
+//! `outcome`, `target` and `client` may be `null` (Okta's own docs show it); a record is
+//! refused only when it is not an object, has no `uuid`, `eventType` or RFC 3339
+//! `published`, or names nobody the event could be about.
+//!
+//! Docs: developer.okta.com "System Log API" (LogEvent object) and the event types
+//! catalogue (developer.okta.com/docs/reference/api/event-types/, and its legacy → System
+//! Log mapping: `app.user_management.*` became `application.provision.*`, some kept).
+//!
+//! Subjects: lifecycle, profile, password/MFA reset, lock, session-clear, group, privilege
+//! and app-assignment/provisioning events are about the target `User` (the actor is the
+//! admin or `system@okta.com`); sign-ins, sessions, SSO, admin-app access, impersonation
+//! and API/OAuth token events are about the actor.
+//!
+//! Outcome (`outcome.result`: SUCCESS, FAILURE, SKIPPED, ALLOW, DENY, CHALLENGE, UNKNOWN):
+//! only SUCCESS and ALLOW are the operation happening ([`with_outcome`]). FAILURE of a
+//! sign-in (`user.session.start`, `user.authentication.*`, SSO included) is `auth.failed`;
+//! every other result, and any result of any other operation (a FAILURE group add, a
+//! DENY privilege grant, a CHALLENGE sign-in = an MFA prompt, not a bad credential), is
+//! `other` with `attrs.outcome` kept. A record with no outcome is not known to have
+//! succeeded, so it is `other` too.
+//!
+//! Use of access (the person used access they had; what `access-after-expiry` counts):
+//! - `user.session.start` SUCCESS → `auth.succeeded` (sign-in to Okta);
+//! - `user.authentication.*` other than `sso` and `slo` (`auth_via_mfa`, `auth_via_IDP`,
+//!   `auth_via_social`, `auth_via_radius`, `auth_via_AD_agent`, `auth_via_LDAP_agent`,
+//!   `auth_via_richclient`, `verify`, `authenticate`...) SUCCESS → `auth.succeeded`;
+//! - `user.authentication.sso` SUCCESS (SSO into an app) → `access.used`, `attrs.app`;
+//! - `user.session.access_admin_app` (into the Admin Console) → `access.used`;
+//! - `user.session.impersonation.initiate` → `access.used` about the impersonator, with
+//!   `attrs.impersonated` naming the target.
+//!
+//! `client.ipAddress` is stored only when it is an IP address, `client.zone` only when it
+//! is not a null-ish string (`"null"` is what Okta writes for "no zone").
 
 use serde_json::Value;
 
@@ -22,42 +54,120 @@ fn target_of_type<'v>(record: &'v Value, kind: &str) -> Option<&'v Value> {
         .find(|t| t.get("type").and_then(Value::as_str) == Some(kind))
 }
 
-fn classify(event_type: &str, success: bool, record: &Value) -> (EventKind, bool) {
+/// Whose account an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Subject {
+    /// The actor: who signed in, used a session or made a token.
+    Actor,
+    /// The target `User` (the actor did it to them); the actor when no user is targeted.
+    TargetUser,
+}
+
+/// What an event type means when it happened (outcome SUCCESS/ALLOW), and whom it is about.
+fn classify(event_type: &str, record: &Value) -> (EventKind, Subject) {
     use EventKind::*;
-    // (kind, is the subject the target user rather than the actor?)
+    use Subject::*;
     match event_type {
-        "user.lifecycle.deactivate" => (AccountDeactivated, true),
-        "user.lifecycle.suspend" => (AccountSuspended, true),
-        "user.lifecycle.unsuspend" | "user.lifecycle.reactivate" => (AccountReactivated, true),
-        "user.lifecycle.activate" | "user.lifecycle.create" => (AccountCreated, true),
+        "user.lifecycle.deactivate" => (AccountDeactivated, TargetUser),
+        "user.lifecycle.suspend" => (AccountSuspended, TargetUser),
+        "user.lifecycle.unsuspend" | "user.lifecycle.reactivate" => {
+            (AccountReactivated, TargetUser)
+        }
+        "user.lifecycle.activate" | "user.lifecycle.create" => (AccountCreated, TargetUser),
         "user.lifecycle.delete.initiated" | "user.lifecycle.delete.completed" => {
-            (AccountDeleted, true)
+            (AccountDeleted, TargetUser)
         }
         "user.account.update_profile" => {
             let changed = opt_str(record, "/debugContext/debugData/changedAttributes")
                 .unwrap_or_default()
                 .to_lowercase();
             if changed.contains("enddate") || changed.contains("end_date") {
-                (ExpirySet, true)
+                (ExpirySet, TargetUser)
             } else {
-                (AccountUpdated, true)
+                (AccountUpdated, TargetUser)
             }
         }
-        "user.session.clear" => (SessionRevoked, true),
-        "user.session.end" => (SessionEnded, false),
-        "user.session.access_admin_app" => (SessionActivity, false),
-        "group.user_membership.add" | "user.account.privilege.grant" => (GroupGranted, true),
-        "group.user_membership.remove" | "user.account.privilege.revoke" => (GroupRemoved, true),
-        "system.api_token.create" => (TokenCreated, false),
-        "system.api_token.revoke" => (TokenRevoked, false),
-        t if t.starts_with("app.oauth2.") && t.contains("token.grant") => (TokenCreated, false),
-        t if t.starts_with("app.oauth2.") && t.contains("token.revoke") => (TokenRevoked, false),
-        "user.session.start" => (if success { AuthSucceeded } else { AuthFailed }, false),
-        t if t.starts_with("user.authentication.") => {
-            (if success { AuthSucceeded } else { AuthFailed }, false)
+        // Credential resets and locks done to a user: kept, about that user.
+        "user.account.reset_password"
+        | "user.account.update_password"
+        | "user.account.expire_password"
+        | "user.account.lock"
+        | "user.account.lock.limit"
+        | "user.account.unlock"
+        | "user.account.unlock_by_admin"
+        | "user.mfa.factor.reset_all"
+        | "user.mfa.factor.deactivate"
+        | "user.mfa.factor.suspend"
+        | "system.mfa.factor.deactivate" => (Other, TargetUser),
+        "user.session.clear" => (SessionRevoked, TargetUser),
+        "user.session.end" | "user.session.expire" | "user.authentication.slo" => {
+            (SessionEnded, Actor)
         }
-        _ => (Other, false),
+        "user.session.access_admin_app" => (AccessUsed, Actor),
+        "user.session.impersonation.initiate" => (AccessUsed, Actor),
+        "user.session.impersonation.end" => (SessionEnded, Actor),
+        "group.user_membership.add" | "user.account.privilege.grant" => (GroupGranted, TargetUser),
+        "group.user_membership.remove" | "user.account.privilege.revoke" => {
+            (GroupRemoved, TargetUser)
+        }
+        // Assigning a user to an app is an access grant (the app is the group).
+        "application.user_membership.add" => (GroupGranted, TargetUser),
+        "application.user_membership.remove" => (GroupRemoved, TargetUser),
+        t if t.starts_with("application.user_membership.")
+            || t.starts_with("application.provision.user.")
+            || t.starts_with("app.user_management.") =>
+        {
+            (Other, TargetUser)
+        }
+        "system.api_token.create" => (TokenCreated, Actor),
+        "system.api_token.revoke" => (TokenRevoked, Actor),
+        t if t.starts_with("app.oauth2.") && t.contains("token.grant") => (TokenCreated, Actor),
+        t if t.starts_with("app.oauth2.") && t.contains("token.revoke") => (TokenRevoked, Actor),
+        "user.session.start" => (AuthSucceeded, Actor),
+        "user.authentication.sso" => (AccessUsed, Actor),
+        t if t.starts_with("user.authentication.") => (AuthSucceeded, Actor),
+        _ => (Other, Actor),
     }
+}
+
+/// Whether a FAILURE of this event type is a credential failure of a sign-in.
+fn is_sign_in(event_type: &str) -> bool {
+    event_type == "user.session.start"
+        || (event_type.starts_with("user.authentication.")
+            && event_type != "user.authentication.slo")
+}
+
+/// The kind an event has once its `outcome.result` is read: the classified kind only when
+/// the operation happened (SUCCESS, ALLOW); `auth.failed` for a FAILURE of a sign-in;
+/// else `other` (FAILURE of any other operation, DENY, SKIPPED, CHALLENGE, UNKNOWN, none).
+/// The one place where Okta's outcome decides the kind.
+fn with_outcome(kind: EventKind, sign_in: bool, result: Option<&str>) -> EventKind {
+    let result = result.map(|r| r.trim().to_ascii_uppercase());
+    match result.as_deref() {
+        Some("SUCCESS" | "ALLOW") => kind,
+        Some("FAILURE") if sign_in => EventKind::AuthFailed,
+        _ => EventKind::Other,
+    }
+}
+
+/// A string Okta (or a shipper) writes for "no value": `"null"`, `"unknown"`...
+fn is_nullish(s: &str) -> bool {
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "" | "null" | "none" | "nil" | "undefined" | "unknown" | "n/a" | "-"
+    )
+}
+
+/// A string at a pointer, unless it is null-ish.
+fn opt_real(record: &Value, pointer: &str) -> Option<String> {
+    opt_str(record, pointer).filter(|s| !is_nullish(s))
+}
+
+/// `client.ipAddress` when it is an IP address (never `"null"` or `"unknown"`).
+fn client_ip(record: &Value) -> Option<String> {
+    opt_str(record, "/client/ipAddress")
+        .map(|s| s.trim().to_string())
+        .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
 }
 
 impl Source for Okta {
@@ -87,48 +197,64 @@ impl Source for Okta {
         let event_type = req_str(record, "/eventType")?;
         let time = req_time(record, "/published")?;
         let result = opt_str(record, "/outcome/result");
-        let success = result.as_deref() == Some("SUCCESS") || result.as_deref() == Some("ALLOW");
-        let (kind, subject_is_target) = classify(&event_type, success, record);
+        let (meaning, subject_of) = classify(&event_type, record);
+        let kind = with_outcome(meaning, is_sign_in(&event_type), result.as_deref());
+        // Not filtered for "unknown": a failed sign-in names what was typed, or "unknown".
         let actor = opt_str(record, "/actor/alternateId");
-        let target_user = target_of_type(record, "User").and_then(|t| opt_str(t, "/alternateId"));
-        let subject = if subject_is_target {
-            target_user.clone().or_else(|| actor.clone())
-        } else {
-            actor.clone()
+        let target_user = target_of_type(record, "User").and_then(|t| opt_real(t, "/alternateId"));
+        let subject = match subject_of {
+            Subject::TargetUser => target_user.clone().or_else(|| actor.clone()),
+            Subject::Actor => actor.clone(),
         }
         .ok_or_else(|| {
             FieldError::new(
-                if subject_is_target {
-                    "/target"
-                } else {
-                    "/actor/alternateId"
+                match subject_of {
+                    Subject::TargetUser => "/target",
+                    Subject::Actor => "/actor/alternateId",
                 },
                 "missing; expected the user the event is about",
             )
         })?;
         let mut e = new_event("okta", Some(id), kind, &subject, time);
-        if subject_is_target && actor.as_deref() != Some(subject.as_str()) {
+        if subject_of == Subject::TargetUser && actor.as_deref() != Some(subject.as_str()) {
             e.actor = actor;
         }
-        put(&mut e, "type", Some(event_type));
+        let app = target_of_type(record, "AppInstance")
+            .and_then(|t| opt_real(t, "/displayName").or_else(|| opt_real(t, "/alternateId")));
+        let group = target_of_type(record, "UserGroup")
+            .and_then(|g| opt_real(g, "/displayName"))
+            .or_else(|| {
+                // An app assignment grants the app: it is the group.
+                matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved)
+                    .then(|| app.clone())
+                    .flatten()
+            });
+        put(&mut e, "type", Some(event_type.clone()));
         put(&mut e, "outcome", result);
-        put(&mut e, "reason", opt_str(record, "/outcome/reason"));
-        put(&mut e, "ip", opt_str(record, "/client/ipAddress"));
+        put(&mut e, "reason", opt_real(record, "/outcome/reason"));
+        put(&mut e, "ip", client_ip(record));
+        put(&mut e, "zone", opt_real(record, "/client/zone"));
         put(
             &mut e,
             "session_id",
-            opt_str(record, "/authenticationContext/externalSessionId"),
+            opt_real(record, "/authenticationContext/externalSessionId"),
         );
+        put(&mut e, "app", app);
+        if event_type.starts_with("user.session.impersonation.") {
+            put(
+                &mut e,
+                "impersonated",
+                target_user.filter(|t| *t != subject),
+            );
+        }
         if let Some(token) = target_of_type(record, "Token")
             .or_else(|| target_of_type(record, "access_token"))
             .or_else(|| target_of_type(record, "refresh_token"))
         {
-            put(&mut e, "token_id", opt_str(token, "/id"));
-            put(&mut e, "token_name", opt_str(token, "/displayName"));
+            put(&mut e, "token_id", opt_real(token, "/id"));
+            put(&mut e, "token_name", opt_real(token, "/displayName"));
         }
-        if let Some(group) = target_of_type(record, "UserGroup") {
-            put(&mut e, "group", opt_str(group, "/displayName"));
-        }
+        put(&mut e, "group", group);
         Ok(vec![e])
     }
 }
@@ -161,5 +287,272 @@ mod tests {
         let got = normalise_all(&Okta, bad.as_bytes());
         let err = got[0].as_ref().unwrap_err();
         assert!(err.starts_with("1: field /published:"), "{err}");
+    }
+
+    /// One LogEvent: type, result, actor, targets (JSON array text), client (JSON).
+    fn rec(event_type: &str, result: &str, actor: &str, targets: &str, client: &str) -> Event {
+        let outcome = if result == "null" {
+            "null".to_string()
+        } else {
+            format!(r#"{{"result":"{result}"}}"#)
+        };
+        let text = format!(
+            r#"{{"uuid":"u1","published":"2026-03-20T10:00:00.000Z","eventType":"{event_type}","outcome":{outcome},"actor":{{"alternateId":"{actor}","type":"User"}},"target":{targets},"client":{client}}}"#
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let mut events = Okta.normalise(&v).unwrap();
+        assert_eq!(events.len(), 1);
+        events.remove(0)
+    }
+
+    const JOSE: &str = r#"[{"type":"User","alternateId":"jose.nunez@acme.example"},{"type":"UserGroup","displayName":"contractors"}]"#;
+    const APP: &str = r#"[{"type":"AppInstance","alternateId":"AWS Production","displayName":"AWS IAM Identity Center"},{"type":"AppUser","alternateId":"jose"}]"#;
+    const NO_CLIENT: &str = "null";
+
+    #[test]
+    fn case1_a_failed_or_denied_operation_is_never_the_successful_kind() {
+        for (t, result) in [
+            ("group.user_membership.add", "FAILURE"),
+            ("group.user_membership.remove", "SKIPPED"),
+            ("user.account.privilege.grant", "DENY"),
+            ("user.lifecycle.deactivate", "FAILURE"),
+            ("user.lifecycle.suspend", "UNKNOWN"),
+            ("user.session.clear", "FAILURE"),
+            ("system.api_token.create", "FAILURE"),
+            ("system.api_token.revoke", "DENY"),
+            ("app.oauth2.as.token.revoke", "FAILURE"),
+            ("application.user_membership.add", "FAILURE"),
+        ] {
+            let e = rec(t, result, "li.wei@acme.example", JOSE, NO_CLIENT);
+            assert_eq!(e.kind, EventKind::Other, "{t} {result}");
+            assert_eq!(e.attrs["outcome"], result);
+            assert_eq!(e.attrs["type"], t);
+        }
+        let ok = rec(
+            "group.user_membership.add",
+            "SUCCESS",
+            "li.wei@acme.example",
+            JOSE,
+            NO_CLIENT,
+        );
+        assert_eq!(ok.kind, EventKind::GroupGranted);
+        assert_eq!(ok.subject, "jose.nunez@acme.example");
+        assert_eq!(ok.actor.as_deref(), Some("li.wei@acme.example"));
+        assert_eq!(ok.attrs["group"], "contractors");
+        assert_eq!(
+            with_outcome(EventKind::AccountDeactivated, false, Some("ALLOW")),
+            EventKind::AccountDeactivated
+        );
+        assert_eq!(
+            with_outcome(EventKind::AccountDeactivated, false, None),
+            EventKind::Other
+        );
+    }
+
+    #[test]
+    fn case2_sso_and_admin_app_access_are_use_of_access_and_failed_sso_is_auth_failed() {
+        let sso = rec(
+            "user.authentication.sso",
+            "SUCCESS",
+            "jose.nunez@acme.example",
+            APP,
+            NO_CLIENT,
+        );
+        assert_eq!(sso.kind, EventKind::AccessUsed);
+        assert_eq!(sso.subject, "jose.nunez@acme.example");
+        assert_eq!(sso.actor, None);
+        assert_eq!(sso.attrs["app"], "AWS IAM Identity Center");
+        let failed = rec(
+            "user.authentication.sso",
+            "FAILURE",
+            "jose.nunez@acme.example",
+            APP,
+            NO_CLIENT,
+        );
+        assert_eq!(failed.kind, EventKind::AuthFailed);
+        let admin = rec(
+            "user.session.access_admin_app",
+            "SUCCESS",
+            "jose.nunez@acme.example",
+            "[]",
+            NO_CLIENT,
+        );
+        assert_eq!(admin.kind, EventKind::AccessUsed);
+        let mfa = rec(
+            "user.authentication.auth_via_mfa",
+            "SUCCESS",
+            "jose.nunez@acme.example",
+            "[]",
+            NO_CLIENT,
+        );
+        assert_eq!(mfa.kind, EventKind::AuthSucceeded);
+        let mfa_bad = rec(
+            "user.authentication.auth_via_mfa",
+            "FAILURE",
+            "jose.nunez@acme.example",
+            "[]",
+            NO_CLIENT,
+        );
+        assert_eq!(mfa_bad.kind, EventKind::AuthFailed);
+    }
+
+    #[test]
+    fn case3_app_assignment_and_provisioning_are_about_the_target_user() {
+        let targets = r#"[{"type":"AppInstance","displayName":"Salesforce"},{"type":"User","alternateId":"Jose.Nunez@acme.example"}]"#;
+        let add = rec(
+            "application.user_membership.add",
+            "SUCCESS",
+            "li.wei@acme.example",
+            targets,
+            NO_CLIENT,
+        );
+        assert_eq!(add.kind, EventKind::GroupGranted);
+        assert_eq!(add.subject, "jose.nunez@acme.example");
+        assert_eq!(add.actor.as_deref(), Some("li.wei@acme.example"));
+        assert_eq!(add.attrs["group"], "Salesforce");
+        let remove = rec(
+            "application.user_membership.remove",
+            "SUCCESS",
+            "li.wei@acme.example",
+            targets,
+            NO_CLIENT,
+        );
+        assert_eq!(remove.kind, EventKind::GroupRemoved);
+        for t in [
+            "app.user_management.push_new_user_success",
+            "application.provision.user.deactivate",
+        ] {
+            let e = rec(t, "SUCCESS", "system@okta.com", targets, NO_CLIENT);
+            assert_eq!(e.kind, EventKind::Other, "{t}");
+            assert_eq!(e.subject, "jose.nunez@acme.example", "{t}");
+            assert_eq!(e.actor.as_deref(), Some("system@okta.com"));
+        }
+    }
+
+    #[test]
+    fn case4_null_ish_ip_and_zone_are_not_stored() {
+        let e = rec(
+            "user.session.start",
+            "SUCCESS",
+            "jose.nunez@acme.example",
+            "[]",
+            r#"{"ipAddress":"null","zone":"null"}"#,
+        );
+        assert!(!e.attrs.contains_key("ip"), "{:?}", e.attrs);
+        assert!(!e.attrs.contains_key("zone"), "{:?}", e.attrs);
+        let e = rec(
+            "user.session.start",
+            "SUCCESS",
+            "jose.nunez@acme.example",
+            "[]",
+            r#"{"ipAddress":"unknown","zone":"Office"}"#,
+        );
+        assert!(!e.attrs.contains_key("ip"));
+        assert_eq!(e.attrs["zone"], "Office");
+        let e = rec(
+            "user.session.start",
+            "SUCCESS",
+            "jose.nunez@acme.example",
+            "[]",
+            r#"{"ipAddress":"2001:db8::7"}"#,
+        );
+        assert_eq!(e.attrs["ip"], "2001:db8::7");
+    }
+
+    #[test]
+    fn case5_null_outcome_and_null_target_are_kept() {
+        let e = rec(
+            "core.concurrency.org.limit.violation",
+            "null",
+            "test.user@test.com",
+            "null",
+            NO_CLIENT,
+        );
+        assert_eq!(e.kind, EventKind::Other);
+        assert!(!e.attrs.contains_key("outcome"));
+        // A lifecycle event with no target falls back to the actor; null outcome is not success.
+        let e = rec(
+            "system.mfa.factor.deactivate",
+            "null",
+            "homer@springfield.gov",
+            "null",
+            NO_CLIENT,
+        );
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.subject, "homer@springfield.gov");
+    }
+
+    #[test]
+    fn case6_a_challenge_is_not_a_failed_credential() {
+        for t in [
+            "user.session.start",
+            "user.authentication.sso",
+            "user.authentication.auth_via_mfa",
+        ] {
+            let e = rec(t, "CHALLENGE", "jose.nunez@acme.example", "[]", NO_CLIENT);
+            assert_eq!(e.kind, EventKind::Other, "{t}");
+            assert_eq!(e.attrs["outcome"], "CHALLENGE");
+            assert_eq!(e.attrs["type"], t);
+        }
+        let deny = rec(
+            "user.session.start",
+            "DENY",
+            "jose.nunez@acme.example",
+            "[]",
+            NO_CLIENT,
+        );
+        assert_eq!(deny.kind, EventKind::Other);
+    }
+
+    #[test]
+    fn case7_offboarding_event_types() {
+        use EventKind::*;
+        let admin = "li.wei@acme.example";
+        for (t, kind, about_target) in [
+            ("user.lifecycle.activate", AccountCreated, true),
+            ("user.lifecycle.create", AccountCreated, true),
+            ("user.lifecycle.deactivate", AccountDeactivated, true),
+            ("user.lifecycle.suspend", AccountSuspended, true),
+            ("user.lifecycle.unsuspend", AccountReactivated, true),
+            ("user.lifecycle.reactivate", AccountReactivated, true),
+            ("user.lifecycle.delete.initiated", AccountDeleted, true),
+            ("user.lifecycle.delete.completed", AccountDeleted, true),
+            ("user.account.reset_password", Other, true),
+            ("user.mfa.factor.reset_all", Other, true),
+            ("system.mfa.factor.deactivate", Other, true),
+            ("user.account.lock", Other, true),
+            ("user.session.clear", SessionRevoked, true),
+            ("user.session.end", SessionEnded, false),
+            ("user.session.expire", SessionEnded, false),
+            ("user.authentication.slo", SessionEnded, false),
+            ("system.api_token.create", TokenCreated, false),
+            ("system.api_token.revoke", TokenRevoked, false),
+            (
+                "app.oauth2.as.token.grant.refresh_token",
+                TokenCreated,
+                false,
+            ),
+            ("app.oauth2.token.revoke", TokenRevoked, false),
+            ("user.session.impersonation.initiate", AccessUsed, false),
+            ("user.session.impersonation.end", SessionEnded, false),
+            ("user.session.impersonation.grant", Other, false),
+        ] {
+            let e = rec(t, "SUCCESS", admin, JOSE, NO_CLIENT);
+            assert_eq!(e.kind, kind, "{t}");
+            let want = if about_target {
+                "jose.nunez@acme.example"
+            } else {
+                admin
+            };
+            assert_eq!(e.subject, want, "{t}");
+        }
+        let imp = rec(
+            "user.session.impersonation.initiate",
+            "SUCCESS",
+            admin,
+            JOSE,
+            NO_CLIENT,
+        );
+        assert_eq!(imp.attrs["impersonated"], "jose.nunez@acme.example");
     }
 }
