@@ -17,8 +17,9 @@
 //! reference "Get the audit log for an organization"; the per-event field lists in
 //! `src/audit-logs/data/ghec/organization.json` name `@timestamp`, `_document_id`, `created_at`.
 //!
-//! Subjects: membership, role and lifecycle events are about `user` (required: an org owner
-//! who removes someone, changes their role or invites them is the actor, never the subject);
+//! Subjects: membership, role and lifecycle events are about `user` (an org owner who
+//! removes someone, changes their role or invites them is the actor, never the subject; a
+//! record that names no `user` is kept as `other` about the actor);
 //! token and key lifecycle events are about `user` when present, else the actor; everything
 //! else, git and token use included, is about the actor, or `user` when the record has no
 //! actor (`user.forgot_password`). `org.add_member` is `account.created` (not
@@ -66,7 +67,7 @@ pub struct GitHub;
 /// Whose account an action is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Subject {
-    /// The affected `user`; required.
+    /// The affected `user` (without one, the record is `other` about the actor).
     AffectedUser,
     /// The credential's owner: `user` when the export names one, else the actor.
     UserOrActor,
@@ -258,12 +259,22 @@ impl Source for GitHub {
         }
         let subject = match subject_of {
             _ if anonymous => ANONYMOUS.to_string(),
-            Subject::AffectedUser => user.clone().ok_or_else(|| {
-                FieldError::new(
-                    "/user",
-                    "missing or empty; expected the affected user's login",
-                )
-            })?,
+            // A membership event that names no member (hand-trimmed exports do this) is
+            // well-formed but cannot say whose access changed: kept as `other` about the
+            // actor, never as a change to someone.
+            Subject::AffectedUser => match (&user, &actor) {
+                (Some(u), _) => u.clone(),
+                (None, Some(a)) => {
+                    kind = EventKind::Other;
+                    a.clone()
+                }
+                (None, None) => {
+                    return Err(FieldError::new(
+                        "/user",
+                        "missing or empty, and /actor too; expected the affected user's login",
+                    ))
+                }
+            },
             Subject::UserOrActor => user.clone().or_else(|| actor.clone()).ok_or_else(|| {
                 FieldError::new("/user", "missing, and /actor too; expected a login")
             })?,
@@ -384,10 +395,10 @@ mod tests {
     }
 
     #[test]
-    fn times_without_offset_and_missing_users_are_refused_with_the_field() {
+    fn times_without_offset_and_records_naming_nobody_are_refused_with_the_field() {
         let bad = r#"[{"action":"git.clone","actor":"a","created_at":"2022-12-11 05:28:05.542"},
             {"action":"git.clone","actor":"a"},
-            {"action":"org.remove_member","actor":"a","@timestamp":1},
+            {"action":"org.remove_member","@timestamp":1},
             {"action":"repo.create","actor":"","@timestamp":1},
             {"action":"git.clone","actor":"a","@timestamp":"2026-03-19T06:00:00+01:00"},
             {"action":"git.clone","actor":"a","@timestamp":99999999999999999},
@@ -498,12 +509,15 @@ mod tests {
             r#"{"@timestamp":1,"action":"repo.download_zip","actor":"jose-nunez","hashed_token":"abc="}"#,
         );
         assert_eq!(zip.kind, EventKind::TokenUsed);
-        // A role change that names no member cannot say whose role changed.
-        let v: Value = serde_json::from_str(
+        // A role change that names no member cannot say whose role changed: kept as
+        // `other` about the actor, never a change to someone.
+        let nameless = one(
             r#"{"@timestamp":1,"action":"org.update_member","actor":"malicious-ci","programmatic_access_type":"github_app"}"#,
-        )
-        .unwrap();
-        assert!(GitHub.normalise(&v).unwrap_err().field == "/user");
+        );
+        assert_eq!(
+            (nameless.kind, nameless.subject.as_str()),
+            (EventKind::Other, "malicious-ci")
+        );
     }
 
     #[test]
