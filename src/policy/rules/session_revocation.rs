@@ -58,6 +58,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                             EventKind::SessionActivity
                                 | EventKind::SessionStarted
                                 | EventKind::AuthSucceeded
+                                | EventKind::AccessUsed
                         ) && a.cite.at > d.cite.at
                             && until.is_none_or(|u| a.cite.at < u)
                     })
