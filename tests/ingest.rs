@@ -258,6 +258,458 @@ proptest! {
             let _ = s.normalise(&v);
         }
     }
+
+    /// Records built from each source's real field names, with values of every shape at the
+    /// paths the source reads: no panic, and every record is either events (each valid) or
+    /// a field error that names a field.
+    #[test]
+    fn sources_on_records_with_their_own_field_names(
+        (source, record) in shaped_record(),
+    ) {
+        let src = sources::by_name(source).unwrap();
+        check_result(source, &record, src.normalise(&record))?;
+        // The mixed Entra source reads every Entra shape.
+        if source.starts_with("entra") {
+            check_result("entra", &record, sources::by_name("entra").unwrap().normalise(&record))?;
+        }
+    }
+
+    /// A well-formed record is never refused because of a field the source does not know,
+    /// at the top level or inside the objects it reads, whatever that field's value.
+    #[test]
+    fn unknown_extra_fields_change_nothing(
+        which in 0..WELL_FORMED.len(),
+        key in "zz[a-z_]{1,10}",
+        value in json_value(),
+        nested in any::<bool>(),
+    ) {
+        let (source, text, inner) = WELL_FORMED[which];
+        let base: serde_json::Value = serde_json::from_str(text).unwrap();
+        let src = sources::by_name(source).unwrap();
+        let want = src.normalise(&base);
+        prop_assert!(want.is_ok(), "{source}: the base record must be good: {want:?}");
+        let mut extended = base.clone();
+        let target = if nested { extended.pointer_mut(inner) } else { Some(&mut extended) };
+        if let Some(serde_json::Value::Object(map)) = target {
+            map.insert(key.clone(), value);
+        }
+        let got = src.normalise(&extended);
+        prop_assert_eq!(got, want, "{} with extra {:?}", source, key);
+    }
+}
+
+/// One well-formed record per JSON source, and the pointer of an object inside it that the
+/// source reads (for the nested extra field).
+const WELL_FORMED: &[(&str, &str, &str)] = &[
+    ("okta", GOOD, "/outcome"),
+    (
+        "entra-audit",
+        r#"{"id":"a1","activityDisplayName":"Disable account","activityDateTime":"2026-03-14T00:00:00Z","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"targetResources":[{"id":"u1","type":"User","userPrincipalName":"jo@acme.example","modifiedProperties":[]}]}"#,
+        "/initiatedBy/user",
+    ),
+    (
+        "entra-audit",
+        r#"{"time":"2026-03-14T00:00:00Z","category":"AuditLogs","operationName":"Disable account","resultType":"Success","properties":{"id":"a1","activityDisplayName":"Disable account","result":"success","targetResources":[{"type":"User","userPrincipalName":"jo@acme.example"}]}}"#,
+        "/properties",
+    ),
+    (
+        "entra-signin",
+        r#"{"time":"2026-04-02T08:00:01Z","category":"SignInLogs","resultType":"0","properties":{"id":"s2","userPrincipalName":"jo@acme.example","status":{"errorCode":0}}}"#,
+        "/properties/status",
+    ),
+    (
+        "entra-signin",
+        r#"{"id":"s1","createdDateTime":"2026-04-02T08:00:00Z","userPrincipalName":"jo@acme.example","status":{"errorCode":50126,"failureReason":"Invalid"}}"#,
+        "/status",
+    ),
+    (
+        "keycloak",
+        r#"{"time":1773900300000,"type":"LOGIN_ERROR","realmId":"acme","userId":"5b1c","error":"invalid_user_credentials","details":{"username":"jo"}}"#,
+        "/details",
+    ),
+    (
+        "keycloak",
+        r#"{"time":1773900000000,"realmId":"acme","authDetails":{"userId":"admin-7"},"operationType":"UPDATE","resourceType":"USER","resourcePath":"users/5b1c","representation":"{\"username\":\"jo\",\"enabled\":false}"}"#,
+        "/authDetails",
+    ),
+    (
+        "onelogin",
+        r#"{"id":900001,"created_at":"2026-03-14T00:00:00.000Z","event_type_id":15,"user_id":123456,"user_name":"Bob Cat"}"#,
+        "",
+    ),
+    (
+        "github",
+        r#"{"@timestamp":1773900000000,"_document_id":"d1","action":"org.remove_member","actor":"admin","user":"jo"}"#,
+        "",
+    ),
+    (
+        "google",
+        r#"{"kind":"admin#reports#activity","id":{"time":"2026-03-14T00:00:00.000Z","uniqueQualifier":"1","applicationName":"login","customerId":"C1"},"actor":{"email":"jo@acme.example"},"events":[{"type":"login","name":"login_success","parameters":[{"name":"login_type","value":"google_password"}]}]}"#,
+        "/actor",
+    ),
+];
+
+/// The fields each JSON source reads, as JSON pointers; `*` is an array index (0 or 1).
+const FIELDS: &[(&str, &[&str])] = &[
+    (
+        "okta",
+        &[
+            "/uuid",
+            "/published",
+            "/eventType",
+            "/outcome/result",
+            "/outcome/reason",
+            "/actor/alternateId",
+            "/actor/type",
+            "/target/*/type",
+            "/target/*/alternateId",
+            "/target/*/id",
+            "/client/ipAddress",
+            "/authenticationContext/externalSessionId",
+            "/debugContext/debugData/changedAttributes",
+        ],
+    ),
+    (
+        "entra-audit",
+        &[
+            "/id",
+            "/activityDateTime",
+            "/activityDisplayName",
+            "/category",
+            "/result",
+            "/resultReason",
+            "/correlationId",
+            "/initiatedBy/user/userPrincipalName",
+            "/initiatedBy/user/ipAddress",
+            "/initiatedBy/app/displayName",
+            "/targetResources/*/type",
+            "/targetResources/*/userPrincipalName",
+            "/targetResources/*/id",
+            "/targetResources/*/displayName",
+            "/targetResources/*/modifiedProperties/*/displayName",
+            "/targetResources/*/modifiedProperties/*/newValue",
+            "/targetResources/*/modifiedProperties/*/oldValue",
+        ],
+    ),
+    (
+        "entra-audit",
+        &[
+            "/time",
+            "/category",
+            "/operationName",
+            "/resultType",
+            "/callerIpAddress",
+            "/properties/id",
+            "/properties/activityDisplayName",
+            "/properties/activityDateTime",
+            "/properties/result",
+            "/properties/initiatedBy/user/userPrincipalName",
+            "/properties/targetResources/*/type",
+            "/properties/targetResources/*/userPrincipalName",
+            "/properties/targetResources/*/displayName",
+            "/properties/targetResources/*/modifiedProperties/*/displayName",
+            "/properties/targetResources/*/modifiedProperties/*/newValue",
+        ],
+    ),
+    (
+        "entra-signin",
+        &[
+            "/time",
+            "/category",
+            "/resultType",
+            "/correlationId",
+            "/resultDescription",
+            "/properties/id",
+            "/properties/createdDateTime",
+            "/properties/userPrincipalName",
+            "/properties/servicePrincipalName",
+            "/properties/appId",
+            "/properties/servicePrincipalId",
+            "/properties/status/errorCode",
+            "/properties/status/failureReason",
+            "/properties/ipAddress",
+            "/properties/isInteractive",
+        ],
+    ),
+    (
+        "entra-signin",
+        &[
+            "/id",
+            "/createdDateTime",
+            "/userPrincipalName",
+            "/servicePrincipalName",
+            "/appId",
+            "/status/errorCode",
+            "/status/failureReason",
+            "/sessionId",
+            "/correlationId",
+            "/ipAddress",
+            "/appDisplayName",
+            "/isInteractive",
+        ],
+    ),
+    (
+        "keycloak",
+        &[
+            "/id",
+            "/time",
+            "/type",
+            "/realmId",
+            "/clientId",
+            "/userId",
+            "/sessionId",
+            "/ipAddress",
+            "/error",
+            "/details/username",
+            "/details/token_id",
+            "/details/refresh_token_id",
+            "/details/revoked_client",
+        ],
+    ),
+    (
+        "keycloak",
+        &[
+            "/id",
+            "/time",
+            "/realmId",
+            "/operationType",
+            "/resourceType",
+            "/resourcePath",
+            "/representation",
+            "/error",
+            "/authDetails/userId",
+            "/authDetails/ipAddress",
+        ],
+    ),
+    (
+        "onelogin",
+        &[
+            "/id",
+            "/created_at",
+            "/event_type_id",
+            "/user_id",
+            "/user_name",
+            "/actor_user_id",
+            "/actor_user_name",
+            "/actor_system",
+            "/ipaddr",
+            "/notes",
+            "/error_description",
+            "/app_name",
+            "/role_name",
+            "/client_id",
+            "/login_name",
+        ],
+    ),
+    (
+        "github",
+        &[
+            "/@timestamp",
+            "/created_at",
+            "/_document_id",
+            "/action",
+            "/actor",
+            "/user",
+            "/org",
+            "/org_id",
+            "/actor_ip",
+            "/programmatic_access_type",
+            "/token_id",
+            "/hashed_token",
+            "/token_scopes",
+            "/data/team",
+        ],
+    ),
+    (
+        "google",
+        &[
+            "/id/time",
+            "/id/applicationName",
+            "/id/uniqueQualifier",
+            "/actor/email",
+            "/ipAddress",
+            "/events/*/name",
+            "/events/*/type",
+            "/events/*/parameters/*/name",
+            "/events/*/parameters/*/value",
+            "/events/*/parameters/*/multiValue",
+            "/events/*/parameters/*/boolValue",
+        ],
+    ),
+];
+
+/// Values the sources meet in real records: times of both kinds, numbers and digit
+/// strings, names the classifiers know, nulls, and nested shapes.
+fn json_leaf() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value as V;
+    prop_oneof![
+        Just(V::Null),
+        any::<bool>().prop_map(V::Bool),
+        any::<i64>().prop_map(V::from),
+        (0i64..2_000_000_000_000).prop_map(V::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(V::Null, V::Number)),
+        prop::sample::select(vec![
+            "2026-03-14T00:00:00.000Z",
+            "2026-03-14 00:00:00",
+            "12/12/2025 3:03:58 PM",
+            "1773900000000",
+            "0",
+            "50126",
+            "50140",
+            "Success",
+            "Failure",
+            "failure",
+            "success",
+            "User",
+            "ServicePrincipal",
+            "Application",
+            "AuditLogs",
+            "SignInLogs",
+            "ADFSSignInLogs",
+            "ProvisioningLogs",
+            "Disable account",
+            "Update user",
+            "Add member to role",
+            "Add service principal credentials",
+            "[false]",
+            "[\"[KeyIdentifier=k1,KeyType=Password]\"]",
+            "AccountEnabled",
+            "KeyDescription",
+            "LOGIN",
+            "LOGIN_ERROR",
+            "CODE_TO_TOKEN",
+            "user_not_found",
+            "expired_code",
+            "UPDATE",
+            "DELETE",
+            "ACTION",
+            "users/u1",
+            "users/u1/logout",
+            "users/u1/credentials/c1",
+            "clients/c1/client-secret",
+            "{\"enabled\":false}",
+            "{not json",
+            "user.lifecycle.deactivate",
+            "SUCCESS",
+            "FAILURE",
+            "org.remove_member",
+            "login_success",
+            "",
+            " ",
+            "jo@acme.example",
+        ])
+        .prop_map(|s| V::String(s.to_string())),
+        ".{0,12}".prop_map(V::String),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    json_leaf().prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map("[a-zA-Z]{1,6}", inner, 0..3)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Sets `value` at `pointer`, creating objects and arrays on the way (`*` → index 0 or 1).
+fn set_at(root: &mut serde_json::Value, pointer: &str, index: usize, value: serde_json::Value) {
+    use serde_json::Value as V;
+    let parts: Vec<&str> = pointer.split('/').skip(1).collect();
+    let mut cur = root;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if *part == "*" {
+            if !cur.is_array() {
+                *cur = V::Array(vec![]);
+            }
+            let Some(items) = cur.as_array_mut() else {
+                return;
+            };
+            while items.len() <= index {
+                items.push(V::Object(Default::default()));
+            }
+            cur = &mut items[index];
+        } else {
+            if !cur.is_object() {
+                *cur = V::Object(Default::default());
+            }
+            let Some(map) = cur.as_object_mut() else {
+                return;
+            };
+            if last {
+                map.insert(part.to_string(), value);
+                return;
+            }
+            cur = map
+                .entry(part.to_string())
+                .or_insert_with(|| V::Object(Default::default()));
+        }
+    }
+    if parts.last() == Some(&"*") {
+        *cur = value;
+    }
+}
+
+/// A record of one source: some of its fields, each set to a value of any shape; half
+/// the time the rest is taken from a well-formed record of that source, so the deep paths
+/// (classification, subjects) are reached too.
+fn shaped_record() -> impl Strategy<Value = (&'static str, serde_json::Value)> {
+    (0..FIELDS.len()).prop_flat_map(|i| {
+        let (source, fields) = FIELDS[i];
+        (
+            Just(source),
+            proptest::collection::vec(
+                (
+                    prop::sample::select(fields.to_vec()),
+                    0usize..2,
+                    json_value(),
+                ),
+                0..8,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(move |(source, sets, from_good)| {
+                let mut record = WELL_FORMED
+                    .iter()
+                    .find(|(s, _, _)| *s == source && from_good)
+                    .map(|(_, text, _)| serde_json::from_str(text).unwrap())
+                    .unwrap_or_else(|| serde_json::Value::Object(Default::default()));
+                for (pointer, index, value) in sets {
+                    set_at(&mut record, pointer, index, value);
+                }
+                (source, record)
+            })
+    })
+}
+
+fn check_result(
+    source: &str,
+    record: &serde_json::Value,
+    result: Result<Vec<auditledger::event::Event>, sources::FieldError>,
+) -> Result<(), TestCaseError> {
+    match result {
+        Ok(events) => {
+            for e in events {
+                prop_assert!(
+                    e.validate().is_ok(),
+                    "{source}: invalid event {e:?} from {record}"
+                );
+                prop_assert!(
+                    !e.subject.trim().is_empty(),
+                    "{source}: empty subject from {record}"
+                );
+            }
+        }
+        Err(err) => {
+            prop_assert!(
+                err.field.starts_with('/') && !err.problem.trim().is_empty(),
+                "{source}: the error must name a field: {err:?} for {record}"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Seeds from the fixtures, mutated: truncations and byte flips of real records.

@@ -8,49 +8,72 @@
 //!   <https://learn.microsoft.com/graph/api/resources/directoryaudit>,
 //!   <https://learn.microsoft.com/graph/api/resources/signin>.
 //! - Diagnostic settings (Event Hub, storage account): `{"records": [...]}` whose elements
-//!   carry `time`, `category` (AuditLogs, SignInLogs, NonInteractiveUserSignInLogs,
-//!   ServicePrincipalSignInLogs, ManagedIdentitySignInLogs), `operationName`, `resultType`,
-//!   `callerIpAddress`, `correlationId` and `properties`, which holds the Graph-like object.
+//!   carry `time`, `category` (AuditLogs; SignInLogs, NonInteractiveUserSignInLogs,
+//!   ServicePrincipalSignInLogs, ManagedIdentitySignInLogs,
+//!   MicrosoftServicePrincipalSignInLogs, ADFSSignInLogs; and categories no rule uses),
+//!   `operationName`, `resultType`, `callerIpAddress`, `correlationId` and `properties`,
+//!   which holds the Graph-like object.
 //!   <https://learn.microsoft.com/entra/identity/monitoring-health/howto-stream-logs-to-event-hub>.
-//!   The record's time is the top-level `time`; fields are read from `properties`, so field
-//!   errors name `/properties/...`.
+//!   The record's time is the top-level `time` when it is RFC 3339, else the resource's own
+//!   `properties.createdDateTime` / `activityDateTime` (ADFSSignInLogs write `time` as
+//!   `12/12/2025 3:03:58 PM`, without an offset); fields are read from `properties`, so
+//!   field errors name `/properties/...`.
 //!
 //! Fields used, audit: `id`, `activityDateTime` (Graph) or `time` (records),
 //! `activityDisplayName` (records: else `operationName`), `category`, `result`,
 //! `resultReason`, `correlationId`, `initiatedBy.user.{userPrincipalName,ipAddress}` /
 //! `initiatedBy.app.displayName`, `targetResources[]` (`type`, `userPrincipalName`, `id`,
-//! `displayName`, `modifiedProperties[].{displayName,newValue}`). The subject is the target
-//! user (a deleted user's UPN comes prefixed with its object id without dashes, which is
-//! removed), else the initiator; the initiator is the actor. Activities (case-insensitive):
+//! `displayName`, `modifiedProperties[].{displayName,oldValue,newValue}`). The subject is
+//! the target user (a deleted user's UPN comes prefixed with its object id without dashes,
+//! which is removed); for credentials and for role or group memberships of an application,
+//! the target service principal or application (its `displayName`, else its object `id`);
+//! else, for records no rule uses, the initiator, else any target, else `(no account)`.
+//! The initiator is the actor. Outcome, one rule for every activity: a `result` (Graph) or
+//! `resultType` (diagnostic) other than success (`failure`, `timeout`) is `other` with
+//! `attrs.outcome`, never the kind the operation attempted. Activities (case-insensitive):
 //! Disable account → account.deactivated; Update user → account.deactivated when
 //! `AccountEnabled` became false, else expiry.set when `EmployeeLeaveDateTime` changed
 //! (`attrs.expires_at` = its new value), else account.reactivated when `AccountEnabled`
 //! became true, else account.updated; Enable account / Restore user → account.reactivated;
 //! Delete user / Hard delete user → account.deleted; Add user → account.created; Revoke
 //! sign-in sessions / Invalidate (or Revoke) all refresh tokens for a user →
-//! session.revoked; Add (eligible) member to group/role → group.granted; Remove (eligible)
+//! session.revoked; Add service principal credentials → token.created; Remove service
+//! principal credentials → token.revoked; Update application – Certificates and secrets
+//! management → token.created when `KeyDescription` gained a key, token.revoked when it
+//! lost one (`attrs.token_id` = the key's `KeyIdentifier`); Add (eligible) member to
+//! group/role → group.granted; Remove (eligible)
 //! member from group/role → group.removed (PIM "requested" activities are requests, not
 //! grants: other); everything else → other with `attrs.type` = the activity name.
 //! <https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities>.
 //!
 //! Fields used, sign-in: `id`, `createdDateTime` (Graph) or `time` (records),
-//! `userPrincipalName` (service principal sign-ins: `servicePrincipalName`, else
-//! `servicePrincipalId`), `status.errorCode` (records without it: a numeric top-level
+//! `userPrincipalName`; service principal sign-ins (categories ServicePrincipalSignInLogs,
+//! ManagedIdentitySignInLogs, MicrosoftServicePrincipalSignInLogs, or a Graph signIn without
+//! a UPN) are about the application: subject `servicePrincipalName` (its display name), else
+//! `appId`, else `servicePrincipalId`, with `attrs.principal` (`service_principal` or
+//! `managed_identity`), `attrs.app_id` and `attrs.service_principal_id`.
+//! `status.errorCode` (a number or a string of digits; records without it: the top-level
 //! `resultType`), `status.failureReason`, `sessionId` else `correlationId` (→ `session_id`),
 //! `ipAddress`, `appDisplayName` (→ `app`), `isInteractive`. errorCode 0 → auth.succeeded;
-//! any other → auth.failed with `reason` = "<code> <text>", the text fixed for the codes the
-//! rules look at (50057 account disabled, 50126 invalid username or password, 50053 account
-//! locked), else Entra's `failureReason`.
+//! an interrupt (see [`INTERRUPTS`]: MFA, keep me signed in, registration...) → other with
+//! `attrs.type` = `signin.interrupted`; any other → auth.failed with `reason` =
+//! "<code> <text>", the text fixed for the codes the rules look at (50057, 50126, 50053,
+//! 50055, 50034, 7000215), else Entra's `failureReason`.
 //! <https://learn.microsoft.com/entra/identity-platform/reference-error-codes>.
 //!
 //! Mixed categories: an AuditLogs record given to `entra-signin` (or a sign-in record given
 //! to `entra-audit`) is a field error on `/category` that names the right source, rather
 //! than an `other` event: kept as `other` it would be counted and forgotten, and the
-//! deactivations or failed sign-ins the rules need would silently be missing. Diagnostic
-//! settings write each category to its own storage container, so files are normally of one
-//! category; an Event Hub capture mixing them can be ingested twice with `--skip-invalid`,
-//! once per source. Categories that are neither (ProvisioningLogs, RiskyUsers...) have
-//! another schema and are refused the same way.
+//! deactivations or failed sign-ins the rules need would silently be missing. `--source
+//! entra` reads both. Categories no rule uses (ProvisioningLogs, RiskyUsers,
+//! UserRiskEvents, NetworkAccessTrafficLogs...) are well-formed records: both sources keep
+//! them as `other` with `attrs.type` = `<category>/<operationName>`, about the account they
+//! name (`properties.userPrincipalName`...) else `(no account)`.
+//!
+//! Use of access (the events that show the person used access they had):
+//! - sign-ins with errorCode 0, any category (interactive, non-interactive, ADFS, service
+//!   principal, managed identity): `auth.succeeded`.
+//! - nothing in the directory audit log: it records administration, not use.
 
 use serde_json::Value;
 
@@ -64,7 +87,20 @@ const SIGN_IN_CATEGORIES: &[&str] = &[
     "NonInteractiveUserSignInLogs",
     "ServicePrincipalSignInLogs",
     "ManagedIdentitySignInLogs",
+    "MicrosoftServicePrincipalSignInLogs",
+    "ADFSSignInLogs",
 ];
+/// Sign-in categories whose records are about a service principal (an application or a
+/// managed identity), not a user.
+const SERVICE_PRINCIPAL_CATEGORIES: &[&str] = &[
+    "ServicePrincipalSignInLogs",
+    "ManagedIdentitySignInLogs",
+    "MicrosoftServicePrincipalSignInLogs",
+];
+/// The subject of a well-formed record that names no account at all (an unmodelled
+/// category such as NetworkAccessTrafficLogs, an audit record without initiator or
+/// targets). Never a roster account, so it is never attributed to a person.
+const NO_ACCOUNT: &str = "(no account)";
 
 /// One record seen through its shape: Graph fields sit at the root, diagnostic records keep
 /// them under `/properties` and their time in `/time`.
@@ -116,13 +152,29 @@ impl<'v> View<'v> {
         }
     }
 
-    /// The event time: `/time` for diagnostic records, else the resource's own time field.
+    /// The event time. Graph resources: their own time field. Diagnostic records: the best
+    /// time the record offers, `/time` when it is RFC 3339, else the resource's own time
+    /// under `/properties` (ADFSSignInLogs write `/time` as `12/12/2025 3:03:58 PM`, with
+    /// no offset, beside a proper `properties.createdDateTime`). When neither is usable
+    /// the error names `/time`.
     fn time(&self, graph_field: &str) -> Result<(Timestamp, String), FieldError> {
-        if self.is_diagnostic() {
-            req_time(self.record, "/time")
-        } else {
-            req_time(self.record, graph_field)
+        if !self.is_diagnostic() {
+            return req_time(self.record, graph_field);
         }
+        let outer = req_time(self.record, "/time");
+        if outer.is_ok() {
+            return outer;
+        }
+        let fallbacks = [
+            graph_field,
+            "/createdDateTime",
+            "/activityDateTime",
+            "/activityDateTimeUtc",
+        ];
+        fallbacks
+            .iter()
+            .find_map(|f| req_time(self.record, &self.ptr(f)).ok())
+            .map_or(outer, Ok)
     }
 }
 
@@ -138,25 +190,73 @@ fn category_is(record: &Value, wanted: &[&str]) -> bool {
         .is_some_and(|c| wanted.contains(&c))
 }
 
-/// Refuses a diagnostic record of another category than `wanted`, naming the right source.
-fn check_category(view: &View, wanted: &[&str], this: &str) -> Result<(), FieldError> {
+/// How a source reads a record, by its diagnostic category.
+enum CategoryCheck {
+    /// A Graph resource, or a diagnostic record of a category this source reads.
+    Read,
+    /// A well-formed record of a category no rule uses (ProvisioningLogs, RiskyUsers,
+    /// UserRiskEvents, NetworkAccessTrafficLogs...): kept as `other`.
+    Unmodelled,
+}
+
+/// Refuses a diagnostic record of the other modelled kind (audit given to the sign-in source
+/// or the reverse), naming the right source; other categories are kept as `other`.
+fn check_category(view: &View, wanted: &[&str]) -> Result<CategoryCheck, FieldError> {
     let Some(category) = view.category.as_deref() else {
-        return Ok(());
+        return Ok(CategoryCheck::Read);
     };
     if wanted.contains(&category) {
-        return Ok(());
+        return Ok(CategoryCheck::Read);
     }
     let problem = if category == AUDIT_CATEGORY {
         format!("{category:?} is a directory audit record; ingest it with --source entra-audit")
     } else if SIGN_IN_CATEGORIES.contains(&category) {
         format!("{category:?} is a sign-in record; ingest it with --source entra-signin")
     } else {
-        format!(
-            "{category:?} is not a category the {this} source reads; expected {}",
-            wanted.join(" or ")
-        )
+        return Ok(CategoryCheck::Unmodelled);
     };
     Err(FieldError::new("/category", problem))
+}
+
+/// A diagnostic record of a category no rule uses: `other`, `attrs.type` =
+/// `<category>/<operationName>`, about the account it names if any.
+fn unmodelled(source: &str, view: &View) -> Result<Vec<Event>, FieldError> {
+    let category = view.category.clone().unwrap_or_default();
+    let time = view.time("/activityDateTime")?;
+    let subject = [
+        "/userPrincipalName",
+        "/initiatedBy/user/userPrincipalName",
+        "/servicePrincipalName",
+        "/initiatedBy/app/displayName",
+        "/userDisplayName",
+        "/userId",
+    ]
+    .iter()
+    .find_map(|p| view.str(p))
+    .or_else(|| view.outer("/identity"))
+    .unwrap_or_else(|| NO_ACCOUNT.to_string());
+    let operation = view.outer("/operationName");
+    let type_name = match &operation {
+        Some(op) => format!("{category}/{op}"),
+        None => category.clone(),
+    };
+    let mut e = new_event(source, view.str("/id"), EventKind::Other, &subject, time);
+    put(&mut e, "type", Some(type_name));
+    put(&mut e, "category", Some(category));
+    put(
+        &mut e,
+        "outcome",
+        view.outer("/resultType")
+            .or_else(|| view.str("/result"))
+            .or_else(|| view.str("/status/errorCode")),
+    );
+    put(
+        &mut e,
+        "correlation_id",
+        view.str("/correlationId")
+            .or_else(|| view.outer("/correlationId")),
+    );
+    Ok(vec![e])
 }
 
 // ---- directory audit ---------------------------------------------------------------------
@@ -234,6 +334,56 @@ fn new_value_of(view: &View, property: &str) -> Option<Option<String>> {
     })
 }
 
+/// The key identifiers in a `KeyDescription` value: Entra writes each credential as
+/// `[KeyIdentifier=<guid>, KeyType=Password, KeyUsage=Verify, DisplayName=<name>]`, inside a
+/// JSON list given as text.
+fn key_ids(text: Option<&str>) -> Vec<String> {
+    let Some(text) = text else {
+        return vec![];
+    };
+    let mut ids = vec![];
+    for part in text.split("KeyIdentifier=").skip(1) {
+        let id: String = part
+            .chars()
+            .take_while(|c| !matches!(c, ',' | ']' | '"' | '\\') && !c.is_whitespace())
+            .collect();
+        if !id.is_empty() && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// The raw old and new text of a modified property of any target.
+fn modified_raw(view: &View, property: &str) -> Option<(Option<String>, Option<String>)> {
+    let found = targets(view)
+        .filter_map(|(_, t)| t.get("modifiedProperties")?.as_array())
+        .flatten()
+        .find(|p| {
+            p.get("displayName")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(property))
+        })?;
+    let text = |k: &str| match found.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+    Some((text("oldValue"), text("newValue")))
+}
+
+/// Credentials (keys, secrets, certificates) added to and removed from an application or
+/// service principal, by comparing the old and new `KeyDescription`.
+fn key_changes(view: &View) -> (Vec<String>, Vec<String>) {
+    let Some((old, new)) = modified_raw(view, "KeyDescription") else {
+        return (vec![], vec![]);
+    };
+    let (old, new) = (key_ids(old.as_deref()), key_ids(new.as_deref()));
+    let added = new.iter().filter(|k| !old.contains(k)).cloned().collect();
+    let removed = old.iter().filter(|k| !new.contains(k)).cloned().collect();
+    (added, removed)
+}
+
 fn classify_audit(activity: &str, view: &View) -> EventKind {
     use EventKind::*;
     let a = activity.trim().to_lowercase();
@@ -274,10 +424,47 @@ fn classify_audit(activity: &str, view: &View) -> EventKind {
         {
             SessionRevoked
         }
+        "add service principal credentials" => TokenCreated,
+        "remove service principal credentials" => TokenRevoked,
+        // "Update application – Certificates and secrets management " (an en dash, a
+        // trailing space): one activity for adding and removing keys, told apart by the
+        // KeyDescription before and after.
+        a if a.starts_with("update application")
+            && a.contains("certificates and secrets management") =>
+        {
+            match key_changes(view) {
+                (added, _) if !added.is_empty() => TokenCreated,
+                (_, removed) if !removed.is_empty() => TokenRevoked,
+                _ => Other,
+            }
+        }
         _ if is_membership("add") => GroupGranted,
         _ if is_membership("remove") => GroupRemoved,
         _ => Other,
     }
+}
+
+/// The outcome of an audit record when it is not a success: Graph `result` (`success`,
+/// `failure`, `timeout`, `unknownFutureValue`), else a diagnostic record's `resultType`.
+/// `None` when the record says success or says nothing.
+fn audit_failure(view: &View) -> Option<String> {
+    let outcome = view.str("/result").or_else(|| view.outer("/resultType"))?;
+    let o = outcome.trim().to_lowercase();
+    (!matches!(o.as_str(), "success" | "succeeded" | "0" | "")).then_some(outcome)
+}
+
+/// The one outcome rule for audits: a failed or timed-out operation changed nothing, so it
+/// is never the kind of the operation it attempted.
+fn unless_failed(kind: EventKind, failure: Option<&str>) -> EventKind {
+    match failure {
+        Some(_) => EventKind::Other,
+        None => kind,
+    }
+}
+
+/// The name of a service principal or application target: its display name, else its id.
+fn target_app_name(target: &Value) -> Option<String> {
+    opt_str(target, "/displayName").or_else(|| opt_str(target, "/id"))
 }
 
 impl Source for EntraAudit {
@@ -312,7 +499,9 @@ impl Source for EntraAudit {
             ));
         }
         let view = View::of(record);
-        check_category(&view, &[AUDIT_CATEGORY], self.name())?;
+        if let CategoryCheck::Unmodelled = check_category(&view, &[AUDIT_CATEGORY])? {
+            return unmodelled(self.name(), &view);
+        }
         if !view.is_diagnostic()
             && at(record, "/activityDateTime").is_none()
             && at(record, "/createdDateTime").is_some()
@@ -333,36 +522,69 @@ impl Source for EntraAudit {
             })?,
             None => req_str(record, "/activityDisplayName")?,
         };
-        let kind = classify_audit(&activity, &view);
+        let attempted = classify_audit(&activity, &view);
+        let failure = audit_failure(&view);
+        let kind = unless_failed(attempted, failure.as_deref());
 
         let actor = view
             .str("/initiatedBy/user/userPrincipalName")
             .or_else(|| view.str("/initiatedBy/app/displayName"));
-        let target_user = target_of_type(&view, "User");
-        let subject = match target_user {
-            Some((i, t)) => target_user_account(t).ok_or_else(|| {
-                FieldError::new(
-                    view.ptr(&format!("/targetResources/{i}/userPrincipalName")),
-                    "missing (and no id); expected the user the event is about",
-                )
-            })?,
-            None if kind != EventKind::Other => {
+        // Credentials and role memberships may be about a service principal or application
+        // rather than a user: the subject is then its display name (else its object id).
+        let app_target = || {
+            target_of_type(&view, "ServicePrincipal")
+                .or_else(|| target_of_type(&view, "Application"))
+        };
+        let about_app = matches!(
+            attempted,
+            EventKind::TokenCreated
+                | EventKind::TokenRevoked
+                | EventKind::GroupGranted
+                | EventKind::GroupRemoved
+        );
+        let subject = match target_of_type(&view, "User") {
+            Some((i, t))
+                if !matches!(attempted, EventKind::TokenCreated | EventKind::TokenRevoked) =>
+            {
+                target_user_account(t).ok_or_else(|| {
+                    FieldError::new(
+                        view.ptr(&format!("/targetResources/{i}/userPrincipalName")),
+                        "missing (and no id); expected the user the event is about",
+                    )
+                })?
+            }
+            _ if about_app && app_target().is_some() => app_target()
+                .and_then(|(_, t)| target_app_name(t))
+                .ok_or_else(|| {
+                    FieldError::new(
+                        view.ptr("/targetResources"),
+                        "the service principal target has no displayName or id",
+                    )
+                })?,
+            _ if attempted != EventKind::Other => {
                 return Err(FieldError::new(
                     view.ptr("/targetResources"),
-                    format!("no target of type User; expected the user the {activity:?} is about"),
+                    format!(
+                        "no target of type User{}; expected who the {activity:?} is about",
+                        if about_app {
+                            " or ServicePrincipal/Application"
+                        } else {
+                            ""
+                        }
+                    ),
                 ))
             }
-            None => actor
+            _ => actor
                 .clone()
                 .or_else(|| view.str("/initiatedBy/user/id"))
                 .or_else(|| view.str("/initiatedBy/app/servicePrincipalId"))
                 .or_else(|| view.str("/initiatedBy/app/appId"))
-                .ok_or_else(|| {
-                    FieldError::new(
-                        view.ptr("/initiatedBy"),
-                        "missing a user or app; expected who the event is about",
-                    )
-                })?,
+                .or_else(|| {
+                    targets(&view).find_map(|(_, t)| {
+                        opt_str(t, "/userPrincipalName").or_else(|| target_app_name(t))
+                    })
+                })
+                .unwrap_or_else(|| NO_ACCOUNT.to_string()),
         };
 
         let mut e = new_event(self.name(), view.str("/id"), kind, &subject, time);
@@ -371,7 +593,7 @@ impl Source for EntraAudit {
         }
         put(&mut e, "type", Some(activity));
         put(&mut e, "category", view.str("/category"));
-        put(&mut e, "outcome", view.str("/result"));
+        put(&mut e, "outcome", failure.or_else(|| view.str("/result")));
         put(&mut e, "reason", view.str("/resultReason"));
         put(
             &mut e,
@@ -400,6 +622,21 @@ impl Source for EntraAudit {
                 .or_else(|| new_value_of(&view, "Role.DisplayName").flatten());
             put(&mut e, "group", group);
         }
+        if matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked) {
+            let (added, removed) = key_changes(&view);
+            let keys = if kind == EventKind::TokenCreated {
+                added
+            } else {
+                removed
+            };
+            put(&mut e, "token_id", keys.first().cloned());
+            if keys.len() > 1 {
+                put(&mut e, "token_ids", Some(keys.join(",")));
+            }
+            if let Some((_, t)) = app_target() {
+                put(&mut e, "app_id", opt_str(t, "/id"));
+            }
+        }
         Ok(vec![e])
     }
 }
@@ -415,8 +652,60 @@ fn known_reason(code: i64) -> Option<&'static str> {
         50057 => Some("account disabled"),
         50126 => Some("invalid username or password"),
         50053 => Some("account locked"),
+        50055 => Some("password expired"),
+        50034 => Some("user not found"),
+        7000215 => Some("invalid client secret"),
         _ => None,
     }
+}
+
+/// Sign-in error codes that are interrupts, not failures: Entra stopped the sign-in to ask
+/// the person for another step (keep me signed in, MFA, registration, device join, consent,
+/// pick an account) and the same sign-in usually goes on to succeed. They become `other`
+/// with `attrs.type` = `signin.interrupted`, never `auth.failed`. Every other non-zero code
+/// is a failure: wrong or expired credentials (50126, 50055, 50056, 50144, 7000215,
+/// 7000222), unknown, disabled or locked accounts (50034, 16003, 50057, 50053), and access
+/// blocked by policy (53003, 530032, 50105), which are attempts the person could not
+/// complete. Source: "Microsoft Entra authentication and authorization error codes",
+/// <https://learn.microsoft.com/entra/identity-platform/reference-error-codes> (the AADSTS
+/// list), and <https://login.microsoftonline.com/error?code=NNNNN> for each code.
+const INTERRUPTS: &[(i64, &str)] = &[
+    (16000, "InteractionRequired: pick an account"),
+    (
+        50058,
+        "UserInformationNotProvided: silent sign-in without a session",
+    ),
+    (
+        50072,
+        "UserStrongAuthEnrollmentRequiredInterrupt: register for MFA",
+    ),
+    (
+        50074,
+        "UserStrongAuthClientAuthNRequiredInterrupt: MFA required",
+    ),
+    (50076, "UserStrongAuthClientAuthNRequired: MFA required"),
+    (50079, "UserStrongAuthEnrollmentRequired: register for MFA"),
+    (50097, "DeviceAuthenticationRequired"),
+    (50125, "PasswordResetRegistrationRequiredInterrupt"),
+    (50127, "BrokerAppNotInstalled: install the broker app"),
+    (50129, "DeviceIsNotWorkplaceJoined: join the device"),
+    (50140, "KmsiInterrupt: keep me signed in"),
+    (
+        50143,
+        "Session mismatch: sign in again with the right tenant",
+    ),
+    (50158, "ExternalSecurityChallenge not yet satisfied"),
+    (50199, "CmsiInterrupt: confirm the app"),
+    (50203, "register the authenticator app"),
+    (65001, "consent required"),
+    (
+        81010,
+        "DesktopSsoAuthTokenInvalid: seamless SSO fell back to a prompt",
+    ),
+];
+
+fn interrupt(code: i64) -> Option<&'static str> {
+    INTERRUPTS.iter().find(|(c, _)| *c == code).map(|(_, t)| *t)
 }
 
 fn error_code(view: &View) -> Result<i64, FieldError> {
@@ -482,7 +771,9 @@ impl Source for EntraSignIn {
             ));
         }
         let view = View::of(record);
-        check_category(&view, SIGN_IN_CATEGORIES, self.name())?;
+        if let CategoryCheck::Unmodelled = check_category(&view, SIGN_IN_CATEGORIES)? {
+            return unmodelled(self.name(), &view);
+        }
         if !view.is_diagnostic()
             && at(record, "/createdDateTime").is_none()
             && at(record, "/activityDateTime").is_some()
@@ -493,42 +784,79 @@ impl Source for EntraSignIn {
             ));
         }
         let time = view.time("/createdDateTime")?;
-        let subject = view
-            .str("/userPrincipalName")
-            .or_else(|| view.str("/servicePrincipalName"))
-            .or_else(|| view.str("/servicePrincipalId"))
-            .ok_or_else(|| {
-                FieldError::new(
-                    view.ptr("/userPrincipalName"),
-                    "missing; expected the account that signed in",
-                )
-            })?;
+        // Service principal and managed identity sign-ins are about the application: the
+        // subject is its service principal name (the display name), else its appId, else
+        // the service principal's object id; a user sign-in is about its UPN.
+        let principal = match view.category.as_deref() {
+            Some("ManagedIdentitySignInLogs") => Some("managed_identity"),
+            Some(c) if SERVICE_PRINCIPAL_CATEGORIES.contains(&c) => Some("service_principal"),
+            _ if view.str("/userPrincipalName").is_none() => Some("service_principal"),
+            _ => None,
+        };
+        let sp_name = || {
+            view.str("/servicePrincipalName")
+                .or_else(|| view.str("/appId"))
+                .or_else(|| view.str("/servicePrincipalId"))
+        };
+        let subject = match principal {
+            Some(_) => sp_name().or_else(|| view.str("/userPrincipalName")),
+            None => view.str("/userPrincipalName"),
+        }
+        .ok_or_else(|| {
+            FieldError::new(
+                view.ptr("/userPrincipalName"),
+                "missing (and no servicePrincipalName, appId or servicePrincipalId); expected the account that signed in",
+            )
+        })?;
         let code = error_code(&view)?;
-        let kind = if code == 0 {
-            EventKind::AuthSucceeded
-        } else {
-            EventKind::AuthFailed
+        let interrupted = interrupt(code);
+        let kind = match (code, interrupted) {
+            (0, _) => EventKind::AuthSucceeded,
+            (_, Some(_)) => EventKind::Other,
+            _ => EventKind::AuthFailed,
         };
         let sign_in_type = view.category.clone().unwrap_or_else(|| "signIn".into());
 
         let mut e = new_event(self.name(), view.str("/id"), kind, &subject, time);
-        put(&mut e, "type", Some(sign_in_type));
+        if interrupted.is_some() {
+            put(&mut e, "type", Some("signin.interrupted".into()));
+            put(&mut e, "category", Some(sign_in_type));
+        } else {
+            put(&mut e, "type", Some(sign_in_type));
+        }
         put(
             &mut e,
             "outcome",
-            Some(if code == 0 { "success" } else { "failure" }.into()),
+            Some(
+                match (code, interrupted) {
+                    (0, _) => "success",
+                    (_, Some(_)) => "interrupted",
+                    _ => "failure",
+                }
+                .into(),
+            ),
         );
         put(&mut e, "error_code", Some(code.to_string()));
         if code != 0 {
             let text = known_reason(code)
                 .map(str::to_string)
                 .or_else(|| view.str("/status/failureReason"))
-                .or_else(|| view.outer("/resultDescription"));
+                .or_else(|| view.outer("/resultDescription"))
+                .or_else(|| interrupted.map(str::to_string));
             let reason = match text {
                 Some(t) => format!("{code} {}", t.trim()),
                 None => code.to_string(),
             };
             put(&mut e, "reason", Some(reason));
+        }
+        if principal.is_some() {
+            put(&mut e, "principal", principal.map(str::to_string));
+            put(&mut e, "app_id", view.str("/appId"));
+            put(
+                &mut e,
+                "service_principal_id",
+                view.str("/servicePrincipalId"),
+            );
         }
         put(
             &mut e,
@@ -647,6 +975,11 @@ mod tests {
                 EventKind::Other,
             ),
             ("Reset user password", EventKind::Other),
+            ("Revoke sign-in sessions", EventKind::SessionRevoked),
+            (
+                "Invalidate all refresh tokens for a user",
+                EventKind::SessionRevoked,
+            ),
         ] {
             assert_eq!(
                 one(&EntraAudit, &with_activity(activity)).kind,
@@ -676,6 +1009,8 @@ mod tests {
             one(&EntraSignIn, &other).attrs["reason"],
             "50074 User account is disabled."
         );
+        let unknown = SIGNIN_50057.replace("50057", "50999");
+        assert_eq!(one(&EntraSignIn, &unknown).kind, EventKind::AuthFailed);
     }
 
     #[test]
@@ -698,6 +1033,150 @@ mod tests {
             got[1].as_ref().unwrap()[0].kind,
             EventKind::AccountDeactivated
         );
+    }
+
+    #[test]
+    fn interrupts_are_other_and_credential_failures_stay_failures() {
+        for code in [
+            50140, 50074, 50076, 50079, 50125, 50129, 50158, 50072, 16000, 81010,
+        ] {
+            let e = one(
+                &EntraSignIn,
+                &SIGNIN_50057.replace("50057", &code.to_string()),
+            );
+            assert_eq!(e.kind, EventKind::Other, "{code}");
+            assert_eq!(e.attrs["type"], "signin.interrupted");
+            assert_eq!(e.attrs["error_code"], code.to_string());
+            assert_eq!(e.attrs["outcome"], "interrupted");
+        }
+        for code in [50126, 50053, 50057, 50055, 50034, 7000215, 53003, 530032] {
+            let e = one(
+                &EntraSignIn,
+                &SIGNIN_50057.replace("50057", &code.to_string()),
+            );
+            assert_eq!(e.kind, EventKind::AuthFailed, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_sign_in_category_is_read_and_service_principals_are_the_subject() {
+        let records = r#"{"records":[
+          {"time":"2025-12-12T15:04:00Z","category":"MicrosoftServicePrincipalSignInLogs","operationName":"Sign-in activity","resultType":"0","properties":{"id":"m1","appId":"00000003-0000-0000-c000-000000000000","servicePrincipalId":"sp-1","servicePrincipalName":"Microsoft Graph","status":{"errorCode":0}}},
+          {"time":"12/12/2025 3:03:58 PM","category":"ADFSSignInLogs","operationName":"Sign-in activity","resultType":"0","properties":{"id":"f1","createdDateTime":"2025-12-12T15:03:58.5557321+00:00","userPrincipalName":"Jo@acme.example","status":{"errorCode":0}}},
+          {"time":"2025-12-12T15:05:00Z","category":"ManagedIdentitySignInLogs","resultType":"0","properties":{"id":"mi1","appId":"app-mi","servicePrincipalId":"sp-mi","servicePrincipalName":"vm-build-01","status":{"errorCode":0}}},
+          {"time":"2025-12-12T15:06:00Z","category":"ServicePrincipalSignInLogs","resultType":"7000215","properties":{"id":"sp2","appId":"app-ci","servicePrincipalName":"ci-deployer","userPrincipalName":"","status":{"errorCode":7000215}}}
+        ]}"#;
+        let got = normalise_all(&EntraSignIn, records.as_bytes());
+        let e: Vec<Event> = got.iter().map(|r| r.as_ref().unwrap()[0].clone()).collect();
+        assert_eq!(e[0].subject, "microsoft graph");
+        assert_eq!(e[0].attrs["principal"], "service_principal");
+        assert_eq!(e[0].attrs["app_id"], "00000003-0000-0000-c000-000000000000");
+        assert_eq!(e[1].subject, "jo@acme.example");
+        assert_eq!(e[1].original_time, "2025-12-12T15:03:58.5557321+00:00");
+        assert!(!e[1].attrs.contains_key("principal"));
+        assert_eq!(e[2].subject, "vm-build-01");
+        assert_eq!(e[2].attrs["principal"], "managed_identity");
+        assert_eq!(e[3].kind, EventKind::AuthFailed);
+        assert_eq!(e[3].subject, "ci-deployer");
+        assert_eq!(e[3].attrs["reason"], "7000215 invalid client secret");
+        // Neither time usable: the error names /time.
+        let bad = records.replace("2025-12-12T15:03:58.5557321+00:00", "yesterday");
+        let got = normalise_all(&EntraSignIn, bad.as_bytes());
+        assert!(got[1].as_ref().unwrap_err().contains("field /time:"));
+    }
+
+    #[test]
+    fn unmodelled_categories_are_kept_as_other() {
+        let records = r#"{"records":[
+          {"time":"2026-01-05T10:00:00Z","category":"ProvisioningLogs","operationName":"Provisioning activity","resultType":"Success","properties":{"id":"p1","activityDateTime":"2026-01-05T10:00:00Z"}},
+          {"time":"2026-01-05T10:00:00Z","category":"RiskyUsers","operationName":"User Risk","properties":{"id":"r1","userPrincipalName":"jo@acme.example","riskLevel":"high"}},
+          {"time":"2026-01-05T10:00:00Z","category":"NetworkAccessTrafficLogs","properties":{}}
+        ]}"#;
+        for source in [&EntraSignIn as &dyn Source, &EntraAudit, &Entra] {
+            let got = normalise_all(source, records.as_bytes());
+            let e: Vec<Event> = got.iter().map(|r| r.as_ref().unwrap()[0].clone()).collect();
+            assert!(e.iter().all(|e| e.kind == EventKind::Other));
+            assert_eq!(e[0].attrs["type"], "ProvisioningLogs/Provisioning activity");
+            assert_eq!(e[0].subject, NO_ACCOUNT);
+            assert_eq!(e[1].subject, "jo@acme.example");
+            assert_eq!(e[2].attrs["type"], "NetworkAccessTrafficLogs");
+        }
+    }
+
+    #[test]
+    fn a_role_granted_to_a_service_principal_is_about_it() {
+        let rec = r#"{"id":"a9","activityDisplayName":"Add member to role","activityDateTime":"2026-03-02T10:00:00Z","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"targetResources":[{"id":"role-1","type":"Role","displayName":"Application Administrator"},{"id":"sp-77","type":"ServicePrincipal","displayName":"ci-deployer"}]}"#;
+        let e = one(&EntraAudit, rec);
+        assert_eq!(e.kind, EventKind::GroupGranted);
+        assert_eq!(e.subject, "ci-deployer");
+        assert_eq!(e.attrs["group"], "Application Administrator");
+        let no_name = rec.replace(r#","displayName":"ci-deployer""#, "");
+        assert_eq!(one(&EntraAudit, &no_name).subject, "sp-77");
+    }
+
+    #[test]
+    fn failed_audits_are_never_the_successful_kind() {
+        let failed = DISABLE.replace(r#""result":"success""#, r#""result":"failure""#);
+        let e = one(&EntraAudit, &failed);
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.attrs["outcome"], "failure");
+        assert_eq!(e.attrs["type"], "Disable account");
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+        let timeout = DISABLE
+            .replace("Disable account", "Add member to group")
+            .replace(r#""result":"success""#, r#""result":"timeout""#);
+        assert_eq!(one(&EntraAudit, &timeout).kind, EventKind::Other);
+        // Diagnostic records: the top-level resultType when properties.result is absent.
+        let diag = format!(
+            r#"{{"records":[{{"time":"2026-03-14T00:00:00Z","category":"AuditLogs","operationName":"Disable account","resultType":"Failure","properties":{}}}]}}"#,
+            DISABLE.replace(r#""result":"success","#, "")
+        );
+        let got = normalise_all(&EntraAudit, diag.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.attrs["outcome"], "Failure");
+    }
+
+    #[test]
+    fn credentials_added_and_removed_are_tokens_of_the_service_principal() {
+        let add = r#"{"id":"k1","category":"ApplicationManagement","result":"success","activityDisplayName":"Add service principal credentials","activityDateTime":"2026-03-03T09:00:00Z","initiatedBy":{"user":{"userPrincipalName":"jo@acme.example"}},"targetResources":[{"id":"sp-77","type":"ServicePrincipal","displayName":"ci-deployer","modifiedProperties":[{"displayName":"KeyDescription","oldValue":"[]","newValue":"[\"[KeyIdentifier=6c1f0a52-9a43-4b1e-b7c4-2f0d1e3a4b5c,KeyType=Password,KeyUsage=Verify,DisplayName=ci]\"]"}]}]}"#;
+        let e = one(&EntraAudit, add);
+        assert_eq!(e.kind, EventKind::TokenCreated);
+        assert_eq!(e.subject, "ci-deployer");
+        assert_eq!(e.actor.as_deref(), Some("jo@acme.example"));
+        assert_eq!(e.attrs["token_id"], "6c1f0a52-9a43-4b1e-b7c4-2f0d1e3a4b5c");
+        let remove = add.replace("Add service", "Remove service").replace(
+            r#""oldValue":"[]","newValue":"#,
+            r#""newValue":"[]","oldValue":"#,
+        );
+        let e = one(&EntraAudit, &remove);
+        assert_eq!(e.kind, EventKind::TokenRevoked);
+        assert_eq!(e.attrs["token_id"], "6c1f0a52-9a43-4b1e-b7c4-2f0d1e3a4b5c");
+        let app = add
+            .replace(
+                "Add service principal credentials",
+                "Update application – Certificates and secrets management ",
+            )
+            .replace("ServicePrincipal", "Application");
+        let e = one(&EntraAudit, &app);
+        assert_eq!(e.kind, EventKind::TokenCreated);
+        assert_eq!(e.subject, "ci-deployer");
+        let e = one(
+            &EntraAudit,
+            &app.replace(
+                r#""oldValue":"[]","newValue":"#,
+                r#""newValue":"[]","oldValue":"#,
+            ),
+        );
+        assert_eq!(e.kind, EventKind::TokenRevoked);
+    }
+
+    #[test]
+    fn actorless_unmodelled_audits_are_kept() {
+        let rec = r#"{"id":"z1","activityDisplayName":"Update policy","activityDateTime":"2026-03-03T09:00:00Z","initiatedBy":{},"targetResources":[]}"#;
+        let e = one(&EntraAudit, rec);
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.subject, NO_ACCOUNT);
     }
 
     #[test]

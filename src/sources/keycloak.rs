@@ -16,6 +16,26 @@
 //!   `representation` (the request body as a JSON string; only when the realm's admin-event
 //!   setting "Include representation" is on), `error`.
 //!
+//! Errors (`org.keycloak.events.Errors`): credential and account failures
+//! (`invalid_user_credentials`, `user_not_found`, `user_disabled`,
+//! `user_temporarily_disabled`, `invalid_token`...) of a login or token event are
+//! `auth.failed`; interrupts (see [`INTERRUPTS`]: `expired_code`, `cookie_not_found`,
+//! `resolve_required_actions`, `consent_denied`...) are `other` with `attrs.type` =
+//! `signin.interrupted` and the event type in `attrs.event_type`; client and request
+//! errors ([`CLIENT_ERRORS`]) and errors of other events are `other`. The error is in
+//! `attrs.reason` either way. A user event that names no user (`LOGIN_ERROR` for an
+//! unknown username Keycloak did not record) is kept, about `unknown-user@<realmId>`, with
+//! `attrs.user_known` = `false`: no roster lists that name, so it is never merged into a
+//! person. When Keycloak recorded the username tried, that username is the subject.
+//!
+//! Use of access: `LOGIN`, `CLIENT_LOGIN`, `IDENTITY_PROVIDER_LOGIN` (auth.succeeded);
+//! `CODE_TO_TOKEN`, `REFRESH_TOKEN`, `TOKEN_EXCHANGE`, `USER_INFO_REQUEST`,
+//! `INTROSPECT_TOKEN`, `OAUTH2_DEVICE_CODE_TO_TOKEN`, `AUTHREQID_TO_TOKEN`,
+//! `PERMISSION_TOKEN` (token.used); `LOGOUT` (session.ended). Admin events: `DELETE
+//! users/<id>/credentials/<cid>` → token.revoked (`token_id` = the credential id);
+//! `ACTION`/`CREATE` `clients/<id>/client-secret` → token.created and `DELETE
+//! clients/<id>/client-secret/rotated` → token.revoked, about the client id.
+//!
 //! Without `id` (older Keycloak) `source_id` is `None` and the ledger de-duplicates on the
 //! hash of the raw record instead.
 //!
@@ -40,7 +60,45 @@ use crate::event::{Event, EventKind};
 
 pub struct Keycloak;
 
-/// The kind of a user event, by its `EventType` name.
+/// Sign-in and token errors that are interrupts, not credential failures
+/// (`org.keycloak.events.Errors`): the login page or its cookie expired, the person must
+/// first do a required action or declined consent, a device-flow client polled too fast or
+/// too late. They become `other` with `attrs.type` = `signin.interrupted`.
+const INTERRUPTS: &[&str] = &[
+    "expired_code",
+    "cookie_not_found",
+    "resolve_required_actions",
+    "consent_denied",
+    "rejected_by_user",
+    "not_logged_in",
+    "slow_down",
+    "expired_oauth2_device_code",
+    "display_unsupported",
+];
+
+/// Errors about the client or the request, not the person's credentials (a misconfigured
+/// client, a bad redirect): `other` with the error kept.
+const CLIENT_ERRORS: &[&str] = &[
+    "invalid_request",
+    "client_not_found",
+    "client_disabled",
+    "invalid_client",
+    "invalid_redirect_uri",
+    "invalid_config",
+    "invalid_form",
+    "invalid_input",
+    "invalid_code_challenge_method",
+    "code_verifier_missing",
+    "ssl_required",
+    "illegal_origin",
+    "unknown_identity_provider",
+];
+
+/// The kind of a user event, by its `EventType` name. Use of access: LOGIN, CLIENT_LOGIN
+/// (a service account's client-credentials grant) and IDENTITY_PROVIDER_LOGIN are
+/// `auth.succeeded`; CODE_TO_TOKEN, REFRESH_TOKEN, TOKEN_EXCHANGE, USER_INFO_REQUEST,
+/// INTROSPECT_TOKEN, OAUTH2_DEVICE_CODE_TO_TOKEN, AUTHREQID_TO_TOKEN and PERMISSION_TOKEN
+/// are `token.used`.
 fn classify_user_event(event_type: &str) -> EventKind {
     use EventKind::*;
     match event_type {
@@ -51,9 +109,22 @@ fn classify_user_event(event_type: &str) -> EventKind {
         | "REFRESH_TOKEN_ERROR"
         | "TOKEN_EXCHANGE_ERROR"
         | "USER_INFO_REQUEST_ERROR"
-        | "IDENTITY_PROVIDER_LOGIN_ERROR" => AuthFailed,
+        | "INTROSPECT_TOKEN_ERROR"
+        | "OAUTH2_DEVICE_CODE_TO_TOKEN_ERROR"
+        | "AUTHREQID_TO_TOKEN_ERROR"
+        | "PERMISSION_TOKEN_ERROR"
+        | "IDENTITY_PROVIDER_LOGIN_ERROR"
+        | "IDENTITY_PROVIDER_FIRST_LOGIN_ERROR"
+        | "IDENTITY_PROVIDER_POST_LOGIN_ERROR" => AuthFailed,
         "LOGOUT" => SessionEnded,
-        "CODE_TO_TOKEN" | "REFRESH_TOKEN" | "TOKEN_EXCHANGE" | "USER_INFO_REQUEST" => TokenUsed,
+        "CODE_TO_TOKEN"
+        | "REFRESH_TOKEN"
+        | "TOKEN_EXCHANGE"
+        | "USER_INFO_REQUEST"
+        | "INTROSPECT_TOKEN"
+        | "OAUTH2_DEVICE_CODE_TO_TOKEN"
+        | "AUTHREQID_TO_TOKEN"
+        | "PERMISSION_TOKEN" => TokenUsed,
         // The account console's "revoke access" of a client: its consent and offline tokens.
         "REVOKE_GRANT" => TokenRevoked,
         "REGISTER" => AccountCreated,
@@ -98,29 +169,60 @@ fn group_names(rep: Option<&Value>) -> Option<String> {
     (!names.is_empty()).then(|| names.join(","))
 }
 
+/// The subject of a user event that names no user: a `LOGIN_ERROR` for a username
+/// Keycloak could not find and did not record, a client error before any user was known.
+/// One per realm; no roster lists it, so it is never attributed to a person.
+fn unknown_user(realm: Option<&str>) -> String {
+    format!("unknown-user@{}", realm.unwrap_or("unknown-realm"))
+}
+
 fn normalise_user_event(record: &Value) -> Result<Event, FieldError> {
+    use EventKind::*;
     let id = opt_str(record, "/id");
     let time = req_epoch_millis(record, "/time")?;
     let event_type = req_str(record, "/type")?;
     let user_id = opt_str(record, "/userId");
-    let subject = opt_str(record, "/details/username")
-        .or_else(|| user_id.clone())
-        .ok_or_else(|| {
-            FieldError::new(
-                "/userId",
-                "missing, and no details.username; expected the user the event is about",
-            )
-        })?;
-    let kind = classify_user_event(&event_type);
+    let realm = opt_str(record, "/realmId");
+    let named = opt_str(record, "/details/username").or_else(|| user_id.clone());
+    let subject = named
+        .clone()
+        .unwrap_or_else(|| unknown_user(realm.as_deref()));
     let error = opt_str(record, "/error");
     let failed = error.is_some() || event_type.ends_with("_ERROR");
+    let attempted = classify_user_event(&event_type);
+    let interrupted = error.as_deref().is_some_and(|e| INTERRUPTS.contains(&e));
+    let kind = match attempted {
+        // A failed or denied operation is never the successful kind; an interrupt or a
+        // client error is not a credential failure.
+        _ if failed && interrupted => Other,
+        _ if failed && error.as_deref().is_some_and(|e| CLIENT_ERRORS.contains(&e)) => Other,
+        AuthFailed => AuthFailed,
+        k if failed && matches!(k, AuthSucceeded | TokenUsed) => AuthFailed,
+        _ if failed => Other,
+        k => k,
+    };
     let mut e = new_event("keycloak", id, kind, &subject, time);
-    put(&mut e, "type", Some(event_type));
+    if interrupted {
+        put(&mut e, "type", Some("signin.interrupted".into()));
+        put(&mut e, "event_type", Some(event_type));
+    } else {
+        put(&mut e, "type", Some(event_type));
+    }
     put(
         &mut e,
         "outcome",
-        Some(if failed { "failure" } else { "success" }.to_string()),
+        Some(
+            match (failed, interrupted) {
+                (true, true) => "interrupted",
+                (true, false) => "failure",
+                _ => "success",
+            }
+            .to_string(),
+        ),
     );
+    if named.is_none() {
+        put(&mut e, "user_known", Some("false".into()));
+    }
     put(&mut e, "reason", error);
     put(&mut e, "ip", opt_str(record, "/ipAddress"));
     put(&mut e, "session_id", opt_str(record, "/sessionId"));
@@ -159,6 +261,10 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
         ["sessions", id] => Some(id.to_string()),
         _ => None,
     };
+    let client = match segments.as_slice() {
+        ["clients", id, "client-secret", ..] => Some(id.to_string()),
+        _ => None,
+    };
     let user_level = segments.len() == 2 && user_id.is_some();
     let rep = if user_level && (operation == "CREATE" || operation == "UPDATE") {
         representation(record)?
@@ -184,6 +290,12 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
             ("ACTION", ["users", _, "logout"]) => SessionRevoked,
             ("DELETE", ["sessions", _]) => SessionRevoked,
             ("ACTION" | "DELETE", ["users", _, "consents", _]) => TokenRevoked,
+            // Removing a user's credential (password, OTP device, WebAuthn key).
+            ("DELETE", ["users", _, "credentials", _]) => TokenRevoked,
+            // A client's secret regenerated (the old one stops working unless rotated), and
+            // a rotated secret invalidated.
+            ("ACTION" | "CREATE" | "UPDATE", ["clients", _, "client-secret"]) => TokenCreated,
+            ("DELETE", ["clients", _, "client-secret", "rotated"]) => TokenRevoked,
             ("CREATE", ["users", _, "groups" | "role-mappings", ..]) => GroupGranted,
             ("DELETE", ["users", _, "groups" | "role-mappings", ..]) => GroupRemoved,
             _ => Other,
@@ -194,13 +306,9 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
         .and_then(|r| opt_str(r, "/username"))
         .or_else(|| user_id.clone())
         .or_else(|| session_id.clone())
+        .or_else(|| client.clone())
         .or_else(|| admin.clone())
-        .ok_or_else(|| {
-            FieldError::new(
-                "/authDetails/userId",
-                "missing, and resourcePath names no user; expected who the event is about",
-            )
-        })?;
+        .unwrap_or_else(|| unknown_user(opt_str(record, "/realmId").as_deref()));
     let mut e = new_event("keycloak", id, kind, &subject, time);
     if admin.as_deref() != Some(subject.as_str()) {
         e.actor = admin;
@@ -235,6 +343,12 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
     put(&mut e, "enabled", enabled.map(|b| b.to_string()));
     match segments.as_slice() {
         ["users", _, "consents", client] => put(&mut e, "token_name", Some(client.to_string())),
+        ["users", _, "credentials", credential] => {
+            put(&mut e, "token_id", Some(credential.to_string()))
+        }
+        ["clients", id, "client-secret", ..] => {
+            put(&mut e, "token_name", Some(format!("client-secret:{id}")))
+        }
         ["users", _, kind @ ("groups" | "role-mappings"), rest @ ..] => {
             let rep = representation(record)?;
             // Without a representation, a membership path still names the group's id.
@@ -336,12 +450,6 @@ mod tests {
                 "/time",
             ),
             (
-                LOGIN_ERROR
-                    .replace(r#","userId":"5b1c""#, "")
-                    .replace(r#""details":{"username":"Jose.Nunez"}"#, r#""details":{}"#),
-                "/userId",
-            ),
-            (
                 DISABLE.replace(r#""{\"username"#, r#""{not json"#),
                 "/representation",
             ),
@@ -361,6 +469,141 @@ mod tests {
             let got = normalise_all(&Keycloak, odd.as_bytes());
             assert!(got[0].is_err(), "{odd}");
         }
+    }
+
+    #[test]
+    fn a_login_error_for_an_unknown_user_is_kept() {
+        let unknown = LOGIN_ERROR
+            .replace(r#","userId":"5b1c""#, "")
+            .replace(r#""details":{"username":"Jose.Nunez"}"#, r#""details":{}"#)
+            .replace("user_disabled", "user_not_found");
+        let got = normalise_all(&Keycloak, unknown.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::AuthFailed);
+        assert_eq!(e.subject, "unknown-user@acme");
+        assert_eq!(e.attrs["user_known"], "false");
+        assert_eq!(e.attrs["reason"], "user_not_found");
+        // With the username tried, that is the subject.
+        let tried = LOGIN_ERROR
+            .replace(r#","userId":"5b1c""#, "")
+            .replace("user_disabled", "user_not_found");
+        let got = normalise_all(&Keycloak, tried.as_bytes());
+        assert_eq!(got[0].as_ref().unwrap()[0].subject, "jose.nunez");
+    }
+
+    #[test]
+    fn interrupts_and_client_errors_are_not_credential_failures() {
+        for (error, kind, type_name) in [
+            (
+                "invalid_user_credentials",
+                EventKind::AuthFailed,
+                "LOGIN_ERROR",
+            ),
+            ("user_not_found", EventKind::AuthFailed, "LOGIN_ERROR"),
+            (
+                "user_temporarily_disabled",
+                EventKind::AuthFailed,
+                "LOGIN_ERROR",
+            ),
+            ("expired_code", EventKind::Other, "signin.interrupted"),
+            ("cookie_not_found", EventKind::Other, "signin.interrupted"),
+            (
+                "resolve_required_actions",
+                EventKind::Other,
+                "signin.interrupted",
+            ),
+            ("invalid_redirect_uri", EventKind::Other, "LOGIN_ERROR"),
+        ] {
+            let got = normalise_all(
+                &Keycloak,
+                LOGIN_ERROR.replace("user_disabled", error).as_bytes(),
+            );
+            let e = &got[0].as_ref().unwrap()[0];
+            assert_eq!(e.kind, kind, "{error}");
+            assert_eq!(e.attrs["type"], type_name, "{error}");
+            assert_eq!(e.attrs["reason"], error);
+        }
+        // A token refresh refused because the session is gone is a failed use.
+        let refresh = LOGIN_ERROR
+            .replace("LOGIN_ERROR", "REFRESH_TOKEN_ERROR")
+            .replace("user_disabled", "invalid_token");
+        let got = normalise_all(&Keycloak, refresh.as_bytes());
+        assert_eq!(got[0].as_ref().unwrap()[0].kind, EventKind::AuthFailed);
+        let logout_error = LOGIN_ERROR.replace("LOGIN_ERROR", "LOGOUT_ERROR");
+        let got = normalise_all(&Keycloak, logout_error.as_bytes());
+        assert_eq!(got[0].as_ref().unwrap()[0].kind, EventKind::Other);
+    }
+
+    #[test]
+    fn use_of_access_and_admin_revocations() {
+        let user = |t: &str| {
+            LOGIN_ERROR
+                .replace("LOGIN_ERROR", t)
+                .replace(r#","error":"user_disabled""#, "")
+        };
+        for (t, kind) in [
+            ("LOGIN", EventKind::AuthSucceeded),
+            ("CLIENT_LOGIN", EventKind::AuthSucceeded),
+            ("CODE_TO_TOKEN", EventKind::TokenUsed),
+            ("REFRESH_TOKEN", EventKind::TokenUsed),
+            ("TOKEN_EXCHANGE", EventKind::TokenUsed),
+            ("USER_INFO_REQUEST", EventKind::TokenUsed),
+            ("INTROSPECT_TOKEN", EventKind::TokenUsed),
+            ("LOGOUT", EventKind::SessionEnded),
+            ("UPDATE_PASSWORD", EventKind::Other),
+        ] {
+            let got = normalise_all(&Keycloak, user(t).as_bytes());
+            assert_eq!(got[0].as_ref().unwrap()[0].kind, kind, "{t}");
+        }
+        let admin = |op: &str, path: &str| {
+            DISABLE
+                .replace(
+                    r#""operationType":"UPDATE""#,
+                    &format!(r#""operationType":"{op}""#),
+                )
+                .replace(
+                    r#""resourcePath":"users/5b1c""#,
+                    &format!(r#""resourcePath":"{path}""#),
+                )
+        };
+        for (op, path, kind) in [
+            ("DELETE", "users/5b1c", EventKind::AccountDeleted),
+            ("ACTION", "users/5b1c/logout", EventKind::SessionRevoked),
+            (
+                "DELETE",
+                "users/5b1c/credentials/c-9",
+                EventKind::TokenRevoked,
+            ),
+            (
+                "CREATE",
+                "users/5b1c/role-mappings/realm",
+                EventKind::GroupGranted,
+            ),
+            (
+                "DELETE",
+                "users/5b1c/role-mappings/realm",
+                EventKind::GroupRemoved,
+            ),
+            (
+                "CREATE",
+                "clients/c-1/client-secret",
+                EventKind::TokenCreated,
+            ),
+            (
+                "DELETE",
+                "clients/c-1/client-secret/rotated",
+                EventKind::TokenRevoked,
+            ),
+        ] {
+            let got = normalise_all(&Keycloak, admin(op, path).as_bytes());
+            let e = &got[0].as_ref().unwrap()[0];
+            assert_eq!(e.kind, kind, "{op} {path}");
+        }
+        let got = normalise_all(
+            &Keycloak,
+            admin("DELETE", "users/5b1c/credentials/c-9").as_bytes(),
+        );
+        assert_eq!(got[0].as_ref().unwrap()[0].attrs["token_id"], "c-9");
     }
 
     #[test]

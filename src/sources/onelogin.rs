@@ -13,13 +13,20 @@
 //! The subject is `user_name` (OneLogin's display name of the user), else `user_id`, else
 //! the actor; `user_id` is kept in `attrs.user_id` so a roster may list either.
 //!
+//! `id` and `event_type_id` are integers in the API and strings of digits in some SDK
+//! exports; both are read.
+//!
 //! Event type ids: OneLogin lists them with `GET /api/1/events/types`
-//! (<https://developers.onelogin.com/api-docs/1/events/event-types>); ids 1 to 6 and their
-//! names are from that page's sample. The others are from public integrations that name
-//! them (a Mattermost OneLogin plugin: 12, 13, 15, 17, 19, 24, 69) or from Panther's rule
-//! comments (11, 16, 72, 90, 172, 211, 240, 531, 551, 553), whose description is kept in
-//! `attrs.type_name` in lower case where OneLogin's own name could not be checked. Any other
-//! id is `other` with `attrs.type` = the id.
+//! (<https://developers.onelogin.com/api-docs/1/events/event-types>); the names in
+//! [`EVENT_TYPES`] follow that list (ids 1 to 6 from that page's sample, the others from a
+//! OneLogin client's enum of the same list). 90, 211, 240, 551 and 553 are from Panther's
+//! rule comments, described in lower case. Any other id is `other` with `attrs.type` = the
+//! id. API credential events (179 created, 180 deleted, 182 disabled) carry the
+//! credential's `client_id` in `attrs.token_id`.
+//!
+//! Use of access: 5 (logged in to OneLogin), 68 (RADIUS), 122 (via API), 140 (social),
+//! 153 (Mac login) → auth.succeeded; 8 (logged in to an app) and 78 (app via assertion
+//! proxy) → access.used; 7 and 29 (logged out of OneLogin / of an app) → session.ended.
 
 use serde_json::Value;
 
@@ -29,7 +36,10 @@ use crate::event::{Event, EventKind};
 
 pub struct OneLogin;
 
-/// (event_type_id, OneLogin's name or a description, kind).
+/// (event_type_id, OneLogin's name, kind). Names as `GET /api/1/events/types` returns
+/// them (OneLogin, "Event Types", <https://developers.onelogin.com/api-docs/1/events/event-types>;
+/// checked against a OneLogin client's enum of that list, ids 1 to 535). 551 and 553 are
+/// not in that list; they are kept from Panther's rule comments, in lower case.
 const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (1, "APP_ADDED_TO_ROLE", EventKind::Other),
     (2, "APP_REMOVED_FROM_ROLE", EventKind::Other),
@@ -37,34 +47,77 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (4, "USER_ASSIGNED_ROLE", EventKind::GroupGranted),
     (5, "USER_LOGGED_INTO_ONELOGIN", EventKind::AuthSucceeded),
     (6, "USER_FAILED_ONELOGIN_LOGIN", EventKind::AuthFailed),
-    (
-        8,
-        "user app event (unauthorised-access rule's benign case)",
-        EventKind::Other,
-    ),
-    (11, "actor_user changed password for user", EventKind::Other),
+    (7, "USER_LOGGED_OUT_OF_ONELOGIN", EventKind::SessionEnded),
+    // SSO into an app from the portal: the person used access they had.
+    (8, "USER_LOGGED_IN_TO_APP", EventKind::AccessUsed),
+    (11, "USER_CHANGED_PASSWORD", EventKind::Other),
     (12, "UNLOCKED_USER", EventKind::AccountReactivated),
     (13, "CREATED_USER", EventKind::AccountCreated),
+    (14, "USER_UPDATED", EventKind::AccountUpdated),
     (15, "DEACTIVATED_USER", EventKind::AccountDeactivated),
-    (16, "user activated", EventKind::AccountReactivated),
+    (16, "USER_ACTIVATED", EventKind::AccountReactivated),
     (17, "DELETED_USER", EventKind::AccountDeleted),
     (19, "USER_LOCKED", EventKind::AccountSuspended),
+    (21, "USER_SUSPENDED", EventKind::AccountSuspended),
     (24, "USER_REMOVED_OTP_DEVICE", EventKind::Other),
+    (29, "USER_LOGGED_OUT_OF_APP", EventKind::SessionEnded),
+    (32, "USER_REACTIVATED", EventKind::AccountReactivated),
+    (68, "USER_AUTHENTICATED_BY_RADIUS", EventKind::AuthSucceeded),
     (69, "USER_REJECTED_BY_RADIUS", EventKind::AuthFailed),
-    (72, "privilege granted to user", EventKind::GroupGranted),
-    (90, "unauthorised app access", EventKind::AuthFailed),
+    (72, "PRIVILEGE_GRANTED_TO_USER", EventKind::GroupGranted),
+    (73, "PRIVILEGE_REVOKED_FROM_USER", EventKind::GroupRemoved),
     (
-        172,
-        "user deleted an authentication factor",
-        EventKind::Other,
+        77,
+        "USER_FAILED_TO_LOGIN_TO_APP_VIA_ASSERTION_PROXY",
+        EventKind::AuthFailed,
     ),
+    (
+        78,
+        "USER_LOGGED_INTO_APP_VIA_ASSERTION_PROXY",
+        EventKind::AccessUsed,
+    ),
+    (90, "unauthorised app access", EventKind::AuthFailed),
+    (122, "USER_AUTHENTICATED_VIA_API", EventKind::AuthSucceeded),
+    (
+        123,
+        "USER_AUTHENTICATION_VIA_API_FAILED",
+        EventKind::AuthFailed,
+    ),
+    (140, "SOCIAL_SIGN_IN_SUCCESSFUL", EventKind::AuthSucceeded),
+    (141, "SOCIAL_SIGN_IN_FAILED", EventKind::AuthFailed),
+    (147, "USER_MANUALLY_ADDED_TO_ROLE", EventKind::GroupGranted),
+    (
+        148,
+        "USER_MANUALLY_REMOVED_FROM_ROLE",
+        EventKind::GroupRemoved,
+    ),
+    (
+        149,
+        "USER_AUTOMATICALLY_ADDED_TO_ROLE",
+        EventKind::GroupGranted,
+    ),
+    (
+        150,
+        "USER_AUTOMATICALLY_REMOVED_FROM_ROLE",
+        EventKind::GroupRemoved,
+    ),
+    (153, "MAC_LOGIN_SUCCESSFUL", EventKind::AuthSucceeded),
+    (154, "MAC_LOGIN_FAILED", EventKind::AuthFailed),
+    (172, "AUTHENTICATION_FACTOR_DELETED", EventKind::Other),
+    (179, "API_CREDENTIAL_CREATED", EventKind::TokenCreated),
+    (180, "API_CREDENTIAL_DELETED", EventKind::TokenRevoked),
+    (182, "API_CREDENTIAL_DISABLED", EventKind::TokenRevoked),
     (211, "admin changed password for user", EventKind::Other),
     (
         240,
         "actor_user revealed user's app password",
         EventKind::Other,
     ),
-    (531, "user locked via API", EventKind::AccountSuspended),
+    (513, "ADDED_ROLE_TO_A_USER", EventKind::GroupGranted),
+    (514, "REMOVED_ROLE_FROM_A_USER", EventKind::GroupRemoved),
+    (516, "LOGGED_USER_OUT_VIA_API", EventKind::SessionRevoked),
+    (530, "DESTROYED_USER_VIA_API", EventKind::AccountDeleted),
+    (531, "LOCKED_USER_VIA_API", EventKind::AccountSuspended),
     (551, "user suspended via API", EventKind::AccountSuspended),
     (553, "user locked via API", EventKind::AccountSuspended),
 ];
@@ -78,7 +131,8 @@ fn classify(event_type_id: i64) -> (EventKind, Option<&'static str>) {
         })
 }
 
-/// `event_type_id` as OneLogin sends it: a JSON integer (Panther's quoted ids are refused).
+/// `event_type_id`: the API sends an integer, some exports and SDKs a string of digits;
+/// both are read.
 fn event_type_id(record: &Value) -> Result<i64, FieldError> {
     const FIELD: &str = "/event_type_id";
     match at(record, FIELD) {
@@ -86,6 +140,10 @@ fn event_type_id(record: &Value) -> Result<i64, FieldError> {
         Some(Value::Number(n)) => n
             .as_i64()
             .ok_or_else(|| FieldError::new(FIELD, format!("expected an integer, got {n}"))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map_err(|_| FieldError::new(FIELD, format!("expected an integer, got {s:?}"))),
         Some(other) => Err(FieldError::new(
             FIELD,
             format!("expected an integer, got {}", json_type(other)),
@@ -148,8 +206,14 @@ impl Source for OneLogin {
         put(&mut e, "type_name", type_name.map(str::to_string));
         match kind {
             EventKind::AuthFailed => put(&mut e, "outcome", Some("failure".into())),
-            EventKind::AuthSucceeded => put(&mut e, "outcome", Some("success".into())),
+            EventKind::AuthSucceeded | EventKind::AccessUsed => {
+                put(&mut e, "outcome", Some("success".into()))
+            }
             _ => {}
+        }
+        if matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked) {
+            // The API credential's client id, when the event carries it.
+            put(&mut e, "token_id", opt_str(record, "/client_id"));
         }
         // OneLogin writes why (a failed login, a lock) in `notes`; provisioning errors in
         // `error_description`.
@@ -209,8 +273,16 @@ mod tests {
         let e = &got[0].as_ref().unwrap()[0];
         assert_eq!(e.kind, EventKind::Other);
         assert_eq!(e.attrs["type"], "9999");
-        let quoted = DEACTIVATED.replace(r#""event_type_id":15"#, r#""event_type_id":"15""#);
+        // Quoted ids and event type ids (SDK exports) are read like numbers.
+        let quoted = DEACTIVATED
+            .replace(r#""event_type_id":15"#, r#""event_type_id":"15""#)
+            .replace(r#""id":900001"#, r#""id":"900001""#);
         let got = normalise_all(&OneLogin, quoted.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::AccountDeactivated);
+        assert_eq!(e.source_id.as_deref(), Some("900001"));
+        let words = DEACTIVATED.replace(r#""event_type_id":15"#, r#""event_type_id":"fifteen""#);
+        let got = normalise_all(&OneLogin, words.as_bytes());
         let err = got[0].as_ref().unwrap_err();
         assert!(err.contains("field /event_type_id:"), "{err}");
         let no_zone = DEACTIVATED.replace("2026-03-14T00:00:00.000Z", "2026-03-14 00:00:00.000");
@@ -226,6 +298,42 @@ mod tests {
                 normalise_all(&OneLogin, odd.as_bytes())[0].is_err(),
                 "{odd}"
             );
+        }
+    }
+
+    #[test]
+    fn event_types_map_to_kinds() {
+        for (id, kind) in [
+            (5, EventKind::AuthSucceeded),
+            (6, EventKind::AuthFailed),
+            (7, EventKind::SessionEnded),
+            (8, EventKind::AccessUsed),
+            (15, EventKind::AccountDeactivated),
+            (17, EventKind::AccountDeleted),
+            (19, EventKind::AccountSuspended),
+            (21, EventKind::AccountSuspended),
+            (32, EventKind::AccountReactivated),
+            (72, EventKind::GroupGranted),
+            (73, EventKind::GroupRemoved),
+            (147, EventKind::GroupGranted),
+            (148, EventKind::GroupRemoved),
+            (179, EventKind::TokenCreated),
+            (180, EventKind::TokenRevoked),
+            (516, EventKind::SessionRevoked),
+            (530, EventKind::AccountDeleted),
+        ] {
+            let rec = DEACTIVATED
+                .replace(r#""event_type_id":15"#, &format!(r#""event_type_id":{id}"#))
+                .replace(
+                    r#""account_id":55"#,
+                    r#""account_id":55,"client_id":"0a1b2c""#,
+                );
+            let got = normalise_all(&OneLogin, rec.as_bytes());
+            let e = &got[0].as_ref().unwrap()[0];
+            assert_eq!(e.kind, kind, "{id}");
+            if matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked) {
+                assert_eq!(e.attrs["token_id"], "0a1b2c");
+            }
         }
     }
 }
