@@ -97,10 +97,7 @@ const SERVICE_PRINCIPAL_CATEGORIES: &[&str] = &[
     "ManagedIdentitySignInLogs",
     "MicrosoftServicePrincipalSignInLogs",
 ];
-/// The subject of a well-formed record that names no account at all (an unmodelled
-/// category such as NetworkAccessTrafficLogs, an audit record without initiator or
-/// targets). Never a roster account, so it is never attributed to a person.
-const NO_ACCOUNT: &str = "(no account)";
+use super::NO_ACCOUNT;
 
 /// One record seen through its shape: Graph fields sit at the root, diagnostic records keep
 /// them under `/properties` and their time in `/time`.

@@ -46,7 +46,9 @@
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, new_event, opt_str, put, req_id, req_str, req_time, FieldError, Role, Source};
+use super::{
+    at, new_event, opt_str, put, req_id, req_str, req_time, FieldError, Role, Source, NO_ACCOUNT,
+};
 use crate::event::{Event, EventKind};
 
 pub struct Google;
@@ -220,23 +222,16 @@ impl Source for Google {
                 challenge,
             );
             let subject = match subject_of {
-                Subject::Actor => actor.clone().ok_or_else(|| {
-                    FieldError::new("/actor/email", "missing; expected the user's email")
-                })?,
-                Subject::Parameter(p) => parameter(event, p).ok_or_else(|| {
-                    FieldError::new(
-                        field("parameters"),
-                        format!("no {p} parameter; expected the affected user's email"),
-                    )
-                })?,
-                Subject::ParameterOrActor(p) => parameter(event, p)
-                    .or_else(|| actor.clone())
-                    .ok_or_else(|| {
-                        FieldError::new(
-                            "/actor/email",
-                            format!("missing, and no {p} parameter; expected an email"),
-                        )
-                    })?,
+                Subject::Actor => actor.clone(),
+                Subject::Parameter(p) => parameter(event, p),
+                Subject::ParameterOrActor(p) => parameter(event, p).or_else(|| actor.clone()),
+            };
+            // An event naming nobody it is about (hand-trimmed exports) is well-formed:
+            // kept as `other`, about the actor when there is one.
+            let (kind, subject) = match (subject, &actor) {
+                (Some(s), _) => (kind, s),
+                (None, Some(a)) => (EventKind::Other, a.clone()),
+                (None, None) => (EventKind::Other, NO_ACCOUNT.to_string()),
             };
             let source_id = format!("{application}:{time_text}:{qualifier}:{index}");
             let mut e = new_event(
@@ -246,6 +241,9 @@ impl Source for Google {
                 &subject,
                 (occurred_at, time_text.clone()),
             );
+            if subject == NO_ACCOUNT {
+                e.account = None;
+            }
             let google_did_it = kind == EventKind::AccountSuspended && application == "login";
             if actor.as_deref().map(str::to_lowercase) != Some(e.subject.clone()) {
                 if google_did_it {
@@ -347,7 +345,7 @@ mod tests {
     }
 
     #[test]
-    fn flattened_records_and_zoneless_times_are_refused_with_the_field() {
+    fn flattened_records_and_zoneless_times_are_refused_with_the_field_and_nameless_events_kept() {
         let bad = r#"[
           {"kind":"admin#reports#activity","id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"login"},"actor":{"email":"a@x"},"name":"logout","parameters":{}},
           {"kind":"admin#reports#activity","id":{"time":"2022-12-11 02:57:48.693000000","uniqueQualifier":"1","applicationName":"login"},"events":[]},
@@ -362,10 +360,15 @@ mod tests {
             err(0)
         );
         assert!(err(1).starts_with("[1]: field /id/time:"), "{}", err(1));
-        assert!(
-            err(2).starts_with("[2]: field /events/0/parameters: no USER_EMAIL"),
-            "{}",
-            err(2)
+        // A DELETE_USER naming no user and no actor is well-formed: kept, naming nobody.
+        let nobody = &got[2].as_ref().unwrap()[0];
+        assert_eq!(
+            (
+                nobody.kind,
+                nobody.subject.as_str(),
+                nobody.account.as_deref()
+            ),
+            (EventKind::Other, "(no account)", None)
         );
         assert!(
             err(3).starts_with("[3]: field /events/0/name:"),

@@ -38,6 +38,11 @@ use serde_json::Value;
 use crate::event::{Event, EventKind, Timestamp};
 use framing::Content;
 
+/// The subject of a well-formed record that names no account at all (an unmodelled
+/// category, a hand-trimmed export without an actor): kept as `other`, never a roster
+/// account, so never attributed to a person.
+pub const NO_ACCOUNT: &str = "(no account)";
+
 /// A problem with one field of one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
