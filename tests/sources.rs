@@ -193,7 +193,7 @@ fn shared_samples_as_they_are_are_refused_with_file_record_and_field() {
 
 /// The golden files are what a ledger ends up holding: every fixture ingested (bad records
 /// skipped) appends exactly its golden events, minus the records the file repeats, and
-/// rejects exactly its golden error lines.
+/// rejects exactly its golden error lines; ingesting it again adds nothing.
 #[test]
 fn every_fixture_ingests_into_a_ledger_as_its_golden_file_says() {
     let tmp = tempfile::tempdir().unwrap();
@@ -237,6 +237,21 @@ fn every_fixture_ingests_into_a_ledger_as_its_golden_file_says() {
         events.sort();
         events.dedup();
         assert_eq!(stored, events, "{}", file.display());
+        // Re-ingesting the file adds nothing.
+        let again = ingest_file(
+            &mut ledger,
+            &Input::open(&file).unwrap(),
+            src,
+            &opts,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            (again.added, again.conflicts.len()),
+            (0, 0),
+            "{}: re-ingested",
+            file.display()
+        );
     }
 }
 
