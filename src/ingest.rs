@@ -229,44 +229,67 @@ pub struct Normalised {
     pub result: Result<Vec<Event>, String>,
 }
 
+/// Records handed from the reading thread to the normalising one at a time.
+const CHUNK: usize = 256;
+
 /// Walks every record of `input`, normalising it with `source`: the first stage of
 /// [`ingest_file`], public so the golden-file tests read fixtures through this very path.
+/// Reading and JSON parsing run on a second thread, a chunk of records ahead of the
+/// normalising and staging done by `each` on this one (the two take about the same time).
 pub fn walk(
     input: &Input,
     source: &dyn Source,
     progress: &mut dyn FnMut(u64),
     each: &mut dyn FnMut(Normalised) -> Result<(), String>,
 ) -> Result<(), IngestError> {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     let reader = input.reader()?;
-    let counting = Counting::new(reader, progress);
-    let mut any = false;
-    let result = framing::for_each_record(counting, &mut |r| {
-        any = true;
-        let result = match r.value {
-            Err(e) => Err(e),
-            Ok(v) => source.normalise(&v).map_err(|e| e.to_string()),
-        };
-        // A record that yields several events keeps one raw record; its events are told
-        // apart by their ids.
-        let result = result.map(|mut events| {
-            if events.len() > 1 {
-                let record = to_hex(&raw_hash(&r.raw));
-                for (i, e) in events.iter_mut().enumerate() {
-                    if e.source_id.is_none() {
-                        e.source_id = Some(format!("{record}#{i}"));
-                    }
+    let read_bytes = &AtomicU64::new(0);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Normalised>>(4);
+    let (framed, stopped) = std::thread::scope(|scope| {
+        // Moves `tx` in, so the channel closes when the reading is done.
+        let reading = scope.spawn(move || {
+            let mut tick = |n: u64| read_bytes.store(n, Relaxed);
+            let counting = Counting::new(reader, &mut tick);
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let result = framing::for_each_record(counting, &mut |r| {
+                chunk.push(normalise_record(source, r));
+                if chunk.len() >= CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    // The receiver is gone only when `each` stopped the walk.
+                    tx.send(full).map_err(|_| String::new())?;
+                }
+                Ok(())
+            });
+            if result.is_ok() && !chunk.is_empty() {
+                let _ = tx.send(chunk);
+            }
+            result
+        });
+        let mut stopped: Option<String> = None;
+        'chunks: for chunk in rx.iter() {
+            progress(read_bytes.load(Relaxed));
+            for n in chunk {
+                if let Err(why) = each(n) {
+                    stopped = Some(why);
+                    break 'chunks;
                 }
             }
-            events
-        });
-        each(Normalised {
-            location: r.location,
-            raw: r.raw,
-            result,
-        })
+        }
+        drop(rx);
+        let framed = reading
+            .join()
+            .unwrap_or_else(|_| Err(FramingError::Stopped("the reading thread failed".into())));
+        (framed, stopped)
     });
-    let _ = any;
-    match result {
+    progress(read_bytes.load(std::sync::atomic::Ordering::Relaxed));
+    if let Some(why) = stopped {
+        return Err(IngestError::Unreadable {
+            file: input.name.clone(),
+            problem: why,
+        });
+    }
+    match framed {
         Ok(_) => Ok(()),
         Err(FramingError::Stopped(why)) => Err(IngestError::Unreadable {
             file: input.name.clone(),
@@ -280,6 +303,31 @@ pub fn walk(
             file: input.name.clone(),
             problem: format!("{at}: {problem}"),
         }),
+    }
+}
+
+/// One framed record through its source. A record that yields several events keeps one
+/// raw record; its events are told apart by their ids.
+fn normalise_record(source: &dyn Source, r: framing::RawRecord) -> Normalised {
+    let result = match r.value {
+        Err(e) => Err(e),
+        Ok(v) => source.normalise(&v).map_err(|e| e.to_string()),
+    };
+    let result = result.map(|mut events| {
+        if events.len() > 1 {
+            let record = to_hex(&raw_hash(&r.raw));
+            for (i, e) in events.iter_mut().enumerate() {
+                if e.source_id.is_none() {
+                    e.source_id = Some(format!("{record}#{i}"));
+                }
+            }
+        }
+        events
+    });
+    Normalised {
+        location: r.location,
+        raw: r.raw,
+        result,
     }
 }
 

@@ -29,6 +29,9 @@ use auditledger::policy::config::{Policy, Profile};
 use auditledger::policy::finding::Severity;
 use auditledger::sources::{self, Source};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "auditledger",

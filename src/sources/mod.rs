@@ -160,7 +160,20 @@ pub fn detect(record: &Value, content: Content) -> Vec<&'static dyn Source> {
 
 /// The value at a JSON pointer (`/actor/alternateId`), if present and not null.
 pub fn at<'v>(record: &'v Value, pointer: &str) -> Option<&'v Value> {
-    record.pointer(pointer).filter(|v| !v.is_null())
+    // `Value::pointer` unescapes every token (`~0`, `~1`) with two allocating `replace`
+    // calls: a tenth of Okta ingest's time. Our pointers are literals without `~`.
+    if !pointer.is_empty() && !pointer.starts_with('/') {
+        return None;
+    }
+    let mut v = record;
+    for token in pointer.split('/').skip(1) {
+        v = match v {
+            Value::Object(map) => map.get(token)?,
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(v).filter(|v| !v.is_null())
 }
 
 /// A string at a pointer; numbers are accepted and written in decimal (some exports
