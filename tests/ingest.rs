@@ -971,8 +971,9 @@ fn sigterm_discards_the_file_in_progress_and_says_what_was_committed() {
     pipe.flush().unwrap();
     // The first file is committed before the FIFO is opened for reading.
     assert_eq!(size(&dir), 1);
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell's own `kill`: a fresh machine need not have procps.
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(killed.success());
