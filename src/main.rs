@@ -672,6 +672,13 @@ fn run(cli: Cli) -> Result<()> {
                 Format::Text => print!("{}", auditledger::policy::render_text(&result)),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
             }
+            if result.nothing_checked && fail_on.is_some() {
+                return Err(GateFailure(
+                    "check failed: IdP events but no roster, so nothing was checked (--fail-on none accepts this)"
+                        .into(),
+                )
+                .into());
+            }
             if let (Some(limit), Some(worst)) = (fail_on, result.worst()) {
                 let n = result
                     .findings

@@ -364,3 +364,50 @@ fn backdated_copies_with_real_ids_hide_nothing_and_are_reported() {
         "{code} {out}"
     );
 }
+
+/// Empty is not effective: IdP events and no roster checked nobody. `check` says so and
+/// fails the gate (exit 1) unless `--fail-on none`; with a roster, events about accounts it
+/// does not list are a warning in the text output.
+#[test]
+fn idp_events_without_a_roster_fail_the_gate_and_unknown_accounts_are_warned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let (code, _, err) = run(&dir, &["init", "--origin", "acme.example/auditledger/q1"]);
+    assert_eq!(code, 0, "{err}");
+    let okta = quarter_dir().join("okta-system-log.json");
+    let (code, _, err) = run(&dir, &["ingest", okta.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&dir, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("0 people in scope"), "{out}");
+    // Every Okta event but those kept as `other` (which name no access decision).
+    assert!(
+        out.contains("WARNING: the ledger holds 130 IdP event(s) but no roster"),
+        "{out}"
+    );
+    assert!(
+        err.contains("IdP events but no roster, so nothing was checked"),
+        "{err}"
+    );
+    let (code, out, _) = run(&dir, &["check", "--fail-on", "none", "--format", "json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["nothing_checked"], true);
+    // With the roster, what it does not list is a warning, and the gate is the findings'.
+    let roster = quarter_dir().join("roster.csv");
+    let (code, _, err) = run(&dir, &["ingest", roster.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(&dir, &["check", "--fail-on", "none"]);
+    assert!(!out.contains("no roster"), "{out}");
+    let (_, json, _) = run(&dir, &["check", "--fail-on", "none", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["nothing_checked"], false);
+    if let Some(n) = json["unattributed_events"]["okta"].as_u64() {
+        assert!(
+            out.contains(&format!(
+                "WARNING: {n} okta event(s) name accounts no roster row lists"
+            )),
+            "{out}"
+        );
+    }
+}

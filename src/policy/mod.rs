@@ -74,6 +74,11 @@ pub struct CheckResult {
     pub people: Vec<PersonStatus>,
     /// Events about accounts no roster row names, per source.
     pub unattributed_events: std::collections::BTreeMap<String, u64>,
+    /// The ledger holds IdP events but no roster: nobody was in scope, so no offboarding
+    /// rule was evaluated. "No findings" then means nothing; `check` fails its gate.
+    pub nothing_checked: bool,
+    /// What a reader must know before trusting "no findings", one sentence each.
+    pub warnings: Vec<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -139,6 +144,8 @@ pub fn check_with_facts(
         policy_hash: policy.hash(),
         people,
         unattributed_events: facts.unattributed.clone(),
+        nothing_checked: nothing_checked(&facts),
+        warnings: warnings(&facts),
         findings,
     };
     Ok((result, facts))
@@ -206,6 +213,30 @@ pub fn evaluate(
 }
 
 /// The text form of a check: findings grouped by person, then rule.
+/// IdP events (attributed or not) but no roster entry at all.
+fn nothing_checked(facts: &Facts) -> bool {
+    let idp_events: u64 = facts.unattributed.values().sum::<u64>()
+        + facts.acts.values().map(|a| a.len() as u64).sum::<u64>();
+    facts.people.is_empty() && idp_events > 0
+}
+
+fn warnings(facts: &Facts) -> Vec<String> {
+    let mut out = Vec::new();
+    let unattributed: u64 = facts.unattributed.values().sum();
+    if nothing_checked(facts) {
+        out.push(format!(
+            "the ledger holds {unattributed} IdP event(s) but no roster: nobody is in scope, so no offboarding rule was evaluated; ingest the roster (docs/formats.md, `roster`)"
+        ));
+    } else {
+        for (source, n) in &facts.unattributed {
+            out.push(format!(
+                "{n} {source} event(s) name accounts no roster row lists: kept, but not checked against anyone's expiry; add the accounts to the roster's `accounts`"
+            ));
+        }
+    }
+    out
+}
+
 pub fn render_text(result: &CheckResult) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -222,6 +253,9 @@ pub fn render_text(result: &CheckResult) -> String {
         result.people.len(),
         result.findings.len()
     );
+    for w in &result.warnings {
+        let _ = writeln!(out, "WARNING: {w}");
+    }
     let mut current: Option<&str> = None;
     for f in &result.findings {
         if current != Some(f.subject.as_str()) {
