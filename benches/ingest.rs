@@ -20,6 +20,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+// The CLI's allocator (src/main.rs), so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use auditledger::ingest::{ingest_file, IngestOptions, Input};
 use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::Ledger;

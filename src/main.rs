@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use auditledger::event::Timestamp;
 use auditledger::ingest::{
@@ -97,6 +97,14 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print a shell completion script, e.g. `auditledger completions bash >
+    /// /etc/bash_completion.d/auditledger`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `auditledger man > auditledger.1`.
+    Man,
     /// List the input formats `ingest --source` accepts.
     Sources,
     /// Size, root, head, latest checkpoint and verifier key.
@@ -592,6 +600,19 @@ fn run(cli: Cli) -> Result<()> {
                     }
                 );
             }
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "auditledger",
+                &mut std::io::stdout(),
+            );
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
         }
         Command::Sources => {
             for s in sources::all() {

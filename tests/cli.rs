@@ -486,3 +486,41 @@ fn integrity_failures_at_open_exit_1() {
     let (code, _, _) = run(&tmp.path().join("nothing-here"), &["status"]);
     assert_eq!(code, 2);
 }
+
+/// Completions and the man page come from the same definitions as `--help`: every
+/// subcommand is in them, and an unknown shell is a usage error (exit 2).
+#[test]
+fn completions_and_man_page_cover_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    let (code, bash, err) = run(&dir, &["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, zsh, _) = run(&dir, &["completions", "zsh"]);
+    assert_eq!(code, 0);
+    let (code, man, _) = run(&dir, &["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        man.starts_with(".ie") && man.contains(".TH auditledger 1"),
+        "{man}"
+    );
+    for command in [
+        "init",
+        "ingest",
+        "verify",
+        "check",
+        "report",
+        "export",
+        "verify-bundle",
+    ] {
+        assert!(bash.contains(command), "bash completion lacks {command}");
+        assert!(zsh.contains(command), "zsh completion lacks {command}");
+        // roff writes a hyphen as `\-`.
+        assert!(
+            man.contains(&command.replace('-', "\\-")),
+            "man page lacks {command}"
+        );
+    }
+    let (code, _, err) = run(&dir, &["completions", "tcsh-9"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("possible values"), "{err}");
+}
