@@ -301,3 +301,76 @@ fn the_demo_bundle_verifies_offline_and_a_changed_report_fails() {
             || String::from_utf8_lossy(&out.stdout).contains("soc2-summary.csv")
     );
 }
+
+/// Empty is not effective: on a ledger with IdP events and no roster, every control tested
+/// on people concludes "Not tested: no population" and says why, never "Operating
+/// effectively"; OSCAL marks it not satisfied, and the OSCAL stays valid.
+#[test]
+fn a_control_with_no_population_is_not_tested_never_effective() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ledger = tmp.path().join("l");
+    let run = |args: &[&str]| {
+        let o = bin()
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    run(&["init", "--origin", "acme.example/auditledger/empty"]);
+    let okta = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/quarter/okta-system-log.json");
+    run(&["ingest", okta.to_str().unwrap()]);
+    let out = tmp.path().join("out");
+    run(&[
+        "report",
+        "soc2",
+        "--now",
+        "2026-04-01T09:00:00Z",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let summary = fs::read_to_string(out.join("soc2-summary.csv")).unwrap();
+    for line in summary
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("\"CC2.1\""))
+    {
+        assert!(
+            line.ends_with(",0,0,\"Not tested: no population\""),
+            "{line}"
+        );
+    }
+    assert!(
+        summary.contains(
+            "\"CC6.2\",\"Registration and removal of access\",0,0,\"Not tested: no population\""
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("\"CC2.1\""),
+        "the ledger itself was tested: {summary}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("soc2.json")).unwrap()).unwrap();
+    let text = report.to_string();
+    assert!(
+        text.contains(
+            "Not tested: no population (the ledger holds no roster, so nobody was in scope)."
+        ),
+        "the section says why"
+    );
+    let oscal: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("soc2.oscal.json")).unwrap()).unwrap();
+    assert!(schema_errors(&oscal).is_empty());
+    let oscal_text = oscal.to_string();
+    assert!(
+        // serde_json sorts the keys.
+        oscal_text.contains("\"reason\":\"other\",\"state\":\"not-satisfied\""),
+        "{oscal_text}"
+    );
+}

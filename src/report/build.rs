@@ -508,7 +508,20 @@ impl<'a> Builder<'a> {
                     (t, a.tree_size, u64::from(!a.verified))
                 }
             };
-            let conclusion = if exceptions == 0 {
+            // A control tested on nobody proves nothing: say so, and why, instead of
+            // concluding it operated effectively.
+            let untested = (population == 0).then(|| {
+                if c.population == Population::Ledger {
+                    "the ledger is empty"
+                } else if self.inputs.check.nothing_checked || self.inputs.facts.people.is_empty() {
+                    "the ledger holds no roster, so nobody was in scope"
+                } else {
+                    "no contractor's access was in scope in the period"
+                }
+            });
+            let conclusion = if let Some(why) = untested {
+                format!("Not tested: no population ({why}).")
+            } else if exceptions == 0 {
                 "No exceptions noted: the control operated effectively for the population tested."
                     .to_string()
             } else if c.population == Population::Ledger {
@@ -535,7 +548,9 @@ impl<'a> Builder<'a> {
                 title: c.title.into(),
                 population,
                 exceptions,
-                conclusion: if exceptions == 0 {
+                conclusion: if untested.is_some() {
+                    "Not tested: no population".into()
+                } else if exceptions == 0 {
                     "Operating effectively".into()
                 } else {
                     "Exceptions noted".into()

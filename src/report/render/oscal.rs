@@ -658,11 +658,18 @@ fn assessment_results(report: &Report) -> Result<AssessmentResults, RenderError>
         if targeted.contains(token) {
             continue;
         }
-        let satisfied = row.exceptions == 0;
+        // A control tested on nobody is not satisfied by default.
+        let untested = row.population == 0;
+        let satisfied = row.exceptions == 0 && !untested;
         findings.push(OscalFinding {
             uuid: ids.of(&format!("finding/summary/{index}")),
             title: md(&format!("{} {}: {}", row.id, row.title, row.conclusion)),
-            description: if satisfied {
+            description: if untested {
+                format!(
+                    "Not tested: the population is empty. {}",
+                    md(&row.conclusion)
+                )
+            } else if satisfied {
                 format!(
                     "No exceptions in a population of {}. {}",
                     row.population,
@@ -685,7 +692,12 @@ fn assessment_results(report: &Report) -> Result<AssessmentResults, RenderError>
             target: Target {
                 kind: "objective-id",
                 target_id: token.clone(),
-                status: if satisfied {
+                status: if untested {
+                    Status {
+                        state: "not-satisfied",
+                        reason: "other",
+                    }
+                } else if satisfied {
                     Status {
                         state: "satisfied",
                         reason: "pass",

@@ -296,7 +296,13 @@ fn summary(doc: &mut Doc, r: &Report) {
         .summary
         .iter()
         .map(|s| {
-            let flagged = if s.exceptions > 0 { RED } else { GREEN };
+            let flagged = if s.exceptions > 0 {
+                RED
+            } else if s.population == 0 {
+                INK
+            } else {
+                GREEN
+            };
             vec![
                 TCell::new(&s.id).face(Face::Bold),
                 TCell::new(&s.title),
