@@ -7,6 +7,7 @@
 //! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
 //! - [`event`]: the normalised event model every source produces.
 //! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
+//! - [`intake`]: live intake (`pull`, `serve`): the IdPs' APIs and pushes, committed durably.
 
 // Cargo.toml can only warn on unsafe code while src/main.rs has its one unsafe block; the
 // library denies it outright.
@@ -15,6 +16,7 @@
 pub mod event;
 pub mod export;
 pub mod ingest;
+pub mod intake;
 pub mod ledger;
 pub mod policy;
 pub mod report;

@@ -212,12 +212,52 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Poll the IdPs' log APIs named in a config file and commit what they return, each page
+    /// with its cursor (see `auditledger config init`).
+    ///
+    /// Example: `OKTA_API_TOKEN=… auditledger pull --config intake.toml --once` (cron).
+    Pull {
+        /// The live intake config (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Page every source until it has nothing new, then exit; without it, poll at each
+        /// source's interval until SIGINT/SIGTERM.
+        #[arg(long)]
+        once: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run the pull loops and an HTTP server for the IdPs' pushes (Okta Event Hooks, GitHub
+    /// webhooks, Standard Webhooks), /healthz, /status and /metrics, until SIGTERM/SIGINT.
+    ///
+    /// Example: `auditledger serve --config /etc/auditledger/intake.toml` (a systemd unit is
+    /// in the README, "Running it continuously").
+    Serve {
+        /// The live intake config (TOML) with a [serve] section.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// The live intake config file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Run the whole path on the bundled fixtures, writing into reports/.
     Demo {
         #[arg(long, default_value = "fixtures")]
         fixtures: PathBuf,
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Write a commented template with every key (to standard output, or --out FILE).
+    Init {
+        /// Where to write it; an existing file is not overwritten.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -377,6 +417,96 @@ fn verify_progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
+}
+
+/// Logs from the library (pull, serve) go to standard error; RUST_LOG overrides the level.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn load_intake_config(path: &Path) -> Result<auditledger::intake::config::Config> {
+    Ok(auditledger::intake::config::Config::load(path, &|k| {
+        std::env::var(k).ok()
+    })?)
+}
+
+/// The CLI's ledger and key, unless the intake config names them.
+fn with_config_paths(cli: &Cli, config: &auditledger::intake::config::Config) -> Cli {
+    Cli {
+        ledger: config.ledger.clone().unwrap_or_else(|| cli.ledger.clone()),
+        key_file: config.key_file.clone().or_else(|| cli.key_file.clone()),
+        command: Command::Man,
+    }
+}
+
+fn pull_cmd(cli: &Cli, config_path: &Path, once: bool, format: Format) -> Result<()> {
+    use auditledger::intake;
+    init_logging();
+    let config = load_intake_config(config_path)?;
+    if config.pull.is_empty() {
+        bail!("{}: no [[pull]] sources", config_path.display());
+    }
+    let ledger = open_writer(&with_config_paths(cli, &config))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())
+            .context("installing the interrupt handler")?;
+    }
+    let reports = intake::run_pull(&config, ledger, once, stop)?;
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for r in &reports {
+            println!(
+                "{}: {} page(s), {} event(s) added, {} already present{}{}",
+                r.stream,
+                r.pages,
+                r.added,
+                r.duplicates,
+                if r.rejected > 0 {
+                    format!(", {} malformed record(s) refused", r.rejected)
+                } else {
+                    String::new()
+                },
+                if r.conflicts > 0 {
+                    format!(", {} id conflict(s) (see `auditledger check`)", r.conflicts)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn serve_cmd(cli: &Cli, config_path: &Path) -> Result<()> {
+    init_logging();
+    let config = load_intake_config(config_path)?;
+    if config.serve.is_none() {
+        bail!(
+            "{}: no [serve] section (listen = \"HOST:PORT\")",
+            config_path.display()
+        );
+    }
+    let ledger = open_writer(&with_config_paths(cli, &config))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())
+            .context("installing the interrupt handler")?;
+    }
+    auditledger::intake::serve::run_serve(&config, ledger, stop, &mut |addr| {
+        // Scripts and tests wait for this line (the port may have been 0).
+        println!("listening on {addr}");
+        let _ = std::io::stdout().flush();
+    })?;
+    println!("stopped");
+    Ok(())
 }
 
 fn open_reader(cli: &Cli) -> Result<Ledger> {
@@ -913,6 +1043,27 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Demo { fixtures, out } => demo(fixtures, out)?,
+        Command::Pull {
+            config,
+            once,
+            format,
+        } => pull_cmd(&cli, config, *once, *format)?,
+        Command::Serve { config } => serve_cmd(&cli, config)?,
+        Command::Config {
+            command: ConfigCommand::Init { out },
+        } => match out {
+            None => print!("{}", auditledger::intake::config::TEMPLATE),
+            Some(path) => {
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                file.write_all(auditledger::intake::config::TEMPLATE.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}; set the variables it names, then run `auditledger pull --config {} --once`", path.display(), path.display());
+            }
+        },
     }
     Ok(())
 }
@@ -1241,6 +1392,11 @@ fn log_line(seq: &u64, payload: &Payload) -> String {
             "{seq:>8}  {at}  redaction of raw record {} ({reason})",
             to_hex(raw_hash)
         ),
+        Payload::Cursor {
+            stream,
+            position,
+            at,
+        } => format!("{seq:>8}  {at}  intake cursor {stream} -> {position}"),
     }
 }
 

@@ -12,7 +12,9 @@
 mod bundle;
 mod cli;
 mod crash;
+mod fakeapi;
 mod ingest;
+mod intake;
 mod migrate;
 mod pdf;
 mod policy;

@@ -52,6 +52,14 @@ pub enum Payload {
         reason: String,
         at: Timestamp,
     },
+    /// Where a live intake stream (`pull`) has read up to: committed in the same commit as
+    /// the events it covers, so a restart resumes exactly after them. `position` is the
+    /// vendor's own cursor (a next-page URL, a watermark), never a credential.
+    Cursor {
+        stream: String,
+        position: String,
+        at: Timestamp,
+    },
 }
 
 /// One entry. Field order is the canonical encoding order: do not reorder.

@@ -867,6 +867,61 @@ impl Ledger {
         })
     }
 
+    /// Stages a live intake stream's cursor after the events it covers (see
+    /// [`Payload::Cursor`]): committing them together is what makes a pull resumable
+    /// without skipping or repeating.
+    pub fn stage_cursor(
+        &mut self,
+        stream: &str,
+        position: &str,
+        at: Timestamp,
+    ) -> Result<(), LedgerError> {
+        self.stage_pending(vec![Pending {
+            payload: Payload::Cursor {
+                stream: stream.to_string(),
+                position: position.to_string(),
+                at,
+            },
+            raw_hash: [0; 32],
+            raw: RawState::None,
+            dedup: None,
+        }])
+    }
+
+    /// The latest committed cursor of each of `streams` that has one: (seq, position).
+    /// Reads frames from the newest back and stops once every stream is found, so a
+    /// service that commits often starts in a few reads.
+    pub fn cursors(
+        &self,
+        streams: &[String],
+    ) -> Result<BTreeMap<String, (u64, String)>, LedgerError> {
+        let mut found: BTreeMap<String, (u64, String)> = BTreeMap::new();
+        let mut i = self.store.entry_frame_count();
+        while i > 0 && found.len() < streams.len() {
+            i -= 1;
+            let Some((first, _)) = self.store.entry_frame_span(i) else {
+                break;
+            };
+            if first >= self.head.size {
+                continue;
+            }
+            for e in self.store.read_frame_entries(first)?.into_iter().rev() {
+                if e.entry.seq >= self.head.size {
+                    continue;
+                }
+                if let Payload::Cursor {
+                    stream, position, ..
+                } = e.entry.payload
+                {
+                    if streams.contains(&stream) && !found.contains_key(&stream) {
+                        found.insert(stream, (e.entry.seq, position));
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Whether this record is already in the ledger (the same id and content, as `append`
     /// decides): for dry runs.
     pub fn contains(&self, event: &Event, raw: &[u8]) -> Result<bool, LedgerError> {

@@ -338,6 +338,7 @@ pub fn verify_with_progress(
                         Some(Payload::Redaction { raw_hash, .. }) => {
                             redaction_entries.insert(*raw_hash);
                         }
+                        Some(Payload::Cursor { .. }) => {}
                     }
                     tree.expect(&c.leaf, seq)?;
                     if let Some(k) = &c.dedup {

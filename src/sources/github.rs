@@ -54,6 +54,8 @@
 //!   above. A bot (`[bot]` login or `actor_is_bot: true`) is not a person: its web
 //!   activity is `other`.
 
+pub mod hook;
+
 use serde_json::Value;
 
 use super::framing::Content;

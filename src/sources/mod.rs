@@ -28,6 +28,7 @@ pub mod keycloak;
 pub mod normalised;
 pub mod okta;
 pub mod onelogin;
+pub mod poll;
 pub mod team;
 
 use std::collections::BTreeMap;

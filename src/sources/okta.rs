@@ -38,6 +38,8 @@
 //! `client.ipAddress` is stored only when it is an IP address, `client.zone` only when it
 //! is not a null-ish string (`"null"` is what Okta writes for "no zone").
 
+pub mod poll;
+
 use serde_json::Value;
 
 use super::framing::Content;
