@@ -21,6 +21,7 @@ mod policy;
 mod render;
 mod reports;
 mod sample_report;
+mod serve;
 mod sources;
 mod tamper;
 mod util;
