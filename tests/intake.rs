@@ -323,3 +323,43 @@ fn config_init_writes_a_template_that_pull_accepts() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("intake.toml"), "{err}");
 }
+
+#[test]
+fn a_token_file_is_read_before_each_run_and_named_when_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let okta = FakeOkta::start(10, BTreeMap::new());
+    let token = tmp.path().join("okta.token");
+    std::fs::write(&token, format!("{OKTA_TOKEN}\n")).unwrap();
+    let config = tmp.path().join("file.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[pull]]\nsource = \"okta\"\nbase_url = \"{}\"\ntoken_file = \"{}\"\n",
+            okta.api.url(),
+            token.display()
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run_env(
+        &dir,
+        &[],
+        &["pull", "--config", config.to_str().unwrap(), "--once"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("10 event(s) added"), "{out}");
+    std::fs::write(&token, "expired-token-value").unwrap();
+    okta.events.lock().unwrap().push(okta_event(10));
+    let (code, _, err) = run_env(
+        &dir,
+        &[],
+        &["pull", "--config", config.to_str().unwrap(), "--once"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("HTTP 401") && err.contains("okta.token"),
+        "{err}"
+    );
+    assert!(!err.contains("expired-token-value"));
+}

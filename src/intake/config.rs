@@ -128,9 +128,40 @@ pub struct PullConfig {
     pub name: String,
     pub poller: &'static dyn Poller,
     pub settings: Settings,
-    pub token: Secret,
-    pub token_env: String,
+    pub credential: Credential,
     pub interval: Duration,
+}
+
+/// Where a pull source's credential comes from.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// Read once at start from the named environment variable.
+    Env { var: String, value: Secret },
+    /// Read again before each request, so whatever refreshes the file (a sidecar, a timer)
+    /// keeps a long-running process authorised with short-lived access tokens.
+    File(PathBuf),
+}
+
+impl Credential {
+    /// The credential to send now.
+    pub fn current(&self) -> Result<Secret, String> {
+        match self {
+            Credential::Env { value, .. } => Ok(value.clone()),
+            Credential::File(path) => match std::fs::read_to_string(path) {
+                Ok(text) if !text.trim().is_empty() => Ok(Secret(text.trim().to_string())),
+                Ok(_) => Err(format!("the token file {} is empty", path.display())),
+                Err(e) => Err(format!("the token file {}: {e}", path.display())),
+            },
+        }
+    }
+
+    /// Where it comes from, for messages (never the value).
+    pub fn origin(&self) -> String {
+        match self {
+            Credential::Env { var, .. } => format!("${var}"),
+            Credential::File(path) => path.display().to_string(),
+        }
+    }
 }
 
 impl fmt::Debug for PullConfig {
@@ -139,7 +170,7 @@ impl fmt::Debug for PullConfig {
             .field("name", &self.name)
             .field("source", &self.poller.name())
             .field("base_url", &self.settings.base_url)
-            .field("token_env", &self.token_env)
+            .field("credential", &self.credential.origin())
             .finish()
     }
 }
@@ -356,9 +387,22 @@ fn pull_config(
     let base_url =
         take_str(&mut table, "base_url")?.ok_or_else(|| format!("{at}: `base_url` is missing"))?;
     check_url(&base_url).map_err(|why| format!("{at}.base_url = {base_url:?}: {why}"))?;
-    let token_env = take_str(&mut table, "token_env")?
-        .ok_or_else(|| format!("{at}: `token_env` is missing"))?;
-    let token = secret(&format!("{at}.token_env"), &token_env)?;
+    let credential = match (
+        take_str(&mut table, "token_env")?,
+        take_str(&mut table, "token_file")?,
+    ) {
+        (Some(var), None) => Credential::Env {
+            value: secret(&format!("{at}.token_env"), &var)?,
+            var,
+        },
+        (None, Some(file)) => {
+            let c = Credential::File(PathBuf::from(&file));
+            c.current().map_err(|e| format!("{at}.token_file: {e}"))?;
+            c
+        }
+        (Some(_), Some(_)) => return Err(format!("{at}: give token_env or token_file, not both")),
+        (None, None) => return Err(format!("{at}: `token_env` is missing (or `token_file`)")),
+    };
     let name = take_str(&mut table, "name")?.unwrap_or_else(|| source.clone());
     if name.is_empty() || name.contains(char::is_whitespace) || name.contains('/') {
         return Err(format!(
@@ -418,8 +462,7 @@ fn pull_config(
         name,
         poller,
         settings,
-        token,
-        token_env,
+        credential,
         interval,
     })
 }
@@ -522,7 +565,13 @@ mod tests {
         let ok =
             "[[pull]]\nsource = \"okta\"\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"T\"\n";
         let c = Config::parse(ok, &vars).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.pull[0].token.expose(), "secret-value");
+        assert_eq!(
+            c.pull[0]
+                .credential
+                .current()
+                .map(|s| s.expose().to_string()),
+            Ok("secret-value".to_string())
+        );
         assert!(!format!("{:?}", c).contains("secret-value"));
         let cases = [
             (format!("{ok}realm = \"x\"\n"), "unknown key `realm`"),

@@ -245,11 +245,12 @@ fn catch_up(
         stream: key.to_string(),
         ..StreamReport::default()
     };
-    let auth = job.poller.auth(&job.settings, job.token.expose());
     loop {
         if ctx.stopped() {
             return Ok(report);
         }
+        let token = job.credential.current().map_err(&fail)?;
+        let auth = job.poller.auth(&job.settings, token.expose());
         let request = job
             .poller
             .request(&job.settings, stream, cursor.as_deref(), Timestamp::now())
@@ -404,8 +405,9 @@ fn fetch(
                     }
                     401 | 403 => {
                         return Err(format!(
-                        "HTTP {}: the API refused the credential in ${} (check it and its scopes)",
-                        response.status, job.token_env
+                        "HTTP {}: the API refused the credential in {} (check it and its scopes)",
+                        response.status,
+                        job.credential.origin()
                     ))
                     }
                     status => {
