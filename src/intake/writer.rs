@@ -234,21 +234,34 @@ fn commit_group(
     let mut any = false;
     for (batch, _) in group.iter_mut() {
         let records = std::mem::take(&mut batch.records);
-        let kinds: Vec<(String, String)> = records
+        let labels: Vec<(String, &'static str)> = records
             .iter()
-            .map(|r| (r.event.source.clone(), r.event.kind.as_str().to_string()))
+            .map(|r| (r.event.source.clone(), r.event.kind.as_str()))
             .collect();
         let staged = ledger.stage(records).map_err(|e| e.to_string())?;
-        for ((source, kind), dup) in kinds.iter().zip(&staged.duplicate_flags) {
+        // Counted per distinct label, not per record: the metrics lock is shared.
+        let mut added: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
+        let mut duplicates: std::collections::BTreeMap<&str, u64> = Default::default();
+        for ((source, kind), dup) in labels.iter().zip(&staged.duplicate_flags) {
             if *dup {
-                metrics.inc("auditledger_duplicates_total", &[("source", source)], 1.0);
+                *duplicates.entry(source).or_default() += 1;
             } else {
-                metrics.inc(
-                    "auditledger_events_ingested_total",
-                    &[("source", source), ("kind", kind)],
-                    1.0,
-                );
+                *added.entry((source, kind)).or_default() += 1;
             }
+        }
+        for ((source, kind), n) in added {
+            metrics.inc(
+                "auditledger_events_ingested_total",
+                &[("source", source), ("kind", kind)],
+                n as f64,
+            );
+        }
+        for (source, n) in duplicates {
+            metrics.inc(
+                "auditledger_duplicates_total",
+                &[("source", source)],
+                n as f64,
+            );
         }
         if staged.added > 0 {
             any = true;
