@@ -547,3 +547,59 @@ fn sigkill_rounds_against_pull_never_skip_or_repeat() {
     }
     panic!("pull never completed in 40 rounds");
 }
+
+#[test]
+fn serves_https_with_the_configured_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let tls = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls");
+    let cfg = config(tmp.path(), "");
+    // [serve] is the first table: put the TLS keys in it.
+    let text = std::fs::read_to_string(&cfg).unwrap().replacen(
+        "max_body_bytes = 200000\n",
+        &format!(
+            "max_body_bytes = 200000\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            tls.join("cert.pem").display(),
+            tls.join("key.pem").display()
+        ),
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let server = Server::start(&dir, &cfg);
+    let https = server.url.replace("http://", "https://");
+    let ca = std::fs::read(tls.join("ca.pem")).unwrap();
+    let roots =
+        ureq::tls::RootCerts::new_with_certs(&[ureq::tls::Certificate::from_pem(&ca).unwrap()]);
+    let tls_agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+        .build()
+        .into();
+    // A client that connects and says nothing must not hold up the others' handshakes.
+    let _silent = std::net::TcpStream::connect(server.url.trim_start_matches("http://")).unwrap();
+    let asked = Instant::now();
+    let mut r = tls_agent.get(format!("{https}/healthz")).call().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "a silent client blocked the handshake"
+    );
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.body_mut().read_to_string().unwrap(), "ok\n");
+    let body = okta_hook_body(&[okta_event(1)]);
+    let r = tls_agent
+        .post(format!("{https}/hooks/okta"))
+        .header("Authorization", OKTA_HOOK_AUTH)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // Plain HTTP to the TLS port gets no answer it could take for one.
+    assert!(agent()
+        .get(format!("{}/healthz", server.url))
+        .call()
+        .map(|r| r.status().as_u16() != 200)
+        .unwrap_or(true));
+    let (code, log) = server.stop();
+    assert_eq!(code, 0, "{log}");
+    assert_eq!(ledger_contents(&dir).0.len(), 1);
+}

@@ -175,10 +175,7 @@ pub fn run_serve(
                     .await
             }
             Some(tls) => {
-                let listener = TlsListener {
-                    inner: listener,
-                    acceptor: tokio_rustls::TlsAcceptor::from(tls),
-                };
+                let listener = TlsListener::new(listener, tokio_rustls::TlsAcceptor::from(tls))?;
                 axum::serve(listener, app)
                     .with_graceful_shutdown(shutdown)
                     .await
@@ -221,11 +218,46 @@ fn tls_config(
     Ok(Arc::new(config))
 }
 
-/// Accepts TCP connections and completes the TLS handshake (bounded, so a silent client
-/// cannot hold the accept loop).
+/// Accepts TCP connections and completes their TLS handshakes concurrently (each bounded,
+/// so a silent client holds neither the accept loop nor a slot for long), handing finished
+/// connections to the server in arrival order of completion.
 struct TlsListener {
-    inner: tokio::net::TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
+    ready: tokio::sync::mpsc::Receiver<(
+        tokio_rustls::server::TlsStream<tokio::net::TcpStream>,
+        SocketAddr,
+    )>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    fn new(
+        inner: tokio::net::TcpListener,
+        acceptor: tokio_rustls::TlsAcceptor,
+    ) -> std::io::Result<Self> {
+        let local = inner.local_addr()?;
+        let (tx, ready) = tokio::sync::mpsc::channel(256);
+        tokio::spawn(async move {
+            loop {
+                let (tcp, addr) = match inner.accept().await {
+                    Ok(c) => c,
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let handshake = acceptor.accept(tcp);
+                    if let Ok(Ok(io)) =
+                        tokio::time::timeout(Duration::from_secs(10), handshake).await
+                    {
+                        let _ = tx.send((io, addr)).await;
+                    }
+                });
+            }
+        });
+        Ok(TlsListener { ready, local })
+    }
 }
 
 impl axum::serve::Listener for TlsListener {
@@ -233,24 +265,15 @@ impl axum::serve::Listener for TlsListener {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let (tcp, addr) = match self.inner.accept().await {
-                Ok(c) => c,
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let handshake = self.acceptor.accept(tcp);
-            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
-                Ok(Ok(io)) => return (io, addr),
-                _ => continue,
-            }
+        match self.ready.recv().await {
+            Some(c) => c,
+            // The accepting task never ends while the listener lives.
+            None => std::future::pending().await,
         }
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.inner.local_addr()
+        Ok(self.local)
     }
 }
 
