@@ -363,6 +363,11 @@ fn hooks_commit_before_answering_and_refuse_every_bad_input() {
     assert_eq!(code, 200);
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(status["size"], 5);
+    assert!(
+        status["hooks"]["okta"]["last_delivery"].is_string(),
+        "{status}"
+    );
+    assert_eq!(status["hooks"]["github"]["configured"], true);
     assert!(status["checkpoint"]
         .as_str()
         .unwrap()

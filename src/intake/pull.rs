@@ -86,6 +86,9 @@ pub struct StreamStatus {
     /// The newest event time it has committed.
     pub newest_event: Option<Timestamp>,
     pub last_error: Option<String>,
+    /// Set while the stream reads events so old that the API's retention is close: it is
+    /// about to lose events for good.
+    pub retention_warning: Option<String>,
 }
 
 pub type Board = Arc<Mutex<BTreeMap<String, StreamStatus>>>;
@@ -310,6 +313,11 @@ fn catch_up(
                 s.newest_event = s.newest_event.max(newest);
             }
         });
+        let warning = retention_warning(job, newest, now);
+        if let Some(w) = &warning {
+            tracing::warn!(stream = %key, "{w}");
+        }
+        ctx.update(key, |s| s.retention_warning = warning);
         ctx.metrics.set_gauge(
             "auditledger_last_successful_pull_timestamp_seconds",
             &[("stream", key)],
@@ -332,6 +340,25 @@ fn catch_up(
             return Ok(report);
         }
     }
+}
+
+/// A warning when the newest event of a page is older than 90% of what the API keeps:
+/// the stream is so far behind that the API will drop events before it reads them.
+fn retention_warning(
+    job: &PullConfig,
+    newest: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<String> {
+    let keep = job.poller.retention_seconds()?;
+    let age = (now.0 - newest?.0) / 1_000_000;
+    (age > 0 && age as u64 > keep / 10 * 9).then(|| {
+        format!(
+            "reading events {} day(s) old; {} keeps {} day(s): events older than that are lost for good (catch up faster, or ingest an export)",
+            age / 86_400,
+            job.poller.name(),
+            keep / 86_400
+        )
+    })
 }
 
 /// One page, with the waits and retries the API asks for. `Ok(None)`: stopped meanwhile.
@@ -507,6 +534,26 @@ mod tests {
         };
         assert_eq!(rate_limit_wait(&r), Some(Duration::from_secs(7)));
         assert_eq!(rate_limit_wait(&Response::default()), None);
+    }
+
+    #[test]
+    fn a_stream_near_the_apis_retention_is_warned_about() {
+        let job = PullConfig {
+            name: "okta".into(),
+            poller: crate::sources::poll::by_name("okta").unwrap_or_else(|| panic!()),
+            settings: Default::default(),
+            credential: super::super::config::Credential::File("/x".into()),
+            interval: Duration::from_secs(60),
+        };
+        let now = Timestamp::parse_rfc3339("2026-12-01T00:00:00Z").unwrap_or(Timestamp(0));
+        let days = |d: i64| Some(Timestamp(now.0 - d * 86_400_000_000));
+        let w = retention_warning(&job, days(85), now).unwrap_or_default();
+        assert!(
+            w.contains("85 day(s) old") && w.contains("okta keeps 90"),
+            "{w}"
+        );
+        assert_eq!(retention_warning(&job, days(10), now), None);
+        assert_eq!(retention_warning(&job, None, now), None);
     }
 
     #[test]

@@ -63,6 +63,9 @@ struct AppState {
     /// answered 2xx without a second commit. The ledger's de-duplication covers restarts.
     seen: Mutex<Seen>,
     started: Timestamp,
+    /// Per hook, when it last delivered something that was committed: a hook that goes
+    /// quiet (Okta's daily cap, a deleted webhook) shows here (LIVE-INGEST.md, item 11).
+    last_delivery: Mutex<BTreeMap<String, Timestamp>>,
 }
 
 #[derive(Default)]
@@ -117,6 +120,7 @@ pub fn run_serve(
         events: config.hooks.events.clone(),
         seen: Mutex::new(Seen::default()),
         started: Timestamp::now(),
+        last_delivery: Mutex::default(),
     });
     let app = Router::new()
         .route("/hooks/okta", get(okta_verify).post(okta_hook))
@@ -292,6 +296,11 @@ fn answer(state: &AppState, hook: &str, status: StatusCode, body: Value) -> Resp
         &[("hook", hook), ("outcome", outcome)],
         1.0,
     );
+    if outcome == "ok" {
+        if let Ok(mut last) = state.last_delivery.lock() {
+            last.insert(hook.to_string(), Timestamp::now());
+        }
+    }
     (status, axum::Json(body)).into_response()
 }
 
@@ -701,20 +710,38 @@ async fn status(State(state): State<Arc<AppState>>) -> Response {
                     "cursor_age_seconds": age(s.cursor_committed_at),
                     "lag_seconds": age(s.newest_event),
                     "last_error": s.last_error,
+                    "retention_warning": s.retention_warning,
                 }),
             )
         })
         .collect();
+    let last = state
+        .last_delivery
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    let hooks: BTreeMap<&str, Value> = [
+        ("okta", state.okta.is_some()),
+        ("github", state.github.is_some()),
+        ("events", state.events.is_some()),
+    ]
+    .into_iter()
+    .map(|(name, configured)| {
+        (
+            name,
+            json!({
+                "configured": configured,
+                "last_delivery": last.get(name).map(|t| t.to_rfc3339()),
+            }),
+        )
+    })
+    .collect();
     axum::Json(json!({
         "size": head.size,
         "checkpoint": head.checkpoint,
         "healthy": head.healthy,
         "started": state.started.to_rfc3339(),
-        "hooks": {
-            "okta": state.okta.is_some(),
-            "github": state.github.is_some(),
-            "events": state.events.is_some(),
-        },
+        "hooks": hooks,
         "streams": streams,
     }))
     .into_response()

@@ -154,6 +154,11 @@ pub trait Poller: Sync {
         cursor: Option<&str>,
         now: Timestamp,
     ) -> Result<Request, PollError>;
+    /// How long the API keeps events, if bounded: a stream further behind than this loses
+    /// events for good (LIVE-INGEST.md, "retention cliffs").
+    fn retention_seconds(&self) -> Option<u64> {
+        None
+    }
     /// Reads the answer to [`Poller::request`].
     fn read(
         &self,

@@ -59,6 +59,10 @@ impl Poller for OktaLogs {
         ("Authorization".into(), format!("{scheme} {token}"))
     }
 
+    fn retention_seconds(&self) -> Option<u64> {
+        Some(RETENTION_SECONDS as u64)
+    }
+
     fn request(
         &self,
         settings: &Settings,
