@@ -7,12 +7,14 @@
 //! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
 //! - [`event`]: the normalised event model every source produces.
 //! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
+//! - [`app`]: whole operations (init, ingest of files, reports, the demo) the CLI calls.
 //! - [`intake`]: live intake (`pull`, `serve`): the IdPs' APIs and pushes, committed durably.
 
 // Cargo.toml can only warn on unsafe code while src/main.rs has its one unsafe block; the
 // library denies it outright.
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod event;
 pub mod export;
 pub mod ingest;

@@ -15,19 +15,17 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use auditledger::event::Timestamp;
-use auditledger::ingest::{
-    detect_source, ingest_file, IngestError, IngestOptions, IngestSummary, Input,
-};
+use auditledger::app::{self, FileOutcome};
+use auditledger::ingest::{IngestError, IngestOptions, IngestSummary};
 use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
-use auditledger::ledger::keys::{self, KEY_ENV};
-use auditledger::ledger::note::{NoteSigner, NoteVerifier};
+use auditledger::ledger::keys::KEY_ENV;
+use auditledger::ledger::note::NoteVerifier;
 use auditledger::ledger::proof::Proof;
-use auditledger::ledger::verify::{verify, verify_with_progress, VerifyFailure, VerifyOptions};
-use auditledger::ledger::{Access, KeySource, Ledger, LedgerError, DEFAULT_KEY_FILE};
+use auditledger::ledger::verify::{verify_with_progress, VerifyFailure, VerifyOptions};
+use auditledger::ledger::{Access, KeySource, Ledger, LedgerError};
 use auditledger::policy::config::{Policy, Profile};
 use auditledger::policy::finding::Severity;
-use auditledger::sources::{self, Source};
+use auditledger::sources;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -354,6 +352,8 @@ fn main() -> ExitCode {
                 || err.chain().any(|e| {
                     e.downcast_ref::<LedgerError>()
                         .is_some_and(LedgerError::is_integrity)
+                        || e.downcast_ref::<app::AppError>()
+                            .is_some_and(app::AppError::is_integrity)
                 });
             eprintln!("error: {err:#}");
             ExitCode::from(if integrity { 1 } else { 2 })
@@ -361,18 +361,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn key_path(cli_key: &Option<PathBuf>, ledger: &Path) -> PathBuf {
-    cli_key
-        .clone()
-        .unwrap_or_else(|| ledger.join(DEFAULT_KEY_FILE))
-}
-
 fn env_key() -> Option<String> {
     std::env::var(KEY_ENV).ok().filter(|v| !v.trim().is_empty())
 }
 
 fn open_writer(cli: &Cli) -> Result<Ledger> {
-    let key_file = key_path(&cli.key_file, &cli.ledger);
+    let key_file = app::key_path(cli.key_file.as_deref(), &cli.ledger);
     let env = env_key();
     let opened = Ledger::open_writer(
         &cli.ledger,
@@ -586,22 +580,28 @@ fn run(cli: Cli) -> Result<()> {
         Command::Init { origin } => {
             let origin = match origin {
                 Some(o) => o.clone(),
-                None => default_origin(&cli.ledger),
+                None => app::default_origin(&cli.ledger),
             };
-            let (ledger, wrote) = init_ledger(&cli.ledger, &cli.key_file, &origin)?;
+            let env = env_key();
+            let init = app::init_ledger(
+                &cli.ledger,
+                cli.key_file.as_deref(),
+                env.as_deref(),
+                &origin,
+            )?;
             println!(
                 "initialised ledger {} (origin {origin})",
                 cli.ledger.display()
             );
-            if let Some(path) = wrote {
+            if let Some(path) = init.wrote_key {
                 println!("signing key written to {} (mode 0600)", path.display());
             }
-            println!("verifier key: {}", ledger.current_key());
+            println!("verifier key: {}", init.ledger.current_key());
         }
         Command::Append { files, batch } => {
             let mut ledger = open_writer(&cli)?;
             for file in files {
-                let s = append_file(&mut ledger, file, *batch)?;
+                let s = app::append_file(&mut ledger, file, *batch)?;
                 print_ingest_summary(&s, Format::Text)?;
             }
             println!("ledger size {}", ledger.size());
@@ -635,100 +635,65 @@ fn run(cli: Cli) -> Result<()> {
                 open_writer(&cli)?
             };
             // Every file is tried; each is committed whole or not at all.
-            let mut outcomes: Vec<(String, String)> = Vec::new();
-            let mut failed = 0;
-            let mut stopped: Option<String> = None;
-            for file in files {
-                let name = file.display().to_string();
-                if let Some(why) = &stopped {
-                    outcomes.push((name, format!("not tried: {why}")));
-                    failed += 1;
-                    continue;
+            let bar: std::cell::RefCell<Option<(PathBuf, indicatif::ProgressBar)>> =
+                Default::default();
+            let mut printed: Result<()> = Ok(());
+            let outcomes = app::ingest_files(
+                &mut ledger,
+                files,
+                source,
+                &opts,
+                &mut |file, n, len| {
+                    let mut bar = bar.borrow_mut();
+                    if bar.as_ref().is_none_or(|(f, _)| f != file) {
+                        *bar = Some((file.to_path_buf(), progress_bar(len)));
+                    }
+                    if let Some((_, b)) = bar.as_ref() {
+                        b.set_position(n);
+                    }
+                },
+                &mut |_, outcome| {
+                    if let Some((_, b)) = bar.borrow_mut().take() {
+                        b.finish_and_clear();
+                    }
+                    match outcome {
+                        FileOutcome::Done(summary) => {
+                            if printed.is_ok() {
+                                printed = print_ingest_summary(summary, *format);
+                            }
+                        }
+                        FileOutcome::NoRecords(why) => println!("{why}"),
+                        FileOutcome::Refused(e) => eprintln!("error: {e}"),
+                        FileOutcome::Interrupted
+                        | FileOutcome::NotTried
+                        | FileOutcome::Failed(_) => {}
+                    }
+                },
+            );
+            printed?;
+            let outcomes = match outcomes {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("files: the ledger failed; the files after the one it failed on were not tried");
+                    return Err(e.into());
                 }
-                let input = match Input::open(file) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        outcomes.push((name, "refused: cannot be read".into()));
-                        failed += 1;
-                        continue;
-                    }
-                };
-                let detected = if source == "auto" {
-                    detect_source(&input)
-                } else {
-                    sources::by_name(source).ok_or_else(|| IngestError::Unreadable {
-                        file: name.clone(),
-                        problem: format!(
-                            "unknown --source {source:?}; `auditledger sources` lists them"
-                        ),
-                    })
-                };
-                let src: &dyn Source = match detected {
-                    Ok(s) => s,
-                    Err(e @ IngestError::NoRecords { .. }) => {
-                        println!("{e}");
-                        outcomes.push((name, "no records (an empty export)".into()));
-                        continue;
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        outcomes.push((name, "refused: format not recognised".into()));
-                        failed += 1;
-                        continue;
-                    }
-                };
-                let bar = progress_bar(input.len);
-                let mut tick = |n: u64| bar.set_position(n);
-                let result = ingest_file(&mut ledger, &input, src, &opts, &mut tick);
-                bar.finish_and_clear();
-                match result {
-                    Ok(summary) => {
-                        print_ingest_summary(&summary, *format)?;
-                        let what = if summary.dry_run {
-                            format!("would add {} event(s)", summary.added)
-                        } else {
-                            format!(
-                                "committed {} event(s){}",
-                                summary.added,
-                                summary
-                                    .checkpoint_size
-                                    .map(|s| format!(" (ledger size {s})"))
-                                    .unwrap_or_default()
-                            )
-                        };
-                        outcomes.push((name, what));
-                    }
-                    Err(IngestError::Interrupted { .. }) => {
-                        outcomes.push((name, "interrupted: nothing from it committed".into()));
-                        failed += 1;
-                        stopped = Some("interrupted".into());
-                    }
-                    Err(IngestError::Ledger(e)) => {
-                        // The writer cannot go on; the files after this one are not tried.
-                        outcomes.push((name, format!("failed: {e}")));
-                        print_outcomes(&outcomes);
-                        return Err(e.into());
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        outcomes.push((name, "refused: nothing from it committed".into()));
-                        failed += 1;
-                    }
-                }
-            }
+            };
+            let lines: Vec<(String, String)> = outcomes
+                .iter()
+                .map(|(file, o)| (file.display().to_string(), outcome_line(o)))
+                .collect();
+            let failed = outcomes.iter().filter(|(_, o)| o.failed()).count();
             if files.len() > 1 || failed > 0 {
-                print_outcomes(&outcomes);
+                print_outcomes(&lines);
             }
             if failed > 0 {
+                let interrupted = outcomes
+                    .iter()
+                    .any(|(_, o)| matches!(o, FileOutcome::Interrupted));
                 bail!(
                     "{failed} of {} file(s) were not ingested{}",
                     files.len(),
-                    if stopped.is_some() {
-                        " (interrupted)"
-                    } else {
-                        ""
-                    }
+                    if interrupted { " (interrupted)" } else { "" }
                 );
             }
         }
@@ -816,8 +781,8 @@ fn run(cli: Cli) -> Result<()> {
                     )
                 })?),
             };
-            let policy = load_policy(policy.as_deref())?;
-            let as_of = as_of.as_deref().map(parse_as_of).transpose()?;
+            let policy = app::load_policy(policy.as_deref())?;
+            let as_of = as_of.as_deref().map(app::parse_as_of).transpose()?;
             let ledger = open_reader(&cli)?;
             let result = auditledger::policy::check(&ledger, &policy, as_of)?;
             match format {
@@ -847,8 +812,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Report { args, out } => {
             let ledger = open_reader(&cli)?;
-            let (report, files) = make_report(&ledger, &verify_fully(&ledger)?, args)?;
-            write_report_files(out, &files)?;
+            let (report, files) =
+                app::make_report(&ledger, &app::verify_fully(&ledger)?, &request(args))?;
+            app::write_report_files(out, &files)?;
             for (name, _) in &files {
                 println!("{}", out.join(name).display());
             }
@@ -862,8 +828,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { args, out } => {
             let ledger = open_reader(&cli)?;
-            let verified = verify_fully(&ledger)?;
-            let (report, files) = make_report(&ledger, &verified, args)?;
+            let verified = app::verify_fully(&ledger)?;
+            let (report, files) = app::make_report(&ledger, &verified, &request(args))?;
             let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
             let summary = auditledger::export::write_bundle(
                 &ledger,
@@ -1013,7 +979,7 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("the key came from ${KEY_ENV}; pass --new-key-file to say where the new key goes");
             }
             let mut ledger = open_writer(&cli)?;
-            let key_file = key_path(&cli.key_file, &cli.ledger);
+            let key_file = app::key_path(cli.key_file.as_deref(), &cli.ledger);
             let (summary, new, written) =
                 ledger.rotate_key_file(&key_file, new_key_file.as_deref())?;
             println!("new signing key written to {}", written.display());
@@ -1069,122 +1035,7 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// A rendered file: its name and bytes.
-type NamedFile = (String, Vec<u8>);
-
 /// Builds and renders one report from a ledger that `verified` vouches for.
-fn make_report(
-    ledger: &Ledger,
-    verified: &auditledger::ledger::verify::Verified,
-    args: &ReportArgs,
-) -> Result<(auditledger::report::model::Report, Vec<NamedFile>)> {
-    use auditledger::report::model::ReportKind;
-    use auditledger::report::render::Format as Out;
-    let kind_text = args
-        .kind_flag
-        .as_deref()
-        .or(args.kind_pos.as_deref())
-        .unwrap_or_default();
-    let kind = ReportKind::parse(kind_text).with_context(|| {
-        format!("report {kind_text:?}: expected soc2, hipaa, access-after-expiry, sprint-review or upcoming")
-    })?;
-    let formats = args
-        .format
-        .split(',')
-        .map(|f| {
-            Out::parse(f)
-                .with_context(|| format!("--format {f:?}: expected pdf, csv, json or oscal"))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let date = |flag: &str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>> {
-        v.as_deref()
-            .map(|t| {
-                chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                    .with_context(|| format!("--{flag} {t:?}: expected a date YYYY-MM-DD"))
-            })
-            .transpose()
-    };
-    let period = match (date("from", &args.from)?, date("to", &args.to)?) {
-        (None, None) => None,
-        (from, to) => {
-            let from = from.unwrap_or(chrono::NaiveDate::MIN);
-            let to = to.unwrap_or(chrono::NaiveDate::MAX);
-            if from > to {
-                bail!("--from {from} is after --to {to}");
-            }
-            Some((from, to))
-        }
-    };
-    let now = args
-        .now
-        .as_deref()
-        .map(|t| {
-            Timestamp::parse_rfc3339(t).map_err(|_| {
-                anyhow::anyhow!("--now {t:?}: expected an RFC 3339 time with an offset")
-            })
-        })
-        .transpose()?;
-    let opts = auditledger::report::Options {
-        period,
-        sprint: args.sprint.clone(),
-        days: args.days,
-        as_of: args.as_of.as_deref().map(parse_as_of).transpose()?,
-        now,
-    };
-    let policy = load_policy(args.policy.as_deref())?;
-    let report = auditledger::report::generate(ledger, verified, &policy, kind, &opts)?;
-    let files = auditledger::report::render_files(&report, &formats)?;
-    Ok((report, files))
-}
-
-/// A full verification, as every report and bundle needs first.
-fn verify_fully(ledger: &Ledger) -> Result<auditledger::ledger::verify::Verified> {
-    Ok(verify(ledger, &VerifyOptions::default()).map_err(|f| IntegrityFailure(f.to_string()))?)
-}
-
-/// Writes each file through a temporary beside it, so a failure leaves no half file.
-fn write_report_files(out: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    for (name, bytes) in files {
-        let path = out.join(name);
-        let mut tmp = tempfile::NamedTempFile::new_in(out)
-            .with_context(|| format!("writing into {}", out.display()))?;
-        tmp.write_all(bytes)
-            .with_context(|| format!("writing {}", path.display()))?;
-        tmp.persist(&path)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
-}
-
-fn load_policy(path: Option<&Path>) -> Result<Policy> {
-    match path {
-        None => Ok(Policy::defaults(Profile::Standard)),
-        Some(p) => {
-            let text =
-                fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?;
-            Ok(Policy::from_toml(&p.display().to_string(), &text)?)
-        }
-    }
-}
-
-/// `--as-of`: an RFC 3339 time, or a date meaning the end of that day in UTC.
-fn parse_as_of(text: &str) -> Result<Timestamp> {
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let end = d
-            .succ_opt()
-            .unwrap_or(d)
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default();
-        return Ok(Timestamp(end.and_utc().timestamp_micros() - 1));
-    }
-    Timestamp::parse_rfc3339(text).map_err(|_| {
-        anyhow::anyhow!(
-            "--as-of {text:?}: expected an RFC 3339 time with an offset or a date YYYY-MM-DD"
-        )
-    })
-}
-
 /// A progress bar on standard error when it is a terminal; hidden otherwise (cron, CI).
 fn progress_bar(len: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
@@ -1260,77 +1111,6 @@ fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
     Ok(())
 }
 
-fn default_origin(dir: &Path) -> String {
-    let name: String = dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "ledger".into())
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() || c == '+' {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!("auditledger.local/{name}")
-}
-
-/// Creates the ledger; generates and writes a key unless one is supplied.
-fn init_ledger(
-    dir: &Path,
-    cli_key: &Option<PathBuf>,
-    origin: &str,
-) -> Result<(Ledger, Option<PathBuf>)> {
-    if !auditledger::ledger::note::is_valid_name(origin) {
-        bail!("--origin {origin:?} must be non-empty, with no spaces or '+'");
-    }
-    let path = key_path(cli_key, dir);
-    let (signer, wrote) = if let Some(text) = env_key() {
-        (keys::load_signer(&path, Some(&text))?, None)
-    } else if cli_key.is_some() && path.exists() {
-        (keys::load_signer(&path, None)?, None)
-    } else {
-        if dir.join(auditledger::ledger::META_FILE).exists()
-            || dir.join(auditledger::ledger::legacy::SLED_DIR).exists()
-        {
-            bail!(LedgerError::AlreadyExists {
-                dir: dir.to_path_buf()
-            });
-        }
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let signer = NoteSigner::generate(origin)?;
-        keys::write_key_file(&path, &signer)?;
-        (signer, Some(path))
-    };
-    if signer.verifier().name != origin {
-        bail!(
-            "the supplied key is named {:?}, but the origin is {origin:?}; a checkpoint's key name must match its origin",
-            signer.verifier().name
-        );
-    }
-    Ok((Ledger::init(dir, signer)?, wrote))
-}
-
-/// Appends a file of already-normalised events: the ingest pipeline with the `events`
-/// source, so the same validation, de-duplication and error reporting apply.
-fn append_file(ledger: &mut Ledger, file: &Path, batch: usize) -> Result<IngestSummary> {
-    let input = Input::open(file)?;
-    let opts = IngestOptions {
-        batch,
-        ..Default::default()
-    };
-    Ok(ingest_file(
-        ledger,
-        &input,
-        &sources::normalised::Normalised,
-        &opts,
-        &mut |_| {},
-    )?)
-}
-
 #[derive(serde::Serialize)]
 struct Status {
     origin: String,
@@ -1401,197 +1181,113 @@ fn log_line(seq: &u64, payload: &Payload) -> String {
     }
 }
 
-/// The demo inputs, in order: the team's records (the roster first, so IdP accounts resolve
-/// to people), then one hand-written export per IdP. Restored public samples and the `bad-*`
-/// fixtures are for the tests.
-/// The demo's clock: the fixtures are the first quarter of 2026, reported on the morning
-/// after it ended, and the weekly upcoming report as run on Monday 9 March.
-const DEMO_NOW: &str = "2026-04-01T09:00:00Z";
-const DEMO_UPCOMING_NOW: &str = "2026-03-09T16:00:00Z";
+fn request(args: &ReportArgs) -> app::ReportRequest {
+    app::ReportRequest {
+        kind: args
+            .kind_flag
+            .clone()
+            .or_else(|| args.kind_pos.clone())
+            .unwrap_or_default(),
+        formats: args.format.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        sprint: args.sprint.clone(),
+        days: args.days,
+        now: args.now.clone(),
+        as_of: args.as_of.clone(),
+        policy: args.policy.clone(),
+    }
+}
 
-/// The quarter's input files: the roster first (so ingest can name people), then the rest.
-fn quarter_inputs(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let name = p.file_name().unwrap_or_default().to_string_lossy();
-            !name.ends_with(".md") && !name.starts_with("expected-")
-        })
-        .collect();
-    files.sort_by_key(|p| (!p.ends_with("roster.csv"), p.clone()));
-    Ok(files)
+/// One line per file for the run's summary.
+fn outcome_line(o: &FileOutcome) -> String {
+    match o {
+        FileOutcome::Done(s) if s.dry_run => format!("would add {} event(s)", s.added),
+        FileOutcome::Done(s) => format!(
+            "committed {} event(s){}",
+            s.added,
+            s.checkpoint_size
+                .map(|n| format!(" (ledger size {n})"))
+                .unwrap_or_default()
+        ),
+        FileOutcome::NoRecords(_) => "no records (an empty export)".into(),
+        FileOutcome::Refused(IngestError::Io { .. } | IngestError::Unreadable { .. }) => {
+            "refused: cannot be read".into()
+        }
+        FileOutcome::Refused(IngestError::UnknownFormat { .. }) => {
+            "refused: format not recognised".into()
+        }
+        FileOutcome::Refused(_) => "refused: nothing from it committed".into(),
+        FileOutcome::Interrupted => "interrupted: nothing from it committed".into(),
+        FileOutcome::NotTried => "not tried: interrupted".into(),
+        FileOutcome::Failed(e) => format!("failed: {e}"),
+    }
 }
 
 fn demo(fixtures: &Path, out: &Path) -> Result<()> {
-    let quarter = fixtures.join("quarter");
-    if !quarter.is_dir() {
-        bail!(
-            "{} not found: run the demo from the repository root",
-            quarter.display()
-        );
-    }
-    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let dir = out.join("demo-ledger");
-    let bundle = out.join("bundle-soc2");
-    for (path, marker) in [
-        (&dir, auditledger::ledger::CHECKPOINT_LOG),
-        (&bundle, "MANIFEST.b3"),
-    ] {
-        if path.exists() {
-            if !path.join(marker).exists() {
-                bail!(
-                    "{} exists and is not the demo's; move it away",
-                    path.display()
-                );
-            }
-            fs::remove_dir_all(path).with_context(|| format!("removing old {}", path.display()))?;
-        }
-    }
-    let origin = "demo.auditledger.example/contractor-access";
-    let (mut ledger, _) = init_ledger(&dir, &None, origin)?;
-    println!("1. created ledger {} (origin {origin})", dir.display());
+    let d = app::demo(fixtures, out)?;
+    println!(
+        "1. created ledger {} (origin {})",
+        d.ledger_dir.display(),
+        d.origin
+    );
     println!("2. ingested the fixture quarter (Q1 2026, two teams, four IdPs):");
-    let opts = IngestOptions::default();
-    let files = quarter_inputs(&quarter)?;
-    for path in &files {
-        let input = Input::open(path)?;
-        let src = detect_source(&input)?;
-        let s = ingest_file(&mut ledger, &input, src, &opts, &mut |_| {})?;
+    for (source, path, events, added) in &d.ingested {
         println!(
             "   {:<13} {:<46} {:>3} events, {:>3} added",
-            src.name(),
+            source,
             path.display(),
-            s.events,
-            s.added
+            events,
+            added
         );
     }
-    let okta = quarter.join("okta-system-log.json");
-    let again = ingest_file(
-        &mut ledger,
-        &Input::open(&okta)?,
-        &sources::okta::Okta,
-        &opts,
-        &mut |_| {},
-    )?;
     println!(
         "   okta export again: {} added, {} duplicates (re-ingesting adds nothing)",
-        again.added, again.duplicates
+        d.again.0, d.again.1
     );
-    let verified = verify_fully(&ledger)?;
     println!(
         "3. verified {} entries, {} checkpoints",
-        verified.report().size,
-        verified.report().checkpoints_checked
+        d.verified_entries, d.verified_checkpoints
     );
-    let policy = load_policy(Some(&fixtures.join("policy.toml")))?;
-    let now = Timestamp::parse_rfc3339(DEMO_NOW).map_err(anyhow::Error::msg)?;
-    let (check, _) = auditledger::policy::check_with_facts(&ledger, &policy, None, Some(now))?;
-    let findings_path = out.join("findings.json");
-    fs::write(&findings_path, serde_json::to_string_pretty(&check)? + "\n")?;
     println!(
-        "4. policy check ({} profile) at {DEMO_NOW}: {} people in scope, {} findings ({})",
-        check.policy_profile,
-        check.people.len(),
-        check.findings.len(),
-        findings_path.display()
+        "4. policy check ({} profile) at {}: {} people in scope, {} findings ({})",
+        d.profile,
+        app::DEMO_NOW,
+        d.people,
+        d.findings,
+        d.findings_path.display()
     );
-    for sev in Severity::ALL.into_iter().rev() {
-        let n = check.findings.iter().filter(|f| f.severity == sev).count();
-        if n > 0 {
-            println!("   {n:>3} {sev}");
-        }
+    for (sev, n) in &d.by_severity {
+        println!("   {n:>3} {sev}");
     }
     println!("   headline findings:");
-    for f in check
-        .findings
-        .iter()
-        .filter(|f| f.severity >= Severity::High)
-    {
-        println!("   - [{}] {}", f.severity, f.summary);
+    for (sev, summary) in &d.headlines {
+        println!("   - [{sev}] {summary}");
     }
     println!("5. reports in {}:", out.display());
-    let all_formats = "pdf,csv,json,oscal".to_string();
-    // The evidence reports cover the quarter; the sprint and weekly reports their own window.
-    let quarter = |kind: &str| matches!(kind, "soc2" | "hipaa" | "access-after-expiry");
-    let demo_args = |kind: &str, now: &str| ReportArgs {
-        kind_flag: Some(kind.into()),
-        kind_pos: None,
-        from: quarter(kind).then(|| "2026-01-01".into()),
-        to: quarter(kind).then(|| "2026-03-31".into()),
-        sprint: None,
-        days: 14,
-        format: all_formats.clone(),
-        now: Some(now.into()),
-        as_of: None,
-        policy: Some(fixtures.join("policy.toml")),
-    };
-    let runs = [
-        demo_args("soc2", DEMO_NOW),
-        demo_args("hipaa", DEMO_NOW),
-        demo_args("access-after-expiry", DEMO_NOW),
-        ReportArgs {
-            sprint: Some("auth-5".into()),
-            ..demo_args("sprint-review", DEMO_NOW)
-        },
-        demo_args("upcoming", DEMO_UPCOMING_NOW),
-    ];
-    let mut soc2 = None;
-    for args in &runs {
-        let (report, files) = make_report(&ledger, &verified, args)?;
-        write_report_files(out, &files)?;
-        let pdf = files
-            .iter()
-            .find(|(n, _)| n.ends_with(".pdf"))
-            .map(|(n, _)| n.clone())
-            .unwrap_or_default();
+    for (kind, pdf, files, findings) in &d.reports {
         println!(
             "   {:<20} {} ({} files; {} findings)",
-            report.kind.as_str(),
-            out.join(pdf).display(),
-            files.len(),
-            report.findings.len()
+            kind,
+            pdf.display(),
+            files,
+            findings
         );
-        if report.kind == auditledger::report::model::ReportKind::Soc2 {
-            soc2 = Some((report, files));
-        }
     }
-    let (report, files) = soc2.context("the demo writes a SOC 2 report")?;
-    let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
-    let summary = auditledger::export::write_bundle(
-        &ledger,
-        &verified,
-        report.attestation.tree_size,
-        &files,
-        &cited,
-        &bundle,
-    )?;
     println!(
         "6. auditor bundle {}: {} cited entries with raw records and proofs; check it with\n   auditledger verify-bundle {} --pubkey {}",
-        bundle.display(),
-        cited.len(),
-        bundle.display(),
-        out.join("verifier-key.txt").display()
+        d.bundle.display(),
+        d.cited,
+        d.bundle.display(),
+        d.verifier_key_path.display()
     );
-    println!(
-        "   manifest BLAKE3 (send it separately): {}",
-        summary.manifest_b3
-    );
-    let checkpoint = ledger.latest_checkpoint()?;
-    fs::write(out.join("checkpoint.txt"), &checkpoint)?;
-    fs::write(
-        out.join("verifier-key.txt"),
-        format!("{}\n", ledger.current_key()),
-    )?;
-    println!(
-        "7. signed checkpoint ({}):\n",
-        out.join("checkpoint.txt").display()
-    );
-    print!("{checkpoint}");
+    println!("   manifest BLAKE3 (send it separately): {}", d.manifest_b3);
+    println!("7. signed checkpoint ({}):\n", d.checkpoint_path.display());
+    print!("{}", d.checkpoint);
     println!(
         "\nverifier key ({}): {}",
-        out.join("verifier-key.txt").display(),
-        ledger.current_key()
+        d.verifier_key_path.display(),
+        d.verifier_key
     );
     Ok(())
 }
