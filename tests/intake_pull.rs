@@ -1,0 +1,281 @@
+//! `pull` against fakes of each windowed or cursor-paged IdP log API (Entra, GitHub, Google,
+//! Keycloak, OneLogin) on 127.0.0.1: each speaks its vendor's paging, auth header and rate
+//! limit answer, and gets late events between two `pull --once` runs. The ledger must end
+//! with every event exactly once and verify.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::fakeapi::{FakeApi, Request, Response};
+use crate::intake::{assert_verifies, init_ledger, ledger_contents, run_env};
+
+/// A log the fakes serve: (event time, record JSON).
+type Log = Arc<Mutex<Vec<(DateTime<Utc>, String)>>>;
+
+fn t(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Percent-decoding of a query value (the fakes read what the client encoded).
+fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&value[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else if bytes[i] == b'+' {
+            out.push(b' ');
+            i += 1;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Request number (from 1) → the fault answered instead of the page.
+type Faults = BTreeMap<usize, u16>;
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("intake.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn pull(dir: &Path, config: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    run_env(
+        dir,
+        env,
+        &["pull", "--config", config.to_str().unwrap(), "--once"],
+    )
+}
+
+/// Every event exactly once, `n` of them, and a ledger that verifies.
+fn assert_exactly_once(dir: &Path, n: usize) {
+    let (ids, _) = ledger_contents(dir);
+    let twice: Vec<_> = ids.iter().filter(|(_, &c)| c != 1).collect();
+    assert!(twice.is_empty(), "more than once: {twice:?}");
+    assert_eq!(ids.len(), n, "{:?}", ids.keys().collect::<Vec<_>>());
+    assert_verifies(dir);
+}
+
+/// A refused credential fails the run (exit 2), naming the variable, never the value.
+fn assert_wrong_token_refused(config: &Path, var: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let (code, out, err) = pull(&dir, config, &[(var, "wrong-token-do-not-show")]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains(&format!("${var}")), "{err}");
+    assert!(!err.contains("wrong-token-do-not-show") && !out.contains("wrong-token-do-not-show"));
+    assert_eq!(ledger_contents(&dir).0.len(), 0);
+}
+
+// ---- Microsoft Graph (Entra) ---------------------------------------------------------------
+
+const GRAPH_TOKEN: &str = "graph-test-token-eyJ0eXAiOiJKV1Qi";
+
+fn entra_signin(i: usize, at: DateTime<Utc>) -> String {
+    format!(
+        r#"{{"id":"66ea54eb-6301-4ee5-be62-{i:012}","createdDateTime":"{}","userDisplayName":null,"userPrincipalName":"user{}@acme.example","userId":"5e7c1a2b-3d4f-4a6b-8c9d-{i:012}","appId":"00000002-0000-0ff1-ce00-000000000000","appDisplayName":"Office 365 Exchange Online","ipAddress":"198.51.100.{}","clientAppUsed":"Browser","correlationId":"d79f5bee-5860-4832-928f-{i:012}","conditionalAccessStatus":"notApplied","isInteractive":true,"status":{{"errorCode":{},"failureReason":null,"additionalDetails":null}},"location":{{"city":"Lisbon","countryOrRegion":"PT"}}}}"#,
+        at.format("%Y-%m-%dT%H:%M:%S%.6f0Z"),
+        i % 7,
+        i % 250,
+        if i.is_multiple_of(5) { 50126 } else { 0 }
+    )
+}
+
+fn entra_audit(i: usize, at: DateTime<Utc>) -> String {
+    format!(
+        r#"{{"id":"Directory_0b2f6c1e-7d4a-4c59-9e1b-{i:012}","category":"UserManagement","correlationId":"0b2f6c1e-7d4a-4c59-9e1b-{i:012}","result":"success","resultReason":"","activityDisplayName":"Disable account","activityDateTime":"{}","loggedByService":"Core Directory","operationType":"Update","initiatedBy":{{"user":{{"id":"728309ae-1a37-4937-9afe-e35d964db09b","displayName":null,"userPrincipalName":"it.admin@acme.example","ipAddress":"203.0.113.10"}},"app":null}},"targetResources":[{{"id":"5e7c1a2b-3d4f-4a6b-8c9d-{i:012}","displayName":null,"type":"User","userPrincipalName":"leaver{i}@acme.example","modifiedProperties":[]}}],"additionalDetails":[]}}"#,
+        at.format("%Y-%m-%dT%H:%M:%S%.6f0Z"),
+    )
+}
+
+struct FakeGraph {
+    api: FakeApi,
+    signins: Log,
+    audits: Log,
+}
+
+impl FakeGraph {
+    /// Graph's paging: `$filter=<time> ge <t>`, `$top`, newest first, `@odata.nextLink`
+    /// with an opaque `$skiptoken` while more remain; Bearer auth; 429 with `Retry-After`.
+    fn start(faults: Faults) -> FakeGraph {
+        let (signins, audits): (Log, Log) = (Arc::default(), Arc::default());
+        let (s, a) = (signins.clone(), audits.clone());
+        let count = AtomicUsize::new(0);
+        let base: Arc<Mutex<String>> = Arc::default();
+        let b = base.clone();
+        let api = FakeApi::start(move |req: &Request| {
+            let k = count.fetch_add(1, Ordering::SeqCst) + 1;
+            if req.header("authorization") != Some(&format!("Bearer {GRAPH_TOKEN}")) {
+                return Response::json(
+                    401,
+                    r#"{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure."}}"#,
+                );
+            }
+            match faults.get(&k) {
+                Some(429) => {
+                    return Response::json(
+                        429,
+                        r#"{"error":{"code":"TooManyRequests","message":"Too many requests."}}"#,
+                    )
+                    .with_header("Retry-After", "1")
+                }
+                Some(status) => {
+                    return Response::json(*status, r#"{"error":{"code":"UnknownError"}}"#)
+                }
+                None => {}
+            }
+            let (log, property) = match req.path() {
+                "/v1.0/auditLogs/signIns" => (&s, "createdDateTime"),
+                "/v1.0/auditLogs/directoryAudits" => (&a, "activityDateTime"),
+                _ => return Response::json(404, "{}"),
+            };
+            let top: usize = req.query("$top").unwrap().parse().unwrap();
+            assert!(top <= 1000);
+            let filter = req.query("$filter").map(decode);
+            let from = filter.as_deref().map(|f| {
+                let (p, at) = f.split_once(" ge ").unwrap();
+                assert_eq!(p, property, "{f}");
+                t(at)
+            });
+            let skip: usize = req.query("$skiptoken").map_or(0, |s| s.parse().unwrap());
+            let mut all = log.lock().unwrap().clone();
+            all.sort_by_key(|r| std::cmp::Reverse(r.0));
+            let matching: Vec<String> = all
+                .into_iter()
+                .filter(|(at, _)| from.is_none_or(|f| *at >= f))
+                .map(|(_, r)| r)
+                .collect();
+            let page: Vec<String> = matching.iter().skip(skip).take(top).cloned().collect();
+            let next = if skip + top < matching.len() {
+                format!(
+                    r#""@odata.nextLink":"{}{}?$top={top}&$filter={}&$skiptoken={}","#,
+                    b.lock().unwrap(),
+                    req.path(),
+                    req.query("$filter").unwrap_or_default(),
+                    skip + top
+                )
+            } else {
+                String::new()
+            };
+            Response::json(
+                200,
+                format!(
+                    r#"{{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#auditLogs","value":[{}],{next}"@odata.count":{}}}"#,
+                    page.join(","),
+                    page.len()
+                ),
+            )
+        });
+        *base.lock().unwrap() = api.url();
+        FakeGraph {
+            api,
+            signins,
+            audits,
+        }
+    }
+
+    fn config(&self, dir: &Path) -> PathBuf {
+        write_config(
+            dir,
+            &format!(
+                "[[pull]]\nsource = \"entra\"\nbase_url = \"{}/v1.0\"\ntoken_env = \"GRAPH_TEST_TOKEN\"\nsince = \"2026-04-01T00:00:00Z\"\npage_size = 100\noverlap = \"30m\"\nlogs = [\"signins\", \"audits\"]\n",
+                self.api.url()
+            ),
+        )
+    }
+}
+
+#[test]
+fn entra_pull_reads_both_logs_once_through_throttling_and_rereads_the_overlap_for_late_events() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let graph = FakeGraph::start([(2, 429), (4, 500)].into_iter().collect());
+    let start = t("2026-04-01T00:00:00Z");
+    graph.signins.lock().unwrap().extend((0..250).map(|i| {
+        (
+            start + Duration::minutes(i as i64),
+            entra_signin(i, start + Duration::minutes(i as i64)),
+        )
+    }));
+    graph.audits.lock().unwrap().extend((0..40).map(|i| {
+        (
+            start + Duration::minutes(5 * i as i64),
+            entra_audit(i, start + Duration::minutes(5 * i as i64)),
+        )
+    }));
+    let config = graph.config(tmp.path());
+    let env = [("GRAPH_TEST_TOKEN", GRAPH_TOKEN)];
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("entra/signins: ") && out.contains("250 event(s) added"),
+        "{out}"
+    );
+    assert!(
+        out.contains("entra/audits: ") && out.contains("40 event(s) added"),
+        "{out}"
+    );
+    assert!(!out.contains(GRAPH_TOKEN) && !err.contains(GRAPH_TOKEN));
+    assert_exactly_once(&dir, 290);
+
+    // Late sign-ins (older than the newest read, inside the 30 min overlap), one new one,
+    // and a late audit record.
+    let asked_before = graph.api.requests().len();
+    let newest = start + Duration::minutes(249);
+    graph.signins.lock().unwrap().extend([
+        (
+            newest - Duration::minutes(19),
+            entra_signin(900, newest - Duration::minutes(19)),
+        ),
+        (
+            newest - Duration::minutes(3),
+            entra_signin(901, newest - Duration::minutes(3)),
+        ),
+        (
+            newest + Duration::minutes(20),
+            entra_signin(902, newest + Duration::minutes(20)),
+        ),
+    ]);
+    let last_audit = start + Duration::minutes(5 * 39);
+    graph.audits.lock().unwrap().push((
+        last_audit - Duration::minutes(10),
+        entra_audit(900, last_audit - Duration::minutes(10)),
+    ));
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_exactly_once(&dir, 294);
+    // The second run resumed from the watermark minus the overlap, not from `since`.
+    let resumed = &graph.api.requests()[asked_before];
+    assert_eq!(resumed.path(), "/v1.0/auditLogs/signIns");
+    assert_eq!(
+        resumed.query("$filter").map(decode).as_deref(),
+        Some("createdDateTime ge 2026-04-01T03:39:00.000Z"),
+        "{}",
+        resumed.target
+    );
+
+    // Caught up: nothing new is added.
+    let (code, out, _) = pull(&dir, &config, &env);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines().all(|l| l.contains(" 0 event(s) added")),
+        "{out}"
+    );
+    assert_exactly_once(&dir, 294);
+
+    assert_wrong_token_refused(&config, "GRAPH_TEST_TOKEN");
+}
