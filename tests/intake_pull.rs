@@ -279,3 +279,148 @@ fn entra_pull_reads_both_logs_once_through_throttling_and_rereads_the_overlap_fo
 
     assert_wrong_token_refused(&config, "GRAPH_TEST_TOKEN");
 }
+
+// ---- GitHub organisation audit log ---------------------------------------------------------
+
+const GITHUB_TOKEN: &str = "ghp_testtoken0123456789abcdefABCDEF";
+
+fn github_entry(i: usize) -> String {
+    let ms = 1_770_023_700_000_u64 + i as u64 * 60_000;
+    let (action, extra) = match i % 4 {
+        0 => ("org.add_member", format!(r#","user":"member-{i}""#)),
+        1 => (
+            "git.clone",
+            r#","repo":"acme-corp/api","programmatic_access_type":"Fine-grained personal access token","token_id":77"#.to_string(),
+        ),
+        2 => ("user.login", String::new()),
+        _ => ("org.remove_member", format!(r#","user":"member-{i}""#)),
+    };
+    format!(
+        r#"{{"@timestamp":{ms},"_document_id":"gh-doc-{i:06}","action":"{action}","actor":"dev-{}","actor_id":{},"org":"acme-corp","org_id":500,"actor_ip":"198.51.100.{}","actor_location":{{"country_code":"DE"}},"created_at":{ms}{extra}}}"#,
+        i % 9,
+        1000 + i % 9,
+        i % 250
+    )
+}
+
+struct FakeGitHub {
+    api: FakeApi,
+    entries: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeGitHub {
+    /// GitHub's audit log: `order=asc`, `per_page` ≤ 100, opaque `after` cursors in
+    /// `Link: rel="next"`, no `next` on the last page; Bearer auth and the API version
+    /// header; the rate limit answered 403 with `x-ratelimit-remaining: 0`.
+    fn start(faults: Faults) -> FakeGitHub {
+        let entries: Arc<Mutex<Vec<String>>> = Arc::default();
+        let e = entries.clone();
+        let count = AtomicUsize::new(0);
+        let base: Arc<Mutex<String>> = Arc::default();
+        let b = base.clone();
+        let api = FakeApi::start(move |req: &Request| {
+            let k = count.fetch_add(1, Ordering::SeqCst) + 1;
+            if req.header("authorization") != Some(&format!("Bearer {GITHUB_TOKEN}")) {
+                return Response::json(
+                    401,
+                    r#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#,
+                );
+            }
+            assert_eq!(req.header("x-github-api-version"), Some("2022-11-28"));
+            match faults.get(&k) {
+                Some(403) => {
+                    let now = chrono::Utc::now();
+                    return Response::json(403, r#"{"message":"API rate limit exceeded"}"#)
+                        .with_header("Date", now.to_rfc2822().replace("+0000", "GMT"))
+                        .with_header("x-ratelimit-limit", "1750")
+                        .with_header("x-ratelimit-remaining", "0")
+                        .with_header("x-ratelimit-reset", (now.timestamp() + 1).to_string());
+                }
+                Some(status) => return Response::json(*status, r#"{"message":"Server Error"}"#),
+                None => {}
+            }
+            if req.path() != "/orgs/acme-corp/audit-log" {
+                return Response::json(404, r#"{"message":"Not Found"}"#);
+            }
+            assert_eq!(req.query("order"), Some("asc"));
+            let per_page: usize = req.query("per_page").unwrap().parse().unwrap();
+            assert!(per_page <= 100);
+            let start: usize = req
+                .query("after")
+                .map_or(0, |a| a.trim_start_matches("cur").parse().unwrap());
+            let all = e.lock().unwrap();
+            let page: Vec<String> = all.iter().skip(start).take(per_page).cloned().collect();
+            let end = start + page.len();
+            let mut response = Response::json(200, format!("[{}]", page.join(",")));
+            if end < all.len() {
+                response = response.with_header(
+                    "Link",
+                    format!(
+                        "<{}/orgs/acme-corp/audit-log?include=all&order=asc&per_page={per_page}&after=cur{end}&before=>; rel=\"next\"",
+                        b.lock().unwrap()
+                    ),
+                );
+            }
+            response
+        });
+        *base.lock().unwrap() = api.url();
+        FakeGitHub { api, entries }
+    }
+
+    fn config(&self, dir: &Path) -> PathBuf {
+        write_config(
+            dir,
+            &format!(
+                "[[pull]]\nsource = \"github\"\nbase_url = \"{}\"\ntoken_env = \"GITHUB_TEST_TOKEN\"\norg = \"acme-corp\"\ninclude = \"all\"\npage_size = 100\n",
+                self.api.url()
+            ),
+        )
+    }
+}
+
+#[test]
+fn github_pull_follows_after_cursors_and_rereads_the_caught_up_page_for_new_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let gh = FakeGitHub::start([(2, 403), (4, 502)].into_iter().collect());
+    gh.entries
+        .lock()
+        .unwrap()
+        .extend((0..250).map(github_entry));
+    let config = gh.config(tmp.path());
+    let env = [("GITHUB_TEST_TOKEN", GITHUB_TOKEN)];
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("github/audit-log: 3 page(s), 250 event(s) added"),
+        "{out}"
+    );
+    assert!(!out.contains(GITHUB_TOKEN) && !err.contains(GITHUB_TOKEN));
+    assert_exactly_once(&dir, 250);
+    let (_, cursors) = ledger_contents(&dir);
+    assert!(
+        cursors.last().unwrap().1.ends_with("after=cur200&before="),
+        "{cursors:?}"
+    );
+
+    // New entries land behind the caught-up page: asked again, not skipped.
+    let asked_before = gh.api.requests().len();
+    gh.entries
+        .lock()
+        .unwrap()
+        .extend((250..330).map(github_entry));
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("80 event(s) added, 50 already present"),
+        "{out}"
+    );
+    assert_eq!(
+        gh.api.requests()[asked_before].query("after"),
+        Some("cur200")
+    );
+    assert_exactly_once(&dir, 330);
+
+    assert_wrong_token_refused(&config, "GITHUB_TEST_TOKEN");
+}

@@ -167,7 +167,11 @@ pub trait Poller: Sync {
 
 /// Every pull source.
 pub fn all() -> Vec<&'static dyn Poller> {
-    vec![&super::okta::poll::OktaLogs, &super::entra::poll::EntraLogs]
+    vec![
+        &super::okta::poll::OktaLogs,
+        &super::entra::poll::EntraLogs,
+        &super::github::poll::GitHubAuditLog,
+    ]
 }
 
 pub fn by_name(name: &str) -> Option<&'static dyn Poller> {
