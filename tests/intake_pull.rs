@@ -424,3 +424,182 @@ fn github_pull_follows_after_cursors_and_rereads_the_caught_up_page_for_new_entr
 
     assert_wrong_token_refused(&config, "GITHUB_TEST_TOKEN");
 }
+
+// ---- Google Workspace Reports API ----------------------------------------------------------
+
+const GOOGLE_TOKEN: &str = "ya29.test-google-access-token";
+
+fn google_activity(app: &str, i: usize, at: DateTime<Utc>) -> String {
+    let event = match app {
+        "login" => r#"{"type":"login","name":"login_success","parameters":[{"name":"login_type","value":"google_password"}]}"#.to_string(),
+        "admin" => format!(
+            r#"{{"type":"USER_SETTINGS","name":"SUSPEND_USER","parameters":[{{"name":"USER_EMAIL","value":"leaver{i}@acme.example"}}]}}"#
+        ),
+        _ => r#"{"type":"auth","name":"activity","parameters":[{"name":"client_id","value":"1234.apps.googleusercontent.com"},{"name":"app_name","value":"Calendar Sync"}]}"#.to_string(),
+    };
+    format!(
+        r#"{{"kind":"admin#reports#activity","id":{{"time":"{}","uniqueQualifier":"{}","applicationName":"{app}","customerId":"C03az79cb"}},"etag":"\"JDMC8884sebSctZ17CIssbQ/{i}\"","actor":{{"callerType":"USER","email":"user{}@acme.example","profileId":"1358068855{i:03}"}},"ipAddress":"203.0.113.{}","events":[{event}]}}"#,
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+        358_068_855_000_u64 + i as u64,
+        i % 11,
+        i % 250
+    )
+}
+
+struct FakeGoogle {
+    api: FakeApi,
+    logs: BTreeMap<&'static str, Log>,
+}
+
+impl FakeGoogle {
+    /// The Reports API: `startTime`, `maxResults` ≤ 1000, newest first, `nextPageToken`
+    /// (valid only with the same startTime); Bearer auth; 429 with `Retry-After`.
+    fn start(faults: Faults) -> FakeGoogle {
+        let logs: BTreeMap<&'static str, Log> = ["login", "admin", "token"]
+            .into_iter()
+            .map(|a| (a, Log::default()))
+            .collect();
+        let l = logs.clone();
+        let count = AtomicUsize::new(0);
+        let api = FakeApi::start(move |req: &Request| {
+            let k = count.fetch_add(1, Ordering::SeqCst) + 1;
+            if req.header("authorization") != Some(&format!("Bearer {GOOGLE_TOKEN}")) {
+                return Response::json(
+                    401,
+                    r#"{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}"#,
+                );
+            }
+            match faults.get(&k) {
+                Some(429) => {
+                    return Response::json(
+                        429,
+                        r#"{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}"#,
+                    )
+                    .with_header("Retry-After", "1")
+                }
+                Some(status) => return Response::json(*status, r#"{"error":{"code":503}}"#),
+                None => {}
+            }
+            let Some(app) = req
+                .path()
+                .strip_prefix("/admin/reports/v1/activity/users/all/applications/")
+            else {
+                return Response::json(404, "{}");
+            };
+            let log = &l[app];
+            let max: usize = req.query("maxResults").unwrap().parse().unwrap();
+            assert!(max <= 1000);
+            let from = req.query("startTime").map(|s| t(&decode(s)));
+            let skip: usize = match req.query("pageToken") {
+                Some(tok) => {
+                    let (at, n) = decode(tok)
+                        .split_once('|')
+                        .map(|(a, n)| (a.to_string(), n.parse().unwrap()))
+                        .unwrap();
+                    assert_eq!(
+                        Some(at.as_str()),
+                        req.query("startTime"),
+                        "a page token needs the same startTime"
+                    );
+                    n
+                }
+                None => 0,
+            };
+            let mut all = log.lock().unwrap().clone();
+            all.sort_by_key(|r| std::cmp::Reverse(r.0));
+            let matching: Vec<String> = all
+                .into_iter()
+                .filter(|(at, _)| from.is_none_or(|f| *at >= f))
+                .map(|(_, r)| r)
+                .collect();
+            let page: Vec<String> = matching.iter().skip(skip).take(max).cloned().collect();
+            let token = if skip + max < matching.len() {
+                format!(
+                    r#","nextPageToken":"{}|{}""#,
+                    req.query("startTime").unwrap_or_default(),
+                    skip + max
+                )
+            } else {
+                String::new()
+            };
+            Response::json(
+                200,
+                format!(
+                    r#"{{"kind":"admin#reports#activities","etag":"\"x\"","items":[{}]{token}}}"#,
+                    page.join(",")
+                ),
+            )
+        });
+        FakeGoogle { api, logs }
+    }
+
+    fn add(&self, app: &'static str, i: usize, at: DateTime<Utc>) {
+        self.logs[app]
+            .lock()
+            .unwrap()
+            .push((at, google_activity(app, i, at)));
+    }
+
+    fn config(&self, dir: &Path) -> PathBuf {
+        write_config(
+            dir,
+            &format!(
+                "[[pull]]\nsource = \"google\"\nbase_url = \"{}\"\ntoken_env = \"GOOGLE_TEST_TOKEN\"\nsince = \"2026-03-12T00:00:00Z\"\npage_size = 50\noverlap = \"6h\"\napplications = [\"login\", \"admin\", \"token\"]\n",
+                self.api.url()
+            ),
+        )
+    }
+}
+
+#[test]
+fn google_pull_reads_each_application_once_and_its_lookback_picks_up_late_activities() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let g = FakeGoogle::start([(2, 429), (5, 503)].into_iter().collect());
+    let start = t("2026-03-12T00:00:00Z");
+    for i in 0..120 {
+        g.add("login", i, start + Duration::minutes(7 * i as i64));
+    }
+    for i in 0..30 {
+        g.add("admin", i, start + Duration::minutes(20 * i as i64));
+    }
+    for i in 0..20 {
+        g.add("token", i, start + Duration::minutes(30 * i as i64));
+    }
+    let config = g.config(tmp.path());
+    let env = [("GOOGLE_TEST_TOKEN", GOOGLE_TOKEN)];
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("google/login: ") && out.contains("120 event(s) added"),
+        "{out}"
+    );
+    assert!(!out.contains(GOOGLE_TOKEN) && !err.contains(GOOGLE_TOKEN));
+    assert_exactly_once(&dir, 170);
+
+    // Login events hours late (older than the newest read, inside the 6 h lookback), and a
+    // late token activity.
+    let newest_login = start + Duration::minutes(7 * 119);
+    g.add("login", 500, newest_login - Duration::hours(5));
+    g.add("login", 501, newest_login - Duration::minutes(1));
+    g.add("login", 502, newest_login + Duration::hours(1));
+    g.add(
+        "token",
+        500,
+        start + Duration::minutes(30 * 19) - Duration::hours(2),
+    );
+    let asked_before = g.api.requests().len();
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_exactly_once(&dir, 174);
+    let resumed = &g.api.requests()[asked_before];
+    assert_eq!(
+        resumed.query("startTime").map(decode).as_deref(),
+        Some("2026-03-12T07:53:00.000Z"),
+        "the watermark (13:53) minus 6 h: {}",
+        resumed.target
+    );
+
+    assert_wrong_token_refused(&config, "GOOGLE_TEST_TOKEN");
+}

@@ -171,6 +171,7 @@ pub fn all() -> Vec<&'static dyn Poller> {
         &super::okta::poll::OktaLogs,
         &super::entra::poll::EntraLogs,
         &super::github::poll::GitHubAuditLog,
+        &super::google::poll::GoogleReports,
     ]
 }
 
