@@ -603,3 +603,156 @@ fn google_pull_reads_each_application_once_and_its_lookback_picks_up_late_activi
 
     assert_wrong_token_refused(&config, "GOOGLE_TEST_TOKEN");
 }
+
+// ---- Keycloak Admin REST -------------------------------------------------------------------
+
+const KEYCLOAK_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.keycloak-test-token";
+
+fn keycloak_user_event(i: usize, ms: i64) -> String {
+    format!(
+        r#"{{"id":"b1c2d3e4-0000-4000-8000-{i:012}","time":{ms},"type":"{}","realmId":"acme","clientId":"portal","userId":"3f6c2a4e-8d1b-4c7a-9e2f-{i:012}","sessionId":"c1f2e3d4-a5b6-4c7d-8e9f-{i:012}","ipAddress":"203.0.113.9","details":{{"auth_method":"openid-connect","username":"user{}"}}}}"#,
+        if i.is_multiple_of(3) {
+            "LOGIN"
+        } else {
+            "CODE_TO_TOKEN"
+        },
+        i % 6
+    )
+}
+
+fn keycloak_admin_event(i: usize, ms: i64) -> String {
+    format!(
+        r#"{{"id":"a1c2d3e4-0000-4000-8000-{i:012}","time":{ms},"realmId":"acme","authDetails":{{"realmId":"master","clientId":"security-admin-console","userId":"0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","ipAddress":"198.51.100.2"}},"operationType":"UPDATE","resourceType":"USER","resourcePath":"users/3f6c2a4e-8d1b-4c7a-9e2f-{i:012}","representation":"{{\"username\":\"leaver{i}\",\"enabled\":false}}"}}"#
+    )
+}
+
+/// Keycloak's log: (epoch ms, record JSON).
+type MsLog = Arc<Mutex<Vec<(i64, String)>>>;
+
+struct FakeKeycloak {
+    api: FakeApi,
+    events: MsLog,
+    admin: MsLog,
+}
+
+impl FakeKeycloak {
+    /// Keycloak's event endpoints: `dateFrom` (epoch ms), `first`/`max` offsets over the
+    /// newest-first list; Bearer auth; a proxy's 429 with `Retry-After`.
+    fn start(faults: Faults) -> FakeKeycloak {
+        let (events, admin): (MsLog, MsLog) = (Arc::default(), Arc::default());
+        let (e, a) = (events.clone(), admin.clone());
+        let count = AtomicUsize::new(0);
+        let api = FakeApi::start(move |req: &Request| {
+            let k = count.fetch_add(1, Ordering::SeqCst) + 1;
+            if req.header("authorization") != Some(&format!("Bearer {KEYCLOAK_TOKEN}")) {
+                return Response::json(401, r#"{"error":"HTTP 401 Unauthorized"}"#);
+            }
+            match faults.get(&k) {
+                Some(429) => {
+                    return Response::json(429, r#"{"error":"too many requests"}"#)
+                        .with_header("Retry-After", "1")
+                }
+                Some(status) => return Response::json(*status, r#"{"error":"unknown_error"}"#),
+                None => {}
+            }
+            let log = match req.path() {
+                "/admin/realms/acme/events" => &e,
+                "/admin/realms/acme/admin-events" => &a,
+                _ => return Response::json(404, r#"{"error":"Realm not found."}"#),
+            };
+            let first: usize = req.query("first").unwrap().parse().unwrap();
+            let max: usize = req.query("max").unwrap().parse().unwrap();
+            let from: Option<i64> = req.query("dateFrom").map(|d| d.parse().unwrap());
+            let mut all = log.lock().unwrap().clone();
+            all.sort_by_key(|r| std::cmp::Reverse(r.0));
+            let page: Vec<String> = all
+                .into_iter()
+                .filter(|(ms, _)| from.is_none_or(|f| *ms >= f))
+                .skip(first)
+                .take(max)
+                .map(|(_, r)| r)
+                .collect();
+            Response::json(200, format!("[{}]", page.join(",")))
+        });
+        FakeKeycloak { api, events, admin }
+    }
+
+    fn config(&self, dir: &Path) -> PathBuf {
+        write_config(
+            dir,
+            &format!(
+                "[[pull]]\nsource = \"keycloak\"\nbase_url = \"{}\"\ntoken_env = \"KEYCLOAK_TEST_TOKEN\"\nrealm = \"acme\"\nsince = \"2026-03-19T00:00:00Z\"\npage_size = 40\noverlap = \"5m\"\ndate_from = \"epoch-ms\"\n",
+                self.api.url()
+            ),
+        )
+    }
+}
+
+#[test]
+fn keycloak_pull_pages_offsets_within_date_windows_and_rereads_the_overlap_for_late_events() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let kc = FakeKeycloak::start([(2, 429), (3, 500)].into_iter().collect());
+    let start: i64 = 1_773_878_400_000; // 2026-03-19T00:00:00Z
+    let minute = 60_000;
+    kc.events.lock().unwrap().extend((0..100).map(|i| {
+        (
+            start + i as i64 * minute,
+            keycloak_user_event(i, start + i as i64 * minute),
+        )
+    }));
+    kc.admin.lock().unwrap().extend((0..40).map(|i| {
+        (
+            start + i as i64 * 3 * minute,
+            keycloak_admin_event(i, start + i as i64 * 3 * minute),
+        )
+    }));
+    let config = kc.config(tmp.path());
+    let env = [("KEYCLOAK_TEST_TOKEN", KEYCLOAK_TOKEN)];
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("keycloak/events: ") && out.contains("100 event(s) added"),
+        "{out}"
+    );
+    assert!(
+        out.contains("keycloak/admin-events: ") && out.contains("40 event(s) added"),
+        "{out}"
+    );
+    assert!(!out.contains(KEYCLOAK_TOKEN) && !err.contains(KEYCLOAK_TOKEN));
+    assert_exactly_once(&dir, 140);
+
+    // Late events, inside the 5 minute overlap (older than the newest read), and a new one.
+    let newest = start + 99 * minute;
+    kc.events.lock().unwrap().extend([
+        (
+            newest - 2 * minute - 500,
+            keycloak_user_event(900, newest - 2 * minute - 500),
+        ),
+        (newest - 30_000, keycloak_user_event(901, newest - 30_000)),
+        (
+            newest + 10 * minute,
+            keycloak_user_event(902, newest + 10 * minute),
+        ),
+    ]);
+    let newest_admin = start + 39 * 3 * minute;
+    kc.admin.lock().unwrap().push((
+        newest_admin - minute,
+        keycloak_admin_event(900, newest_admin - minute),
+    ));
+    let asked_before = kc.api.requests().len();
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_exactly_once(&dir, 144);
+    let resumed = &kc.api.requests()[asked_before];
+    assert_eq!(
+        resumed.query("dateFrom"),
+        Some((newest - 5 * minute).to_string().as_str()),
+        "{}",
+        resumed.target
+    );
+    assert_eq!(resumed.query("first"), Some("0"));
+
+    assert_wrong_token_refused(&config, "KEYCLOAK_TEST_TOKEN");
+}

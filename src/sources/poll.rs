@@ -172,6 +172,7 @@ pub fn all() -> Vec<&'static dyn Poller> {
         &super::entra::poll::EntraLogs,
         &super::github::poll::GitHubAuditLog,
         &super::google::poll::GoogleReports,
+        &super::keycloak::poll::KeycloakEvents,
     ]
 }
 
