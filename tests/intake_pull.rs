@@ -756,3 +756,127 @@ fn keycloak_pull_pages_offsets_within_date_windows_and_rereads_the_overlap_for_l
 
     assert_wrong_token_refused(&config, "KEYCLOAK_TEST_TOKEN");
 }
+
+// ---- OneLogin events API v1 ----------------------------------------------------------------
+
+const ONELOGIN_TOKEN: &str = "onelogin-test-access-token-7f3a";
+
+fn onelogin_event(i: usize, at: DateTime<Utc>) -> String {
+    let (type_id, extra) = match i % 3 {
+        0 => (5, String::new()),
+        1 => (8, r#","app_name":"Salesforce""#.to_string()),
+        _ => (13, format!(r#","notes":"user {i} deactivated""#)),
+    };
+    format!(
+        r#"{{"id":{},"created_at":"{}","account_id":55,"user_id":{},"event_type_id":{type_id},"notes":null,"ipaddr":"203.0.113.{}","actor_user_id":null,"user_name":"User {}","actor_system":"","directory_sync_run_id":null,"risk_score":0{extra}}}"#,
+        900_000 + i,
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+        1000 + i % 9,
+        i % 250,
+        i % 9
+    )
+}
+
+#[test]
+fn onelogin_pull_follows_after_cursors_then_asks_since_the_newest_event() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let count = AtomicUsize::new(0);
+    let faults: Faults = [(2, 429), (3, 500)].into_iter().collect();
+    // OneLogin v1: `since`, 50 per page newest first, `pagination.after_cursor`;
+    // `Authorization: bearer:<token>`; 429 with `X-RateLimit-Reset`.
+    let api = FakeApi::start(move |req: &Request| {
+        let k = count.fetch_add(1, Ordering::SeqCst) + 1;
+        if req.header("authorization") != Some(&format!("bearer:{ONELOGIN_TOKEN}")) {
+            return Response::json(
+                401,
+                r#"{"status":{"error":true,"code":401,"type":"Unauthorized","message":"Authentication Failure"}}"#,
+            );
+        }
+        match faults.get(&k) {
+            Some(429) => {
+                let now = chrono::Utc::now();
+                return Response::json(429, r#"{"status":{"error":true,"code":429}}"#)
+                    .with_header("Date", now.to_rfc2822().replace("+0000", "GMT"))
+                    .with_header("X-RateLimit-Limit", "5000")
+                    .with_header("X-RateLimit-Remaining", "0")
+                    .with_header("X-RateLimit-Reset", (now.timestamp() + 1).to_string());
+            }
+            Some(status) => return Response::json(*status, r#"{"status":{"error":true}}"#),
+            None => {}
+        }
+        if req.path() != "/api/1/events" {
+            return Response::json(404, "{}");
+        }
+        let from = req.query("since").map(|s| t(&decode(s)));
+        let skip: usize = req.query("after_cursor").map_or(0, |c| c.parse().unwrap());
+        let mut all = l.lock().unwrap().clone();
+        all.sort_by_key(|r| std::cmp::Reverse(r.0));
+        let matching: Vec<String> = all
+            .into_iter()
+            .filter(|(at, _)| from.is_none_or(|f| *at >= f))
+            .map(|(_, r)| r)
+            .collect();
+        let page: Vec<String> = matching.iter().skip(skip).take(50).cloned().collect();
+        let after = if skip + 50 < matching.len() {
+            format!("\"{}\"", skip + 50)
+        } else {
+            "null".into()
+        };
+        Response::json(
+            200,
+            format!(
+                r#"{{"status":{{"error":false,"code":200,"type":"success","message":"Success"}},"pagination":{{"before_cursor":null,"after_cursor":{after},"previous_link":null,"next_link":null}},"data":[{}]}}"#,
+                page.join(",")
+            ),
+        )
+    });
+    let start = t("2026-01-21T00:00:00Z");
+    log.lock().unwrap().extend((0..120).map(|i| {
+        (
+            start + Duration::minutes(i as i64),
+            onelogin_event(i, start + Duration::minutes(i as i64)),
+        )
+    }));
+    let config = write_config(
+        tmp.path(),
+        &format!(
+            "[[pull]]\nsource = \"onelogin\"\nbase_url = \"{}\"\ntoken_env = \"ONELOGIN_TEST_TOKEN\"\nsince = \"2026-01-21T00:00:00Z\"\n",
+            api.url()
+        ),
+    );
+    let env = [("ONELOGIN_TEST_TOKEN", ONELOGIN_TOKEN)];
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("onelogin/events: ") && out.contains("120 event(s) added"),
+        "{out}"
+    );
+    assert!(!out.contains(ONELOGIN_TOKEN) && !err.contains(ONELOGIN_TOKEN));
+    assert_exactly_once(&dir, 120);
+
+    // New events, one in the same millisecond as the newest already read.
+    let newest = start + Duration::minutes(119);
+    log.lock().unwrap().extend(
+        (0..60)
+            .map(|i| newest + Duration::seconds(i))
+            .enumerate()
+            .map(|(n, at)| (at, onelogin_event(200 + n, at))),
+    );
+    let asked_before = api.requests().len();
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_exactly_once(&dir, 180);
+    let resumed = &api.requests()[asked_before];
+    assert_eq!(
+        resumed.query("since").map(decode).as_deref(),
+        Some("2026-01-21T01:59:00.000Z"),
+        "{}",
+        resumed.target
+    );
+
+    assert_wrong_token_refused(&config, "ONELOGIN_TEST_TOKEN");
+}

@@ -173,6 +173,7 @@ pub fn all() -> Vec<&'static dyn Poller> {
         &super::github::poll::GitHubAuditLog,
         &super::google::poll::GoogleReports,
         &super::keycloak::poll::KeycloakEvents,
+        &super::onelogin::poll::OneLoginEvents,
     ]
 }
 
