@@ -15,6 +15,7 @@ mod crash;
 mod fakeapi;
 mod ingest;
 mod intake;
+mod intake_pull;
 mod migrate;
 mod pdf;
 mod policy;

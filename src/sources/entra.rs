@@ -75,6 +75,8 @@
 //!   principal, managed identity): `auth.succeeded`.
 //! - nothing in the directory audit log: it records administration, not use.
 
+pub mod poll;
+
 use serde_json::Value;
 
 use super::framing::Content;

@@ -55,6 +55,7 @@
 //!   activity is `other`.
 
 pub mod hook;
+pub mod poll;
 
 use serde_json::Value;
 

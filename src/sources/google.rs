@@ -43,6 +43,8 @@
 //! - token `activity` (an OAuth client called an API as the person) and `request` (a client
 //!   asked for a token with its grant) → `token.used`, with `attrs.app`.
 
+pub mod poll;
+
 use serde_json::Value;
 
 use super::framing::Content;

@@ -52,6 +52,8 @@
 //! it was disabled before. `DELETE sessions/<id>` names no user: its subject is the session
 //! id (linkable through `attrs.session_id` of the login events).
 
+pub mod poll;
+
 use serde_json::Value;
 
 use super::framing::Content;

@@ -28,6 +28,8 @@
 //! 153 (Mac login) → auth.succeeded; 8 (logged in to an app) and 78 (app via assertion
 //! proxy) → access.used; 7 and 29 (logged out of OneLogin / of an app) → session.ended.
 
+pub mod poll;
+
 use serde_json::Value;
 
 use super::framing::Content;

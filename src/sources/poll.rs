@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -171,7 +172,14 @@ pub trait Poller: Sync {
 
 /// Every pull source.
 pub fn all() -> Vec<&'static dyn Poller> {
-    vec![&super::okta::poll::OktaLogs]
+    vec![
+        &super::okta::poll::OktaLogs,
+        &super::entra::poll::EntraLogs,
+        &super::github::poll::GitHubAuditLog,
+        &super::google::poll::GoogleReports,
+        &super::keycloak::poll::KeycloakEvents,
+        &super::onelogin::poll::OneLoginEvents,
+    ]
 }
 
 pub fn by_name(name: &str) -> Option<&'static dyn Poller> {
@@ -292,6 +300,126 @@ pub fn encode_query(value: &str) -> String {
 /// A time as the APIs take it: RFC 3339 UTC with milliseconds.
 pub fn api_time(t: Timestamp) -> String {
     t.to_datetime().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The max event time of a page's records, as the stream's parser reads it (records it
+/// refuses do not count: the caller refuses them too).
+pub fn newest_event(stream: &Stream, records: &[PageRecord]) -> Option<Timestamp> {
+    records
+        .iter()
+        .filter_map(|r| stream.source.normalise(&r.value).ok())
+        .flatten()
+        .map(|e| e.occurred_at)
+        .max()
+}
+
+/// The cursor of an API read in windows, for logs that page newest first or whose events
+/// arrive late (Graph, the Reports API, Keycloak, OneLogin). A window starts at the
+/// watermark minus the overlap and is read to its last page; only then does the watermark
+/// move, to the newest event time seen in the window (a server time, never the local
+/// clock). Mid-window, `next` holds the API's position (a link, a page token, an offset).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// The newest event time of every completed window; none before the first event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<Timestamp>,
+    /// Where the window being read starts; none: no lower bound (all the API keeps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    /// The newest event time seen so far in this window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<Timestamp>,
+    /// Where this window continues; none: the window is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl Window {
+    /// The window a request continues or starts: a mid-window cursor as it is, else a new
+    /// window from `watermark - overlap` (never before `since`), or from `since` when
+    /// nothing was read yet.
+    pub fn current(
+        settings: &Settings,
+        cursor: Option<&str>,
+        default_overlap: u64,
+    ) -> Result<Window, PollError> {
+        let saved: Window = match cursor {
+            None => Window::default(),
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                PollError(format!(
+                    "the saved cursor {text:?} is not this source's: {e}"
+                ))
+            })?,
+        };
+        if saved.next.is_some() {
+            return Ok(saved);
+        }
+        Ok(Window {
+            from: Window::start(settings, saved.watermark, default_overlap),
+            watermark: saved.watermark,
+            newest: None,
+            next: None,
+        })
+    }
+
+    fn start(
+        settings: &Settings,
+        watermark: Option<Timestamp>,
+        default_overlap: u64,
+    ) -> Option<Timestamp> {
+        let overlap = match settings.overlap_seconds {
+            0 => default_overlap,
+            n => n,
+        };
+        let overlap = i64::try_from(overlap)
+            .unwrap_or(i64::MAX / 1_000_000)
+            .saturating_mul(1_000_000);
+        match watermark {
+            None => settings.since,
+            Some(w) => Some(
+                Timestamp(w.0.saturating_sub(overlap))
+                    .max(settings.since.unwrap_or(Timestamp(i64::MIN))),
+            ),
+        }
+    }
+
+    /// The cursor after a page whose newest event is `page_newest`, and whether to ask again
+    /// now: while the window has a `next`; at its end, only if the next window would start
+    /// elsewhere than this one did (otherwise it is the same question: caught up).
+    pub fn after_page(
+        &self,
+        settings: &Settings,
+        default_overlap: u64,
+        page_newest: Option<Timestamp>,
+        next: Option<String>,
+    ) -> Result<(String, bool), PollError> {
+        let newest = self.newest.max(page_newest);
+        let (window, more) = match next {
+            Some(next) => (
+                Window {
+                    watermark: self.watermark,
+                    from: self.from,
+                    newest,
+                    next: Some(next),
+                },
+                true,
+            ),
+            None => {
+                let watermark = self.watermark.max(newest);
+                let more = Window::start(settings, watermark, default_overlap) != self.from;
+                (
+                    Window {
+                        watermark,
+                        ..Window::default()
+                    },
+                    more,
+                )
+            }
+        };
+        let text = serde_json::to_string(&window)
+            .map_err(|e| PollError(format!("the cursor cannot be written: {e}")))?;
+        Ok((text, more))
+    }
 }
 
 #[cfg(test)]
