@@ -880,3 +880,94 @@ fn onelogin_pull_follows_after_cursors_then_asks_since_the_newest_event() {
 
     assert_wrong_token_refused(&config, "ONELOGIN_TEST_TOKEN");
 }
+
+/// Graph's sign-ins come newest first: a window whose last pages are re-read duplicates
+/// must still leave its completed position (the moved watermark) in the ledger, or every
+/// later `--once` run would resume mid-window behind it.
+#[test]
+fn a_window_that_ends_on_reread_pages_still_commits_its_watermark() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let graph = FakeGraph::start(Default::default());
+    let start = t("2026-04-01T00:00:00Z");
+    graph.signins.lock().unwrap().extend((0..60).map(|i| {
+        let at = start + Duration::minutes(i as i64);
+        (at, entra_signin(i, at))
+    }));
+    let config = write_config(
+        tmp.path(),
+        &format!(
+            "[[pull]]\nsource = \"entra\"\nbase_url = \"{}/v1.0\"\ntoken_env = \"GRAPH_TEST_TOKEN\"\nsince = \"2026-04-01T00:00:00Z\"\npage_size = 10\noverlap = \"30m\"\nlogs = [\"signins\"]\n",
+            graph.api.url()
+        ),
+    );
+    let env = [("GRAPH_TEST_TOKEN", GRAPH_TOKEN)];
+    assert_eq!(pull(&dir, &config, &env).0, 0);
+    assert_exactly_once(&dir, 60);
+    // A late sign-in in the middle of the overlap: the window's first page (newest) and
+    // its last pages are all re-reads; only the middle page adds something.
+    let late = start + Duration::minutes(45);
+    graph.signins.lock().unwrap().push((
+        late + Duration::seconds(30),
+        entra_signin(500, late + Duration::seconds(30)),
+    ));
+    let (code, out, err) = pull(&dir, &config, &env);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_exactly_once(&dir, 61);
+    let (_, cursors) = ledger_contents(&dir);
+    let last = &cursors.last().unwrap().1;
+    let window: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert!(
+        window.get("next").is_none(),
+        "the ledger's cursor is mid-window: {last}"
+    );
+    assert_eq!(window["watermark"], "2026-04-01T00:59:00Z", "{last}");
+    // And a caught-up run commits nothing more.
+    let size = auditledger::ledger::Ledger::open(&dir, auditledger::ledger::Access::Read)
+        .unwrap()
+        .size();
+    assert_eq!(pull(&dir, &config, &env).0, 0);
+    let after = auditledger::ledger::Ledger::open(&dir, auditledger::ledger::Access::Read)
+        .unwrap()
+        .size();
+    assert_eq!(after, size);
+}
+
+/// An expired `$skiptoken` (Graph answers 400) restarts the window instead of failing the
+/// stream: everything is still read exactly once.
+#[test]
+fn a_refused_page_token_restarts_the_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let graph = FakeGraph::start([(3, 400)].into_iter().collect());
+    let start = t("2026-04-01T00:00:00Z");
+    graph.signins.lock().unwrap().extend((0..60).map(|i| {
+        let at = start + Duration::minutes(i as i64);
+        (at, entra_signin(i, at))
+    }));
+    let config = write_config(
+        tmp.path(),
+        &format!(
+            "[[pull]]\nsource = \"entra\"\nbase_url = \"{}/v1.0\"\ntoken_env = \"GRAPH_TEST_TOKEN\"\nsince = \"2026-04-01T00:00:00Z\"\npage_size = 10\nlogs = [\"signins\"]\n",
+            graph.api.url()
+        ),
+    );
+    let (code, out, err) = pull(&dir, &config, &[("GRAPH_TEST_TOKEN", GRAPH_TOKEN)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_exactly_once(&dir, 60);
+    let requests = graph.api.requests();
+    assert!(
+        requests[2].query("$skiptoken").is_some(),
+        "{}",
+        requests[2].target
+    );
+    assert_eq!(
+        requests[3].query("$skiptoken"),
+        None,
+        "{}",
+        requests[3].target
+    );
+    assert!(err.contains("starting its window again"), "{err}");
+}

@@ -248,6 +248,10 @@ fn catch_up(
         stream: key.to_string(),
         ..StreamReport::default()
     };
+    // The cursor in the ledger: a caught-up position that differs from it is committed
+    // even without new events, so the next run does not resume behind it.
+    let mut committed_cursor = cursor.clone();
+    let mut restarted = false;
     loop {
         if ctx.stopped() {
             return Ok(report);
@@ -270,8 +274,20 @@ fn catch_up(
         ) {
             Ok(Some(page)) => page,
             Ok(None) => return Ok(report), // stopped while waiting
-            Err(problem) => return Err(fail(problem)),
+            Err(Failure::Stale(problem)) if !restarted => {
+                match cursor.as_deref().and_then(|c| job.poller.restart(c)) {
+                    Some(fresh) => {
+                        tracing::warn!(stream = %key, problem = %problem, "the API refused the saved position; starting its window again");
+                        restarted = true;
+                        *cursor = Some(fresh);
+                        continue;
+                    }
+                    None => return Err(fail(problem)),
+                }
+            }
+            Err(Failure::Stale(problem) | Failure::Fatal(problem)) => return Err(fail(problem)),
         };
+        restarted = false;
         report.pages += 1;
         let mut records = Vec::with_capacity(page.records.len());
         let mut newest: Option<Timestamp> = None;
@@ -299,8 +315,12 @@ fn catch_up(
                 origin: key.to_string(),
                 records,
                 cursor: Some((key.to_string(), page.next.clone())),
+                force_cursor: !page.more && committed_cursor.as_deref() != Some(page.next.as_str()),
             })
             .map_err(&fail)?;
+        if committed.cursor_committed {
+            committed_cursor = Some(page.next.clone());
+        }
         report.added += committed.added;
         report.duplicates += committed.duplicates;
         report.conflicts += committed.conflicts;
@@ -308,7 +328,7 @@ fn catch_up(
         ctx.update(key, |s| {
             s.last_success = Some(now);
             s.last_error = None;
-            if committed.added > 0 {
+            if committed.cursor_committed {
                 s.cursor_committed_at = Some(now);
                 s.newest_event = s.newest_event.max(newest);
             }
@@ -361,6 +381,21 @@ fn retention_warning(
     })
 }
 
+/// Why a page could not be had.
+enum Failure {
+    /// The API refused a saved position (400, 404, 410 to a request from a cursor): the
+    /// window may be restarted.
+    Stale(String),
+    Fatal(String),
+}
+
+/// Google answers a spent quota with 403 `rateLimitExceeded` / `userRateLimitExceeded` and
+/// no rate-limit header: a wait, not a refused credential.
+fn rate_limited_body(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body.get(..4096).unwrap_or(body));
+    text.contains("rateLimitExceeded") || text.contains("quotaExceeded")
+}
+
 /// One page, with the waits and retries the API asks for. `Ok(None)`: stopped meanwhile.
 #[allow(clippy::too_many_arguments)]
 fn fetch(
@@ -372,7 +407,7 @@ fn fetch(
     cursor: Option<&str>,
     transport: &dyn Transport,
     ctx: &Context,
-) -> Result<Option<crate::sources::poll::Page>, String> {
+) -> Result<Option<crate::sources::poll::Page>, Failure> {
     let opts = &ctx.options;
     let mut failures = 0u32;
     let mut waits = 0u32;
@@ -407,7 +442,7 @@ fn fetch(
                             waits += 1;
                             (Duration::from_secs(seconds).min(opts.max_wait), why)
                         }
-                        Err(e) => return Err(format!("{}: {e}", request.url)),
+                        Err(e) => return Err(Failure::Fatal(format!("{}: {e}", request.url))),
                     },
                     429 | 503 => {
                         waits += 1;
@@ -430,28 +465,43 @@ fn fetch(
                         failures += 1;
                         (backoff(opts, failures), format!("HTTP {}", response.status))
                     }
+                    403 if rate_limited_body(&response.body) => {
+                        waits += 1;
+                        let wait = rate_limit_wait(&response)
+                            .unwrap_or_else(|| backoff(opts, waits))
+                            .min(opts.max_wait);
+                        (wait, "HTTP 403 (quota exceeded)".to_string())
+                    }
                     401 | 403 => {
-                        return Err(format!(
+                        return Err(Failure::Fatal(format!(
                         "HTTP {}: the API refused the credential in {} (check it and its scopes)",
                         response.status,
                         job.credential.origin()
-                    ))
+                    )))
+                    }
+                    400 | 404 | 410 if cursor.is_some() => {
+                        return Err(Failure::Stale(format!(
+                            "HTTP {} for {}: {}",
+                            response.status,
+                            request.url,
+                            snippet(&response.body)
+                        )))
                     }
                     status => {
-                        return Err(format!(
+                        return Err(Failure::Fatal(format!(
                             "HTTP {status} for {}: {}",
                             request.url,
                             snippet(&response.body)
-                        ))
+                        )))
                     }
                 }
             }
         };
         if failures > opts.retries || waits > 100 {
-            return Err(format!(
+            return Err(Failure::Fatal(format!(
                 "{why}; gave up after {} attempt(s)",
                 failures + waits
-            ));
+            )));
         }
         tracing::info!(stream = %key, wait_ms = wait.as_millis() as u64, reason = %why, "waiting before asking again");
         if !ctx.sleep(wait) {
@@ -554,6 +604,16 @@ mod tests {
         );
         assert_eq!(retention_warning(&job, days(10), now), None);
         assert_eq!(retention_warning(&job, None, now), None);
+    }
+
+    #[test]
+    fn a_spent_google_quota_is_a_wait_not_a_refusal() {
+        assert!(rate_limited_body(
+            br#"{"error":{"code":403,"errors":[{"reason":"rateLimitExceeded"}]}}"#
+        ));
+        assert!(!rate_limited_body(
+            br#"{"error":{"code":403,"errors":[{"reason":"insufficientPermissions"}]}}"#
+        ));
     }
 
     #[test]

@@ -337,6 +337,7 @@ async fn commit(
             origin: format!("hook:{hook}"),
             records,
             cursor: None,
+            force_cursor: false,
         },
         Box::new(move |r| {
             let _ = tx.send(r);

@@ -6,9 +6,10 @@
 //! - A caller's reply says "committed" only after the commit holding its records has been
 //!   acknowledged by the ledger (synced, checkpoint signed and logged). A batch whose
 //!   records were all already in the ledger is answered at once, with nothing written.
-//! - A pulled page's cursor is staged right after its events, in the same commit, and
-//!   only when the page added something: a restart then resumes exactly after what was
-//!   committed (a page of duplicates is re-read, never skipped).
+//! - A pulled page's cursor is staged right after its events, in the same commit, when
+//!   the page added something or the caller forces it (a window that ended on re-read
+//!   pages): a restart then resumes exactly after what was committed (a page of
+//!   duplicates is re-read, never skipped).
 //! - When a commit fails, every batch in it gets the error (a push is answered 5xx so the
 //!   sender retries), the staged entries are discarded, and the writer reopens the ledger.
 
@@ -29,6 +30,9 @@ pub struct Batch {
     pub records: Vec<NewRecord>,
     /// For a pulled page: the stream and the cursor after these records.
     pub cursor: Option<(String, String)>,
+    /// Commit the cursor even when no record is new: a window of a newest-first API ended
+    /// on re-read pages, and its watermark must still move.
+    pub force_cursor: bool,
 }
 
 /// What the commit did with one batch.
@@ -39,6 +43,8 @@ pub struct Committed {
     pub conflicts: u64,
     /// The ledger's size after the commit (or now, when nothing was added).
     pub size: u64,
+    /// Whether the batch's cursor went into the commit.
+    pub cursor_committed: bool,
 }
 
 type Reply = Box<dyn FnOnce(Result<Committed, String>) + Send>;
@@ -263,19 +269,22 @@ fn commit_group(
                 n as f64,
             );
         }
-        if staged.added > 0 {
-            any = true;
+        let mut cursor_committed = false;
+        if staged.added > 0 || batch.force_cursor {
             if let Some((stream, position)) = &batch.cursor {
                 ledger
                     .stage_cursor(stream, position, Timestamp::now())
                     .map_err(|e| e.to_string())?;
+                cursor_committed = true;
             }
+            any |= staged.added > 0 || cursor_committed;
         }
         results.push(Committed {
             added: staged.added,
             duplicates: staged.duplicates,
             conflicts: staged.conflicts.len() as u64,
             size: 0,
+            cursor_committed,
         });
     }
     if any {

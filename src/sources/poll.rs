@@ -160,6 +160,12 @@ pub trait Poller: Sync {
     fn retention_seconds(&self) -> Option<u64> {
         None
     }
+    /// A cursor that starts the current window again, for when the API refuses a saved
+    /// mid-window position (an expired Graph `$skiptoken` or Google `pageToken`: 400/410).
+    /// `None`: the cursor cannot be restarted (Okta's and GitHub's links are the position).
+    fn restart(&self, cursor: &str) -> Option<String> {
+        Window::restart(cursor)
+    }
     /// Reads the answer to [`Poller::request`].
     fn read(
         &self,
@@ -335,6 +341,19 @@ pub struct Window {
 }
 
 impl Window {
+    /// A [`Window`] cursor without its mid-window position: the window starts again from
+    /// the same watermark (re-reading is harmless, skipping is not). `None` for a cursor
+    /// that is not a window or has no position to drop.
+    pub fn restart(cursor: &str) -> Option<String> {
+        let w: Window = serde_json::from_str(cursor).ok()?;
+        w.next.as_ref()?;
+        serde_json::to_string(&Window {
+            watermark: w.watermark,
+            ..Window::default()
+        })
+        .ok()
+    }
+
     /// The window a request continues or starts: a mid-window cursor as it is, else a new
     /// window from `watermark - overlap` (never before `since`), or from `since` when
     /// nothing was read yet.
@@ -458,6 +477,23 @@ mod tests {
             Some("https://api.github.com/orgs/o/audit-log?after=c&before=")
         );
         assert_eq!(link_next(&Response::default()), None);
+    }
+
+    #[test]
+    fn a_window_restarts_from_its_watermark_without_its_position() {
+        let mid = r#"{"watermark":"2026-04-01T00:59:00Z","from":"2026-04-01T00:29:00Z","newest":"2026-04-01T00:40:00Z","next":"https://graph.microsoft.com/v1.0/x?$skiptoken=20"}"#;
+        assert_eq!(
+            Window::restart(mid).as_deref(),
+            Some(r#"{"watermark":"2026-04-01T00:59:00Z"}"#)
+        );
+        assert_eq!(
+            Window::restart(r#"{"watermark":"2026-04-01T00:59:00Z"}"#),
+            None
+        );
+        assert_eq!(
+            Window::restart("https://acme.okta.com/api/v1/logs?after=x"),
+            None
+        );
     }
 
     #[test]
