@@ -319,6 +319,92 @@ pub struct ReportRequest {
     pub now: Option<String>,
     pub as_of: Option<String>,
     pub policy: Option<PathBuf>,
+    /// Accept a `--now` or `--as-of` in the future (a dry run of a coming report).
+    pub allow_future: bool,
+}
+
+/// The earliest and latest dates a report period may name (what OSCAL and the PDF hold).
+const FIRST_YEAR: i32 = 1970;
+const LAST_YEAR: i32 = 2999;
+
+fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, AppError> {
+    use chrono::Datelike;
+    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| AppError::Invalid(format!("{flag} {text:?}: expected a date YYYY-MM-DD")))?;
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
+        return Err(AppError::Invalid(format!(
+            "{flag} {text:?}: expected a date between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"
+        )));
+    }
+    Ok(d)
+}
+
+/// The first day of the quarter `day` falls in.
+pub fn quarter_start(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let month = (day.month0() / 3) * 3 + 1;
+    chrono::NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day)
+}
+
+/// The period a report covers. The evidence reports (SOC 2, HIPAA, access after expiry)
+/// always have one: `--to` defaults to today (the report's time), `--from` to the first
+/// day of the quarter `--to` falls in. The sprint review and the upcoming-expiry report
+/// have their own windows and take a period only when both flags are given.
+pub fn report_period(
+    kind: ReportKind,
+    from: Option<&str>,
+    to: Option<&str>,
+    today: chrono::NaiveDate,
+) -> Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>, AppError> {
+    let from = from.map(|t| parse_date("--from", t)).transpose()?;
+    let to = to.map(|t| parse_date("--to", t)).transpose()?;
+    let evidence = matches!(
+        kind,
+        ReportKind::Soc2 | ReportKind::Hipaa | ReportKind::AccessAfterExpiry
+    );
+    let period = match (from, to) {
+        (Some(f), Some(t)) => Some((f, t)),
+        (None, None) if !evidence => None,
+        (f, t) => {
+            let t = t.unwrap_or(today);
+            Some((f.unwrap_or_else(|| quarter_start(t)), t))
+        }
+    };
+    if let Some((f, t)) = period {
+        if f > t {
+            return Err(AppError::Invalid(format!("--from {f} is after --to {t}")));
+        }
+    }
+    Ok(period)
+}
+
+/// An RFC 3339 time for `flag`, refused when it is in the future unless allowed.
+fn parse_time(flag: &str, text: &str, allow_future: bool) -> Result<Timestamp, AppError> {
+    let at = Timestamp::parse_rfc3339(text).map_err(|_| {
+        AppError::Invalid(format!(
+            "{flag} {text:?}: expected an RFC 3339 time with an offset"
+        ))
+    })?;
+    refuse_future(flag, text, at, allow_future)?;
+    Ok(at)
+}
+
+/// A report or check "as of" a time that has not come yet states facts nobody has seen.
+/// A minute of slack covers clocks that disagree a little.
+pub fn refuse_future(
+    flag: &str,
+    text: &str,
+    at: Timestamp,
+    allow_future: bool,
+) -> Result<(), AppError> {
+    let now = Timestamp::now();
+    if !allow_future && at.0 > now.0 + 60_000_000 {
+        return Err(AppError::Invalid(format!(
+            "{flag} {text:?} is in the future (now is {}); pass --allow-future to evaluate as of a time to come",
+            now.to_rfc3339()
+        )));
+    }
+    Ok(())
 }
 
 /// A report's files: (name, bytes).
@@ -346,44 +432,30 @@ pub fn make_report(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let date = |flag: &str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>, AppError> {
-        v.as_deref()
-            .map(|t| {
-                chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
-                    AppError::Invalid(format!("--{flag} {t:?}: expected a date YYYY-MM-DD"))
-                })
-            })
-            .transpose()
-    };
-    let period = match (date("from", &req.from)?, date("to", &req.to)?) {
-        (None, None) => None,
-        (from, to) => {
-            let from = from.unwrap_or(chrono::NaiveDate::MIN);
-            let to = to.unwrap_or(chrono::NaiveDate::MAX);
-            if from > to {
-                return Err(AppError::Invalid(format!(
-                    "--from {from} is after --to {to}"
-                )));
-            }
-            Some((from, to))
-        }
-    };
     let now = req
         .now
         .as_deref()
+        .map(|t| parse_time("--now", t, req.allow_future))
+        .transpose()?;
+    let as_of = req
+        .as_of
+        .as_deref()
         .map(|t| {
-            Timestamp::parse_rfc3339(t).map_err(|_| {
-                AppError::Invalid(format!(
-                    "--now {t:?}: expected an RFC 3339 time with an offset"
-                ))
-            })
+            let at = parse_as_of(t)?;
+            refuse_future("--as-of", t, at, req.allow_future)?;
+            Ok::<_, AppError>(at)
         })
         .transpose()?;
+    let today = now
+        .unwrap_or_else(Timestamp::now_seconds)
+        .to_datetime()
+        .date_naive();
+    let period = report_period(kind, req.from.as_deref(), req.to.as_deref(), today)?;
     let opts = crate::report::Options {
         period,
         sprint: req.sprint.clone(),
         days: req.days,
-        as_of: req.as_of.as_deref().map(parse_as_of).transpose()?,
+        as_of,
         now,
     };
     let policy = load_policy(req.policy.as_deref())?;
@@ -543,6 +615,7 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
         now: Some(now.into()),
         as_of: None,
         policy: Some(fixtures.join("policy.toml")),
+        allow_future: false,
     };
     let runs = [
         request("soc2", DEMO_NOW),

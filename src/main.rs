@@ -158,10 +158,10 @@ enum Command {
         #[arg(long)]
         pubkey: Option<String>,
     },
-    /// Replace the signing key; the hand-over is a ledger entry signed by both keys.
     /// Convert a ledger written by release 0.1 (a `sled/` store) to the current layout,
     /// keeping every entry's bytes, so every checkpoint it signed still verifies.
     Migrate,
+    /// Replace the signing key; the hand-over is a ledger entry signed by both keys.
     RotateKey {
         /// Where to write the new key (default: replace the key file).
         #[arg(long)]
@@ -187,6 +187,9 @@ enum Command {
         /// Lowest severity that fails the check (info, low, medium, high, critical, none).
         #[arg(long, default_value = "critical")]
         fail_on: String,
+        /// Accept an --as-of in the future.
+        #[arg(long)]
+        allow_future: bool,
     },
     /// Write a report (soc2, hipaa, access-after-expiry, sprint-review, upcoming).
     Report {
@@ -270,10 +273,11 @@ struct ReportArgs {
     kind_flag: Option<String>,
     #[arg(value_name = "KIND", hide = true)]
     kind_pos: Option<String>,
-    /// First day of the period (YYYY-MM-DD, UTC).
+    /// First day of the period (YYYY-MM-DD, UTC). Default for soc2, hipaa and
+    /// access-after-expiry: the first day of the quarter --to falls in.
     #[arg(long)]
     from: Option<String>,
-    /// Last day of the period, inclusive.
+    /// Last day of the period, inclusive. Default: today (or the day of --now).
     #[arg(long)]
     to: Option<String>,
     /// The sprint id, for sprint-review.
@@ -294,6 +298,10 @@ struct ReportArgs {
     /// The policy file (default: the standard profile's defaults).
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// Accept a --now or --as-of in the future (refused otherwise: it states facts nobody
+    /// has seen yet).
+    #[arg(long)]
+    allow_future: bool,
 }
 
 #[derive(Subcommand)]
@@ -772,6 +780,7 @@ fn run(cli: Cli) -> Result<()> {
             as_of,
             format,
             fail_on,
+            allow_future,
         } => {
             let fail_on = match fail_on.as_str() {
                 "none" => None,
@@ -782,7 +791,14 @@ fn run(cli: Cli) -> Result<()> {
                 })?),
             };
             let policy = app::load_policy(policy.as_deref())?;
-            let as_of = as_of.as_deref().map(app::parse_as_of).transpose()?;
+            let as_of = match as_of.as_deref() {
+                Some(text) => {
+                    let at = app::parse_as_of(text)?;
+                    app::refuse_future("--as-of", text, at, *allow_future)?;
+                    Some(at)
+                }
+                None => None,
+            };
             let ledger = open_reader(&cli)?;
             let result = auditledger::policy::check(&ledger, &policy, as_of)?;
             match format {
@@ -1196,6 +1212,7 @@ fn request(args: &ReportArgs) -> app::ReportRequest {
         now: args.now.clone(),
         as_of: args.as_of.clone(),
         policy: args.policy.clone(),
+        allow_future: args.allow_future,
     }
 }
 

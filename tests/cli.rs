@@ -524,3 +524,87 @@ fn completions_and_man_page_cover_every_command() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("possible values"), "{err}");
 }
+
+/// The period a report covers, read back from its JSON.
+fn report_period(dir: &Path, args: &[&str]) -> (i32, String, Option<(String, String)>) {
+    let out = dir.join("out");
+    let _ = fs::remove_dir_all(&out);
+    let mut all = vec![
+        "report",
+        "soc2",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let (code, _, err) = run(dir, &all);
+    let period = fs::read_to_string(out.join("soc2.json"))
+        .ok()
+        .and_then(|t| {
+            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+            Some((
+                v["period"]["from"].as_str()?.to_string(),
+                v["period"]["to"].as_str()?.to_string(),
+            ))
+        });
+    (code, err, period)
+}
+
+#[test]
+fn report_periods_default_to_the_quarter_and_impossible_times_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+    // --to alone: the quarter --to falls in.
+    let (code, err, period) = report_period(&dir, &["--to", "2026-03-31"]);
+    assert_eq!(
+        (code, period),
+        (0, pair("2026-01-01", "2026-03-31")),
+        "{err}"
+    );
+    let (_, _, period) = report_period(&dir, &["--to", "2026-05-10"]);
+    assert_eq!(period, pair("2026-04-01", "2026-05-10"));
+    // --from alone: up to the report's day (pinned here).
+    let (_, _, period) = report_period(
+        &dir,
+        &["--from", "2026-02-01", "--now", "2026-04-01T09:00:00Z"],
+    );
+    assert_eq!(period, pair("2026-02-01", "2026-04-01"));
+    // Neither: the quarter so far.
+    let (_, _, period) = report_period(&dir, &["--now", "2026-08-15T12:00:00Z"]);
+    assert_eq!(period, pair("2026-07-01", "2026-08-15"));
+    // Impossible dates name the flag; nothing is written.
+    for (args, named) in [
+        (vec!["--to", "0001-12-31"], "--to"),
+        (vec!["--from", "2026-02-30"], "--from"),
+        (vec!["--from", "2026-03-01", "--to", "2026-02-01"], "--from"),
+    ] {
+        let (code, err, period) = report_period(&dir, &args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(named), "{args:?}: {err}");
+        assert_eq!(period, None);
+    }
+    // A time to come is refused unless asked for; the report then says it was pinned.
+    let (code, err, _) = report_period(&dir, &["--now", "2030-01-01T00:00:00Z"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--now") && err.contains("in the future"),
+        "{err}"
+    );
+    let (code, err, _) = report_period(&dir, &["--now", "2030-01-01T00:00:00Z", "--allow-future"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("out/soc2.json")).unwrap()).unwrap();
+    assert_eq!(json["time_pinned"], true);
+    assert!(json["attestation"]["checkpoint_signed_at"].is_string());
+    let (code, _, err) = run(&dir, &["check", "--as-of", "2030-01-01"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--as-of") && err.contains("in the future"),
+        "{err}"
+    );
+    let (code, _, err) = run(&dir, &["check", "--as-of", "2030-01-01", "--allow-future"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -66,6 +66,10 @@ fn normalise(text: &str) -> String {
             (r"[A-Za-z0-9+/]{40,}={0,2}", "<base64>"),
             (r"time \d{4}-\d\d-\d\dT[0-9:]+Z", "time <signed>"),
             (r"checked at [0-9T:Z.-]+", "checked at <time>"),
+            (
+                r#""checkpoint_signed_at": "[^"]*""#,
+                "\"checkpoint_signed_at\": \"<signed>\"",
+            ),
             (r"\+[0-9a-f]{8}\+", "+<key id>+"),
             (r#""[0-9a-f]{8}""#, "\"<key id>\""),
             (r"key (fingerprint )?[0-9a-f]{8}\b", "key <key id>"),

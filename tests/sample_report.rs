@@ -66,6 +66,7 @@ pub fn sample_report(rows: usize) -> Report {
             to: "2026-03-31".into(),
         }),
         generated_at: t("2026-04-01T09:00:00Z"),
+        time_pinned: true,
         policy: PolicyRef {
             profile: "standard".into(),
             hash: "ab".repeat(32),
@@ -78,6 +79,7 @@ pub fn sample_report(rows: usize) -> Report {
             key_fingerprint: "033de0ae".into(),
             verification: "verified 120 entries, 14 checkpoints, 1 key".into(),
             verified: true,
+            checkpoint_signed_at: Some("2026-03-31T23:00:00Z".into()),
         },
         summary: vec![
             SummaryRow {

@@ -32,8 +32,10 @@ pub struct Inputs<'a> {
     pub facts: &'a Facts,
     pub attestation: Attestation,
     pub origin: String,
-    /// The pinned generation time; also the "now" of the upcoming report.
+    /// The generation time; also the "now" of the upcoming report.
     pub now: Timestamp,
+    /// Whether `now` was pinned with `--now`.
+    pub time_pinned: bool,
     /// Inclusive dates (UTC) the evidence reports cover; `None` means everything.
     pub period: Option<(NaiveDate, NaiveDate)>,
     pub sprint: Option<String>,
@@ -186,6 +188,7 @@ impl<'a> Builder<'a> {
                 origin: inputs.origin.clone(),
                 period,
                 generated_at: inputs.now,
+                time_pinned: inputs.time_pinned,
                 policy: PolicyRef {
                     profile: inputs.check.policy_profile.clone(),
                     hash: inputs.check.policy_hash.clone(),

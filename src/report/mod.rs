@@ -60,26 +60,35 @@ pub fn generate(
     let (check, facts) = check_with_facts(ledger, policy, opts.as_of, Some(now))?;
     let v = verified.report();
     let key = ledger.current_key();
-    let root = parse_note(&check.checkpoint)
+    let body = parse_note(&check.checkpoint)
         .ok()
-        .and_then(|n| Checkpoint::parse_body(&n.text).ok())
+        .and_then(|n| Checkpoint::parse_body(&n.text).ok());
+    let root = body
+        .as_ref()
         .map(|c| base64_std(&c.root))
         .unwrap_or_default();
+    let signed_at = body
+        .as_ref()
+        .and_then(|c| c.time)
+        .map(Timestamp::to_rfc3339);
     let attestation = Attestation {
         checkpoint: check.checkpoint.clone(),
         tree_size: check.tree_size,
         root,
         verifier_key: key.to_string(),
         key_fingerprint: format!("{:08x}", key.id),
-        // No clock time here: the report's `generated_at` says when, and leaving it out
-        // keeps a report pinned with `--now` byte-identical on the same ledger.
+        // No clock time here: that keeps a report pinned with `--now` byte-identical on
+        // the same ledger. What the report claims about time is the checkpoint's own
+        // signing time, beside it.
         verification: format!(
-            "full verification passed when the report was generated: {} entries, {} checkpoints and {} key(s) checked",
+            "full verification of the ledger passed before this report was built: {} entries, {} checkpoints and {} key(s) checked; the report covers the {} entries the checkpoint below signs",
             v.size,
             v.checkpoints_checked,
             v.keys.len(),
+            check.tree_size,
         ),
         verified: true,
+        checkpoint_signed_at: signed_at,
     };
     let inputs = build::Inputs {
         check: &check,
@@ -87,6 +96,7 @@ pub fn generate(
         attestation,
         origin: ledger.meta().origin.clone(),
         now,
+        time_pinned: opts.now.is_some(),
         period: opts.period,
         sprint: opts.sprint.clone(),
         days: opts.days,

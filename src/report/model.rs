@@ -67,8 +67,12 @@ pub struct Report {
     pub origin: String,
     /// The period covered, when the report has one (inclusive dates, UTC).
     pub period: Option<Period>,
-    /// The pinned generation time (`--now`).
+    /// When the report speaks for: the time it was generated, or the time `--now` pinned.
     pub generated_at: Timestamp,
+    /// Whether `generated_at` was pinned (`--now`) rather than read from the clock: the
+    /// report then says so wherever it shows the time.
+    #[serde(default)]
+    pub time_pinned: bool,
     /// The policy it was evaluated against: profile name and BLAKE3 of the policy file.
     pub policy: PolicyRef,
     pub attestation: Attestation,
@@ -108,9 +112,13 @@ pub struct Attestation {
     pub verifier_key: String,
     /// The 8-hex key id (the fingerprint an auditor compares).
     pub key_fingerprint: String,
-    /// Result of the full `verify` run at generation time.
+    /// Result of the full `verify` run the report was built after.
     pub verification: String,
     pub verified: bool,
+    /// When the checkpoint was signed (its own `time` line), RFC 3339; the report claims
+    /// nothing about the ledger after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_signed_at: Option<String>,
 }
 
 /// One line of the summary: a control (or a category) with its counts.

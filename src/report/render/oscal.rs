@@ -760,10 +760,15 @@ fn assessment_results(report: &Report) -> Result<AssessmentResults, RenderError>
         description: format!(
             "The signed checkpoint (C2SP signed note) of the ledger prefix this report was \
              computed from. The base64 value is the note's exact text. Check it with the \
-             verifier key; key fingerprint {}. Verification at generation time {}: {}",
+             verifier key; key fingerprint {}. Verification {}: {}{}",
             md(&attestation.key_fingerprint),
             verified,
-            md(&attestation.verification)
+            md(&attestation.verification),
+            attestation
+                .checkpoint_signed_at
+                .as_deref()
+                .map(|t| format!(" The checkpoint was signed at {}.", md(t)))
+                .unwrap_or_default()
         ),
         props: Props::default()
             .add("ledger-origin", &report.origin)
@@ -773,6 +778,14 @@ fn assessment_results(report: &Report) -> Result<AssessmentResults, RenderError>
             .add("key-fingerprint", &attestation.key_fingerprint)
             .add("verified", attestation.verified.to_string())
             .add("verification", &attestation.verification)
+            .add(
+                "checkpoint-signed-at",
+                attestation
+                    .checkpoint_signed_at
+                    .as_deref()
+                    .unwrap_or_default(),
+            )
+            .add("time-pinned", report.time_pinned.to_string())
             .0,
         base64: (!checkpoint_text.is_empty()).then(|| Base64 {
             filename: "checkpoint.txt",

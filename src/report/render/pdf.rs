@@ -196,13 +196,12 @@ fn cover(doc: &mut Doc, r: &Report) {
         None => "not applicable".to_string(),
     };
     key_value(doc, "Period", &period, Face::Regular, BODY);
-    key_value(
-        doc,
-        "Generated",
-        &format::time(r.generated_at),
-        Face::Regular,
-        BODY,
-    );
+    let generated = if r.time_pinned {
+        format!("{} (pinned with --now)", format::time(r.generated_at))
+    } else {
+        format::time(r.generated_at)
+    };
+    key_value(doc, "Generated", &generated, Face::Regular, BODY);
     key_value(doc, "Ledger", &r.origin, Face::Regular, BODY);
     key_value(
         doc,
@@ -230,6 +229,19 @@ fn cover(doc: &mut Doc, r: &Report) {
         Face::Regular,
         BODY,
     );
+    if let Some(at) = a
+        .checkpoint_signed_at
+        .as_deref()
+        .and_then(|t| crate::event::Timestamp::parse_rfc3339(t).ok())
+    {
+        key_value(
+            doc,
+            "Checkpoint signed",
+            &format::time(at),
+            Face::Regular,
+            BODY,
+        );
+    }
     key_value(doc, "Root", &a.root, Face::Mono, 8.0);
     key_value(doc, "Key fingerprint", &a.key_fingerprint, Face::Mono, 9.0);
     key_value(doc, "Verifier key", &a.verifier_key, Face::Mono, 8.0);

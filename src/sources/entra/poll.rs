@@ -57,6 +57,11 @@ impl Poller for EntraLogs {
         "entra"
     }
 
+    /// Entra keeps sign-in and audit logs 30 days with P1/P2 (7 without): the longer.
+    fn retention_seconds(&self) -> Option<u64> {
+        Some(30 * 86_400)
+    }
+
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[(
             "logs",

@@ -69,6 +69,11 @@ impl Poller for GitHubAuditLog {
         "github"
     }
 
+    /// GitHub keeps the current month and six before it (git events: 7 days).
+    fn retention_seconds(&self) -> Option<u64> {
+        Some(180 * 86_400)
+    }
+
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[
             ("org", "the organisation whose audit log is read (required)"),

@@ -49,6 +49,11 @@ impl Poller for GoogleReports {
         "google"
     }
 
+    /// Google keeps Reports API activity about six months.
+    fn retention_seconds(&self) -> Option<u64> {
+        Some(180 * 86_400)
+    }
+
     fn keys(&self) -> &'static [(&'static str, &'static str)] {
         &[(
             "applications",
