@@ -352,7 +352,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.downcast_ref::<GateFailure>().is_some() => {
-            eprintln!("{err}");
+            eprintln!("{}", terminal_safe(&err.to_string()));
             ExitCode::from(1)
         }
         Err(err) => {
@@ -363,7 +363,7 @@ fn main() -> ExitCode {
                         || e.downcast_ref::<app::AppError>()
                             .is_some_and(app::AppError::is_integrity)
                 });
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", terminal_safe(&format!("{err:#}")));
             ExitCode::from(if integrity { 1 } else { 2 })
         }
     }
@@ -510,6 +510,21 @@ fn serve_cmd(cli: &Cli, config_path: &Path) -> Result<()> {
     })?;
     println!("stopped");
     Ok(())
+}
+
+/// Text from the data (names, ids, reasons, record values) made safe for a terminal:
+/// control characters other than newline and tab are written as `\u{1b}`, so a crafted
+/// roster name cannot move the cursor, clear the screen or print over the real output.
+fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn open_reader(cli: &Cli) -> Result<Ledger> {
@@ -670,8 +685,10 @@ fn run(cli: Cli) -> Result<()> {
                                 printed = print_ingest_summary(summary, *format);
                             }
                         }
-                        FileOutcome::NoRecords(why) => println!("{why}"),
-                        FileOutcome::Refused(e) => eprintln!("error: {e}"),
+                        FileOutcome::NoRecords(why) => println!("{}", terminal_safe(why)),
+                        FileOutcome::Refused(e) => {
+                            eprintln!("error: {}", terminal_safe(&e.to_string()))
+                        }
                         FileOutcome::Interrupted
                         | FileOutcome::NotTried
                         | FileOutcome::Failed(_) => {}
@@ -764,7 +781,7 @@ fn run(cli: Cli) -> Result<()> {
                         "raw_hash": to_hex(&e.entry.raw_hash),
                         "payload": e.entry.payload,
                     }))?,
-                    Format::Text => log_line(&e.entry.seq, &e.entry.payload),
+                    Format::Text => terminal_safe(&log_line(&e.entry.seq, &e.entry.payload)),
                 };
                 if writeln!(out, "{line}").is_err() {
                     break; // a closed pipe (e.g. `| head`) is not an error
@@ -802,7 +819,10 @@ fn run(cli: Cli) -> Result<()> {
             let ledger = open_reader(&cli)?;
             let result = auditledger::policy::check(&ledger, &policy, as_of)?;
             match format {
-                Format::Text => print!("{}", auditledger::policy::render_text(&result)),
+                Format::Text => print!(
+                    "{}",
+                    terminal_safe(&auditledger::policy::render_text(&result))
+                ),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
             }
             if result.nothing_checked && fail_on.is_some() {

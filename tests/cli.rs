@@ -608,3 +608,33 @@ fn report_periods_default_to_the_quarter_and_impossible_times_are_refused() {
     let (code, _, err) = run(&dir, &["check", "--as-of", "2030-01-01", "--allow-future"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// Control characters from the data never reach the terminal raw: a crafted subject or
+/// record value cannot clear the screen or print over the real output.
+#[test]
+fn control_characters_from_data_are_escaped_in_terminal_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let events = tmp.path().join("events.jsonl");
+    fs::write(
+        &events,
+        "{\"source\":\"okta\",\"source_id\":\"e1\",\"kind\":\"auth.succeeded\",\"subject\":\"eve\\u001b[2J\\u001b[HOK: no findings\",\"occurred_at\":\"2026-03-19T09:00:00Z\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&dir, &["log"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\u{1b}'), "raw ESC in: {out:?}");
+    assert!(out.contains("\\u{1b}[2J"), "{out}");
+    // The same in an error naming a bad value.
+    fs::write(
+        &events,
+        "{\"source\":\"okta\",\"source_id\":\"e2\",\"kind\":\"auth.\\u001b[2Jsucceeded\",\"subject\":\"x\",\"occurred_at\":\"2026-03-19T09:00:00Z\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(!err.contains('\u{1b}'), "raw ESC in: {err:?}");
+}
