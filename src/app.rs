@@ -561,6 +561,8 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
         }
     }
     let mut ledger = init_ledger(&dir, None, None, DEMO_ORIGIN)?.ledger;
+    // The bundle's manifest is signed with the ledger's key, as `export` does.
+    let signer = keys::load_signer(&key_path(None, &dir), None)?;
     let opts = IngestOptions::default();
     let mut ingested = Vec::new();
     for path in quarter_inputs(&quarter)? {
@@ -653,6 +655,7 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
     let summary = crate::export::write_bundle(
         &ledger,
         &verified,
+        &signer,
         report.attestation.tree_size,
         &files,
         &cited,

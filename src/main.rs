@@ -151,12 +151,18 @@ enum Command {
         pubkey: String,
     },
     /// Check an auditor bundle offline, without the ledger.
+    ///
+    /// Example: `auditledger verify-bundle bundle/ --pubkey verifier-key-from-the-owner.txt`
     VerifyBundle {
         dir: PathBuf,
-        /// The verifier key you trust (a key string or a file holding one); without it the
-        /// bundle's own verifier-key.txt is used, which only shows self-consistency.
+        /// The verifier key you trust, obtained independently of the bundle (a key string
+        /// or a file holding one). Required unless --trust-bundle-key.
         #[arg(long)]
         pubkey: Option<String>,
+        /// DANGEROUS: check signatures with the bundle's own verifier-key.txt. Whoever made
+        /// the bundle chose that key, so this shows only that the bundle is self-consistent.
+        #[arg(long, conflicts_with = "pubkey")]
+        trust_bundle_key: bool,
     },
     /// Convert a ledger written by release 0.1 (a `sled/` store) to the current layout,
     /// keeping every entry's bytes, so every checkpoint it signed still verifies.
@@ -864,12 +870,16 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { args, out } => {
             let ledger = open_reader(&cli)?;
+            // The manifest is signed with the ledger's key: exporting needs it, as writing does.
+            let key_file = app::key_path(cli.key_file.as_deref(), &cli.ledger);
+            let signer = auditledger::ledger::keys::load_signer(&key_file, env_key().as_deref())?;
             let verified = app::verify_fully(&ledger)?;
             let (report, files) = app::make_report(&ledger, &verified, &request(args))?;
             let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
             let summary = auditledger::export::write_bundle(
                 &ledger,
                 &verified,
+                &signer,
                 report.attestation.tree_size,
                 &files,
                 &cited,
@@ -1009,7 +1019,18 @@ fn run(cli: Cli) -> Result<()> {
                 Err(e) => bail!(IntegrityFailure(format!("FAILED: {e}"))),
             }
         }
-        Command::VerifyBundle { dir, pubkey } => verify_bundle_cmd(dir, pubkey.as_deref())?,
+        Command::VerifyBundle {
+            dir,
+            pubkey,
+            trust_bundle_key,
+        } => {
+            if pubkey.is_none() && !trust_bundle_key {
+                bail!(
+                    "verify-bundle needs --pubkey KEY: a verifier key you obtained independently of the bundle (a key inside the bundle proves nothing by itself); --trust-bundle-key checks with the bundle's own key, which shows only that the bundle is self-consistent"
+                );
+            }
+            verify_bundle_cmd(dir, pubkey.as_deref())?
+        }
         Command::RotateKey { new_key_file } => {
             if new_key_file.is_none() && env_key().is_some() {
                 bail!("the key came from ${KEY_ENV}; pass --new-key-file to say where the new key goes");

@@ -69,7 +69,16 @@ fn fixture() -> Fixture {
     let verified = verify(&ledger, &VerifyOptions::default()).unwrap();
     let bundle = tmp.path().join("out/bundle");
     let files = report_files(&ledger, TREE, &CITED);
-    let summary = write_bundle(&ledger, &verified, TREE, &files, &CITED, &bundle).unwrap();
+    let summary = write_bundle(
+        &ledger,
+        &verified,
+        &crate::util::signer(),
+        TREE,
+        &files,
+        &CITED,
+        &bundle,
+    )
+    .unwrap();
     assert_eq!(summary.entries, CITED.to_vec());
     assert_eq!(summary.tree_size, TREE);
     assert_eq!(summary.raw_records, 4);
@@ -100,7 +109,7 @@ fn files_of(dir: &Path, prefix: &str, out: &mut Vec<String>) {
         let name = format!("{prefix}{}", e.file_name().to_str().unwrap());
         if e.file_type().unwrap().is_dir() {
             files_of(&e.path(), &format!("{name}/"), out);
-        } else if name != "MANIFEST.b3" {
+        } else if name != "MANIFEST.b3" && name != "MANIFEST.note" {
             out.push(name);
         }
     }
@@ -271,7 +280,14 @@ fn bundle_has_the_documented_layout_and_verifies() {
     fs::write(&key_file, format!("{key}\n")).unwrap();
     let (code, _, err) = cli(&["verify-bundle", dir, "--pubkey", key_file.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
+    // Without a key of the auditor's own it is refused, unless the dangerous flag says so.
     let (code, out, err) = cli(&["verify-bundle", dir]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--pubkey") && err.contains("--trust-bundle-key"),
+        "{err}"
+    );
+    let (code, out, err) = cli(&["verify-bundle", dir, "--trust-bundle-key"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("warning: no --pubkey"), "{err}");
     assert!(out.contains("NOT independently supplied"), "{out}");
@@ -529,7 +545,12 @@ fn cli_exit_codes_and_wrong_key() {
         "{err}"
     );
     // Usage and I/O: 2.
-    let (code, _, err) = cli(&["verify-bundle", "/nonexistent/bundle"]);
+    let (code, _, err) = cli(&[
+        "verify-bundle",
+        "/nonexistent/bundle",
+        "--pubkey",
+        &fx.key.to_string(),
+    ]);
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = cli(&["verify-bundle", dir, "--pubkey", "not-a-key"]);
     assert_eq!(code, 2, "{err}");
@@ -550,7 +571,16 @@ fn export_refuses_bad_input_and_leaves_nothing_behind() {
     let busy = parent.join("busy");
     fs::create_dir_all(&busy).unwrap();
     fs::write(busy.join("keep.txt"), "mine").unwrap();
-    let err = write_bundle(&ledger, &verified, TREE, &files, &CITED, &busy).unwrap_err();
+    let err = write_bundle(
+        &ledger,
+        &verified,
+        &crate::util::signer(),
+        TREE,
+        &files,
+        &CITED,
+        &busy,
+    )
+    .unwrap_err();
     assert!(matches!(err, ExportError::OutNotEmpty { .. }), "{err}");
     assert_eq!(fs::read_dir(&busy).unwrap().count(), 1);
     assert_eq!(fs::read_to_string(busy.join("keep.txt")).unwrap(), "mine");
@@ -559,6 +589,7 @@ fn export_refuses_bad_input_and_leaves_nothing_behind() {
     assert!(write_bundle(
         &ledger,
         &verified,
+        &crate::util::signer(),
         TREE,
         &files,
         &CITED,
@@ -570,21 +601,49 @@ fn export_refuses_bad_input_and_leaves_nothing_behind() {
     let cases: Vec<(&str, ExportError)> = vec![
         (
             "cited beyond the tree",
-            write_bundle(&ledger, &verified, TREE, &files, &[3, 30], &out).unwrap_err(),
+            write_bundle(
+                &ledger,
+                &verified,
+                &crate::util::signer(),
+                TREE,
+                &files,
+                &[3, 30],
+                &out,
+            )
+            .unwrap_err(),
         ),
         (
             "no checkpoint at 25",
-            write_bundle(&ledger, &verified, 25, &[], &[3], &out).unwrap_err(),
+            write_bundle(
+                &ledger,
+                &verified,
+                &crate::util::signer(),
+                25,
+                &[],
+                &[3],
+                &out,
+            )
+            .unwrap_err(),
         ),
         (
             "beyond the head",
-            write_bundle(&ledger, &verified, 50, &[], &[], &out).unwrap_err(),
+            write_bundle(
+                &ledger,
+                &verified,
+                &crate::util::signer(),
+                50,
+                &[],
+                &[],
+                &out,
+            )
+            .unwrap_err(),
         ),
         (
             "unsafe name",
             write_bundle(
                 &ledger,
                 &verified,
+                &crate::util::signer(),
                 TREE,
                 &[("../x".into(), vec![])],
                 &[],
@@ -597,6 +656,7 @@ fn export_refuses_bad_input_and_leaves_nothing_behind() {
             write_bundle(
                 &ledger,
                 &verified,
+                &crate::util::signer(),
                 TREE,
                 &[("/etc/x".into(), vec![])],
                 &[],
@@ -606,11 +666,29 @@ fn export_refuses_bad_input_and_leaves_nothing_behind() {
         ),
         (
             "report cites an uncited seq",
-            write_bundle(&ledger, &verified, TREE, &files, &[3, 7, 12], &out).unwrap_err(),
+            write_bundle(
+                &ledger,
+                &verified,
+                &crate::util::signer(),
+                TREE,
+                &files,
+                &[3, 7, 12],
+                &out,
+            )
+            .unwrap_err(),
         ),
         (
             "report attests another size",
-            write_bundle(&ledger, &verified, 20, &files, &[3, 7, 12], &out).unwrap_err(),
+            write_bundle(
+                &ledger,
+                &verified,
+                &crate::util::signer(),
+                20,
+                &files,
+                &[3, 7, 12],
+                &out,
+            )
+            .unwrap_err(),
         ),
     ];
     for (what, err) in &cases {
@@ -635,12 +713,30 @@ fn export_refuses_bad_input_and_leaves_nothing_behind() {
     // An empty directory is fine; a stale verification is not.
     let empty = parent.join("empty");
     fs::create_dir(&empty).unwrap();
-    write_bundle(&ledger, &verified, TREE, &files, &CITED, &empty).unwrap();
+    write_bundle(
+        &ledger,
+        &verified,
+        &crate::util::signer(),
+        TREE,
+        &files,
+        &CITED,
+        &empty,
+    )
+    .unwrap();
     verify_bundle(&empty, Some(ledger.current_key())).unwrap();
     drop(ledger);
     let mut ledger = crate::util::reopen(&tmp.path().join("ledger"));
     ledger.append(vec![crate::util::event(100)]).unwrap();
-    let err = write_bundle(&ledger, &verified, TREE, &files, &CITED, &out).unwrap_err();
+    let err = write_bundle(
+        &ledger,
+        &verified,
+        &crate::util::signer(),
+        TREE,
+        &files,
+        &CITED,
+        &out,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, ExportError::StaleVerification { .. }),
         "{err}"
@@ -668,6 +764,7 @@ fn redacted_records_and_rotated_keys() {
     let s = write_bundle(
         &ledger,
         &verified,
+        &NoteSigner::from_seed(ORIGIN, [9; 32]).unwrap(),
         size,
         &report_files(&ledger, size, &[5, 6]),
         &[5, 6],
@@ -684,13 +781,16 @@ fn redacted_records_and_rotated_keys() {
         serde_json::from_slice(&fs::read(out.join("entries/5.json")).unwrap()).unwrap();
     assert_eq!(json["raw"]["redacted"], true);
     assert_eq!(json["raw"]["redaction_seq"], 20);
-    // The rotation checkpoint is signed by both keys; either verifies it.
+    // The rotation checkpoint is signed by both keys; the manifest by the key that
+    // exported (the current one), so the bundle verifies with it, and the old key alone
+    // proves the checkpoint but not the report files.
     let keys = fs::read_to_string(out.join("verifier-key.txt")).unwrap();
     assert_eq!(keys.lines().count(), 2, "{keys}");
-    for k in [&old, &new] {
-        let v = verify_bundle(&out, Some(k)).unwrap();
-        assert_eq!(v.redacted, 1);
-    }
+    let v = verify_bundle(&out, Some(&new)).unwrap();
+    assert_eq!(v.redacted, 1);
+    let ps = problems(&out, Some(&old));
+    assert_problem(&ps, "MANIFEST.note", "no signature by a known key");
+    assert!(ps.iter().all(|p| p.file == "MANIFEST.note"), "{ps:?}");
     assert_eq!(verify_bundle(&out, None).unwrap().key_fingerprints.len(), 2);
 
     // Claiming a redaction that is not in the bundle is caught.
@@ -771,6 +871,120 @@ fn example_bundle_for_the_docs() {
     let ledger = ledger_with(&tmp.path().join("ledger"), 40, 10);
     let verified = verify(&ledger, &VerifyOptions::default()).unwrap();
     let files = report_files(&ledger, TREE, &CITED);
-    let s = write_bundle(&ledger, &verified, TREE, &files, &CITED, &out).unwrap();
+    let s = write_bundle(
+        &ledger,
+        &verified,
+        &crate::util::signer(),
+        TREE,
+        &files,
+        &CITED,
+        &out,
+    )
+    .unwrap();
     println!("{s:#?}");
+}
+
+/// The conclusions are proven, not only the evidence: a report edited and re-manifested, a
+/// report without its evidence list, and a forged redaction marker are all caught; and the
+/// manifest's signature opens with an independent note implementation.
+#[test]
+fn edited_conclusions_and_forged_markers_are_caught_even_with_a_recomputed_manifest() {
+    let fx = fixture();
+    let key = Some(&fx.key);
+    // Every finding removed from the report, the manifest recomputed.
+    let t = tampered(
+        &fx,
+        |d| {
+            edit(&d.join("report/soc2.json"), |text| {
+                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                v["findings"] = serde_json::json!([]);
+                serde_json::to_string_pretty(&v).unwrap()
+            })
+        },
+        true,
+    );
+    assert_problem(
+        &problems(t.path(), key),
+        "MANIFEST.note",
+        "does not sign this MANIFEST.b3",
+    );
+    // Another PDF swapped in, the manifest recomputed.
+    let t = tampered(
+        &fx,
+        |d| {
+            fs::write(
+                d.join("report/pdf/soc2.pdf"),
+                b"%PDF-1.7 a different report\n",
+            )
+            .unwrap()
+        },
+        true,
+    );
+    assert_problem(
+        &problems(t.path(), key),
+        "MANIFEST.note",
+        "does not sign this MANIFEST.b3",
+    );
+    // The signature removed.
+    let t = tampered(
+        &fx,
+        |d| fs::remove_file(d.join("MANIFEST.note")).unwrap(),
+        false,
+    );
+    assert_problem(&problems(t.path(), key), "MANIFEST.note", "missing");
+    // The evidence list removed: the attestation can no longer be tied to anything.
+    let t = tampered(
+        &fx,
+        |d| {
+            edit(&d.join("report/soc2.json"), |text| {
+                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                v.as_object_mut().unwrap().remove("evidence");
+                serde_json::to_string_pretty(&v).unwrap()
+            })
+        },
+        true,
+    );
+    assert_problem(
+        &problems(t.path(), key),
+        "report",
+        "no report JSON with an evidence list",
+    );
+    // A redaction marker naming an entry beyond the tree, the raw record deleted.
+    let t = tampered(
+        &fx,
+        |d| {
+            let seq = CITED[0];
+            let json = d.join(format!("entries/{seq}.json"));
+            let v: serde_json::Value =
+                serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+            let raw = v["raw"]["file"].as_str().unwrap().to_string();
+            fs::remove_file(d.join(raw)).unwrap();
+            edit(&json, |text| {
+                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                v["raw"] = serde_json::json!({"redacted": true, "redaction_seq": 999999});
+                serde_json::to_string_pretty(&v).unwrap()
+            });
+        },
+        true,
+    );
+    assert_problem(
+        &problems(t.path(), key),
+        &format!("entries/{}.json", CITED[0]),
+        "beyond the checkpoint",
+    );
+    // Go's note format, checked by an implementation we did not write.
+    let text = fs::read(fx.bundle.join("MANIFEST.note")).unwrap();
+    let v = signed_note::StandardVerifier::new(&fx.key.to_string()).unwrap();
+    let list = signed_note::VerifierList::new(vec![Box::new(v)]);
+    let note = signed_note::Note::from_bytes(&text).unwrap();
+    note.verify(&list).unwrap();
+    let manifest = fs::read(fx.bundle.join("MANIFEST.b3")).unwrap();
+    let body = String::from_utf8(note.text().to_vec()).unwrap();
+    assert!(
+        body.contains(&format!(
+            "manifest_b3 {}\n",
+            blake3::hash(&manifest).to_hex()
+        )),
+        "{body}"
+    );
 }

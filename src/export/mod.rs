@@ -11,6 +11,9 @@
 //! proofs/<seq>.json    inclusion proof (DESIGN proof JSON) against checkpoint.txt's size
 //! README.txt           for the auditor: what each file is and how to check it by hand
 //! MANIFEST.b3          plain BLAKE3 (`b3sum` format) of every other file, sorted by path
+//! MANIFEST.note        a C2SP signed note by the ledger's key over the manifest's BLAKE3,
+//!                      the origin and the tree size: what proves the report files (the
+//!                      conclusions), not only the evidence, came from the ledger's owner
 //! ```
 //!
 //! Invariants kept here:
@@ -47,6 +50,17 @@ pub const MANIFEST: &str = "MANIFEST.b3";
 pub const README: &str = "README.txt";
 pub const CHECKPOINT: &str = "checkpoint.txt";
 pub const VERIFIER_KEY: &str = "verifier-key.txt";
+pub const MANIFEST_NOTE: &str = "MANIFEST.note";
+/// The first line of [`MANIFEST_NOTE`]'s text.
+pub const MANIFEST_NOTE_HEADER: &str = "auditledger bundle manifest v1";
+
+/// The text [`MANIFEST_NOTE`] signs.
+pub fn manifest_note_text(origin: &str, tree_size: u64, manifest: &[u8]) -> String {
+    format!(
+        "{MANIFEST_NOTE_HEADER}\norigin {origin}\ntree_size {tree_size}\nmanifest_b3 {}\n",
+        blake3::hash(manifest).to_hex()
+    )
+}
 pub const REPORT_DIR: &str = "report";
 pub const ENTRIES_DIR: &str = "entries";
 pub const RAW_DIR: &str = "raw";
@@ -84,6 +98,14 @@ pub enum ExportError {
     ReportMismatch { name: String, problem: String },
     #[error("the bundle written failed its own verification:\n{}", problems_text(.0))]
     SelfCheck(Vec<Problem>),
+    #[error("the signing key given ({given}) is not a key that signed the checkpoint of tree size {tree_size} ({signed}); the manifest must be signed by the ledger's key")]
+    WrongSigner {
+        given: String,
+        signed: String,
+        tree_size: u64,
+    },
+    #[error("signing the manifest: {0}")]
+    Sign(String),
 }
 
 /// Why a bundle is not accepted.

@@ -75,6 +75,9 @@ FILES
                       {{"type":"inclusion","hash":"sha256","leaf_index":N,"tree_size":{size},
                        "leaf_hash":"<base64>","path":["<base64>",...],"checkpoint":"<note>"}}
   MANIFEST.b3         BLAKE3 of every other file, in b3sum's format
+  MANIFEST.note       a signed note (the checkpoint's format) by the ledger's key over
+                      "origin", "tree_size" and "manifest_b3 <BLAKE3 of MANIFEST.b3>":
+                      it binds the report files, the conclusions, to the ledger's owner
   README.txt          this file
 
 HOW TO CHECK IT
@@ -87,9 +90,10 @@ By hand (run the commands in this directory; bash):
 1. No file altered, missing or added. MANIFEST.b3 is plain BLAKE3 (no key, no context),
    so the BLAKE3 team's b3sum checks it, and the second command must print nothing:
        b3sum --check MANIFEST.b3
-       find . -type f ! -name MANIFEST.b3 | sed 's|^\./||' | sort | diff - <(cut -c67- MANIFEST.b3)
-   The manifest is not signed: the report is bound to the ledger only through it. Ask the
-   sender for the BLAKE3 of MANIFEST.b3 (b3sum MANIFEST.b3) by another channel.
+       find . -type f ! -name MANIFEST.b3 ! -name MANIFEST.note | sed 's|^\./||' | sort | diff - <(cut -c67- MANIFEST.b3)
+   MANIFEST.note signs the manifest: open it with the verifier key as in step 2 (Go's
+   note.Open), and its "manifest_b3" line must be what b3sum MANIFEST.b3 prints. Edited
+   report files with a recomputed manifest fail here.
 
 2. The checkpoint is signed by the ledger's key: open checkpoint.txt with Go's
    golang.org/x/mod/sumdb/note (note.NewVerifier(key), note.Open); the program below does.

@@ -6,13 +6,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{
-    b64, check_rel_path, entry_json, key_fingerprint, report_claims, BundleError, BundleVerified,
-    Problem, RawRef, CHECKPOINT, ENTRIES_DIR, MANIFEST, PROOFS_DIR, RAW_DIR, README, REPORT_DIR,
-    VERIFIER_KEY,
+    b64, check_rel_path, entry_json, key_fingerprint, manifest_note_text, report_claims,
+    BundleError, BundleVerified, Problem, RawRef, CHECKPOINT, ENTRIES_DIR, MANIFEST, MANIFEST_NOTE,
+    PROOFS_DIR, RAW_DIR, README, REPORT_DIR, VERIFIER_KEY,
 };
 use crate::ledger::entry::{chain_hash, from_hex32, raw_hash, to_hex, Entry, Payload};
 use crate::ledger::merkle::{Sha256Hasher, TreeHasher};
-use crate::ledger::note::{parse_note, Checkpoint, NoteVerifier};
+use crate::ledger::note::{open_note, parse_note, Checkpoint, NoteVerifier};
 use crate::ledger::proof::Proof;
 
 /// Deeper than any bundle we write; a guard against pathological trees.
@@ -72,7 +72,9 @@ pub fn verify_bundle(
         let extra: Vec<String> = b
             .files
             .keys()
-            .filter(|p| p.as_str() != MANIFEST && !listed.contains_key(*p))
+            .filter(|p| {
+                p.as_str() != MANIFEST && p.as_str() != MANIFEST_NOTE && !listed.contains_key(*p)
+            })
             .cloned()
             .collect();
         for path in extra {
@@ -159,6 +161,41 @@ pub fn verify_bundle(
                 }
             }
         }
+    }
+
+    // 3b. The signature over the manifest: it is what proves the report files (the
+    //     conclusions) came from the ledger's owner; a recomputed manifest breaks it.
+    match b.read_text(MANIFEST_NOTE)? {
+        None => b.problem(
+            MANIFEST_NOTE,
+            "missing: nothing signs the manifest, so edited report files with a recomputed MANIFEST.b3 could not be told apart",
+        ),
+        Some(text) => match open_note(&text, &keys) {
+            Ok((note, by)) if !by.is_empty() => {
+                if let (Some(cp), Some(m)) = (&checkpoint, &manifest) {
+                    let want = manifest_note_text(&cp.origin, cp.size, m);
+                    if note.text != want {
+                        b.problem(
+                            MANIFEST_NOTE,
+                            "does not sign this MANIFEST.b3 for this checkpoint's origin and tree size: a report file or the manifest was changed after signing",
+                        );
+                    }
+                }
+            }
+            Ok(_) => b.problem(
+                MANIFEST_NOTE,
+                format!(
+                    "is not signed by {} ({})",
+                    if trusted_key.is_some() {
+                        "the key you supplied"
+                    } else {
+                        "a key of verifier-key.txt"
+                    },
+                    key_names.join(", ")
+                ),
+            ),
+            Err(e) => b.problem(MANIFEST_NOTE, format!("does not verify: {e}")),
+        },
     }
 
     // 4. Every entry: bytes, proof, JSON, raw record.
@@ -322,6 +359,17 @@ pub fn verify_bundle(
                     );
                 }
                 if let (Some(r), Some(size)) = (r.redaction_seq, size) {
+                    if r >= size {
+                        b.problem(
+                            &json_path,
+                            format!("says the raw record was redacted by entry {r}, beyond the checkpoint's {size} entries: no proof can show that redaction"),
+                        );
+                    } else if !proofs_ok(&b, r, &decoded, &keys, cp_text.as_deref(), checkpoint.is_some()) {
+                        b.problem(
+                            &json_path,
+                            format!("says the raw record was redacted by entry {r}, but that entry has no valid inclusion proof in the bundle"),
+                        );
+                    }
                     if r < size {
                         let is_redaction = decoded.get(&r).and_then(|(_, e)| e.as_ref()).is_some_and(
                             |e| matches!(&e.payload, Payload::Redaction { raw_hash, .. } if raw_hash == &entry.raw_hash),
@@ -355,8 +403,10 @@ pub fn verify_bundle(
     }
 
     // 6. The report: every seq it cites is here, with the hash it names; the tree it
-    //    attests is the checkpoint's.
+    //    attests is the checkpoint's. A bundle without a report JSON carrying both its
+    //    evidence list and its attestation proves nothing about its conclusions.
     let mut cited = BTreeSet::new();
+    let mut attested_reports = 0;
     for path in &reports {
         let Some(bytes) = b.read(path)? else { continue };
         let claims = match report_claims(path, &bytes) {
@@ -367,6 +417,14 @@ pub fn verify_bundle(
                 continue;
             }
         };
+        if claims.tree_size.is_none() || claims.root.is_none() {
+            b.problem(
+                path,
+                "has an evidence list but no attestation (tree_size and root): its conclusions are not tied to the checkpoint",
+            );
+        } else {
+            attested_reports += 1;
+        }
         let mut missing = Vec::new();
         for (seq, hash) in &claims.cited {
             cited.insert(*seq);
@@ -427,6 +485,13 @@ pub fn verify_bundle(
         }
     }
 
+    if attested_reports == 0 {
+        b.problem(
+            REPORT_DIR,
+            "no report JSON with an evidence list and an attestation: the report's conclusions cannot be checked against the ledger",
+        );
+    }
+
     if !b.problems.is_empty() {
         // Grouped by file, in the order found within a file.
         b.problems.sort_by(|x, y| x.file.cmp(&y.file));
@@ -465,7 +530,7 @@ enum Kind {
 
 /// Which part of the layout a file is, or `None` if it is no part of it.
 fn classify(path: &str) -> Option<Kind> {
-    if [MANIFEST, README, CHECKPOINT, VERIFIER_KEY].contains(&path) {
+    if [MANIFEST, MANIFEST_NOTE, README, CHECKPOINT, VERIFIER_KEY].contains(&path) {
         return Some(Kind::Fixed);
     }
     let (dir, name) = path.split_once('/')?;
@@ -635,6 +700,36 @@ impl Bundle {
             }
         }
         listed
+    }
+}
+
+/// Whether entry `seq` is in the bundle with an inclusion proof that verifies against the
+/// checkpoint (used for the redaction entry a redacted raw record names).
+fn proofs_ok(
+    b: &Bundle,
+    seq: u64,
+    decoded: &BTreeMap<u64, (Vec<u8>, Option<Entry>)>,
+    keys: &[NoteVerifier],
+    checkpoint: Option<&str>,
+    checkpoint_verified: bool,
+) -> bool {
+    let Some((bytes, Some(_))) = decoded.get(&seq) else {
+        return false;
+    };
+    let Some(proof) = b.read(&format!("{PROOFS_DIR}/{seq}.json")).ok().flatten() else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&proof) else {
+        return false;
+    };
+    match Proof::parse(text) {
+        Ok(Proof::Inclusion(p)) => {
+            p.leaf_index == seq
+                && p.leaf_hash == b64(&Sha256Hasher.leaf(bytes))
+                && checkpoint_verified
+                && p.verify(checkpoint, keys).is_ok()
+        }
+        _ => false,
     }
 }
 

@@ -7,13 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{
-    check_rel_path, entry_doc, key_fingerprint, manifest_line, pretty, readme, report_claims,
-    verify_bundle, BundleError, BundleSummary, ExportError, RawRef, CHECKPOINT, ENTRIES_DIR,
-    MANIFEST, PROOFS_DIR, RAW_DIR, README, REPORT_DIR, VERIFIER_KEY,
+    check_rel_path, entry_doc, key_fingerprint, manifest_line, manifest_note_text, pretty, readme,
+    report_claims, verify_bundle, BundleError, BundleSummary, ExportError, RawRef, CHECKPOINT,
+    ENTRIES_DIR, MANIFEST, MANIFEST_NOTE, PROOFS_DIR, RAW_DIR, README, REPORT_DIR, VERIFIER_KEY,
 };
 use crate::ledger::entry::{to_hex, Payload};
 use crate::ledger::merkle::Hash;
-use crate::ledger::note::{Checkpoint, NoteVerifier};
+use crate::ledger::note::{sign, Checkpoint, NoteSigner, NoteVerifier};
 use crate::ledger::verify::Verified;
 use crate::ledger::Ledger;
 use crate::ledger::{RawState, StoredEntry};
@@ -36,6 +36,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
 pub fn write_bundle(
     ledger: &Ledger,
     verified: &Verified,
+    signer: &NoteSigner,
     tree_size: u64,
     report_files: &[(String, Vec<u8>)],
     cited: &[u64],
@@ -68,6 +69,17 @@ pub fn write_bundle(
         return Err(ExportError::BadCheckpoint {
             tree_size,
             problem: format!("it names size {}", checkpoint.size),
+        });
+    }
+    if !keys.contains(signer.verifier()) {
+        return Err(ExportError::WrongSigner {
+            given: key_fingerprint(signer.verifier()),
+            signed: keys
+                .iter()
+                .map(key_fingerprint)
+                .collect::<Vec<_>>()
+                .join(", "),
+            tree_size,
         });
     }
     let cited: BTreeSet<u64> = cited.iter().copied().collect();
@@ -209,10 +221,16 @@ pub fn write_bundle(
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let manifest: String = files.iter().map(|(p, h)| manifest_line(h, p)).collect();
     w.file(MANIFEST, manifest.as_bytes())?;
+    // The signature over the manifest is what ties the report files (the conclusions) to
+    // the ledger's owner: without it, edited reports with a recomputed manifest would pass.
+    let note_text = manifest_note_text(&checkpoint.origin, tree_size, manifest.as_bytes());
+    let note = sign(&note_text, &[signer]).map_err(|e| ExportError::Sign(e.to_string()))?;
+    w.file(MANIFEST_NOTE, note.as_bytes())?;
     w.sync_dirs()?;
 
-    // Check it as an auditor would (with the keys that signed), before it becomes visible.
-    for key in &keys {
+    // Check it as an auditor would (with the key that signed the manifest, which also
+    // signed the checkpoint), before it becomes visible.
+    for key in [signer.verifier()] {
         match verify_bundle(tmp.path(), Some(key)) {
             Ok(_) => {}
             Err(BundleError::Integrity(problems)) => return Err(ExportError::SelfCheck(problems)),
@@ -331,7 +349,7 @@ impl Writer {
         let mut f = File::create_new(&path).map_err(io_err(&path))?;
         f.write_all(bytes).map_err(io_err(&path))?;
         f.sync_all().map_err(io_err(&path))?;
-        if rel != MANIFEST {
+        if rel != MANIFEST && rel != MANIFEST_NOTE {
             self.files.push((rel.to_string(), blake3::hash(bytes)));
         }
         Ok(())
