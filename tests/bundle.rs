@@ -895,10 +895,8 @@ fn edited_conclusions_and_forged_markers_are_caught_even_with_a_recomputed_manif
     let t = tampered(
         &fx,
         |d| {
-            edit(&d.join("report/soc2.json"), |text| {
-                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            edit_json(&d.join("report/soc2.json"), |v| {
                 v["findings"] = serde_json::json!([]);
-                serde_json::to_string_pretty(&v).unwrap()
             })
         },
         true,
@@ -936,10 +934,8 @@ fn edited_conclusions_and_forged_markers_are_caught_even_with_a_recomputed_manif
     let t = tampered(
         &fx,
         |d| {
-            edit(&d.join("report/soc2.json"), |text| {
-                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            edit_json(&d.join("report/soc2.json"), |v| {
                 v.as_object_mut().unwrap().remove("evidence");
-                serde_json::to_string_pretty(&v).unwrap()
             })
         },
         true,
@@ -959,10 +955,8 @@ fn edited_conclusions_and_forged_markers_are_caught_even_with_a_recomputed_manif
                 serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
             let raw = v["raw"]["file"].as_str().unwrap().to_string();
             fs::remove_file(d.join(raw)).unwrap();
-            edit(&json, |text| {
-                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            edit_json(&json, |v| {
                 v["raw"] = serde_json::json!({"redacted": true, "redaction_seq": 999999});
-                serde_json::to_string_pretty(&v).unwrap()
             });
         },
         true,
@@ -987,4 +981,12 @@ fn edited_conclusions_and_forged_markers_are_caught_even_with_a_recomputed_manif
         )),
         "{body}"
     );
+}
+
+fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    edit(path, |text| {
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        f(&mut v);
+        serde_json::to_string_pretty(&v).unwrap()
+    });
 }
