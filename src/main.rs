@@ -61,6 +61,8 @@ enum Command {
         /// The checkpoint origin and key name, e.g. acme.example/auditledger/prod.
         #[arg(long)]
         origin: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Append already-normalised events (one JSON object per line; `-` for stdin).
     Append {
@@ -104,7 +106,10 @@ enum Command {
     /// Print the man page (roff), e.g. `auditledger man > auditledger.1`.
     Man,
     /// List the input formats `ingest --source` accepts.
-    Sources,
+    Sources {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Size, root, head, latest checkpoint and verifier key.
     Status {
         #[arg(long, value_enum, default_value = "text")]
@@ -129,6 +134,9 @@ enum Command {
         /// Trust only this verifier key (a key string or a file holding one).
         #[arg(long)]
         pubkey: Option<String>,
+        /// json: the result on standard output, also when it fails (exit codes unchanged).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Print an inclusion proof of SEQ, or a consistency proof with --consistency.
     Prove {
@@ -149,6 +157,8 @@ enum Command {
         /// The verifier key (a key string or a file holding one).
         #[arg(long, required = true)]
         pubkey: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Check an auditor bundle offline, without the ledger.
     ///
@@ -163,6 +173,8 @@ enum Command {
         /// the bundle chose that key, so this shows only that the bundle is self-consistent.
         #[arg(long, conflicts_with = "pubkey")]
         trust_bundle_key: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Convert a ledger written by release 0.1 (a `sled/` store) to the current layout,
     /// keeping every entry's bytes, so every checkpoint it signed still verifies.
@@ -548,10 +560,50 @@ fn parse_pubkey(arg: &str) -> Result<NoteVerifier> {
 
 /// `verify-bundle`: exit 0 when the bundle checks out, 1 for any integrity problem (all of
 /// them listed), 2 when it cannot be read or the key is malformed.
-fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>) -> Result<()> {
+fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>, format: Format) -> Result<()> {
     use auditledger::export::{verify_bundle, BundleError};
     let key = pubkey.map(parse_pubkey).transpose()?;
-    match verify_bundle(dir, key.as_ref()) {
+    let result = verify_bundle(dir, key.as_ref());
+    if format == Format::Json {
+        let doc = match &result {
+            Ok(v) => serde_json::json!({
+                "ok": true,
+                "origin": v.origin,
+                "tree_size": v.tree_size,
+                "root": base64_root(&v.root),
+                "signed_by": v.key_fingerprints,
+                "key_supplied": v.key_supplied,
+                "entries": v.entries,
+                "raw_records": v.raw_records,
+                "redacted": v.redacted,
+                "report_files": v.report_files,
+                "cited": v.cited,
+                "files": v.files,
+                "manifest_b3": v.manifest_b3,
+            }),
+            Err(BundleError::Integrity(problems)) => serde_json::json!({
+                "ok": false,
+                "problems": problems
+                    .iter()
+                    .map(|p| serde_json::json!({"file": p.file, "problem": p.problem}))
+                    .collect::<Vec<_>>(),
+            }),
+            Err(_) => serde_json::Value::Null,
+        };
+        if !doc.is_null() {
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        return match result {
+            Ok(_) => Ok(()),
+            Err(BundleError::Integrity(p)) => bail!(IntegrityFailure(format!(
+                "FAILED: bundle {}: {} problem(s)",
+                dir.display(),
+                p.len()
+            ))),
+            Err(e) => Err(e.into()),
+        };
+    }
+    match result {
         Ok(v) => {
             if !v.key_supplied {
                 eprintln!(
@@ -606,7 +658,7 @@ fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>) -> Result<()> {
 
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
-        Command::Init { origin } => {
+        Command::Init { origin, format } => {
             let origin = match origin {
                 Some(o) => o.clone(),
                 None => app::default_origin(&cli.ledger),
@@ -618,6 +670,18 @@ fn run(cli: Cli) -> Result<()> {
                 env.as_deref(),
                 &origin,
             )?;
+            if *format == Format::Json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "ledger": cli.ledger,
+                        "origin": origin,
+                        "key_file": init.wrote_key,
+                        "verifier_key": init.ledger.current_key().to_string(),
+                    }))?
+                );
+                return Ok(());
+            }
             println!(
                 "initialised ledger {} (origin {origin})",
                 cli.ledger.display()
@@ -741,11 +805,36 @@ fn run(cli: Cli) -> Result<()> {
                 .render(&mut std::io::stdout())
                 .context("writing the man page")?;
         }
-        Command::Sources => {
-            for s in sources::all() {
-                println!("{:<14} {}", s.name(), s.description());
+        Command::Sources { format } => match format {
+            Format::Text => {
+                for s in sources::all() {
+                    println!("{:<14} {}", s.name(), s.description());
+                }
             }
-        }
+            Format::Json => {
+                let list: Vec<serde_json::Value> = sources::all()
+                    .into_iter()
+                    .map(|s| {
+                        let (role, idp) = match s.role() {
+                            sources::Role::IdentityProvider { idp } => {
+                                ("identity-provider", Some(idp))
+                            }
+                            sources::Role::Platform { idp } => ("platform", Some(idp)),
+                            sources::Role::Team => ("team", None),
+                            sources::Role::Tool => ("tool", None),
+                        };
+                        serde_json::json!({
+                            "name": s.name(),
+                            "role": role,
+                            "idp": idp,
+                            "description": s.description(),
+                            "pull": idp.is_some_and(|i| sources::poll::by_name(i).is_some()),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            }
+        },
         Command::Status { format } => {
             let ledger = open_reader(&cli)?;
             let status = Status::of(&ledger)?;
@@ -919,6 +1008,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Verify {
             checkpoints,
             pubkey,
+            format,
         } => {
             let mut opts = VerifyOptions::default();
             if let Some(k) = pubkey {
@@ -941,6 +1031,24 @@ fn run(cli: Cli) -> Result<()> {
                 b.finish_and_clear();
             }
             match result {
+                Ok(v) if *format == Format::Json => {
+                    let r = v.report();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "ok": true,
+                            "size": r.size,
+                            "root": base64_root(&r.root),
+                            "head": to_hex(&r.head),
+                            "checkpoints_checked": r.checkpoints_checked,
+                            "held_checkpoints": r.external_checkpoints,
+                            "key_rotations": r.key_rotations,
+                            "redacted_raw_records": r.redacted_raw_records,
+                            "keys": r.keys,
+                            "trusted_key": pubkey.is_some(),
+                        }))?
+                    );
+                }
                 Ok(v) => {
                     let r = v.report();
                     println!(
@@ -959,6 +1067,16 @@ fn run(cli: Cli) -> Result<()> {
                         Some(seq) => format!("FAILED at seq {seq}: {f}"),
                         None => format!("FAILED: {f}"),
                     };
+                    if *format == Format::Json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&serde_json::json!({
+                                "ok": false,
+                                "first_bad_seq": f.first_bad_seq(),
+                                "problem": f.to_string(),
+                            }))?
+                        );
+                    }
                     bail!(IntegrityFailure(msg));
                 }
             }
@@ -981,6 +1099,7 @@ fn run(cli: Cli) -> Result<()> {
             proof,
             checkpoint,
             pubkey,
+            format,
         } => {
             let key = parse_pubkey(pubkey)?;
             let text = fs::read_to_string(proof)
@@ -1014,8 +1133,27 @@ fn run(cli: Cli) -> Result<()> {
                     })
                 }
             };
+            if *format == Format::Json {
+                let (kind, index) = match &parsed {
+                    Proof::Inclusion(p) => ("inclusion", Some(p.leaf_index)),
+                    Proof::Consistency(_) => ("consistency", None),
+                };
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "ok": result.is_ok(),
+                        "type": kind,
+                        "leaf_index": index,
+                        "result": match &result {
+                            Ok(msg) => msg.clone(),
+                            Err(e) => e.to_string(),
+                        },
+                    }))?
+                );
+            }
             match result {
-                Ok(msg) => println!("{msg}"),
+                Ok(msg) if *format == Format::Text => println!("{msg}"),
+                Ok(_) => {}
                 Err(e) => bail!(IntegrityFailure(format!("FAILED: {e}"))),
             }
         }
@@ -1023,13 +1161,14 @@ fn run(cli: Cli) -> Result<()> {
             dir,
             pubkey,
             trust_bundle_key,
+            format,
         } => {
             if pubkey.is_none() && !trust_bundle_key {
                 bail!(
                     "verify-bundle needs --pubkey KEY: a verifier key you obtained independently of the bundle (a key inside the bundle proves nothing by itself); --trust-bundle-key checks with the bundle's own key, which shows only that the bundle is self-consistent"
                 );
             }
-            verify_bundle_cmd(dir, pubkey.as_deref())?
+            verify_bundle_cmd(dir, pubkey.as_deref(), *format)?
         }
         Command::RotateKey { new_key_file } => {
             if new_key_file.is_none() && env_key().is_some() {

@@ -287,6 +287,13 @@ fn bundle_has_the_documented_layout_and_verifies() {
         err.contains("--pubkey") && err.contains("--trust-bundle-key"),
         "{err}"
     );
+    let (code, out, err) = cli(&["verify-bundle", dir, "--pubkey", &key, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["tree_size"].as_u64()),
+        (Some(true), Some(30))
+    );
     let (code, out, err) = cli(&["verify-bundle", dir, "--trust-bundle-key"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.contains("warning: no --pubkey"), "{err}");
@@ -543,6 +550,22 @@ fn cli_exit_codes_and_wrong_key() {
         err.contains("FAILED")
             && err.contains("  proofs/3.json: listed in MANIFEST.b3 but missing"),
         "{err}"
+    );
+    // The same as JSON: exit 1, and the problems as a list.
+    let (code, out, _) = cli(&[
+        "verify-bundle",
+        t.path().to_str().unwrap(),
+        "--pubkey",
+        &fx.key.to_string(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(
+        v["problems"].as_array().is_some_and(|p| !p.is_empty()),
+        "{v}"
     );
     // Usage and I/O: 2.
     let (code, _, err) = cli(&[

@@ -638,3 +638,151 @@ fn control_characters_from_data_are_escaped_in_terminal_output() {
     assert_eq!(code, 2);
     assert!(!err.contains('\u{1b}'), "raw ESC in: {err:?}");
 }
+
+/// Messages name the real problem and the real place: a missing ledger (not its key), the
+/// line of a CRLF CSV row, the record of a truncated JSON array, the column of a truncated
+/// JSON line without serde's own "line 1".
+#[test]
+fn messages_name_the_real_problem_and_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let events = tmp.path().join("events.jsonl");
+    write_events(&events, 0, 2);
+    let (code, _, err) = run(
+        &tmp.path().join("nope"),
+        &["append", events.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("is not a ledger") && err.contains("auditledger init"),
+        "{err}"
+    );
+    assert!(!err.contains("signing key"), "{err}");
+
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let csv = tmp.path().join("roster.csv");
+    fs::write(
+        &csv,
+        "person,email,employment,contract_end,time_zone,effective_at\r\n\
+         A,a@x.example,contractor,2026-01-01,UTC,2026-01-01T00:00:00Z\r\n\
+         B,b@x.example,contractor,notadate,UTC,2026-01-01T00:00:00Z\r\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--source", "roster", csv.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("roster.csv:3: field contract_end"), "{err}");
+
+    let array = tmp.path().join("okta.json");
+    fs::write(
+        &array,
+        "[{\"uuid\":\"a\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"user.session.start\",\"actor\":{\"alternateId\":\"a@x\"}},\n{\"uuid\":\"b\",\"published\":\"2026-01-0",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--source", "okta", array.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("record [1], line 2 column"), "{err}");
+    assert_eq!(err.matches("line 2").count(), 1, "{err}");
+
+    let lines = tmp.path().join("okta.ndjson");
+    fs::write(
+        &lines,
+        "{\"uuid\":\"a\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"user.session.start\",\"actor\":{\"alternateId\":\"a@x\"}}\n{\"uuid\":\"b\",\"publ",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--source", "okta", lines.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("okta.ndjson:2: column "), "{err}");
+    assert!(!err.contains("line 1"), "{err}");
+}
+
+/// `--format json` where a command prints a result: the same exit codes, a document on
+/// standard output also when the check fails.
+#[test]
+fn json_output_on_init_sources_verify_and_verify_proof() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let (code, out, err) = run(
+        &dir,
+        &["init", "--origin", "acme.example/j", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let init: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(init["origin"], "acme.example/j");
+    let key = init["verifier_key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("acme.example/j+"));
+
+    let (_, out, _) = run(&dir, &["sources", "--format", "json"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let okta = list.iter().find(|s| s["name"] == "okta").unwrap();
+    assert_eq!(
+        (okta["role"].as_str(), okta["pull"].as_bool()),
+        (Some("identity-provider"), Some(true))
+    );
+    assert!(list
+        .iter()
+        .any(|s| s["name"] == "roster" && s["role"] == "team"));
+
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 5);
+    assert_eq!(run(&dir, &["append", events.to_str().unwrap()]).0, 0);
+    let (code, out, _) = run(&dir, &["verify", "--format", "json", "--pubkey", &key]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["size"].as_u64()),
+        (Some(true), Some(5))
+    );
+
+    let proof = tmp.path().join("p.json");
+    let (_, out, _) = run(&dir, &["prove", "3"]);
+    fs::write(&proof, out).unwrap();
+    let (code, out, _) = run(
+        &dir,
+        &[
+            "verify-proof",
+            proof.to_str().unwrap(),
+            "--pubkey",
+            &key,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["leaf_index"].as_u64()),
+        (Some(true), Some(3))
+    );
+    // Failing: exit 1, and still a document.
+    let other =
+        auditledger::ledger::note::NoteSigner::from_seed("acme.example/j", [3; 32]).unwrap();
+    let wrong = other.verifier().to_string();
+    let (code, out, _) = run(
+        &dir,
+        &[
+            "verify-proof",
+            proof.to_str().unwrap(),
+            "--pubkey",
+            &wrong,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+    let (code, out, _) = run(&dir, &["verify", "--format", "json", "--pubkey", &wrong]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["problem"].is_string());
+}

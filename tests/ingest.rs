@@ -35,7 +35,7 @@ fn bad_input_is_refused_with_location_and_nothing_committed() {
         (
             "truncated JSON",
             format!("[{GOOD},{{\"uuid\":\"u2\"").into_bytes(),
-            "in.json: line 1 column",
+            "in.json: record [1], line 1 column",
         ),
         (
             "wrong type",

@@ -436,6 +436,8 @@ impl Ledger {
     /// interrupted: when the ledger's current key is the one staged beside the key file
     /// (`<key file>.new`), the staged file replaces the key file.
     pub fn open_writer(dir: &Path, key: KeySource<'_>) -> Result<OpenedWriter, LedgerError> {
+        // A missing ledger is the problem to name, not the missing key beside it.
+        Ledger::check_is_ledger(&OsFs, dir)?;
         let signer = keys::load_signer(key.file, key.env)?;
         match Ledger::open(dir, Access::Write(Box::new(signer))) {
             Err(wrong @ LedgerError::Key(KeyError::WrongKey { .. })) => {

@@ -202,7 +202,10 @@ fn json_lines<R: BufRead>(
                 "not UTF-8 text (byte {} of the line); is this a binary file?",
                 e.valid_up_to() + 1
             )),
-            Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| e.to_string()),
+            Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| {
+                // The file line is the record's location; serde's "line 1" is not.
+                format!("column {}: {}", e.column(), without_position(&e))
+            }),
         };
         each(RawRecord {
             location: Location::Line(line),
@@ -238,6 +241,8 @@ struct Walk<'a> {
     found_array: bool,
     /// 1 for the first document of the file, 2 for the next page, and so on.
     page: u64,
+    /// The record being read, for an error in the middle of it.
+    reading: Option<(Option<String>, u64)>,
 }
 
 impl Walk<'_> {
@@ -287,10 +292,15 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.walk.found_array = true;
         let mut index = 0u64;
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+        loop {
+            self.walk.reading = Some((self.key.map(str::to_string), index));
+            let Some(raw) = seq.next_element::<Box<RawValue>>()? else {
+                break;
+            };
             self.walk.emit::<A::Error>(self.key, index, &raw)?;
             index += 1;
         }
+        self.walk.reading = None;
         Ok(())
     }
 }
@@ -343,6 +353,7 @@ fn json_document<R: BufRead>(
         stopped: None,
         found_array: false,
         page: 1,
+        reading: None,
     };
     let mut de = serde_json::Deserializer::from_reader(SkipBom {
         inner: reader,
@@ -361,8 +372,19 @@ fn json_document<R: BufRead>(
     }
     match result {
         Err(e) => Err(FramingError::Shape {
-            at: format!("line {} column {}", e.line(), e.column()),
-            problem: e.to_string(),
+            at: match &walk.reading {
+                Some((key, index)) => format!(
+                    "record {}, line {} column {}",
+                    Location::Index {
+                        key: key.clone(),
+                        index: *index
+                    },
+                    e.line(),
+                    e.column()
+                ),
+                None => format!("line {} column {}", e.line(), e.column()),
+            },
+            problem: without_position(&e),
         }),
         Ok(()) if !walk.found_array => Err(FramingError::Shape {
             at: "top level".into(),
@@ -376,12 +398,15 @@ fn csv_rows<R: BufRead>(
     reader: R,
     each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
 ) -> Result<(), FramingError> {
+    // csv's own line numbers lag by one per CRLF row (what spreadsheets and our own CSVs
+    // write): count the newlines the parser reads instead, by the byte offsets it reports.
+    let lines = LineCounter::default();
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(SkipBom {
+        .from_reader(lines.wrap(SkipBom {
             inner: reader,
             checked: false,
-        });
+        }));
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| FramingError::Shape {
@@ -394,7 +419,7 @@ fn csv_rows<R: BufRead>(
     let header_line = csv_line(headers.iter().map(String::as_str)).map_err(FramingError::Io)?;
     let mut record = csv::StringRecord::new();
     loop {
-        let line = rdr.position().line();
+        let line = lines.line_at(rdr.position().byte());
         match rdr.read_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {}
@@ -408,8 +433,11 @@ fn csv_rows<R: BufRead>(
                 continue;
             }
         }
-        // csv counts the line the reader stopped at; a record starts after the header's.
-        let line = record.position().map(|p| p.line()).unwrap_or(line).max(2);
+        let line = record
+            .position()
+            .map(|p| lines.line_at(p.byte()))
+            .unwrap_or(line)
+            .max(2);
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -439,6 +467,71 @@ fn csv_rows<R: BufRead>(
     }
 }
 
+/// serde_json's message without its " at line L column C" (the caller says where).
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_string()
+}
+
+/// The line (from 1) of a byte offset of a stream, from the newlines that passed through
+/// the reader it wraps. Offsets are asked in increasing order, so only the newlines read
+/// ahead of the last one asked are kept.
+#[derive(Clone, Default)]
+struct LineCounter {
+    state: std::rc::Rc<std::cell::RefCell<LineState>>,
+}
+
+#[derive(Default)]
+struct LineState {
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of newlines read but not yet passed by a query.
+    ahead: std::collections::VecDeque<u64>,
+    /// Newlines before the last offset asked.
+    passed: u64,
+}
+
+impl LineCounter {
+    fn wrap<R: Read>(&self, inner: R) -> Counted<R> {
+        Counted {
+            inner,
+            state: self.clone(),
+        }
+    }
+
+    fn line_at(&self, byte: u64) -> u64 {
+        let mut s = self.state.borrow_mut();
+        // csv reports a record as starting at the newline that ends the line before it
+        // (`\n` of a CRLF included), so that newline counts as passed.
+        while s.ahead.front().is_some_and(|&nl| nl <= byte) {
+            s.ahead.pop_front();
+            s.passed += 1;
+        }
+        s.passed + 1
+    }
+}
+
+struct Counted<R> {
+    inner: R,
+    state: LineCounter,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut s = self.state.state.borrow_mut();
+        let start = s.offset;
+        for (i, b) in buf.get(..n).unwrap_or_default().iter().enumerate() {
+            if *b == b'\n' {
+                s.ahead.push_back(start + i as u64);
+            }
+        }
+        s.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// One CSV line of `cells`. Writing to memory does not fail, but csv's API says it may.
 fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> io::Result<Vec<u8>> {
     let mut w = csv::WriterBuilder::new()
@@ -460,6 +553,40 @@ mod tests {
         })
         .unwrap();
         (c, out)
+    }
+
+    #[test]
+    fn csv_lines_are_right_with_crlf_and_quoted_newlines() {
+        let lf = b"a,b\n1,2\nx,\"multi\nline\"\n3,4\n";
+        let crlf = b"a,b\r\n1,2\r\nx,\"multi\r\nline\"\r\n3,4\r\n";
+        for input in [&lf[..], &crlf[..]] {
+            let (_, r) = collect(input);
+            let lines: Vec<Location> = r.iter().map(|r| r.location.clone()).collect();
+            assert_eq!(
+                lines,
+                vec![Location::Line(2), Location::Line(3), Location::Line(5)]
+            );
+        }
+    }
+
+    #[test]
+    fn json_errors_say_where_once() {
+        let mut seen = vec![];
+        let err = for_each_record(&b"[{\"a\":1},\n {\"b\":\"tru"[..], &mut |r| {
+            seen.push(r);
+            Ok(())
+        });
+        match err {
+            Err(FramingError::Shape { at, problem }) => {
+                assert_eq!(at, "record [1], line 2 column 10");
+                assert!(!problem.contains("line"), "{problem}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let (_, r) = collect(b"{\"a\":1}\n{\"b\":\"tru\n");
+        let e = r[1].value.as_ref().err().cloned().unwrap_or_default();
+        assert_eq!(r[1].location, Location::Line(2));
+        assert!(e.starts_with("column ") && !e.contains("line"), "{e}");
     }
 
     #[test]
