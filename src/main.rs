@@ -44,8 +44,49 @@ struct Cli {
     /// in the AUDITLEDGER_KEY environment variable.
     #[arg(long, global = true)]
     key_file: Option<PathBuf>,
+    /// Print nothing on standard output and no progress or notes; errors still go to
+    /// standard error, and the exit code says how it went (as `grep -q`).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Colour in logs: auto (only on a terminal, and not when NO_COLOR is set), always, never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `-q`: set once at start, read by [`say!`] and the progress bars.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// `--color`, resolved against the terminal and NO_COLOR once at start.
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `println!` unless `-q`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !quiet() {
+            println!($($arg)*);
+        }
+    };
+}
+
+/// `print!` unless `-q`.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        if !quiet() {
+            print!($($arg)*);
+        }
+    };
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -367,6 +408,16 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
+    };
+    COLOR.store(color, std::sync::atomic::Ordering::Relaxed);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if err.downcast_ref::<GateFailure>().is_some() => {
@@ -401,6 +452,9 @@ fn open_writer(cli: &Cli) -> Result<Ledger> {
             env: env.as_deref(),
         },
     )?;
+    if quiet() {
+        return Ok(opened.ledger);
+    }
     if let Some(path) = &opened.finished_rotation {
         eprintln!(
             "note: completed an interrupted key rotation: {} now holds the current key",
@@ -427,7 +481,7 @@ fn open_writer(cli: &Cli) -> Result<Ledger> {
 /// want one; nothing in cron, CI or a pipe.
 fn verify_progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    if total < 100_000 || !std::io::stderr().is_terminal() {
+    if quiet() || total < 100_000 || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(total);
@@ -441,12 +495,13 @@ fn verify_progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
 
 /// Logs from the library (pull, serve) go to standard error; RUST_LOG overrides the level.
 fn init_logging() {
+    let default = if quiet() { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(COLOR.load(std::sync::atomic::Ordering::Relaxed))
         .with_target(false)
         .try_init();
 }
@@ -462,6 +517,8 @@ fn with_config_paths(cli: &Cli, config: &auditledger::intake::config::Config) ->
     Cli {
         ledger: config.ledger.clone().unwrap_or_else(|| cli.ledger.clone()),
         key_file: config.key_file.clone().or_else(|| cli.key_file.clone()),
+        quiet: cli.quiet,
+        color: cli.color,
         command: Command::Man,
     }
 }
@@ -481,10 +538,10 @@ fn pull_cmd(cli: &Cli, config_path: &Path, once: bool, format: Format) -> Result
     }
     let reports = intake::run_pull(&config, ledger, once, stop)?;
     if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        say!("{}", serde_json::to_string_pretty(&reports)?);
     } else {
         for r in &reports {
-            println!(
+            say!(
                 "{}: {} page(s), {} event(s) added, {} already present{}{}",
                 r.stream,
                 r.pages,
@@ -523,10 +580,10 @@ fn serve_cmd(cli: &Cli, config_path: &Path) -> Result<()> {
     }
     auditledger::intake::serve::run_serve(&config, ledger, stop, &mut |addr| {
         // Scripts and tests wait for this line (the port may have been 0).
-        println!("listening on {addr}");
+        say!("listening on {addr}");
         let _ = std::io::stdout().flush();
     })?;
-    println!("stopped");
+    say!("stopped");
     Ok(())
 }
 
@@ -591,7 +648,7 @@ fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>, format: Format) -> Result
             Err(_) => serde_json::Value::Null,
         };
         if !doc.is_null() {
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            say!("{}", serde_json::to_string_pretty(&doc)?);
         }
         return match result {
             Ok(_) => Ok(()),
@@ -610,14 +667,14 @@ fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>, format: Format) -> Result
                     "warning: no --pubkey given: the checkpoint was checked with the bundle's own verifier-key.txt, which shows only that the bundle is self-consistent; compare the key fingerprint below with one you obtained independently"
                 );
             }
-            println!("OK: bundle {}", dir.display());
-            println!(
+            say!("OK: bundle {}", dir.display());
+            say!(
                 "  checkpoint: origin {}, tree size {}, root {}",
                 v.origin,
                 v.tree_size,
                 base64_root(&v.root)
             );
-            println!(
+            say!(
                 "  signed by:  {} ({})",
                 v.key_fingerprints.join(", "),
                 if v.key_supplied {
@@ -626,19 +683,21 @@ fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>, format: Format) -> Result
                     "key from the bundle, NOT independently supplied"
                 }
             );
-            println!(
+            say!(
                 "  entries:    {} with inclusion proofs; {} raw record(s), {} redacted",
                 v.entries.len(),
                 v.raw_records,
                 v.redacted
             );
-            println!(
+            say!(
                 "  report:     {} file(s); all {} cited seq(s) present",
-                v.report_files, v.cited
+                v.report_files,
+                v.cited
             );
-            println!(
+            say!(
                 "  manifest:   {} files match MANIFEST.b3 (BLAKE3 of MANIFEST.b3: {})",
-                v.files, v.manifest_b3
+                v.files,
+                v.manifest_b3
             );
             Ok(())
         }
@@ -671,7 +730,7 @@ fn run(cli: Cli) -> Result<()> {
                 &origin,
             )?;
             if *format == Format::Json {
-                println!(
+                say!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "ledger": cli.ledger,
@@ -682,14 +741,14 @@ fn run(cli: Cli) -> Result<()> {
                 );
                 return Ok(());
             }
-            println!(
+            say!(
                 "initialised ledger {} (origin {origin})",
                 cli.ledger.display()
             );
             if let Some(path) = init.wrote_key {
-                println!("signing key written to {} (mode 0600)", path.display());
+                say!("signing key written to {} (mode 0600)", path.display());
             }
-            println!("verifier key: {}", init.ledger.current_key());
+            say!("verifier key: {}", init.ledger.current_key());
         }
         Command::Append { files, batch } => {
             let mut ledger = open_writer(&cli)?;
@@ -697,7 +756,7 @@ fn run(cli: Cli) -> Result<()> {
                 let s = app::append_file(&mut ledger, file, *batch)?;
                 print_ingest_summary(&s, Format::Text)?;
             }
-            println!("ledger size {}", ledger.size());
+            say!("ledger size {}", ledger.size());
         }
         Command::Ingest {
             source,
@@ -755,7 +814,7 @@ fn run(cli: Cli) -> Result<()> {
                                 printed = print_ingest_summary(summary, *format);
                             }
                         }
-                        FileOutcome::NoRecords(why) => println!("{}", terminal_safe(why)),
+                        FileOutcome::NoRecords(why) => say!("{}", terminal_safe(why)),
                         FileOutcome::Refused(e) => {
                             eprintln!("error: {}", terminal_safe(&e.to_string()))
                         }
@@ -808,7 +867,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sources { format } => match format {
             Format::Text => {
                 for s in sources::all() {
-                    println!("{:<14} {}", s.name(), s.description());
+                    say!("{:<14} {}", s.name(), s.description());
                 }
             }
             Format::Json => {
@@ -832,29 +891,29 @@ fn run(cli: Cli) -> Result<()> {
                         })
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                say!("{}", serde_json::to_string_pretty(&list)?);
             }
         },
         Command::Status { format } => {
             let ledger = open_reader(&cli)?;
             let status = Status::of(&ledger)?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&status)?),
+                Format::Json => say!("{}", serde_json::to_string_pretty(&status)?),
                 Format::Text => {
-                    println!("ledger:        {}", cli.ledger.display());
-                    println!("origin:        {}", status.origin);
-                    println!("size:          {}", status.size);
-                    println!("root:          {}", status.root);
-                    println!("head:          {}", status.head);
-                    println!("key:           {}", status.key_fingerprint);
-                    println!("verifier_key:  {}", status.verifier_key);
+                    say!("ledger:        {}", cli.ledger.display());
+                    say!("origin:        {}", status.origin);
+                    say!("size:          {}", status.size);
+                    say!("root:          {}", status.root);
+                    say!("head:          {}", status.head);
+                    say!("key:           {}", status.key_fingerprint);
+                    say!("verifier_key:  {}", status.verifier_key);
                     let files: Vec<String> = status
                         .files
                         .iter()
                         .map(|(n, b)| format!("{n} {b}"))
                         .collect();
-                    println!("files (bytes): {}", files.join(", "));
-                    print!("checkpoint:\n{}", status.checkpoint);
+                    say!("files (bytes): {}", files.join(", "));
+                    say_raw!("checkpoint:\n{}", status.checkpoint);
                 }
             }
         }
@@ -878,6 +937,9 @@ fn run(cli: Cli) -> Result<()> {
                     }))?,
                     Format::Text => terminal_safe(&log_line(&e.entry.seq, &e.entry.payload)),
                 };
+                if quiet() {
+                    continue; // still read: a bad entry is still an error
+                }
                 if writeln!(out, "{line}").is_err() {
                     break; // a closed pipe (e.g. `| head`) is not an error
                 }
@@ -885,7 +947,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Checkpoint => {
             let ledger = open_reader(&cli)?;
-            print!("{}", ledger.latest_checkpoint()?);
+            say_raw!("{}", ledger.latest_checkpoint()?);
         }
         Command::Check {
             policy,
@@ -914,11 +976,11 @@ fn run(cli: Cli) -> Result<()> {
             let ledger = open_reader(&cli)?;
             let result = auditledger::policy::check(&ledger, &policy, as_of)?;
             match format {
-                Format::Text => print!(
+                Format::Text => say_raw!(
                     "{}",
                     terminal_safe(&auditledger::policy::render_text(&result))
                 ),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
+                Format::Json => say!("{}", serde_json::to_string_pretty(&result)?),
             }
             if result.nothing_checked && fail_on.is_some() {
                 return Err(GateFailure(
@@ -947,7 +1009,7 @@ fn run(cli: Cli) -> Result<()> {
                 app::make_report(&ledger, &app::verify_fully(&ledger)?, &request(args))?;
             app::write_report_files(out, &files)?;
             for (name, _) in &files {
-                println!("{}", out.join(name).display());
+                say!("{}", out.join(name).display());
             }
             eprintln!(
                 "{}: {} finding(s), computed at checkpoint {} (key {})",
@@ -974,7 +1036,7 @@ fn run(cli: Cli) -> Result<()> {
                 &cited,
                 out,
             )?;
-            println!(
+            say!(
                 "bundle {}: {} report file(s), {} cited entries with proofs; manifest BLAKE3 {}",
                 out.display(),
                 files.len(),
@@ -995,7 +1057,7 @@ fn run(cli: Cli) -> Result<()> {
             })?;
             let text = Policy::template(profile);
             match out {
-                None => print!("{text}"),
+                None => say_raw!("{text}"),
                 Some(path) => {
                     if path.exists() && !force {
                         bail!("{} exists; pass --force to replace it", path.display());
@@ -1033,7 +1095,7 @@ fn run(cli: Cli) -> Result<()> {
             match result {
                 Ok(v) if *format == Format::Json => {
                     let r = v.report();
-                    println!(
+                    say!(
                         "{}",
                         serde_json::to_string_pretty(&serde_json::json!({
                             "ok": true,
@@ -1051,7 +1113,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 Ok(v) => {
                     let r = v.report();
-                    println!(
+                    say!(
                         "OK: {} entries; root {}; {} checkpoints checked ({} held); {} key rotation(s); {} raw record(s) redacted",
                         r.size,
                         base64_root(&r.root),
@@ -1068,7 +1130,7 @@ fn run(cli: Cli) -> Result<()> {
                         None => format!("FAILED: {f}"),
                     };
                     if *format == Format::Json {
-                        println!(
+                        say!(
                             "{}",
                             serde_json::to_string_pretty(&serde_json::json!({
                                 "ok": false,
@@ -1093,7 +1155,7 @@ fn run(cli: Cli) -> Result<()> {
                 (None, Some(old)) => Proof::Consistency(ledger.prove_consistency(*old, size)?),
                 _ => bail!("give a SEQ for an inclusion proof or --consistency OLD_SIZE"),
             };
-            println!("{}", proof.to_json());
+            say!("{}", proof.to_json());
         }
         Command::VerifyProof {
             proof,
@@ -1138,7 +1200,7 @@ fn run(cli: Cli) -> Result<()> {
                     Proof::Inclusion(p) => ("inclusion", Some(p.leaf_index)),
                     Proof::Consistency(_) => ("consistency", None),
                 };
-                println!(
+                say!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "ok": result.is_ok(),
@@ -1152,7 +1214,7 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             match result {
-                Ok(msg) if *format == Format::Text => println!("{msg}"),
+                Ok(msg) if *format == Format::Text => say!("{msg}"),
                 Ok(_) => {}
                 Err(e) => bail!(IntegrityFailure(format!("FAILED: {e}"))),
             }
@@ -1178,8 +1240,8 @@ fn run(cli: Cli) -> Result<()> {
             let key_file = app::key_path(cli.key_file.as_deref(), &cli.ledger);
             let (summary, new, written) =
                 ledger.rotate_key_file(&key_file, new_key_file.as_deref())?;
-            println!("new signing key written to {}", written.display());
-            println!(
+            say!("new signing key written to {}", written.display());
+            say!(
                 "rotation recorded at seq {}; new verifier key: {}",
                 summary.first_seq,
                 new.verifier()
@@ -1187,7 +1249,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Migrate => {
             let m = auditledger::ledger::legacy::migrate(&cli.ledger)?;
-            println!(
+            say!(
                 "converted {}: {} entries, {} checkpoints kept; the old store is in {} (delete it once `auditledger verify` passes)",
                 cli.ledger.display(),
                 m.entries,
@@ -1200,7 +1262,7 @@ fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("{raw_hash:?} is not a 64-hex-digit raw hash"))?;
             let mut ledger = open_writer(&cli)?;
             let s = ledger.redact(&target, reason)?;
-            println!(
+            say!(
                 "raw record {raw_hash} redacted; redaction recorded at seq {}",
                 s.first_seq
             );
@@ -1215,7 +1277,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Config {
             command: ConfigCommand::Init { out },
         } => match out {
-            None => print!("{}", auditledger::intake::config::TEMPLATE),
+            None => say_raw!("{}", auditledger::intake::config::TEMPLATE),
             Some(path) => {
                 let mut file = fs::OpenOptions::new()
                     .write(true)
@@ -1224,7 +1286,7 @@ fn run(cli: Cli) -> Result<()> {
                     .with_context(|| format!("creating {}", path.display()))?;
                 file.write_all(auditledger::intake::config::TEMPLATE.as_bytes())
                     .with_context(|| format!("writing {}", path.display()))?;
-                println!("wrote {}; set the variables it names, then run `auditledger pull --config {} --once`", path.display(), path.display());
+                say!("wrote {}; set the variables it names, then run `auditledger pull --config {} --once`", path.display(), path.display());
             }
         },
     }
@@ -1235,7 +1297,7 @@ fn run(cli: Cli) -> Result<()> {
 /// A progress bar on standard error when it is a terminal; hidden otherwise (cron, CI).
 fn progress_bar(len: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() || len < (8 << 20) {
+    if quiet() || !std::io::stderr().is_terminal() || len < (8 << 20) {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
@@ -1258,18 +1320,26 @@ fn print_outcomes(outcomes: &[(String, String)]) {
 
 fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
     if format == Format::Json {
-        println!("{}", serde_json::to_string(s)?);
+        say!("{}", serde_json::to_string(s)?);
         return Ok(());
     }
     let verb = if s.dry_run { "would add" } else { "added" };
-    println!(
+    say!(
         "{} ({}): {} records, {} events; {verb} {}, duplicates {}, rejected {}",
-        s.file, s.source, s.records, s.events, s.added, s.duplicates, s.rejected
+        s.file,
+        s.source,
+        s.records,
+        s.events,
+        s.added,
+        s.duplicates,
+        s.rejected
     );
     for (kind, c) in &s.per_kind {
-        println!(
+        say!(
             "  {kind:<22} read {:>8}  {verb} {:>8}  duplicates {:>8}",
-            c.read, c.added, c.duplicates
+            c.read,
+            c.added,
+            c.duplicates
         );
     }
     if !s.other_types.is_empty() {
@@ -1280,7 +1350,7 @@ fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
             .take(8)
             .map(|(t, n)| format!("{t} ({n})"))
             .collect();
-        println!(
+        say!(
             "  kept as other: {} type(s): {}{}",
             types.len(),
             shown.join(", "),
@@ -1294,7 +1364,7 @@ fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
             .take(8)
             .map(|c| format!("seq {} reuses the id of seq {}", c.later, c.earlier))
             .collect();
-        println!(
+        say!(
             "  WARNING: {} record(s) carry a source id already in the ledger with different content; kept, and `check` reports them: {}{}",
             s.conflicts.len(),
             shown.join("; "),
@@ -1302,7 +1372,7 @@ fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
         );
     }
     if let Some(r) = &s.rejects_file {
-        println!("  rejected records written to {r}");
+        say!("  rejected records written to {r}");
     }
     Ok(())
 }
@@ -1423,14 +1493,14 @@ fn outcome_line(o: &FileOutcome) -> String {
 
 fn demo(fixtures: &Path, out: &Path) -> Result<()> {
     let d = app::demo(fixtures, out)?;
-    println!(
+    say!(
         "1. created ledger {} (origin {})",
         d.ledger_dir.display(),
         d.origin
     );
-    println!("2. ingested the fixture quarter (Q1 2026, two teams, four IdPs):");
+    say!("2. ingested the fixture quarter (Q1 2026, two teams, four IdPs):");
     for (source, path, events, added) in &d.ingested {
-        println!(
+        say!(
             "   {:<13} {:<46} {:>3} events, {:>3} added",
             source,
             path.display(),
@@ -1438,15 +1508,17 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
             added
         );
     }
-    println!(
+    say!(
         "   okta export again: {} added, {} duplicates (re-ingesting adds nothing)",
-        d.again.0, d.again.1
+        d.again.0,
+        d.again.1
     );
-    println!(
+    say!(
         "3. verified {} entries, {} checkpoints",
-        d.verified_entries, d.verified_checkpoints
+        d.verified_entries,
+        d.verified_checkpoints
     );
-    println!(
+    say!(
         "4. policy check ({} profile) at {}: {} people in scope, {} findings ({})",
         d.profile,
         app::DEMO_NOW,
@@ -1455,15 +1527,15 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         d.findings_path.display()
     );
     for (sev, n) in &d.by_severity {
-        println!("   {n:>3} {sev}");
+        say!("   {n:>3} {sev}");
     }
-    println!("   headline findings:");
+    say!("   headline findings:");
     for (sev, summary) in &d.headlines {
-        println!("   - [{sev}] {summary}");
+        say!("   - [{sev}] {summary}");
     }
-    println!("5. reports in {}:", out.display());
+    say!("5. reports in {}:", out.display());
     for (kind, pdf, files, findings) in &d.reports {
-        println!(
+        say!(
             "   {:<20} {} ({} files; {} findings)",
             kind,
             pdf.display(),
@@ -1471,17 +1543,17 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
             findings
         );
     }
-    println!(
+    say!(
         "6. auditor bundle {}: {} cited entries with raw records and proofs; check it with\n   auditledger verify-bundle {} --pubkey {}",
         d.bundle.display(),
         d.cited,
         d.bundle.display(),
         d.verifier_key_path.display()
     );
-    println!("   manifest BLAKE3 (send it separately): {}", d.manifest_b3);
-    println!("7. signed checkpoint ({}):\n", d.checkpoint_path.display());
-    print!("{}", d.checkpoint);
-    println!(
+    say!("   manifest BLAKE3 (send it separately): {}", d.manifest_b3);
+    say!("7. signed checkpoint ({}):\n", d.checkpoint_path.display());
+    say_raw!("{}", d.checkpoint);
+    say!(
         "\nverifier key ({}): {}",
         d.verifier_key_path.display(),
         d.verifier_key

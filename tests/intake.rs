@@ -363,3 +363,38 @@ fn a_token_file_is_read_before_each_run_and_named_when_refused() {
     );
     assert!(!err.contains("expired-token-value"));
 }
+
+#[test]
+fn quiet_and_color_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init_ledger(&dir);
+    let okta = FakeOkta::start(3, BTreeMap::new());
+    let config = okta.config(tmp.path(), 100);
+    let cfg = config.to_str().unwrap();
+    let bad = [("OKTA_TEST_TOKEN", "wrong-token")];
+    // Logs are coloured only when asked (stderr is a pipe here).
+    let (_, _, err) = run_env(&dir, &bad, &["pull", "--config", cfg, "--once"]);
+    assert!(err.contains("HTTP 401") && !err.contains('\u{1b}'), "{err}");
+    let (_, _, err) = run_env(
+        &dir,
+        &bad,
+        &["--color", "always", "pull", "--config", cfg, "--once"],
+    );
+    assert!(err.contains('\u{1b}'), "{err}");
+    let (_, _, err) = run_env(
+        &dir,
+        &bad,
+        &["--color", "never", "pull", "--config", cfg, "--once"],
+    );
+    assert!(!err.contains('\u{1b}'), "{err}");
+    // -q: nothing on stdout, the exit code says how it went, errors still on stderr.
+    let good = [("OKTA_TEST_TOKEN", OKTA_TOKEN)];
+    let (code, out, _) = run_env(&dir, &good, &["-q", "pull", "--config", cfg, "--once"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, out, _) = run_env(&dir, &[], &["-q", "verify"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, out, err) = run_env(&tmp.path().join("nope"), &[], &["-q", "verify"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("not a ledger"), "{err}");
+}
