@@ -7,6 +7,7 @@
 //! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
 //! - [`event`]: the normalised event model every source produces.
 //! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
+//! - [`finding`]: the vocabulary policy and reports share (findings, evidence, severity).
 //! - [`app`]: whole operations (init, ingest of files, reports, the demo) the CLI calls.
 //! - [`intake`]: live intake (`pull`, `serve`): the IdPs' APIs and pushes, committed durably.
 
@@ -17,6 +18,7 @@
 pub mod app;
 pub mod event;
 pub mod export;
+pub mod finding;
 pub mod ingest;
 pub mod intake;
 pub mod ledger;

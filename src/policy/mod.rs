@@ -18,7 +18,9 @@ use crate::ledger::{Ledger, LedgerError};
 pub mod config;
 pub mod expiry;
 pub mod facts;
-pub mod finding;
+/// The finding vocabulary lives beside the policy and the reports (`crate::finding`); this
+/// path stays for the rules.
+pub use crate::finding;
 pub mod rules;
 
 use config::Policy;

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use thiserror::Error;
 
 use crate::event::Timestamp;
+use crate::finding::{Evidence, Finding};
 use crate::policy::facts::Facts;
-use crate::policy::finding::{Evidence, Finding};
 use crate::policy::{CheckResult, PersonStatus};
 use crate::report::model::*;
 

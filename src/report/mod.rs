@@ -114,17 +114,9 @@ pub fn render_files(
     report: &Report,
     formats: &[Format],
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
-    let stem = report.kind.as_str();
     let mut files = Vec::new();
     for f in formats {
-        match f {
-            Format::Pdf => files.push((format!("{stem}.pdf"), render::pdf::render(report)?)),
-            Format::Csv => files.extend(render::csv::render(report)?),
-            Format::Json => files.push((format!("{stem}.json"), render::json::render(report))),
-            Format::Oscal => {
-                files.push((format!("{stem}.oscal.json"), render::oscal::render(report)?))
-            }
-        }
+        files.extend(f.render(report)?);
     }
     Ok(files)
 }

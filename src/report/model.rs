@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::Timestamp;
-use crate::policy::finding::{Evidence, Finding, Severity};
+use crate::finding::{Evidence, Finding, Severity};
 
 /// Version of this JSON shape. Bump on any incompatible change; documented in
 /// `docs/report-schema.md`.

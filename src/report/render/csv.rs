@@ -37,7 +37,7 @@ use ::csv::{QuoteStyle, Terminator, WriterBuilder};
 
 use super::RenderError;
 use crate::event::Timestamp;
-use crate::policy::finding::{Evidence, Finding};
+use crate::finding::{Evidence, Finding};
 use crate::report::model::{Cell, Report, SummaryRow, Table};
 
 /// The UTF-8 byte order mark every file starts with.
@@ -61,6 +61,22 @@ pub const FINDINGS_HEADER: [&str; 9] = [
 
 /// Header of `<kind>-evidence.csv`: one row per cited ledger entry.
 pub const EVIDENCE_HEADER: [&str; 5] = ["seq", "hash", "kind", "source", "occurred_at"];
+
+/// The `csv` format in the renderer registry ([`super::Format::ALL`]).
+pub struct Csv;
+
+impl super::Renderer for Csv {
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn render(
+        &self,
+        report: &crate::report::model::Report,
+    ) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
+        Ok(render(report)?)
+    }
+}
 
 /// Renders `report` as CSV files: `(file name, bytes)`, in the order of the module docs.
 ///

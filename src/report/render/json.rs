@@ -7,6 +7,25 @@
 
 use crate::report::model::Report;
 
+/// The `json` format in the renderer registry ([`super::Format::ALL`]).
+pub struct Json;
+
+impl super::Renderer for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn render(
+        &self,
+        report: &crate::report::model::Report,
+    ) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
+        Ok(vec![(
+            format!("{}.json", report.kind.as_str()),
+            render(report),
+        )])
+    }
+}
+
 /// Renders `report` as pretty JSON with a trailing newline. Reads back with
 /// `serde_json::from_slice::<Report>`.
 pub fn render(report: &Report) -> Vec<u8> {

@@ -14,30 +14,37 @@
 
 use thiserror::Error;
 
+use super::model::Report;
+
 pub mod csv;
 pub mod json;
 pub mod oscal;
 pub mod pdf;
 
-/// An output format, as named on the command line (`--format`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Format {
-    Pdf,
-    Csv,
-    Json,
-    Oscal,
+/// One output format: a renderer reads only the report value and returns its files.
+/// A new format is a file here implementing this, plus its line in [`Format::ALL`].
+pub trait Renderer: Sync {
+    /// As named on the command line (`--format`).
+    fn name(&self) -> &'static str;
+    /// The files for `report`, named from its kind (`soc2.pdf`, `soc2-findings.csv`...).
+    fn render(&self, report: &Report) -> Result<Vec<(String, Vec<u8>)>, super::ReportError>;
 }
 
+/// An output format, as named on the command line (`--format`).
+#[derive(Clone, Copy)]
+pub struct Format(&'static dyn Renderer);
+
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Pdf, Format::Csv, Format::Json, Format::Oscal];
+    /// The registry: every format, in the order `--format` documents them.
+    pub const ALL: [Format; 4] = [
+        Format(&pdf::Pdf),
+        Format(&csv::Csv),
+        Format(&json::Json),
+        Format(&oscal::Oscal),
+    ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Pdf => "pdf",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Oscal => "oscal",
-        }
+        self.0.name()
     }
 
     pub fn parse(text: &str) -> Option<Format> {
@@ -46,16 +53,24 @@ impl Format {
             .find(|f| f.as_str().eq_ignore_ascii_case(text.trim()))
     }
 
-    /// The file-name ending of the format's output (OSCAL is JSON).
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Pdf => "pdf",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Oscal => "oscal.json",
-        }
+    pub fn render(self, report: &Report) -> Result<Vec<(String, Vec<u8>)>, super::ReportError> {
+        self.0.render(report)
     }
 }
+
+impl std::fmt::Debug for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Format) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Format {}
 
 /// Why a report could not be rendered. Each variant names the offending value.
 #[derive(Debug, Error)]
@@ -108,7 +123,9 @@ mod tests {
         for format in Format::ALL {
             assert_eq!(Format::parse(format.as_str()), Some(format));
         }
-        assert_eq!(Format::parse(" OSCAL "), Some(Format::Oscal));
+        assert_eq!(Format::parse(" OSCAL ").map(Format::as_str), Some("oscal"));
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, ["pdf", "csv", "json", "oscal"]);
         assert_eq!(Format::parse("xml"), None);
     }
 }

@@ -37,7 +37,7 @@ use uuid::Uuid;
 
 use super::RenderError;
 use crate::event::Timestamp;
-use crate::policy::finding::Evidence;
+use crate::finding::Evidence;
 use crate::report::model::Report;
 
 /// The OSCAL version the output conforms to.
@@ -46,6 +46,25 @@ pub const OSCAL_VERSION: &str = "1.1.3";
 /// The namespace (`ns`) of every prop and part name this renderer adds. A URN, since the
 /// project owns no web domain to mint an `https` namespace under.
 pub const NS: &str = "urn:auditledger:oscal";
+
+/// The `oscal` format in the renderer registry ([`super::Format::ALL`]).
+pub struct Oscal;
+
+impl super::Renderer for Oscal {
+    fn name(&self) -> &'static str {
+        "oscal"
+    }
+
+    fn render(
+        &self,
+        report: &crate::report::model::Report,
+    ) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
+        Ok(vec![(
+            format!("{}.oscal.json", report.kind.as_str()),
+            render(report)?,
+        )])
+    }
+}
 
 /// Renders `report` as an OSCAL 1.1.3 assessment-results JSON document (pretty, trailing
 /// newline).

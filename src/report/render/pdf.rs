@@ -20,7 +20,7 @@ mod table;
 use printpdf::{FontId, Mm, OffsetDateTime, PdfDocument, PdfFont, PdfPage, PdfSaveOptions};
 use thiserror::Error;
 
-use crate::policy::finding::Severity;
+use crate::finding::Severity;
 use crate::report::model::{Cell, Report, ReportKind, Section};
 
 use font::{Face, Fonts};
@@ -38,6 +38,25 @@ pub enum PdfError {
     /// printpdf/lopdf could not write the document.
     #[error("writing the PDF: {0}")]
     Write(String),
+}
+
+/// The `pdf` format in the renderer registry ([`super::Format::ALL`]).
+pub struct Pdf;
+
+impl super::Renderer for Pdf {
+    fn name(&self) -> &'static str {
+        "pdf"
+    }
+
+    fn render(
+        &self,
+        report: &crate::report::model::Report,
+    ) -> Result<Vec<(String, Vec<u8>)>, crate::report::ReportError> {
+        Ok(vec![(
+            format!("{}.pdf", report.kind.as_str()),
+            render(report)?,
+        )])
+    }
 }
 
 /// Renders the report as a PDF file.

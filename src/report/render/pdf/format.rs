@@ -1,7 +1,7 @@
 //! How values read in the PDF: times, durations, seq lists, severities.
 
 use crate::event::Timestamp;
-use crate::policy::finding::Severity;
+use crate::finding::Severity;
 use crate::report::model::Cell;
 
 /// `2026-03-14 07:00 UTC`.
