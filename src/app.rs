@@ -78,9 +78,22 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
 
 // ---- init --------------------------------------------------------------------------------
 
-/// The key file a ledger uses when none is named: `DIR/signing.key`.
+/// The key file a writer of `ledger` uses when none is named: `<ledger>/signing.key` when
+/// it exists (ledgers created before keys moved out of the directory), else the default
+/// key file of the ledger's genesis key in the key directory
+/// ([`keys::default_key_dir`]); `<ledger>/signing.key` when there is no key directory.
 pub fn key_path(key_file: Option<&Path>, ledger: &Path) -> PathBuf {
-    key_file.map_or_else(|| ledger.join(DEFAULT_KEY_FILE), Path::to_path_buf)
+    if let Some(k) = key_file {
+        return k.to_path_buf();
+    }
+    let inside = ledger.join(DEFAULT_KEY_FILE);
+    if inside.exists() {
+        return inside;
+    }
+    match (keys::default_key_dir(), Ledger::genesis_key(ledger)) {
+        (Some(dir), Ok(genesis)) => keys::default_key_path(&dir, &genesis),
+        _ => inside,
+    }
 }
 
 /// An origin for a ledger created without `--origin`: `auditledger.local/<dir name>`.
@@ -121,22 +134,35 @@ pub fn init_ledger(
             "--origin {origin:?} must be non-empty, with no spaces or '+'"
         )));
     }
-    let path = key_path(key_file, dir);
-    let (signer, wrote_key) = if let Some(text) = env_key {
-        (keys::load_signer(&path, Some(text))?, None)
-    } else if key_file.is_some() && path.exists() {
-        (keys::load_signer(&path, None)?, None)
-    } else {
-        if dir.join(crate::ledger::META_FILE).exists()
-            || dir.join(crate::ledger::legacy::SLED_DIR).exists()
-        {
-            return Err(LedgerError::AlreadyExists {
-                dir: dir.to_path_buf(),
-            }
-            .into());
+    if dir.join(crate::ledger::META_FILE).exists()
+        || dir.join(crate::ledger::legacy::SLED_DIR).exists()
+    {
+        return Err(LedgerError::AlreadyExists {
+            dir: dir.to_path_buf(),
         }
-        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        .into());
+    }
+    let (signer, wrote_key) = if let Some(text) = env_key {
+        let path = key_file.map_or_else(|| dir.join(DEFAULT_KEY_FILE), Path::to_path_buf);
+        (keys::load_signer(&path, Some(text))?, None)
+    } else if let Some(path) = key_file.filter(|p| p.exists()) {
+        (keys::load_signer(path, None)?, None)
+    } else {
         let signer = NoteSigner::generate(origin)?;
+        // By default the key lives outside the ledger directory, so a copy or backup of
+        // the directory never carries the power to sign for it.
+        let path = match (key_file, keys::default_key_dir()) {
+            (Some(p), _) => p.to_path_buf(),
+            (None, Some(keydir)) => {
+                std::fs::create_dir_all(&keydir).map_err(io(format!(
+                    "creating the key directory {}",
+                    keydir.display()
+                )))?;
+                keys::default_key_path(&keydir, signer.verifier())
+            }
+            (None, None) => dir.join(DEFAULT_KEY_FILE),
+        };
+        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         keys::write_key_file(&path, &signer)?;
         (signer, Some(path))
     };
@@ -560,9 +586,15 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
                 .map_err(io(format!("removing old {}", path.display())))?;
         }
     }
-    let mut ledger = init_ledger(&dir, None, None, DEMO_ORIGIN)?.ledger;
+    // The demo's throwaway key sits beside its ledger in `out`, not among the user's keys.
+    let key_file = out.join("demo-signing.key");
+    if key_file.exists() {
+        std::fs::remove_file(&key_file)
+            .map_err(io(format!("removing old {}", key_file.display())))?;
+    }
+    let mut ledger = init_ledger(&dir, Some(&key_file), None, DEMO_ORIGIN)?.ledger;
     // The bundle's manifest is signed with the ledger's key, as `export` does.
-    let signer = keys::load_signer(&key_path(None, &dir), None)?;
+    let signer = keys::load_signer(&key_file, None)?;
     let opts = IngestOptions::default();
     let mut ingested = Vec::new();
     for path in quarter_inputs(&quarter)? {

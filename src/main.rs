@@ -40,8 +40,9 @@ struct Cli {
     /// The ledger directory.
     #[arg(long, global = true, env = "AUDITLEDGER_DIR", default_value = "ledger")]
     ledger: PathBuf,
-    /// The signing key file (default: <ledger>/signing.key). The key may instead be given
-    /// in the AUDITLEDGER_KEY environment variable.
+    /// The signing key file (default: the ledger's key in $AUDITLEDGER_KEY_DIR or
+    /// ~/.config/auditledger/keys, where `init` puts it; <ledger>/signing.key for ledgers
+    /// made before). The key may instead be given in the AUDITLEDGER_KEY environment variable.
     #[arg(long, global = true)]
     key_file: Option<PathBuf>,
     /// Print nothing on standard output and no progress or notes; errors still go to
@@ -1122,6 +1123,12 @@ fn run(cli: Cli) -> Result<()> {
                         r.key_rotations,
                         r.redacted_raw_records
                     );
+                    if pubkey.is_none() {
+                        say!(
+                            "trusted: the key stored in the ledger ({}), not one you supplied: this shows the ledger is consistent with itself; pass --pubkey with a key you hold to check it is the one you expect",
+                            r.keys.join(", ")
+                        );
+                    }
                 }
                 Err(VerifyFailure::Read(e)) => return Err(e.into()),
                 Err(f) => {

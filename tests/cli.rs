@@ -20,6 +20,12 @@ fn write_events(path: &Path, from: u64, to: u64) {
     fs::write(path, s).unwrap();
 }
 
+/// Where `init` put the ledger's key: outside the ledger, in the tests' key directory.
+fn key_file(dir: &Path) -> std::path::PathBuf {
+    let genesis = Ledger::genesis_key(dir).unwrap();
+    auditledger::ledger::keys::default_key_path(crate::util::key_dir(), &genesis)
+}
+
 fn init(dir: &Path) -> String {
     let (code, out, err) = run(dir, &["init", "--origin", "acme.example/auditledger/test"]);
     assert_eq!(code, 0, "{err}");
@@ -37,10 +43,11 @@ fn init_append_status_log_checkpoint_verify() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.join("signing.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        assert!(
+            !dir.join("signing.key").exists(),
+            "init kept the key in the ledger"
+        );
+        let mode = fs::metadata(key_file(&dir)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let events = tmp.path().join("e.jsonl");
@@ -264,8 +271,8 @@ fn rotate_key_and_redact_keep_the_ledger_verifiable() {
 
     // A rotation cut off between its commit and the key-file swap (the new key still staged
     // in signing.key.new, the retired key still in signing.key) is completed on next write.
-    let key = dir.join("signing.key");
-    let staged = dir.join("signing.key.new");
+    let key = key_file(&dir);
+    let staged = auditledger::ledger::keys::staged_key_path(&key);
     let retired = fs::read(&key).unwrap();
     let (code, _, err) = run(&dir, &["rotate-key"]);
     assert_eq!(code, 0, "{err}");
@@ -320,7 +327,7 @@ fn lock_and_key_errors_are_clear() {
         let _held = Ledger::open(
             &dir,
             Access::Write(Box::new(
-                auditledger::ledger::keys::load_signer(&dir.join("signing.key"), None).unwrap(),
+                auditledger::ledger::keys::load_signer(&key_file(&dir), None).unwrap(),
             )),
         )
         .unwrap();
@@ -378,7 +385,7 @@ fn lock_and_key_errors_are_clear() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let key = dir.join("signing.key");
+        let key = key_file(&dir);
         fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
         let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
         assert_eq!(code, 2);
@@ -395,7 +402,7 @@ fn lock_and_key_errors_are_clear() {
         fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
     }
     // The key from the environment works and never needs the file.
-    let key_text = fs::read_to_string(dir.join("signing.key")).unwrap();
+    let key_text = fs::read_to_string(key_file(&dir)).unwrap();
     let out = bin()
         .arg("--ledger")
         .arg(&dir)
@@ -785,4 +792,34 @@ fn json_output_on_init_sources_verify_and_verify_proof() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ok"], false);
     assert!(v["problem"].is_string());
+}
+
+/// A copy of the ledger directory carries no key, and verify says whose key it trusted.
+#[test]
+fn the_key_lives_outside_the_ledger_and_verify_names_the_key_it_trusted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let (code, out, _) = run(&dir, &["init", "--origin", "acme.example/k"]);
+    assert_eq!(code, 0);
+    let written = out
+        .lines()
+        .find_map(|l| l.strip_prefix("signing key written to "))
+        .and_then(|l| l.strip_suffix(" (mode 0600)"))
+        .unwrap()
+        .to_string();
+    assert!(!Path::new(&written).starts_with(&dir), "{written}");
+    assert_eq!(Path::new(&written), key_file(&dir));
+    for e in fs::read_dir(&dir).unwrap() {
+        let text = fs::read(e.unwrap().path()).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&text).contains("PRIVATE+KEY"));
+    }
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 2);
+    assert_eq!(run(&dir, &["append", events.to_str().unwrap()]).0, 0);
+    let (code, out, _) = run(&dir, &["verify"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("trusted: the key stored in the ledger"),
+        "{out}"
+    );
 }

@@ -64,10 +64,18 @@ pub fn reopen(dir: &Path) -> Ledger {
     Ledger::open(dir, Access::Write(Box::new(signer()))).unwrap()
 }
 
+/// Where the CLI keeps the keys `init` makes in these tests: one directory for the test
+/// process, never the user's own (file names carry each key's id, so tests do not collide).
+pub fn key_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_auditledger"));
     c.env_remove("AUDITLEDGER_KEY")
-        .env_remove("AUDITLEDGER_DIR");
+        .env_remove("AUDITLEDGER_DIR")
+        .env("AUDITLEDGER_KEY_DIR", key_dir());
     c
 }
 

@@ -432,6 +432,15 @@ impl Ledger {
         }
     }
 
+    /// The genesis key named in `dir`'s meta file, read without opening the ledger: what
+    /// its default key file is named by ([`keys::default_key_path`]).
+    pub fn genesis_key(dir: &Path) -> Result<NoteVerifier, LedgerError> {
+        Ledger::check_is_ledger(&OsFs, dir)?;
+        let meta = Store::read_meta(&OsFs, dir)?;
+        NoteVerifier::parse(&meta.genesis_key)
+            .map_err(|e| LedgerError::Invalid(format!("the genesis key in {}: {e}", dir.display())))
+    }
+
     /// Opens a writer with the key from `key`, finishing a key rotation that a crash
     /// interrupted: when the ledger's current key is the one staged beside the key file
     /// (`<key file>.new`), the staged file replaces the key file.
