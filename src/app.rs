@@ -96,25 +96,6 @@ pub fn key_path(key_file: Option<&Path>, ledger: &Path) -> PathBuf {
     }
 }
 
-/// An origin for a ledger created without `--origin`: `auditledger.local/<dir name>`.
-pub fn default_origin(dir: &Path) -> String {
-    let name: String = dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "ledger".into())
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() || c == '+' {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!("auditledger.local/{name}")
-}
-
 /// A new ledger, and the key file written for it when no key was supplied.
 pub struct Initialised {
     pub ledger: Ledger,

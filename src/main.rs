@@ -99,10 +99,14 @@ enum Format {
 #[derive(Subcommand)]
 enum Command {
     /// Create a ledger and its signing key; prints the verifier key.
+    ///
+    /// Example: `auditledger init --origin acme.example/auditledger/prod`
     Init {
-        /// The checkpoint origin and key name, e.g. acme.example/auditledger/prod.
-        #[arg(long)]
-        origin: Option<String>,
+        /// The name this ledger signs every checkpoint with, and its key's name: a domain
+        /// you control plus a path, e.g. acme.example/auditledger/prod. Permanent: every
+        /// checkpoint, proof and bundle carries it, and verifiers check it.
+        #[arg(long, required = true)]
+        origin: String,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -719,10 +723,7 @@ fn verify_bundle_cmd(dir: &Path, pubkey: Option<&str>, format: Format) -> Result
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Init { origin, format } => {
-            let origin = match origin {
-                Some(o) => o.clone(),
-                None => app::default_origin(&cli.ledger),
-            };
+            let origin = origin.clone();
             let env = env_key();
             let init = app::init_ledger(
                 &cli.ledger,

@@ -823,3 +823,19 @@ fn the_key_lives_outside_the_ledger_and_verify_names_the_key_it_trusted() {
         "{out}"
     );
 }
+
+#[test]
+fn init_requires_an_origin_and_says_what_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let (code, _, err) = run(&dir, &["init"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--origin"), "{err}");
+    assert!(!dir.exists(), "a refused init wrote something");
+    let (code, out, _) = run(&dir, &["init", "--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Permanent") && out.contains("acme.example/auditledger/prod"),
+        "{out}"
+    );
+}
