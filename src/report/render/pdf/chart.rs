@@ -1,5 +1,5 @@
-//! Pictures drawn with rectangles, lines and dots: the summary's exceptions-against-
-//! population bars and the exception timelines.
+//! Pictures drawn with rectangles, lines and dots: the summary's exception-rate bars and
+//! the exception timelines.
 
 use crate::event::Timestamp;
 use crate::report::model::{MarkerKind, SummaryRow, Timeline};
@@ -12,7 +12,9 @@ use super::layout::{
 
 const POPULATION: Colour = Colour(0.70, 0.75, 0.82);
 
-/// One bar per summary row: the population, and the exceptions on the same scale.
+/// One bar per summary row: its exception rate, each row on its own scale (the whole bar is
+/// that control's population), so 2 of 3 reads as two thirds whatever the other controls'
+/// populations are. A control tested on nobody shows an empty bar and says so.
 pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
     if rows.is_empty() {
         return;
@@ -22,18 +24,12 @@ pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
     const VALUE_W: f32 = 118.0;
     let bar_x = LEFT + LABEL_W;
     let bar_w = WIDTH - LABEL_W - VALUE_W;
-    let scale = rows
-        .iter()
-        .map(|r| r.population.max(r.exceptions))
-        .max()
-        .unwrap_or(0) as f64;
-
     doc.ensure_space(40.0 + ROW_H * rows.len().min(3) as f32);
     let b = baseline(doc.y, 14.0, 10.0);
     doc.text(
         LEFT,
         b,
-        "Exceptions against population",
+        "Exception rate per control",
         Face::Bold,
         10.0,
         ACCENT,
@@ -41,10 +37,10 @@ pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
     // Legend, right-aligned with the title.
     let legend_b = baseline(doc.y, 14.0, 7.5);
     let mut x = RIGHT
-        - doc.width(Face::Regular, 7.5, "population")
+        - doc.width(Face::Regular, 7.5, "population (100 %)")
         - doc.width(Face::Regular, 7.5, "exceptions")
         - 40.0;
-    for (label, c) in [("population", POPULATION), ("exceptions", RED)] {
+    for (label, c) in [("population (100 %)", POPULATION), ("exceptions", RED)] {
         doc.fill_rect(x, doc.y + 4.0, 8.0, 7.0, c);
         doc.text(x + 11.0, legend_b, label, Face::Regular, 7.5, MUTED);
         x += 11.0 + doc.width(Face::Regular, 7.5, label) + 9.0;
@@ -59,24 +55,29 @@ pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
         doc.text(LEFT, b, &label, Face::Bold, 8.0, INK);
         let bar_top = top + (ROW_H - 9.0) / 2.0;
         doc.fill_rect(bar_x, bar_top, bar_w, 9.0, PANEL);
-        if scale > 0.0 {
-            let w = |n: u64| (n as f64 / scale) as f32 * bar_w;
-            doc.fill_rect(bar_x, bar_top, w(row.population), 9.0, POPULATION);
+        if row.population > 0 {
+            doc.fill_rect(bar_x, bar_top, bar_w, 9.0, POPULATION);
             if row.exceptions > 0 {
-                doc.fill_rect(bar_x, bar_top, w(row.exceptions).max(2.0), 9.0, RED);
+                let rate = (row.exceptions as f64 / row.population as f64).min(1.0);
+                doc.fill_rect(bar_x, bar_top, (rate as f32 * bar_w).max(2.0), 9.0, RED);
             }
         }
-        let rate = if row.population > 0 {
+        let value = if row.population > 0 {
             format!(
-                " ({:.1} %)",
+                "{} of {} ({:.1} %)",
+                row.exceptions,
+                row.population,
                 row.exceptions as f64 * 100.0 / row.population as f64
             )
         } else {
-            String::new()
+            "not tested".to_string()
         };
-        let value = format!("{} of {}{rate}", row.exceptions, row.population);
         let value = doc.fonts.fit(Face::Regular, 8.0, &value, VALUE_W - 8.0);
-        let colour = if row.exceptions > 0 { RED } else { INK };
+        let colour = match (row.population, row.exceptions) {
+            (0, _) => MUTED,
+            (_, 0) => INK,
+            _ => RED,
+        };
         doc.text(bar_x + bar_w + 8.0, b, &value, Face::Regular, 8.0, colour);
         doc.y += ROW_H;
     }
