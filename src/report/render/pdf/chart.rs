@@ -20,10 +20,16 @@ pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
         return;
     }
     const ROW_H: f32 = 18.0;
-    const LABEL_W: f32 = 86.0;
     const VALUE_W: f32 = 118.0;
-    let bar_x = LEFT + LABEL_W;
-    let bar_w = WIDTH - LABEL_W - VALUE_W;
+    // As wide as the longest control id (HIPAA's run to 164.308(a)(1)(ii)(D)), within bounds
+    // that leave the bars room.
+    let label_w = rows
+        .iter()
+        .map(|r| doc.width(Face::Bold, 8.0, &r.id) + 8.0)
+        .fold(60.0_f32, f32::max)
+        .min(WIDTH * 0.3);
+    let bar_x = LEFT + label_w;
+    let bar_w = WIDTH - label_w - VALUE_W;
     doc.ensure_space(40.0 + ROW_H * rows.len().min(3) as f32);
     let b = baseline(doc.y, 14.0, 10.0);
     doc.text(
@@ -51,7 +57,7 @@ pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
         doc.ensure_space(ROW_H);
         let top = doc.y;
         let b = baseline(top, ROW_H, 8.0);
-        let label = doc.fonts.fit(Face::Bold, 8.0, &row.id, LABEL_W - 8.0);
+        let label = doc.fonts.fit(Face::Bold, 8.0, &row.id, label_w - 8.0);
         doc.text(LEFT, b, &label, Face::Bold, 8.0, INK);
         let bar_top = top + (ROW_H - 9.0) / 2.0;
         doc.fill_rect(bar_x, bar_top, bar_w, 9.0, PANEL);
