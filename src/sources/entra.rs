@@ -724,8 +724,10 @@ fn error_code(view: &View) -> Result<i64, FieldError> {
                 super::json_type(other)
             ),
         )),
-        // Diagnostic records repeat the code as a string in the top-level resultType.
+        // Diagnostic records repeat the code as a string in the top-level resultType; some
+        // exports (Panther's, log shippers') write the word "Success" for code 0 instead.
         None => match view.outer("/resultType") {
+            Some(rt) if rt.trim().eq_ignore_ascii_case("success") => Ok(0),
             Some(rt) => rt.trim().parse().map_err(|_| {
                 FieldError::new(
                     &field,
@@ -1181,7 +1183,7 @@ mod tests {
     #[test]
     fn panther_times_and_missing_codes_are_refused_with_the_field() {
         let bad = r#"[{"time":"2025-01-15 09:30:45.123","category":"SignInLogs","properties":{"userPrincipalName":"a@b.example","status":{"errorCode":0}}},
-                      {"time":"2025-01-15T09:30:45Z","category":"SignInLogs","resultType":"Success","properties":{"userPrincipalName":"a@b.example"}}]"#;
+                      {"time":"2025-01-15T09:30:45Z","category":"SignInLogs","resultType":"Failure","properties":{"userPrincipalName":"a@b.example"}}]"#;
         let got = normalise_all(&EntraSignIn, bad.as_bytes());
         let err = got[0].as_ref().unwrap_err();
         assert!(err.starts_with("[0]: field /time:"), "{err}");
@@ -1190,6 +1192,14 @@ mod tests {
             err.starts_with("[1]: field /properties/status/errorCode:"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_result_type_of_success_is_code_0() {
+        let rec = r#"{"time":"2025-01-15T09:30:45Z","category":"SignInLogs","resultType":"Success","properties":{"userPrincipalName":"a@b.example"}}"#;
+        let e = one(&EntraSignIn, rec);
+        assert_eq!(e.kind, EventKind::AuthSucceeded);
+        assert_eq!(e.attrs.get("error_code").map(String::as_str), Some("0"));
     }
 
     #[test]
