@@ -294,14 +294,21 @@ struct ReportClaims {
 
 /// Reads the claims of a report file: a `*.json` whose top level is an object with an
 /// `evidence` array (the report model's `Report.evidence`). `Ok(None)` for anything else.
-fn report_claims(name: &str, bytes: &[u8]) -> Result<Option<ReportClaims>, String> {
+fn report_claims(name: &str, json: impl std::io::Read) -> Result<Option<ReportClaims>, String> {
     if !name.ends_with(".json") {
         return Ok(None);
     }
-    let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice(bytes) else {
+    // Only the two members are kept; the rest of a report (its findings and tables, tens of
+    // megabytes at scale) is skipped as it streams past.
+    #[derive(serde::Deserialize)]
+    struct Claimed {
+        evidence: Option<serde_json::Value>,
+        attestation: Option<serde_json::Value>,
+    }
+    let Ok(doc) = serde_json::from_reader::<_, Claimed>(std::io::BufReader::new(json)) else {
         return Ok(None);
     };
-    let Some(evidence) = doc.get("evidence") else {
+    let Some(evidence) = doc.evidence else {
         return Ok(None);
     };
     let items = evidence
@@ -316,7 +323,7 @@ fn report_claims(name: &str, bytes: &[u8]) -> Result<Option<ReportClaims>, Strin
         let hash = item.get("hash").and_then(|h| h.as_str()).map(str::to_owned);
         claims.cited.push((seq, hash));
     }
-    if let Some(att) = doc.get("attestation") {
+    if let Some(att) = doc.attestation {
         claims.tree_size = att.get("tree_size").and_then(|s| s.as_u64());
         claims.root = att.get("root").and_then(|s| s.as_str()).map(str::to_owned);
     }

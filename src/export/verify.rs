@@ -10,7 +10,7 @@ use super::{
     BundleError, BundleVerified, Problem, RawRef, CHECKPOINT, ENTRIES_DIR, MANIFEST, MANIFEST_NOTE,
     PROOFS_DIR, RAW_DIR, README, REPORT_DIR, VERIFIER_KEY,
 };
-use crate::ledger::entry::{chain_hash, from_hex32, raw_hash, to_hex, Entry, Payload};
+use crate::ledger::entry::{chain_hash, from_hex32, raw_hasher, to_hex, Entry, Payload};
 use crate::ledger::merkle::{Sha256Hasher, TreeHasher};
 use crate::ledger::note::{open_note, parse_note, Checkpoint, NoteVerifier};
 use crate::ledger::proof::Proof;
@@ -53,13 +53,13 @@ pub fn verify_bundle(
     };
     if let Some(listed) = &listed {
         for (path, want) in listed {
-            match b.read(path)? {
+            match b.hash(path, blake3::Hasher::new())? {
                 None => {
                     b.problem(path, "listed in MANIFEST.b3 but missing");
                     b.reported_missing.insert(path.clone());
                 }
-                Some(bytes) => {
-                    let got = blake3::hash(&bytes).to_hex().to_string();
+                Some(hash) => {
+                    let got = hash.to_hex().to_string();
                     if &got != want {
                         b.problem(
                             path,
@@ -388,9 +388,11 @@ pub fn verify_bundle(
 
     // 5. Raw records: each is named by its own raw hash and belongs to an entry.
     for path in &raws {
-        let Some(bytes) = b.read(path)? else { continue };
+        let Some(hash) = b.hash(path, raw_hasher())? else {
+            continue;
+        };
         let name = path.trim_start_matches(&format!("{RAW_DIR}/"));
-        let got = to_hex(&raw_hash(&bytes));
+        let got = to_hex(hash.as_bytes());
         if got != name {
             b.problem(
                 path,
@@ -408,8 +410,8 @@ pub fn verify_bundle(
     let mut cited = BTreeSet::new();
     let mut attested_reports = 0;
     for path in &reports {
-        let Some(bytes) = b.read(path)? else { continue };
-        let claims = match report_claims(path, &bytes) {
+        let Some(file) = b.open(path)? else { continue };
+        let claims = match report_claims(path, file) {
             Ok(Some(c)) => c,
             Ok(None) => continue,
             Err(e) => {
@@ -646,7 +648,32 @@ impl Bundle {
         Ok(())
     }
 
-    /// The bytes of a file the walk found; `None` if there is no such regular file.
+    /// A file the walk found, opened; `None` if there is no such regular file.
+    fn open(&self, rel: &str) -> Result<Option<fs::File>, BundleError> {
+        match self.files.get(rel) {
+            None => Ok(None),
+            Some(path) => fs::File::open(path).map(Some).map_err(Self::io(path)),
+        }
+    }
+
+    /// A file's hash under `hasher`, streamed: a report or raw record of gigabytes is never
+    /// held in memory whole.
+    fn hash(
+        &self,
+        rel: &str,
+        mut hasher: blake3::Hasher,
+    ) -> Result<Option<blake3::Hash>, BundleError> {
+        match self.files.get(rel) {
+            None => Ok(None),
+            Some(path) => {
+                let file = fs::File::open(path).map_err(Self::io(path))?;
+                hasher.update_reader(file).map_err(Self::io(path))?;
+                Ok(Some(hasher.finalize()))
+            }
+        }
+    }
+
+    /// The bytes of a small file the walk found; `None` if there is no such regular file.
     fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, BundleError> {
         match self.files.get(rel) {
             None => Ok(None),

@@ -171,9 +171,14 @@ pub fn genesis_link(ledger_id: &[u8; 16]) -> Hash {
 }
 
 pub fn raw_hash(raw: &[u8]) -> Hash {
-    let mut h = blake3::Hasher::new_derive_key(RAW_CONTEXT);
+    let mut h = raw_hasher();
     h.update(raw);
     h.finalize().into()
+}
+
+/// The hasher `raw_hash` uses, for callers that stream a large raw record.
+pub fn raw_hasher() -> blake3::Hasher {
+    blake3::Hasher::new_derive_key(RAW_CONTEXT)
 }
 
 /// Whether two raw records hold the same content: the same bytes, or the same JSON value

@@ -7,6 +7,8 @@
 //! One function assesses extension requests (`assess`), so the expiry and the
 //! extension-approval rule can never disagree about which extensions count.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
@@ -139,19 +141,60 @@ pub fn parse_expiry(text: &str, tz: Tz) -> Option<Timestamp> {
 pub fn subjects<'f>(facts: &'f Facts, policy: &Policy, now: Timestamp) -> Vec<Subject<'f>> {
     let mut out = Vec::new();
     for person in facts.people.values() {
-        let last_day = if person.contractor {
-            person.contract_end
-        } else if policy.scope.include_employees {
-            person.left_on
-        } else {
-            None
-        };
-        let (Some(last_day), Some(tz)) = (last_day, person.tz) else {
+        let Some((last_day, tz)) = last_day(person, policy) else {
             continue;
         };
         out.push(subject(facts, policy, person, last_day, tz, now));
     }
     out
+}
+
+/// The last day of a person in scope, and their zone; `None` for someone out of scope: an
+/// employee when the policy leaves them out, or anyone without an end date or known zone.
+fn last_day(person: &Person, policy: &Policy) -> Option<(NaiveDate, Tz)> {
+    let last_day = if person.contractor {
+        person.contract_end
+    } else if policy.scope.include_employees {
+        person.left_on
+    } else {
+        None
+    };
+    Some((last_day?, person.tz?))
+}
+
+/// The emails of the people in scope: the subjects, known from the roster alone.
+pub fn in_scope(facts: &Facts, policy: &Policy) -> HashSet<String> {
+    facts
+        .people
+        .values()
+        .filter(|p| last_day(p, policy).is_some())
+        .map(|p| p.email.clone())
+        .collect()
+}
+
+/// From when each subject's everyday events can matter to a rule: the effective expiry
+/// (every "after expiry" rule), or the person's first deactivation when that is earlier
+/// (sessions used after a deactivation are orphaned whatever the expiry). Emergency windows
+/// lie after the expiry they excuse, so they never move it earlier. People out of scope
+/// are absent: no rule reads their everyday events.
+pub fn everyday_cutoffs(
+    facts: &Facts,
+    policy: &Policy,
+    now: Timestamp,
+) -> HashMap<String, Timestamp> {
+    subjects(facts, policy, now)
+        .into_iter()
+        .map(|s| {
+            let first_off = facts
+                .acts_of(&s.person.email)
+                .iter()
+                .filter(|a| is_deactivation(a.cite.kind))
+                .map(|a| a.cite.at)
+                .min();
+            let from = first_off.map_or(s.effective, |t| t.min(s.effective));
+            (s.person.email.clone(), from)
+        })
+        .collect()
 }
 
 fn subject<'f>(
@@ -216,7 +259,7 @@ fn subject<'f>(
     let mut idps: Vec<&str> = person
         .accounts
         .iter()
-        .map(|(idp, _)| idp.as_str())
+        .map(|(idp, _)| &**idp)
         .filter(|idp| policy.scope.idp_sources.iter().any(|s| s == idp))
         .collect();
     idps.sort();
@@ -320,7 +363,7 @@ pub fn assess<'f>(
         }
         if d.role == "tech_lead" {
             if let Some(tl) = &person.tech_lead {
-                if tl != who {
+                if **tl != *who {
                     problems.push(format!(
                         "{who} approved as tech lead but {}'s tech lead is {tl}",
                         person.name

@@ -9,8 +9,15 @@
 //! matter. The one rule: an event belongs to a person when its subject, account or
 //! `user_id` is the person's roster email, or equals (ignoring case) an `idp:account` item of
 //! the person's roster `accounts` whose idp is the event source's IdP (`sources::idp_of`).
+//!
+//! Memory follows people, not events. The ledger is read twice: the first pass keeps the
+//! roster, calendar, approvals, reminders, reviews and the rare acts every rule may read at
+//! any time (lifecycle, revocations, token creation, expiry changes); the caller then says
+//! from when each person's everyday events (sign-ins, activity, failures) can matter
+//! ([`Keep`]), and the second pass keeps only those. Everything else is counted, never held.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -19,6 +26,8 @@ use crate::event::{Event, EventKind, Timestamp};
 use crate::ledger::entry::{to_hex, Payload};
 use crate::ledger::merkle::Hash;
 use crate::ledger::{Ledger, LedgerError};
+use crate::policy::config::Policy;
+use crate::policy::expiry;
 use crate::policy::finding::Evidence;
 
 /// A ledger entry a fact came from.
@@ -27,17 +36,37 @@ pub struct Cite {
     pub seq: u64,
     pub hash: Hash,
     pub kind: EventKind,
-    pub source: String,
+    pub source: Shared,
     pub at: Timestamp,
 }
 
+/// A string many facts repeat (a source, an IdP, a team, a zone, a manager, a delivery
+/// status): held once and shared, so a million-person roster does not hold it a million
+/// times.
+pub type Shared = Arc<str>;
+
+/// Hands out one [`Shared`] per distinct string while the facts are gathered.
+#[derive(Debug, Default)]
+struct Interner(HashSet<Shared>);
+
+impl Interner {
+    fn get(&mut self, text: &str) -> Shared {
+        if let Some(held) = self.0.get(text) {
+            return held.clone();
+        }
+        let held: Shared = Arc::from(text);
+        self.0.insert(held.clone());
+        held
+    }
+}
+
 impl Cite {
-    fn of(seq: u64, hash: Hash, e: &Event) -> Cite {
+    fn of(seq: u64, hash: Hash, e: &Event, strings: &mut Interner) -> Cite {
         Cite {
             seq,
             hash,
             kind: e.kind,
-            source: e.source.clone(),
+            source: strings.get(&e.source),
             at: e.occurred_at,
         }
     }
@@ -46,7 +75,7 @@ impl Cite {
             seq: self.seq,
             hash: to_hex(&self.hash),
             kind: self.kind.as_str().into(),
-            source: self.source.clone(),
+            source: self.source.to_string(),
             occurred_at: self.at,
         }
     }
@@ -58,19 +87,19 @@ pub struct Person {
     pub email: String,
     pub name: String,
     pub contractor: bool,
-    pub role: Option<String>,
-    pub team: Option<String>,
-    pub manager: Option<String>,
-    pub tech_lead: Option<String>,
+    pub role: Option<Shared>,
+    pub team: Option<Shared>,
+    pub manager: Option<Shared>,
+    pub tech_lead: Option<Shared>,
     pub contract_end: Option<NaiveDate>,
     /// `None` when the roster's zone is not in the zone database.
     pub tz: Option<Tz>,
-    pub tz_name: String,
+    pub tz_name: Shared,
     pub left_on: Option<NaiveDate>,
     /// `idp:account` items from every roster row of the person.
-    pub accounts: Vec<(String, String)>,
+    pub accounts: Vec<(Shared, Shared)>,
     /// `idp:token` items from every roster row of the person.
-    pub tokens: Vec<(String, String)>,
+    pub tokens: Vec<(Shared, Shared)>,
     pub cite: Cite,
 }
 
@@ -107,8 +136,8 @@ pub struct Request {
 
 #[derive(Clone, Debug)]
 pub struct Reminder {
-    pub recipient: String,
-    pub status: String,
+    pub recipient: Shared,
+    pub status: Shared,
     pub cite: Cite,
 }
 
@@ -125,13 +154,11 @@ pub struct Review {
 pub struct Act {
     pub cite: Cite,
     /// The account as the source named it.
-    pub account: String,
+    pub account: Shared,
     /// The token or key id (`token_id`, else `token_name`), for token events.
-    pub token: Option<String>,
-    /// The session id, when the source gives one.
-    pub session: Option<String>,
+    pub token: Option<Shared>,
     /// Why an authentication failed, or the application.
-    pub detail: Option<String>,
+    pub detail: Option<Shared>,
     /// For `expiry.set`: the expiry it set, when the source says.
     pub expires: Option<Timestamp>,
 }
@@ -147,14 +174,20 @@ pub struct Facts {
     pub requests: BTreeMap<String, Request>,
     pub reminders: BTreeMap<String, Vec<Reminder>>,
     pub reviews: BTreeMap<String, Vec<Review>>,
-    /// Per person email, their events in time order (then seq).
+    /// Per person email, their events in time order (then seq): every rare act, and the
+    /// everyday acts [`Keep`] asked for.
     pub acts: BTreeMap<String, Vec<Act>>,
+    /// IdP and application events attributed to someone, including those not held.
+    pub attributed: u64,
     /// Events about accounts no roster row names: count per source.
     pub unattributed: BTreeMap<String, u64>,
     /// Entries that reuse an earlier entry's source event id with other content.
     pub id_conflicts: Vec<IdConflictFact>,
-    /// `idp:account` (lower-case) → person email, from every roster row.
-    accounts: HashMap<String, String>,
+    /// `idp:account` (lower-case) → the email of the latest roster row listing it, and
+    /// that row's time and seq.
+    accounts: HashMap<String, (String, (Timestamp, u64))>,
+    /// While gathering; empty after.
+    strings: Interner,
 }
 
 /// Two entries with one source event id and different content (`Ledger::id_conflicts`).
@@ -177,61 +210,157 @@ fn attr<'e>(e: &'e Event, key: &str) -> Option<&'e str> {
         .filter(|s| !s.is_empty())
 }
 
-fn list(text: Option<&str>) -> Vec<(String, String)> {
-    text.unwrap_or("")
+fn list(text: Option<&str>, strings: &mut Interner) -> Vec<(Shared, Shared)> {
+    let mut items: Vec<_> = text
+        .unwrap_or("")
         .split(';')
         .filter_map(|item| {
             let (idp, v) = item.trim().split_once(':')?;
-            Some((idp.trim().to_lowercase(), v.trim().to_string()))
+            Some((
+                strings.get(&idp.trim().to_lowercase()),
+                strings.get(v.trim()),
+            ))
         })
-        .collect()
+        .collect();
+    // Held for every person: no spare capacity.
+    items.shrink_to_fit();
+    items
 }
 
 fn date(text: Option<&str>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text?, "%Y-%m-%d").ok()
 }
 
-/// An event waiting for identity resolution.
-struct Pending {
-    act: Act,
-    candidates: [Option<String>; 3],
+/// The act an IdP or application event records.
+fn act_of(cite: Cite, e: &Event, strings: &mut Interner) -> Act {
+    let token = attr(e, "token_id").or_else(|| attr(e, "token_name"));
+    Act {
+        account: strings.get(e.account.as_deref().unwrap_or(&e.subject)),
+        token: token.map(|t| strings.get(t)),
+        detail: attr(e, "reason")
+            .or_else(|| attr(e, "app"))
+            .map(|d| strings.get(d)),
+        expires: attr(e, "expires_at").and_then(|t| Timestamp::parse_rfc3339(t).ok()),
+        cite,
+    }
 }
+
+/// The person a roster row states. Rows are held as people, not events, until every row
+/// is in (they apply in time order, whatever order they were ingested in): a person is
+/// far smaller than the event, which keeps a million-row roster small.
+fn roster_row(cite: Cite, e: &Event, strings: &mut Interner) -> Person {
+    let email = e.subject.to_lowercase();
+    let lower =
+        |key: &str, strings: &mut Interner| attr(e, key).map(|v| strings.get(&v.to_lowercase()));
+    Person {
+        name: attr(e, "person").unwrap_or(&email).to_string(),
+        contractor: attr(e, "employment") == Some("contractor"),
+        role: attr(e, "role").map(|r| strings.get(r)),
+        team: lower("team", strings),
+        manager: lower("manager", strings),
+        tech_lead: lower("tech_lead", strings),
+        contract_end: date(attr(e, "contract_end")),
+        tz: attr(e, "time_zone").unwrap_or("UTC").parse().ok(),
+        tz_name: strings.get(attr(e, "time_zone").unwrap_or("UTC")),
+        left_on: date(attr(e, "left_on")),
+        accounts: list(attr(e, "accounts"), strings),
+        tokens: list(attr(e, "tokens"), strings),
+        email,
+        cite,
+    }
+}
+
+/// The names an event may be about, in the order [`Facts::resolve`] tries them.
+fn candidates_of(e: &Event) -> [Option<&str>; 3] {
+    [
+        Some(e.subject.as_str()),
+        e.account.as_deref(),
+        e.attrs.get("user_id").map(String::as_str),
+    ]
+}
+
+/// What the passes hold besides the roster and team records.
+#[derive(Clone, Copy)]
+pub enum Keep<'p> {
+    /// Every act and reminder (tests, and callers that show every event).
+    All,
+    /// What the rules can read under `policy` at `now`: the acts and reminders of the
+    /// people in scope ([`expiry::in_scope`]), and of their everyday acts only those from
+    /// their cut-off ([`expiry::everyday_cutoffs`]) on. Everything else is counted only.
+    ForRules { policy: &'p Policy, now: Timestamp },
+}
+
+/// Which pass reads an event kind. The match is exhaustive so a new kind must be placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Who is who: the roster and team records, read first so every later event can be
+    /// attributed on the spot.
+    Team,
+    /// Lifecycle, revocations, token creation, expiry changes and reminders: rare, read
+    /// whenever they happened.
+    Rare,
+    /// Sign-ins, failures, session and token use: the bulk of every IdP log. The rules read
+    /// them only from a person's cut-off on.
+    Everyday,
+    Unused,
+}
+
+fn pass_of(kind: EventKind) -> Pass {
+    use EventKind::*;
+    match kind {
+        RosterEntry | SprintDefined | ExtensionRequested | ExtensionApproved | ExtensionDenied
+        | ReviewSignedOff => Pass::Team,
+        AccountCreated | AccountDeactivated | AccountSuspended | AccountDeleted
+        | AccountReactivated | ExpirySet | SessionRevoked | TokenCreated | TokenRevoked
+        | ReminderSent => Pass::Rare,
+        AccountUpdated | SessionStarted | SessionActivity | SessionEnded | TokenUsed
+        | AuthSucceeded | AuthFailed | AccessUsed | GroupGranted | GroupRemoved => Pass::Everyday,
+        Other => Pass::Unused,
+    }
+}
+
+/// One ledger event as both passes see it.
+type Scanned = (u64, Hash, Event);
 
 impl Facts {
     /// Reads entries `0..size` of `ledger`; with `cutoff`, only events that occurred by
     /// then (a report pinned to a past `now` must not see what had not happened yet).
+    /// `keep` says what to hold besides the roster and team records.
     pub fn gather(
         ledger: &Ledger,
         size: u64,
         cutoff: Option<Timestamp>,
+        keep: Keep,
     ) -> Result<Facts, LedgerError> {
-        let mut facts = Facts {
-            size,
-            ..Facts::default()
+        let scan = || {
+            ledger
+                .entries(0, size)
+                .filter_map(move |stored| match stored {
+                    Err(e) => Some(Err(e)),
+                    Ok(stored) => {
+                        let seq = stored.entry.seq;
+                        match stored.entry.payload {
+                            Payload::Event(e) if cutoff.is_none_or(|c| e.occurred_at <= c) => {
+                                Some(Ok((seq, stored.chain, e)))
+                            }
+                            _ => None,
+                        }
+                    }
+                })
         };
-        let mut pending: Vec<Pending> = Vec::new();
-        let mut rows: Vec<(Timestamp, u64, Event, Hash)> = Vec::new();
-        for stored in ledger.entries(0, size) {
-            let stored = stored?;
-            let seq = stored.entry.seq;
-            let Payload::Event(e) = stored.entry.payload else {
-                continue;
-            };
-            if cutoff.is_some_and(|c| e.occurred_at > c) {
-                continue;
-            }
-            facts.take(seq, stored.chain, e, &mut pending, &mut rows);
-        }
-        facts.finish(pending, rows);
+        let mut facts = Facts::passes(scan, keep)?;
+        facts.size = size;
         for c in ledger.id_conflicts(size)? {
             let (a, b) = (ledger.read_entry(c.earlier)?, ledger.read_entry(c.later)?);
             let (Some(ea), Some(eb)) = (a.entry.event(), b.entry.event()) else {
                 continue;
             };
+            // Few: a throwaway interner is enough.
+            let strings = &mut Interner::default();
             let person = facts.person_of(eb);
             facts.id_conflicts.push(IdConflictFact {
-                earlier: Cite::of(c.earlier, a.chain, ea),
-                later: Cite::of(c.later, b.chain, eb),
+                earlier: Cite::of(c.earlier, a.chain, ea, strings),
+                later: Cite::of(c.later, b.chain, eb, strings),
                 source_id: eb.source_id.clone().unwrap_or_default(),
                 subject: person
                     .map(|p| p.email.clone())
@@ -239,36 +368,141 @@ impl Facts {
                 person: person.map(|p| p.name.clone()),
             });
         }
-        Ok(facts)
+        Ok(facts.gathered())
     }
 
     /// Builds facts from events given directly (tests and benchmarks); seqs are positions.
-    pub fn from_events(events: impl IntoIterator<Item = Event>) -> Facts {
-        let mut facts = Facts::default();
-        let mut pending = Vec::new();
-        let mut rows = Vec::new();
-        for (seq, e) in events.into_iter().enumerate() {
-            let seq = seq as u64;
-            let hash = *blake3::hash(&seq.to_be_bytes()).as_bytes();
-            facts.take(seq, hash, e, &mut pending, &mut rows);
-            facts.size = seq + 1;
-        }
-        facts.finish(pending, rows);
-        facts
+    pub fn from_events(events: Vec<Event>, keep: Keep) -> Facts {
+        let scan = || {
+            events.iter().enumerate().map(|(seq, e)| {
+                let seq = seq as u64;
+                let hash = *blake3::hash(&seq.to_be_bytes()).as_bytes();
+                Ok::<Scanned, LedgerError>((seq, hash, e.clone()))
+            })
+        };
+        // The scan above cannot fail.
+        let mut facts = Facts::passes(scan, keep).unwrap_or_default();
+        facts.size = events.len() as u64;
+        facts.gathered()
     }
 
-    fn take(
+    /// Three passes, each over the whole prefix: team records, then rare acts and
+    /// reminders, then everyday acts (see [`Pass`]). Reading who is who first lets every
+    /// later event be attributed as it is read, so nothing waits in memory for the roster.
+    fn passes<I: Iterator<Item = Result<Scanned, LedgerError>>>(
+        scan: impl Fn() -> I,
+        keep: Keep,
+    ) -> Result<Facts, LedgerError> {
+        let mut facts = Facts::default();
+        for scanned in scan() {
+            let (seq, hash, e) = scanned?;
+            if pass_of(e.kind) == Pass::Team {
+                facts.take_team(seq, hash, e);
+            }
+        }
+        let in_scope = match keep {
+            Keep::All => None,
+            Keep::ForRules { policy, .. } => Some(expiry::in_scope(&facts, policy)),
+        };
+        for scanned in scan() {
+            let (seq, hash, e) = scanned?;
+            if pass_of(e.kind) == Pass::Rare {
+                facts.take_rare(seq, hash, e, in_scope.as_ref());
+            }
+        }
+        let from = match keep {
+            Keep::All => None,
+            Keep::ForRules { policy, now } => Some(expiry::everyday_cutoffs(&facts, policy, now)),
+        };
+        for scanned in scan() {
+            let (seq, hash, e) = scanned?;
+            if pass_of(e.kind) == Pass::Everyday {
+                facts.take_everyday(seq, hash, e, from.as_ref());
+            }
+        }
+        for acts in facts.acts.values_mut() {
+            acts.sort_by_key(|a| (a.cite.at, a.cite.seq));
+            acts.shrink_to_fit();
+        }
+        Ok(facts)
+    }
+
+    /// Drops what only gathering needs (the account index and the string table): at a
+    /// million people they are hundreds of megabytes the rules never read.
+    fn gathered(mut self) -> Facts {
+        self.strings = Interner::default();
+        self.accounts = HashMap::new();
+        self
+    }
+
+    /// Attributes an act and holds it when `hold` says so; either way it is counted.
+    fn attribute(
+        &mut self,
+        seq: u64,
+        hash: Hash,
+        e: &Event,
+        hold: impl Fn(&str, Timestamp) -> bool,
+    ) {
+        match self.resolve(&e.source, &candidates_of(e)) {
+            None => *self.unattributed.entry(e.source.clone()).or_default() += 1,
+            Some(email) => {
+                self.attributed += 1;
+                if hold(&email, e.occurred_at) {
+                    let cite = Cite::of(seq, hash, e, &mut self.strings);
+                    let act = act_of(cite, e, &mut self.strings);
+                    // Most people have a handful: grow from one, not from Vec's four.
+                    self.acts
+                        .entry(email)
+                        .or_insert_with(|| Vec::with_capacity(1))
+                        .push(act);
+                }
+            }
+        }
+    }
+
+    fn take_everyday(
         &mut self,
         seq: u64,
         hash: Hash,
         e: Event,
-        pending: &mut Vec<Pending>,
-        rows: &mut Vec<(Timestamp, u64, Event, Hash)>,
+        from: Option<&HashMap<String, Timestamp>>,
     ) {
-        let cite = Cite::of(seq, hash, &e);
+        self.attribute(seq, hash, &e, |email, at| {
+            from.is_none_or(|from| from.get(email).is_some_and(|t| at >= *t))
+        });
+    }
+
+    fn take_rare(&mut self, seq: u64, hash: Hash, e: Event, in_scope: Option<&HashSet<String>>) {
+        let wanted = |email: &str| in_scope.is_none_or(|people| people.contains(email));
+        if e.kind == EventKind::ReminderSent {
+            if !wanted(&e.subject) {
+                return;
+            }
+            let cite = Cite::of(seq, hash, &e, &mut self.strings);
+            let reminder = Reminder {
+                recipient: self
+                    .strings
+                    .get(&attr(&e, "recipient").unwrap_or("").to_lowercase()),
+                status: self.strings.get(attr(&e, "status").unwrap_or("")),
+                cite,
+            };
+            self.reminders
+                .entry(e.subject)
+                .or_insert_with(|| Vec::with_capacity(1))
+                .push(reminder);
+            return;
+        }
+        self.attribute(seq, hash, &e, |email, _| wanted(email));
+    }
+
+    fn take_team(&mut self, seq: u64, hash: Hash, e: Event) {
+        let cite = Cite::of(seq, hash, &e, &mut self.strings);
         use EventKind::*;
         match e.kind {
-            RosterEntry => rows.push((e.occurred_at, seq, e, hash)),
+            RosterEntry => {
+                let row = roster_row(cite, &e, &mut self.strings);
+                self.add_roster_row(row);
+            }
             SprintDefined => {
                 let (Some(sprint), Some(start), Some(end)) = (
                     attr(&e, "sprint"),
@@ -316,14 +550,6 @@ impl Facts {
                     });
                 }
             }
-            ReminderSent => {
-                let reminder = Reminder {
-                    recipient: attr(&e, "recipient").unwrap_or("").to_lowercase(),
-                    status: attr(&e, "status").unwrap_or("").to_string(),
-                    cite,
-                };
-                self.reminders.entry(e.subject).or_default().push(reminder);
-            }
             ReviewSignedOff => {
                 let review = Review {
                     reviewer: e.actor.clone().unwrap_or_default(),
@@ -333,109 +559,62 @@ impl Facts {
                 };
                 self.reviews.entry(e.subject).or_default().push(review);
             }
-            Other => {}
-            _ => {
-                let token = attr(&e, "token_id")
-                    .or_else(|| attr(&e, "token_name"))
-                    .map(String::from);
-                let act = Act {
-                    cite,
-                    account: e.account.clone().unwrap_or_else(|| e.subject.clone()),
-                    token,
-                    session: attr(&e, "session_id").map(String::from),
-                    detail: attr(&e, "reason")
-                        .or_else(|| attr(&e, "app"))
-                        .map(String::from),
-                    expires: attr(&e, "expires_at").and_then(|t| Timestamp::parse_rfc3339(t).ok()),
-                };
-                pending.push(Pending {
-                    act,
-                    candidates: [Some(e.subject), e.account, e.attrs.get("user_id").cloned()],
-                });
-            }
+            _ => {}
         }
     }
 
     /// The person an event is about: the first of its subject, account and `user_id` that
     /// is a roster email or one of a person's accounts at the event source's IdP.
-    fn resolve(&self, source: &str, candidates: &[Option<String>]) -> Option<String> {
+    fn resolve(&self, source: &str, candidates: &[Option<&str>]) -> Option<String> {
         let idp = idp_of(source);
         candidates.iter().flatten().find_map(|c| {
             let c = c.to_lowercase();
             if self.people.contains_key(&c) {
                 return Some(c);
             }
-            self.accounts.get(&format!("{idp}:{c}")).cloned()
+            self.accounts
+                .get(&format!("{idp}:{c}"))
+                .map(|(email, _)| email.clone())
         })
     }
 
     fn person_of(&self, e: &Event) -> Option<&Person> {
-        let candidates = [
-            Some(e.subject.clone()),
-            e.account.clone(),
-            e.attrs.get("user_id").cloned(),
-        ];
-        self.people.get(&self.resolve(&e.source, &candidates)?)
+        self.people
+            .get(&self.resolve(&e.source, &candidates_of(e))?)
     }
 
-    fn finish(&mut self, pending: Vec<Pending>, mut rows: Vec<(Timestamp, u64, Event, Hash)>) {
-        rows.sort_by_key(|(at, seq, _, _)| (*at, *seq));
-        let mut accounts: HashMap<String, String> = HashMap::new();
-        for (_, seq, e, hash) in rows {
-            let email = e.subject.to_lowercase();
-            let row_accounts = list(attr(&e, "accounts"));
-            let row_tokens = list(attr(&e, "tokens"));
-            for (idp, account) in &row_accounts {
-                accounts.insert(format!("{idp}:{}", account.to_lowercase()), email.clone());
-            }
-            let tz_name = attr(&e, "time_zone").unwrap_or("UTC").to_string();
-            let previous = self.people.remove(&email);
-            let (mut all_accounts, mut all_tokens) =
-                previous.map(|p| (p.accounts, p.tokens)).unwrap_or_default();
-            for a in row_accounts {
-                if !all_accounts.contains(&a) {
-                    all_accounts.push(a);
-                }
-            }
-            for t in row_tokens {
-                if !all_tokens.contains(&t) {
-                    all_tokens.push(t);
-                }
-            }
-            let person = Person {
-                email: email.clone(),
-                name: attr(&e, "person").unwrap_or(&email).to_string(),
-                contractor: attr(&e, "employment") == Some("contractor"),
-                role: attr(&e, "role").map(String::from),
-                team: attr(&e, "team").map(|t| t.to_lowercase()),
-                manager: attr(&e, "manager").map(|m| m.to_lowercase()),
-                tech_lead: attr(&e, "tech_lead").map(|m| m.to_lowercase()),
-                contract_end: date(attr(&e, "contract_end")),
-                tz: tz_name.parse().ok(),
-                tz_name,
-                left_on: date(attr(&e, "left_on")),
-                accounts: all_accounts,
-                tokens: all_tokens,
-                cite: Cite::of(seq, hash, &e),
-            };
-            self.people.insert(email, person);
-        }
-        self.accounts = accounts;
-        for p in pending {
-            let who = self.resolve(&p.act.cite.source, &p.candidates);
-            match who {
-                Some(email) => self.acts.entry(email).or_default().push(p.act),
-                None => {
-                    *self
-                        .unattributed
-                        .entry(p.act.cite.source.clone())
-                        .or_default() += 1
-                }
+    /// Adds a roster row. Rows apply in time order (then seq) whatever order they arrive
+    /// in: the latest row states the person, and the accounts and tokens of every row count.
+    fn add_roster_row(&mut self, row: Person) {
+        let when = (row.cite.at, row.cite.seq);
+        for (idp, account) in &row.accounts {
+            let key = format!("{idp}:{}", account.to_lowercase());
+            if self.accounts.get(&key).is_none_or(|(_, held)| *held < when) {
+                self.accounts.insert(key, (row.email.clone(), when));
             }
         }
-        for acts in self.acts.values_mut() {
-            acts.sort_by_key(|a| (a.cite.at, a.cite.seq));
+        let (older, mut newer) = match self.people.remove(&row.email) {
+            None => {
+                self.people.insert(row.email.clone(), row);
+                return;
+            }
+            Some(held) if (held.cite.at, held.cite.seq) < when => (held, row),
+            Some(held) => (row, held),
+        };
+        let (mut accounts, mut tokens) = (older.accounts, older.tokens);
+        for a in std::mem::take(&mut newer.accounts) {
+            if !accounts.contains(&a) {
+                accounts.push(a);
+            }
         }
+        for t in std::mem::take(&mut newer.tokens) {
+            if !tokens.contains(&t) {
+                tokens.push(t);
+            }
+        }
+        newer.accounts = accounts;
+        newer.tokens = tokens;
+        self.people.insert(newer.email.clone(), newer);
     }
 
     /// The sprint calendar as it stands: the latest version of each (team, sprint).

@@ -25,7 +25,7 @@ pub mod rules;
 
 use config::Policy;
 use expiry::Ending;
-use facts::{expiry_text, Facts};
+use facts::{expiry_text, Facts, Keep};
 use finding::{Finding, Severity};
 
 /// Version of the `check --format json` shape.
@@ -134,8 +134,9 @@ pub fn check_with_facts(
     now: Option<Timestamp>,
 ) -> Result<(CheckResult, Facts), CheckError> {
     let (size, checkpoint, signed_at) = prefix_at(ledger, as_of)?;
-    let facts = Facts::gather(ledger, size, now)?;
+    let cutoff = now;
     let now = now.or(as_of).unwrap_or(signed_at);
+    let facts = Facts::gather(ledger, size, cutoff, Keep::ForRules { policy, now })?;
     let (people, findings) = evaluate(&facts, policy, now);
     let result = CheckResult {
         schema_version: CHECK_SCHEMA_VERSION,
@@ -186,8 +187,8 @@ pub fn evaluate(
                 "employee"
             }
             .into(),
-            team: s.person.team.clone(),
-            time_zone: s.person.tz_name.clone(),
+            team: s.person.team.as_deref().map(String::from),
+            time_zone: s.person.tz_name.to_string(),
             last_day: s.last_day.to_string(),
             expiry: s.effective,
             expiry_local: expiry_text(s.effective, Some(s.tz), &s.person.tz_name),
@@ -217,8 +218,7 @@ pub fn evaluate(
 /// The text form of a check: findings grouped by person, then rule.
 /// IdP events (attributed or not) but no roster entry at all.
 fn nothing_checked(facts: &Facts) -> bool {
-    let idp_events: u64 = facts.unattributed.values().sum::<u64>()
-        + facts.acts.values().map(|a| a.len() as u64).sum::<u64>();
+    let idp_events: u64 = facts.unattributed.values().sum::<u64>() + facts.attributed;
     facts.people.is_empty() && idp_events > 0
 }
 

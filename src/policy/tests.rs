@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::event::{Event, EventKind, Timestamp};
 use crate::policy::config::{Policy, Profile};
 use crate::policy::evaluate;
-use crate::policy::facts::Facts;
+use crate::policy::facts::{Facts, Keep};
 use crate::policy::finding::{Finding, Severity};
 
 use EventKind::*;
@@ -111,9 +111,26 @@ fn clean() -> Vec<Event> {
 
 const NOW: &str = "2026-04-30T00:00:00Z";
 
+/// Evaluates with every act held, and again holding only what `everyday_cutoffs` asks for
+/// (what `check` does): every rule test also proves that dropping the rest changes nothing.
 fn run_with(events: Vec<Event>, policy: &Policy) -> Vec<Finding> {
-    let facts = Facts::from_events(events);
-    evaluate(&facts, policy, ts(NOW)).1
+    let all = Facts::from_events(events.clone(), Keep::All);
+    let findings = evaluate(&all, policy, ts(NOW)).1;
+    let held = Facts::from_events(
+        events,
+        Keep::ForRules {
+            policy,
+            now: ts(NOW),
+        },
+    );
+    assert_eq!(
+        evaluate(&held, policy, ts(NOW)).1,
+        findings,
+        "the findings must not depend on the everyday acts check does not hold"
+    );
+    assert_eq!(held.attributed, all.attributed);
+    assert_eq!(held.unattributed, all.unattributed);
+    findings
 }
 
 fn run(events: Vec<Event>) -> Vec<Finding> {
@@ -196,7 +213,7 @@ fn expiry_is_end_of_day_local_across_the_dst_change_and_on_a_leap_day() {
         roster("2028-02-29"),
         okta(AuthSucceeded, "2028-03-01T07:59:00Z"),
     ];
-    let facts = Facts::from_events(leap);
+    let facts = Facts::from_events(leap, Keep::All);
     let (people, findings) = evaluate(
         &facts,
         &Policy::defaults(Profile::Standard),
@@ -601,7 +618,7 @@ fn alignment_moves_the_expiry_to_the_sprint_end() {
         "2026-03-20",
         "2025-12-20T10:00:00Z",
     ));
-    let facts = Facts::from_events(events);
+    let facts = Facts::from_events(events, Keep::All);
     let (people, _) = evaluate(&facts, &Policy::defaults(Profile::Standard), ts(NOW));
     assert_eq!(people[0].expiry, ts("2026-03-21T07:00:00Z"));
     assert_eq!(people[0].aligned_to_sprint.as_deref(), Some("s5"));

@@ -764,8 +764,8 @@ impl<'a> Builder<'a> {
                 let seqs = self.cite(&[r.cite.evidence()]);
                 reminder_rows.push(vec![
                     text(subject),
-                    text(&r.recipient),
-                    text(&r.status),
+                    text(&*r.recipient),
+                    text(&*r.status),
                     Cell::Time(r.cite.at),
                     seqs,
                 ]);
@@ -916,7 +916,7 @@ impl<'a> Builder<'a> {
                 let sent = reminders
                     .iter()
                     .filter(|r| {
-                        r.status == "delivered" && (r.cite.at.0 - due.0).abs() <= 86_400_000_000
+                        &*r.status == "delivered" && (r.cite.at.0 - due.0).abs() <= 86_400_000_000
                     })
                     .count();
                 status.push(if due > now && sent == 0 {

@@ -779,11 +779,10 @@ mod tests {
             g.attrs.clear();
             g
         };
-        let facts = crate::policy::facts::Facts::from_events([
-            e.clone(),
-            github("JNunez-Acme"),
-            github("jnunez"),
-        ]);
+        let facts = crate::policy::facts::Facts::from_events(
+            vec![e.clone(), github("JNunez-Acme"), github("jnunez")],
+            crate::policy::facts::Keep::All,
+        );
         assert_eq!(facts.acts_of("jose.nunez@acme.example").len(), 1);
         assert_eq!(
             facts.unattributed.get("github"),

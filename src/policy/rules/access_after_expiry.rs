@@ -49,7 +49,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
         for a in cx.facts.acts_of(&s.person.email) {
             if is_access(a.cite.kind) && s.after_expiry(a.cite.at) {
                 groups
-                    .entry((a.cite.source.clone(), credential(a)))
+                    .entry((a.cite.source.to_string(), credential(a)))
                     .or_default()
                     .push(a);
             }

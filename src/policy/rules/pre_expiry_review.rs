@@ -39,7 +39,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 cx.facts
                     .people
                     .get(&r.reviewer)
-                    .and_then(|p| p.team.clone())
+                    .and_then(|p| p.team.as_deref().map(String::from))
             })
         };
         if reviews.iter().any(|r| {

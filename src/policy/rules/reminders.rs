@@ -43,16 +43,16 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 let departed = cx
                     .facts
                     .people
-                    .get(&r.recipient)
+                    .get(&*r.recipient)
                     .and_then(|p| p.left_on)
                     .filter(|left| *left <= day);
-                if r.recipient == s.person.email {
+                if *r.recipient == *s.person.email {
                     not_counted.push(format!("{} is the contractor", r.recipient));
                 } else if let Some(left) = departed {
                     not_counted.push(format!("{} had left on {left}", r.recipient));
-                } else if r.status != "delivered" {
+                } else if &*r.status != "delivered" {
                     not_counted.push(format!("{} {}", r.recipient, r.status));
-                } else if !reached.contains(&r.recipient.as_str()) {
+                } else if !reached.contains(&&*r.recipient) {
                     reached.push(&r.recipient);
                 }
             }

@@ -43,7 +43,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             controls: RULE.controls.iter().map(|c| c.to_string()).collect(),
             evidence,
             details: [
-                ("source".to_string(), a.source.clone()),
+                ("source".to_string(), a.source.to_string()),
                 ("source_id".to_string(), c.source_id.clone()),
                 ("earlier_seq".to_string(), a.seq.to_string()),
                 ("later_seq".to_string(), b.seq.to_string()),

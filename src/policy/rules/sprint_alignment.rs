@@ -32,8 +32,13 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
         }
         let left = (sprint.end - end_day).num_days();
         // An earlier version of this sprint that ended on or before the last day.
-        let extended_from: Option<&SprintVersion> =
-            cx.facts.sprints.get(team).into_iter().flatten().rfind(|v| {
+        let extended_from: Option<&SprintVersion> = cx
+            .facts
+            .sprints
+            .get(&**team)
+            .into_iter()
+            .flatten()
+            .rfind(|v| {
                 v.sprint == sprint.sprint && v.end <= end_day && v.cite.seq != sprint.cite.seq
             });
         let mut cites = vec![&sprint.cite, &s.person.cite];

@@ -31,7 +31,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
         let mut tokens: BTreeMap<(String, String), Vec<&Cite>> = BTreeMap::new();
         for (idp, t) in &s.person.tokens {
             tokens
-                .entry((idp.clone(), t.clone()))
+                .entry((idp.to_string(), t.to_string()))
                 .or_default()
                 .push(&s.person.cite);
         }
@@ -40,7 +40,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
         for a in acts {
             if let (Some(t), EventKind::TokenCreated) = (&a.token, a.cite.kind) {
                 tokens
-                    .entry((idp_of(&a.cite.source).to_string(), t.clone()))
+                    .entry((idp_of(&a.cite.source).to_string(), t.to_string()))
                     .or_default()
                     .push(&a.cite);
             }
