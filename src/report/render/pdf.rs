@@ -646,3 +646,29 @@ fn save(doc: Doc, r: &Report) -> Result<Vec<u8>, PdfError> {
     let id: Vec<u8> = blake3::hash(&draft).to_hex().bytes().take(32).collect();
     write(&id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders the committed example reports (`reports/example/*.json`) into
+    /// `$AUDITLEDGER_PDF_DUMP` (default `/tmp/auditledger-pdf`) for looking at them as
+    /// pictures: `pdftoppm -r 70 -png /tmp/auditledger-pdf/hipaa.pdf /tmp/p/hipaa`.
+    #[test]
+    #[ignore = "writes files for a person to look at"]
+    fn render_examples_for_review() {
+        let dir = std::env::var_os("AUDITLEDGER_PDF_DUMP")
+            .map_or_else(|| "/tmp/auditledger-pdf".into(), std::path::PathBuf::from);
+        std::fs::create_dir_all(&dir).unwrap();
+        for kind in ReportKind::ALL {
+            let bytes = render(&example(kind)).unwrap();
+            std::fs::write(dir.join(format!("{}.pdf", kind.as_str())), bytes).unwrap();
+        }
+    }
+
+    fn example(kind: ReportKind) -> Report {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("reports/example/{}.json", kind.as_str()));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+}
