@@ -114,8 +114,9 @@ fn heading(doc: &mut Doc, text: &str) {
 
 /// A heading inside a page, kept with `follow` points of what comes after it.
 fn subheading(doc: &mut Doc, text: &str, follow: f32) {
-    doc.ensure_space(18.0 + follow);
-    for line in doc.fonts.wrap(Face::Bold, 11.5, text, WIDTH) {
+    let lines = doc.fonts.wrap(Face::Bold, 11.5, text, WIDTH);
+    doc.ensure_space(lines.len() as f32 * 16.0 + 4.0 + follow);
+    for line in lines {
         let b = baseline(doc.y, 16.0, 11.5);
         doc.text(LEFT, b, &line, Face::Bold, 11.5, ACCENT);
         doc.y += 16.0;
@@ -317,11 +318,11 @@ fn contents(doc: &mut Doc, at: f32, parts: &[(String, usize)]) {
 fn summary(doc: &mut Doc, r: &Report) {
     heading(doc, "Summary");
     let columns = vec![
-        column("ID", 2.0, Align::Left),
-        column("Control / area", 6.0, Align::Left),
-        column("Population", 2.2, Align::Right),
-        column("Exceptions", 2.2, Align::Right),
-        column("Conclusion", 4.0, Align::Left),
+        column("ID", Align::Left),
+        column("Control / area", Align::Left),
+        column("Population", Align::Right),
+        column("Exceptions", Align::Right),
+        column("Conclusion", Align::Left),
     ];
     let rows = r
         .summary
@@ -358,13 +359,12 @@ fn summary(doc: &mut Doc, r: &Report) {
     chart::exceptions_chart(doc, &r.summary);
     doc.y += 18.0;
 
-    subheading(doc, "Findings", 50.0);
     let columns = vec![
-        column("Severity", 1.8, Align::Left),
-        column("Person", 4.4, Align::Left),
-        column("Finding", 7.6, Align::Left),
-        column("When", 2.6, Align::Left),
-        column("Evidence", 2.0, Align::Left),
+        column("Severity", Align::Left),
+        column("Person", Align::Left),
+        column("Finding", Align::Left),
+        column("When", Align::Left),
+        column("Evidence", Align::Left),
     ];
     let rows = r
         .findings
@@ -391,15 +391,15 @@ fn summary(doc: &mut Doc, r: &Report) {
             ]
         })
         .collect();
-    table::draw(
-        doc,
-        &TableSpec {
-            title: "",
-            columns,
-            rows,
-            empty_text: "No findings.",
-        },
-    );
+    let spec = TableSpec {
+        title: "",
+        columns,
+        rows,
+        empty_text: "No findings.",
+    };
+    let prepared = table::prepare(doc, &spec);
+    subheading(doc, "Findings", prepared.lead_height());
+    table::draw_prepared(doc, &spec, &prepared);
 }
 
 fn severity_colour(s: Severity) -> Colour {
@@ -410,10 +410,9 @@ fn severity_colour(s: Severity) -> Colour {
     }
 }
 
-fn column(title: &str, share: f32, align: Align) -> table::Column {
+fn column(title: &str, align: Align) -> table::Column {
     table::Column {
         title: title.to_string(),
-        share,
         align,
     }
 }
@@ -465,11 +464,8 @@ fn render_section(doc: &mut Doc, number: usize, s: &Section) {
                         Some(cell) => Some(matches!(cell, Cell::Count(_) | Cell::Duration(_))),
                     })
                     .unwrap_or(false);
-                column(
-                    &c.title,
-                    f32::from(c.width.max(1)),
-                    if numeric { Align::Right } else { Align::Left },
-                )
+                // The model's `width` shares are not used: widths come from the content.
+                column(&c.title, if numeric { Align::Right } else { Align::Left })
             })
             .collect();
         let rows = t
@@ -528,11 +524,11 @@ fn evidence(doc: &mut Doc, r: &Report) {
     );
     doc.y += 10.0;
     let columns = vec![
-        column("Seq", 1.2, Align::Left),
-        column("Chain hash", 3.2, Align::Left),
-        column("Kind", 3.0, Align::Left),
-        column("Source", 2.0, Align::Left),
-        column("Time", 3.0, Align::Left),
+        column("Seq", Align::Left),
+        column("Chain hash", Align::Left),
+        column("Kind", Align::Left),
+        column("Source", Align::Left),
+        column("Time", Align::Left),
     ];
     let rows = r
         .evidence

@@ -215,6 +215,47 @@ impl Fonts {
         lines
     }
 
+    /// The width of the widest piece of `text` that [`Fonts::wrap`] never breaks (a word, or
+    /// a piece of a word between its natural break points): the narrowest column that shows
+    /// the text without breaking inside a piece.
+    pub(super) fn min_width(&self, face: Face, size: f32, text: &str) -> f32 {
+        text.split('\n')
+            .flat_map(|hard| {
+                let hard = self.clean(face, hard);
+                words(&hard)
+                    .into_iter()
+                    .flat_map(pieces)
+                    .map(|p| self.width(face, size, p))
+                    .collect::<Vec<_>>()
+            })
+            .fold(0.0, f32::max)
+    }
+
+    /// The width of the widest word of `text`: the narrowest column that shows the text
+    /// without breaking inside a word.
+    pub(super) fn word_width(&self, face: Face, size: f32, text: &str) -> f32 {
+        text.split('\n')
+            .flat_map(|hard| {
+                let hard = self.clean(face, hard);
+                words(&hard)
+                    .into_iter()
+                    .map(|w| self.width(face, size, w))
+                    .collect::<Vec<_>>()
+            })
+            .fold(0.0, f32::max)
+    }
+
+    /// The width of the widest line of `text` unwrapped (its lines are those `\n` makes).
+    pub(super) fn natural_width(&self, face: Face, size: f32, text: &str) -> f32 {
+        text.split('\n')
+            .map(|hard| {
+                let hard = self.clean(face, hard);
+                let words: Vec<&str> = hard.split(' ').filter(|w| !w.is_empty()).collect();
+                self.width(face, size, &words.join(" "))
+            })
+            .fold(0.0, f32::max)
+    }
+
     /// `text` cut to `width`, with an ellipsis when cut.
     pub(super) fn fit(&self, face: Face, size: f32, text: &str, width: f32) -> String {
         let text = self.clean(face, text);
@@ -674,6 +715,27 @@ mod tests {
         assert_eq!(wrap("", 10.0), [""]);
         assert_eq!(wrap("a\n\nb", 100.0), ["a", "", "b"]);
         assert_eq!(wrap("abc", 0.0), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn min_and_natural_widths() {
+        let f = fonts();
+        let text = "Seen at 2026-02-06 by kai.brandt@acme.example\nsecond line";
+        assert_eq!(f.min_width(Face::Regular, SIZE, text), w("2026-02-06"));
+        assert_eq!(
+            f.word_width(Face::Regular, SIZE, text),
+            w("kai.brandt@acme.example")
+        );
+        assert_eq!(
+            f.natural_width(Face::Regular, SIZE, text),
+            w("Seen at 2026-02-06 by kai.brandt@acme.example")
+        );
+        // A column as wide as the minimum breaks no piece.
+        let min = f.min_width(Face::Regular, SIZE, text);
+        let lines = wrap(text, min);
+        for piece in ["2026-02-06", "kai", ".brandt", "@acme", ".example"] {
+            assert!(lines.iter().any(|l| l.contains(piece)), "{lines:?}");
+        }
     }
 
     proptest::proptest! {
