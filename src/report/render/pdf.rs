@@ -9,13 +9,15 @@
 //!
 //! Layout lives in the submodules: `layout` (pages, cursor, page breaks, primitives),
 //! `font` (measuring, wrapping, subsetting), `table`, `chart` (bars and timelines),
-//! `format` (how times, durations and seqs read).
+//! `timeline` (where a timeline's labels go), `format` (how times, durations and seqs
+//! read).
 
 mod chart;
 mod font;
 mod format;
 mod layout;
 mod table;
+mod timeline;
 
 use printpdf::{FontId, Mm, OffsetDateTime, PdfDocument, PdfFont, PdfPage, PdfSaveOptions};
 use thiserror::Error;
@@ -487,9 +489,15 @@ fn render_section(doc: &mut Doc, number: usize, s: &Section) {
 
     if !s.timelines.is_empty() {
         doc.y += 4.0;
-        subheading(doc, "Exception timelines", 110.0);
-        for tl in &s.timelines {
-            chart::timeline(doc, tl);
+        let plans: Vec<_> = s
+            .timelines
+            .iter()
+            .map(|tl| chart::plan_timeline(doc, tl))
+            .collect();
+        let first = plans.first().map_or(0.0, |p| p.height);
+        subheading(doc, "Exception timelines", first);
+        for plan in &plans {
+            chart::timeline(doc, plan);
             doc.y += 8.0;
         }
     }
