@@ -9,13 +9,15 @@
 //!
 //! Layout lives in the submodules: `layout` (pages, cursor, page breaks, primitives),
 //! `font` (measuring, wrapping, subsetting), `table`, `chart` (bars and timelines),
-//! `format` (how times, durations and seqs read).
+//! `timeline` (where a timeline's labels go), `format` (how times, durations and seqs
+//! read).
 
 mod chart;
 mod font;
 mod format;
 mod layout;
 mod table;
+mod timeline;
 
 use printpdf::{FontId, Mm, OffsetDateTime, PdfDocument, PdfFont, PdfPage, PdfSaveOptions};
 use thiserror::Error;
@@ -64,29 +66,31 @@ pub fn render(report: &Report) -> Result<Vec<u8>, PdfError> {
     let fonts = Fonts::get()?;
     let mut doc = Doc::new(fonts);
     cover(&mut doc, report);
-    let cover_end = (doc.pages.len() == 1).then_some(doc.y);
+    let contents_at = reserve_contents(&mut doc, report.sections.len() + 2);
     let mut parts = Vec::new();
     doc.new_page();
     parts.push(("Summary".to_string(), doc.pages.len() - 1));
     summary(&mut doc, report);
     for (i, section) in report.sections.iter().enumerate() {
         doc.new_page();
-        let entry = if section.title.starts_with(&section.id) {
-            section.title.clone()
-        } else {
-            format!("{} · {}", section.id, section.title)
-        };
-        parts.push((entry, doc.pages.len() - 1));
-        render_section(&mut doc, i + 1, section);
+        parts.push((section_name(section).to_string(), doc.pages.len() - 1));
+        render_section(&mut doc, i + 1, report.sections.len(), section);
     }
     doc.new_page();
     parts.push(("Evidence index".to_string(), doc.pages.len() - 1));
     evidence(&mut doc, report);
-    if let Some(at) = cover_end {
-        contents(&mut doc, at, &parts);
-    }
+    contents(&mut doc, contents_at, &parts);
     decorate(&mut doc, report);
     save(doc, report)
+}
+
+/// What a reader calls the section: its title (the id is an internal name, e.g. `access`).
+fn section_name(s: &Section) -> &str {
+    if s.title.trim().is_empty() {
+        &s.id
+    } else {
+        &s.title
+    }
 }
 
 fn kind_label(kind: ReportKind) -> &'static str {
@@ -114,8 +118,9 @@ fn heading(doc: &mut Doc, text: &str) {
 
 /// A heading inside a page, kept with `follow` points of what comes after it.
 fn subheading(doc: &mut Doc, text: &str, follow: f32) {
-    doc.ensure_space(18.0 + follow);
-    for line in doc.fonts.wrap(Face::Bold, 11.5, text, WIDTH) {
+    let lines = doc.fonts.wrap(Face::Bold, 11.5, text, WIDTH);
+    doc.ensure_space(lines.len() as f32 * 16.0 + 4.0 + follow);
+    for line in lines {
         let b = baseline(doc.y, 16.0, 11.5);
         doc.text(LEFT, b, &line, Face::Bold, 11.5, ACCENT);
         doc.y += 16.0;
@@ -293,23 +298,69 @@ fn cover(doc: &mut Doc, r: &Report) {
     doc.y += 6.0;
 }
 
-/// The table of contents, on the cover below the attestation when the cover has room.
-fn contents(doc: &mut Doc, at: f32, parts: &[(String, usize)]) {
-    const LH: f32 = 15.0;
-    if at + 30.0 + LH * parts.len() as f32 > BOTTOM {
-        return;
+const CONTENTS_LH: f32 = 15.0;
+/// From the end of the cover's attestation to the first contents entry.
+const CONTENTS_ON_COVER: f32 = 22.0 + 20.0;
+/// The cover has no footer: its contents may run into the footer's margin.
+const COVER_BOTTOM: f32 = PAGE_H - 48.0;
+/// A page heading's height (one line, its rule and the space under it).
+const HEADING_H: f32 = 36.0;
+
+/// Where the table of contents goes.
+enum ContentsAt {
+    /// On the cover, below the attestation ending at this height.
+    Cover(f32),
+    /// On pages of its own from this page index on, right after the cover.
+    Pages(usize),
+}
+
+/// Decides where the contents of `entries` entries go, and reserves their pages when the
+/// cover has no room: every report has contents, and the entries' page numbers are known
+/// only once everything is laid out, so the pages are kept now and filled in at the end.
+fn reserve_contents(doc: &mut Doc, entries: usize) -> ContentsAt {
+    let needs = CONTENTS_ON_COVER + CONTENTS_LH * entries as f32;
+    if doc.pages.len() == 1 && doc.y + needs <= COVER_BOTTOM {
+        return ContentsAt::Cover(doc.y);
     }
-    doc.select_page(0);
-    doc.y = at + 22.0;
-    subheading(doc, "Contents", 0.0);
-    for (title, page) in parts {
-        let number = (page + 1).to_string();
+    let first = doc.pages.len();
+    let per_page = (((BOTTOM - TOP - HEADING_H) / CONTENTS_LH).floor() as usize).max(1);
+    for _ in 0..entries.div_ceil(per_page).max(1) {
+        doc.new_page();
+    }
+    ContentsAt::Pages(first)
+}
+
+/// The table of contents: each part's name and the page it starts on.
+fn contents(doc: &mut Doc, at: ContentsAt, parts: &[(String, usize)]) {
+    let (mut page, bottom) = match at {
+        ContentsAt::Cover(y) => {
+            doc.select_page(0);
+            doc.y = y + 22.0;
+            subheading(doc, "Contents", 0.0);
+            (0, COVER_BOTTOM)
+        }
+        ContentsAt::Pages(first) => {
+            doc.select_page(first);
+            doc.y = TOP;
+            heading(doc, "Contents");
+            (first, BOTTOM)
+        }
+    };
+    for (title, start) in parts {
+        if doc.y + CONTENTS_LH > bottom {
+            // Only reserved pages follow (`reserve_contents` counted the entries; on the
+            // cover they fit).
+            page += 1;
+            doc.select_page(page);
+            doc.y = TOP;
+        }
+        let number = (start + 1).to_string();
         let room = WIDTH - 40.0;
         let title = doc.fonts.fit(Face::Regular, BODY, title, room);
-        let b = baseline(doc.y, LH, BODY);
+        let b = baseline(doc.y, CONTENTS_LH, BODY);
         doc.text(LEFT, b, &title, Face::Regular, BODY, INK);
         doc.text_right(RIGHT, b, &number, Face::Regular, BODY, INK);
-        doc.y += LH;
+        doc.y += CONTENTS_LH;
         doc.line(LEFT, doc.y - 1.0, RIGHT, doc.y - 1.0, RULE, 0.3);
     }
 }
@@ -317,11 +368,11 @@ fn contents(doc: &mut Doc, at: f32, parts: &[(String, usize)]) {
 fn summary(doc: &mut Doc, r: &Report) {
     heading(doc, "Summary");
     let columns = vec![
-        column("ID", 2.0, Align::Left),
-        column("Control / area", 6.0, Align::Left),
-        column("Population", 2.2, Align::Right),
-        column("Exceptions", 2.2, Align::Right),
-        column("Conclusion", 4.0, Align::Left),
+        column("ID", Align::Left),
+        column("Control / area", Align::Left),
+        column("Population", Align::Right),
+        column("Exceptions", Align::Right),
+        column("Conclusion", Align::Left),
     ];
     let rows = r
         .summary
@@ -358,13 +409,12 @@ fn summary(doc: &mut Doc, r: &Report) {
     chart::exceptions_chart(doc, &r.summary);
     doc.y += 18.0;
 
-    subheading(doc, "Findings", 50.0);
     let columns = vec![
-        column("Severity", 1.8, Align::Left),
-        column("Person", 4.4, Align::Left),
-        column("Finding", 7.6, Align::Left),
-        column("When", 2.6, Align::Left),
-        column("Evidence", 2.0, Align::Left),
+        column("Severity", Align::Left),
+        column("Person", Align::Left),
+        column("Finding", Align::Left),
+        column("When", Align::Left),
+        column("Evidence", Align::Left),
     ];
     let rows = r
         .findings
@@ -391,15 +441,15 @@ fn summary(doc: &mut Doc, r: &Report) {
             ]
         })
         .collect();
-    table::draw(
-        doc,
-        &TableSpec {
-            title: "",
-            columns,
-            rows,
-            empty_text: "No findings.",
-        },
-    );
+    let spec = TableSpec {
+        title: "",
+        columns,
+        rows,
+        empty_text: "No findings.",
+    };
+    let prepared = table::prepare(doc, &spec);
+    subheading(doc, "Findings", prepared.lead_height());
+    table::draw_prepared(doc, &spec, &prepared);
 }
 
 fn severity_colour(s: Severity) -> Colour {
@@ -410,21 +460,15 @@ fn severity_colour(s: Severity) -> Colour {
     }
 }
 
-fn column(title: &str, share: f32, align: Align) -> table::Column {
+fn column(title: &str, align: Align) -> table::Column {
     table::Column {
         title: title.to_string(),
-        share,
         align,
     }
 }
 
-fn render_section(doc: &mut Doc, number: usize, s: &Section) {
-    let kicker = doc.fonts.fit(
-        Face::Bold,
-        8.5,
-        &format!("SECTION {number} · {}", s.id),
-        WIDTH,
-    );
+fn render_section(doc: &mut Doc, number: usize, of: usize, s: &Section) {
+    let kicker = format!("SECTION {number} OF {of}");
     doc.text(
         LEFT,
         baseline(doc.y, 12.0, 8.5),
@@ -465,11 +509,8 @@ fn render_section(doc: &mut Doc, number: usize, s: &Section) {
                         Some(cell) => Some(matches!(cell, Cell::Count(_) | Cell::Duration(_))),
                     })
                     .unwrap_or(false);
-                column(
-                    &c.title,
-                    f32::from(c.width.max(1)),
-                    if numeric { Align::Right } else { Align::Left },
-                )
+                // The model's `width` shares are not used: widths come from the content.
+                column(&c.title, if numeric { Align::Right } else { Align::Left })
             })
             .collect();
         let rows = t
@@ -491,9 +532,15 @@ fn render_section(doc: &mut Doc, number: usize, s: &Section) {
 
     if !s.timelines.is_empty() {
         doc.y += 4.0;
-        subheading(doc, "Exception timelines", 110.0);
-        for tl in &s.timelines {
-            chart::timeline(doc, tl);
+        let plans: Vec<_> = s
+            .timelines
+            .iter()
+            .map(|tl| chart::plan_timeline(doc, tl))
+            .collect();
+        let first = plans.first().map_or(0.0, |p| p.height);
+        subheading(doc, "Exception timelines", first);
+        for plan in &plans {
+            chart::timeline(doc, plan);
             doc.y += 8.0;
         }
     }
@@ -528,11 +575,11 @@ fn evidence(doc: &mut Doc, r: &Report) {
     );
     doc.y += 10.0;
     let columns = vec![
-        column("Seq", 1.2, Align::Left),
-        column("Chain hash", 3.2, Align::Left),
-        column("Kind", 3.0, Align::Left),
-        column("Source", 2.0, Align::Left),
-        column("Time", 3.0, Align::Left),
+        column("Seq", Align::Left),
+        column("Chain hash", Align::Left),
+        column("Kind", Align::Left),
+        column("Source", Align::Left),
+        column("Time", Align::Left),
     ];
     let rows = r
         .evidence
@@ -645,4 +692,86 @@ fn save(doc: Doc, r: &Report) -> Result<Vec<u8>, PdfError> {
     // The first 32 of the 64 hex digits, as long as the draft's placeholder.
     let id: Vec<u8> = blake3::hash(&draft).to_hex().bytes().take(32).collect();
     write(&id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(kind: ReportKind) -> Report {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("reports/example/{}.json", kind.as_str()));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    /// Every report has contents, on the cover or on the page after it, naming each part as
+    /// its heading does (never a section's internal id), with the page the part starts on.
+    #[test]
+    fn every_report_has_contents_with_human_names_and_right_pages() {
+        for kind in ReportKind::ALL {
+            let report = example(kind);
+            let bytes = render(&report).unwrap();
+            let pages = pdf_extract::extract_text_from_mem_by_pages(&bytes).unwrap();
+            let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let at = pages
+                .iter()
+                .take(2)
+                .position(|p| p.contains("Contents"))
+                .unwrap_or_else(|| panic!("{kind:?}: no contents on page 1 or 2"));
+            let contents = flat(&pages[at]);
+            let mut parts = vec!["Summary".to_string()];
+            parts.extend(report.sections.iter().map(|s| s.title.clone()));
+            parts.push("Evidence index".to_string());
+            let mut from = contents.find("Contents").unwrap();
+            for part in &parts {
+                // "<title> <page>", in order.
+                let rest = &contents[from..];
+                let i = rest
+                    .find(&format!("{part} "))
+                    .unwrap_or_else(|| panic!("{kind:?}: {part:?} not in {contents:?}"));
+                let after = &rest[i + part.len() + 1..];
+                let number: usize = after
+                    .split(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("{kind:?}: no page for {part:?}"));
+                from += i + part.len();
+                let page = flat(&pages[number - 1]);
+                assert!(
+                    page.contains(&flat(part)),
+                    "{kind:?}: {part:?} not on page {number}"
+                );
+            }
+            for (i, s) in report.sections.iter().enumerate() {
+                assert!(
+                    !contents.contains(&format!("{} · ", s.id)),
+                    "{kind:?}: {}",
+                    s.id
+                );
+                let kicker = format!("SECTION {} OF {}", i + 1, report.sections.len());
+                assert!(
+                    pages.iter().any(|p| p.contains(&kicker)),
+                    "{kind:?}: {kicker}"
+                );
+            }
+        }
+    }
+
+    /// Renders the committed example reports (`reports/example/*.json`) into
+    /// `$AUDITLEDGER_PDF_DUMP` (default `/tmp/auditledger-pdf`) for looking at them as
+    /// pictures: `pdftoppm -r 70 -png /tmp/auditledger-pdf/hipaa.pdf /tmp/p/hipaa`.
+    #[test]
+    #[ignore = "writes files for a person to look at"]
+    fn render_examples_for_review() {
+        let dir = std::env::var_os("AUDITLEDGER_PDF_DUMP")
+            .map_or_else(|| "/tmp/auditledger-pdf".into(), std::path::PathBuf::from);
+        std::fs::create_dir_all(&dir).unwrap();
+        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example");
+        for kind in ReportKind::ALL {
+            let json = std::fs::read(examples.join(format!("{}.json", kind.as_str()))).unwrap();
+            let report: Report = serde_json::from_slice(&json).unwrap();
+            let bytes = render(&report).unwrap();
+            std::fs::write(dir.join(format!("{}.pdf", kind.as_str())), bytes).unwrap();
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! Pictures drawn with rectangles, lines and dots: the summary's exception-rate bars and
-//! the exception timelines.
+//! the exception timelines (whose labels `timeline` places).
 
 use crate::event::Timestamp;
 use crate::report::model::{MarkerKind, SummaryRow, Timeline};
@@ -9,6 +9,7 @@ use super::layout::{
     baseline, Colour, Doc, ACCENT, AMBER, GREEN, GREY, INK, LEFT, MUTED, PANEL, RED, RIGHT, RULE,
     WIDTH,
 };
+use super::timeline::{self, Item, Layout};
 
 const POPULATION: Colour = Colour(0.70, 0.75, 0.82);
 
@@ -89,48 +90,51 @@ pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
     }
 }
 
-const LEVEL_H: f32 = 22.0;
-const MAX_LEVELS: usize = 6;
+const MAX_LEVELS: usize = 7;
 const TITLE_H: f32 = 17.0;
 const LABEL_SIZE: f32 = 7.5;
 const SUB_SIZE: f32 = 6.5;
+/// Above the highest label, inside the panel.
+const HEADROOM: f32 = 10.0;
 
-/// A marker as drawn: its x, and where its label went (if it found room).
-struct Placed {
+/// A marker as drawn.
+struct Mark {
     x: f32,
     kind: MarkerKind,
-    label: Option<Label>,
-}
-
-struct Label {
-    left: f32,
-    level: usize,
-    main: String,
+    /// The label's lines (its event, or the event broken in two), then the date.
+    main: Vec<String>,
     sub: String,
 }
 
-/// One timeline picture: markers on a horizontal time axis spanning their times, labels
-/// staggered on up to six levels so that neighbours do not overwrite each other; labels
-/// that find no room are listed under the picture.
-pub(super) fn timeline(doc: &mut Doc, tl: &Timeline) {
-    if tl.markers.is_empty() {
-        doc.ensure_space(TITLE_H + 14.0);
-        title(doc, &tl.title);
-        doc.flow(
-            "No events to place on a time axis.",
-            Face::Regular,
-            8.0,
-            12.0,
-            MUTED,
-            LEFT,
-            WIDTH,
-        );
-        doc.y += 8.0;
-        return;
-    }
-    let mut markers: Vec<_> = tl.markers.iter().collect();
-    markers.sort_by_key(|m| m.at);
-    let secs: Vec<f64> = markers.iter().map(|m| m.at.0 as f64 / 1e6).collect();
+/// A timeline laid out: what [`timeline`] draws, and how tall it is.
+pub(super) struct TimelinePlan<'a> {
+    tl: &'a Timeline,
+    /// Sorted by time.
+    marks: Vec<Mark>,
+    layout: Layout,
+    /// The time axis: its ends in x, and the times they stand for, in seconds.
+    axis: (f32, f32, f64, f64),
+    note: Vec<String>,
+    plot_h: f32,
+    /// The whole picture, title to note.
+    pub height: f32,
+}
+
+/// A label line's height.
+const LABEL_LH: f32 = 8.5;
+/// A label's event line without a source breaks at this width when the labels are too wide
+/// for all to fit.
+const NARROW: f32 = 80.0;
+
+/// Lays one timeline picture out: markers on a horizontal time axis spanning their times,
+/// labels on levels above it where no line crosses them (see `timeline::place`). Labels are
+/// one line and a date; when some then find no room, the event lines break in two (narrower,
+/// taller labels) if that labels more. Labels that still find no room are listed under the
+/// picture.
+pub(super) fn plan_timeline<'a>(doc: &Doc, tl: &'a Timeline) -> TimelinePlan<'a> {
+    let mut sorted: Vec<_> = tl.markers.iter().collect();
+    sorted.sort_by_key(|m| m.at);
+    let secs: Vec<f64> = sorted.iter().map(|m| m.at.0 as f64 / 1e6).collect();
     let first = secs.first().copied().unwrap_or(0.0);
     let last = secs.last().copied().unwrap_or(0.0);
     let (lo, hi) = if last - first < 60.0 {
@@ -143,69 +147,78 @@ pub(super) fn timeline(doc: &mut Doc, tl: &Timeline) {
     let ax1 = RIGHT - 10.0;
     let x_of = |t: f64| ax0 + ((t - lo) / (hi - lo)) as f32 * (ax1 - ax0);
 
-    // Labels go right of their marker (left of it near the right edge), on the lowest
-    // level where they clear the previous label; when every level is taken, after the
-    // label that ends first; failing that, into the list under the picture.
-    let mut level_ends: Vec<f32> = Vec::new();
-    let mut placed = Vec::new();
-    let mut unlabelled = Vec::new();
-    for (m, t) in markers.iter().zip(&secs) {
-        let x = x_of(*t);
-        let main = match m.seq {
-            Some(seq) => format!("{} #{seq}", m.label),
-            None => m.label.clone(),
-        };
-        let main = doc.fonts.fit(Face::Regular, LABEL_SIZE, &main, 170.0);
-        let sub = m.at.to_datetime().format("%Y-%m-%d %H:%M").to_string();
-        let w = doc.width(Face::Regular, LABEL_SIZE, &main).max(doc.width(
-            Face::Regular,
-            SUB_SIZE,
-            &sub,
-        ));
-        let mut left = x + 3.0;
-        if left + w > RIGHT {
-            left = x - 3.0 - w;
-        }
-        let mut left = left.max(LEFT);
-        let level = match level_ends.iter().position(|end| *end + 6.0 <= left) {
-            Some(k) => Some(k),
-            None if level_ends.len() < MAX_LEVELS => {
-                level_ends.push(f32::MIN);
-                Some(level_ends.len() - 1)
+    let wide: Vec<Mark> = sorted
+        .iter()
+        .zip(&secs)
+        .map(|(m, t)| {
+            let main = match m.seq {
+                Some(seq) => format!("{} #{seq}", m.label),
+                None => m.label.clone(),
+            };
+            Mark {
+                x: x_of(*t),
+                kind: m.kind,
+                main: vec![doc.fonts.fit(Face::Regular, LABEL_SIZE, &main, 170.0)],
+                sub: m.at.to_datetime().format("%Y-%m-%d %H:%M").to_string(),
             }
-            None => level_ends
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.total_cmp(b.1))
-                .filter(|(_, end)| **end + 6.0 + w <= RIGHT)
-                .map(|(k, end)| {
-                    left = *end + 6.0;
-                    k
-                }),
-        };
-        let label = match level {
-            Some(level) => {
-                if let Some(end) = level_ends.get_mut(level) {
-                    *end = end.max(left + w);
+        })
+        .collect();
+    let lay = |marks: &[Mark], lines: usize| {
+        let items: Vec<Item> = marks
+            .iter()
+            .map(|m| Item {
+                x: m.x,
+                w: m.main
+                    .iter()
+                    .map(|l| doc.width(Face::Regular, LABEL_SIZE, l))
+                    .fold(doc.width(Face::Regular, SUB_SIZE, &m.sub), f32::max),
+                deadline: m.kind == MarkerKind::Deadline,
+            })
+            .collect();
+        let label_h = (lines + 1) as f32 * LABEL_LH + 2.0;
+        timeline::place(&items, LEFT + 2.0, RIGHT - 2.0, MAX_LEVELS, label_h)
+    };
+    let unlabelled = |l: &Layout| l.labels.iter().filter(|r| r.is_none()).count();
+    let mut marks = wide;
+    let mut layout = lay(&marks, 1);
+    if unlabelled(&layout) > 0 {
+        let narrow: Vec<Mark> = marks
+            .iter()
+            .map(|m| {
+                // The event kind, then its source and seq: `session.revoked` / `(okta) #322`.
+                let text = m.main.join(" ");
+                let mut lines = match text.split_once(" (") {
+                    Some((kind, rest)) => vec![kind.to_string(), format!("({rest}")],
+                    None => doc.fonts.wrap(Face::Regular, LABEL_SIZE, &text, NARROW),
+                };
+                if lines.len() > 2 {
+                    let rest = lines.split_off(1).join(" ");
+                    lines.push(rest);
                 }
-                Some(Label {
-                    left,
-                    level,
-                    main,
-                    sub,
-                })
-            }
-            None => {
-                unlabelled.push(format!("{main} ({sub})"));
-                None
-            }
-        };
-        placed.push(Placed {
-            x,
-            kind: m.kind,
-            label,
-        });
+                let lines = lines
+                    .iter()
+                    .map(|l| doc.fonts.fit(Face::Regular, LABEL_SIZE, l, 170.0))
+                    .collect();
+                Mark {
+                    main: lines,
+                    sub: m.sub.clone(),
+                    ..*m
+                }
+            })
+            .collect();
+        let other = lay(&narrow, 2);
+        if unlabelled(&other) < unlabelled(&layout) {
+            marks = narrow;
+            layout = other;
+        }
     }
+
+    let unlabelled: Vec<String> = marks
+        .iter()
+        .zip(&layout.labels)
+        .filter(|(_, label)| label.is_none())
+        .map(|(m, _)| format!("{} ({})", m.main.join(" "), m.sub))
+        .collect();
     let note = if unlabelled.is_empty() {
         Vec::new()
     } else {
@@ -223,18 +236,62 @@ pub(super) fn timeline(doc: &mut Doc, tl: &Timeline) {
         lines.truncate(8);
         lines
     };
+    let plot_h = layout.height() + HEADROOM;
+    let height = if tl.markers.is_empty() {
+        TITLE_H + 12.0 + 8.0
+    } else {
+        TITLE_H + plot_h + 34.0 + note.len() as f32 * 9.5
+    };
+    TimelinePlan {
+        tl,
+        marks,
+        layout,
+        axis: (ax0, ax1, lo, hi),
+        note,
+        plot_h,
+        height,
+    }
+}
 
-    let levels = level_ends.len().max(1) as f32;
-    let plot_h = 6.0 + levels * LEVEL_H + 10.0;
-    let height = TITLE_H + plot_h + 34.0 + note.len() as f32 * 9.5;
+/// Draws a planned timeline at the cursor (on a new page if it does not fit).
+pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
+    let TimelinePlan {
+        tl,
+        marks,
+        layout,
+        axis: (ax0, ax1, lo, hi),
+        note,
+        plot_h,
+        height,
+    } = plan;
+    let (ax0, ax1, lo, hi, plot_h, height) = (*ax0, *ax1, *lo, *hi, *plot_h, *height);
+    if marks.is_empty() {
+        doc.ensure_space(TITLE_H + 14.0);
+        title(doc, &tl.title);
+        doc.flow(
+            "No events to place on a time axis.",
+            Face::Regular,
+            8.0,
+            12.0,
+            MUTED,
+            LEFT,
+            WIDTH,
+        );
+        doc.y += 8.0;
+        return;
+    }
+    let x_of = |t: f64| ax0 + ((t - lo) / (hi - lo)) as f32 * (ax1 - ax0);
     doc.ensure_space(height);
     let top = doc.y;
     title(doc, &tl.title);
     let panel_top = top + TITLE_H;
     let axis_y = panel_top + plot_h;
+    // Heights above the axis to the page's y.
+    let y = |h: f32| axis_y - h;
+    let grid_top = plot_h - 4.0;
     doc.fill_rect(LEFT, panel_top, WIDTH, height - TITLE_H - 4.0, PANEL);
 
-    // Grid, ticks and tick labels.
+    // Grid, ticks and tick labels; grid lines stop short of labels.
     let step = tick_step(hi - lo);
     let daily = step >= 86_400.0;
     let mut t = (lo / step).ceil() * step;
@@ -244,7 +301,9 @@ pub(super) fn timeline(doc: &mut Doc, tl: &Timeline) {
             break;
         }
         let x = x_of(t);
-        doc.line(x, panel_top + 4.0, x, axis_y, RULE, 0.3);
+        for s in timeline::around_labels(x, 0.0, grid_top, layout) {
+            doc.line(x, y(s.to), x, y(s.from), RULE, 0.3);
+        }
         doc.line(x, axis_y, x, axis_y + 3.0, MUTED, 0.6);
         let at = Timestamp((t * 1e6) as i64).to_datetime();
         let label = if daily {
@@ -262,53 +321,34 @@ pub(super) fn timeline(doc: &mut Doc, tl: &Timeline) {
     }
     doc.line(ax0, axis_y, ax1, axis_y, MUTED, 0.8);
 
-    // Deadlines: dashed lines through the picture.
-    for p in placed.iter().filter(|p| p.kind == MarkerKind::Deadline) {
-        doc.dashed_line(p.x, panel_top + 4.0, p.x, axis_y + 4.0, AMBER, 1.1);
-    }
-    // Leaders and labels.
-    for p in &placed {
-        let Some(label) = &p.label else { continue };
-        let block_top = axis_y - 10.0 - (label.level as f32 + 1.0) * LEVEL_H + 2.0;
-        if p.kind != MarkerKind::Deadline {
-            let elbow = label.left > p.x + 4.0;
-            let reach = if elbow {
-                block_top + 19.0
-            } else {
-                block_top + 2.0
-            };
-            doc.line(p.x, reach, p.x, axis_y, GREY, 0.4);
-            if elbow {
-                doc.line(p.x, reach, label.left - 1.0, reach, GREY, 0.4);
-            }
+    // Deadlines: dashed lines through the picture, broken where a label sits.
+    for m in marks.iter().filter(|m| m.kind == MarkerKind::Deadline) {
+        for s in timeline::around_labels(m.x, -4.0, grid_top, layout) {
+            doc.dashed_line(m.x, y(s.to), m.x, y(s.from), AMBER, 1.1);
         }
-        let colour = match p.kind {
+    }
+    // Stems and labels.
+    for (m, (label, stem)) in marks.iter().zip(layout.labels.iter().zip(&layout.stems)) {
+        if let Some(s) = stem {
+            doc.line(s.x, y(s.to), s.x, y(s.from), GREY, 0.4);
+        }
+        let Some(rect) = label else { continue };
+        let colour = match m.kind {
             MarkerKind::Violation => RED,
             MarkerKind::Deadline => AMBER,
             _ => INK,
         };
-        let b = block_top + 7.5;
-        doc.text(
-            label.left,
-            b,
-            &label.main,
-            Face::Regular,
-            LABEL_SIZE,
-            colour,
-        );
-        doc.text(
-            label.left,
-            b + 8.5,
-            &label.sub,
-            Face::Regular,
-            SUB_SIZE,
-            MUTED,
-        );
+        let mut b = y(rect.top) + 7.5;
+        for line in &m.main {
+            doc.text(rect.left, b, line, Face::Regular, LABEL_SIZE, colour);
+            b += LABEL_LH;
+        }
+        doc.text(rect.left, b, &m.sub, Face::Regular, SUB_SIZE, MUTED);
     }
     // Dots last, so they sit on top of lines; violations on top of everything.
     for kind in [MarkerKind::Note, MarkerKind::Control, MarkerKind::Violation] {
-        for p in placed.iter().filter(|p| p.kind == kind) {
-            doc.dot(p.x, axis_y, 3.4, marker_colour(kind));
+        for m in marks.iter().filter(|m| m.kind == kind) {
+            doc.dot(m.x, axis_y, 3.4, marker_colour(kind));
         }
     }
 
@@ -321,7 +361,7 @@ pub(super) fn timeline(doc: &mut Doc, tl: &Timeline) {
         MarkerKind::Violation,
         MarkerKind::Note,
     ] {
-        if !placed.iter().any(|p| p.kind == kind) {
+        if !marks.iter().any(|m| m.kind == kind) {
             continue;
         }
         let word = match kind {
@@ -346,10 +386,10 @@ pub(super) fn timeline(doc: &mut Doc, tl: &Timeline) {
         7.0,
         MUTED,
     );
-    let mut y = legend_b + 11.0;
-    for line in &note {
-        doc.text(LEFT + 6.0, y, line, Face::Regular, 7.0, MUTED);
-        y += 9.5;
+    let mut line_y = legend_b + 11.0;
+    for line in note {
+        doc.text(LEFT + 6.0, line_y, line, Face::Regular, 7.0, MUTED);
+        line_y += 9.5;
     }
     doc.y = top + height + 6.0;
 }

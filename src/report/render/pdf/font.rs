@@ -84,9 +84,6 @@ impl Metrics {
     }
 }
 
-/// Where a word too long for its line may break, after the character.
-const BREAK_AFTER: &str = "@./-_:,;+=&?#";
-
 /// The three faces' metrics.
 pub(super) struct Fonts {
     faces: [Metrics; 3],
@@ -154,67 +151,109 @@ impl Fonts {
         text.chars().map(|c| m.advance(c)).sum::<f32>() * size
     }
 
-    /// Wraps `text` to lines no wider than `width`: at spaces where possible, inside a
-    /// word only when the word alone is too wide. `\n` starts a new line. Always at least
-    /// one (possibly empty) line.
+    /// Wraps `text` to lines no wider than `width`. Lines break at spaces; a word goes whole
+    /// to the next line when it fits there, and only a word wider than a whole line breaks
+    /// inside, at its natural points ([`pieces`]), starting on a line of its own: so dates,
+    /// times, numbers, severities and plain words stay whole. A piece wider than a whole line is the one case left, and only
+    /// there does a line break between two characters. `\n` starts a new line. Always at
+    /// least one (possibly empty) line.
     pub(super) fn wrap(&self, face: Face, size: f32, text: &str, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
+        let space = self.width(face, size, " ");
         for hard in text.split('\n') {
             let hard = self.clean(face, hard);
             let mut line = String::new();
             let mut line_w = 0.0;
-            let space = self.width(face, size, " ");
-            for word in hard.split(' ').filter(|w| !w.is_empty()) {
+            for word in words(&hard) {
                 let word_w = self.width(face, size, word);
-                if !line.is_empty() && line_w + space + word_w <= width {
-                    line.push(' ');
+                let sep = if line.is_empty() { 0.0 } else { space };
+                if line_w + sep + word_w <= width {
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
                     line.push_str(word);
-                    line_w += space + word_w;
+                    line_w += sep + word_w;
                     continue;
                 }
-                if !line.is_empty() {
-                    lines.push(std::mem::take(&mut line));
-                }
                 if word_w <= width {
+                    lines.push(std::mem::take(&mut line));
                     line = word.to_string();
                     line_w = word_w;
                     continue;
                 }
-                // Too wide on its own: break after punctuation (e-mail addresses, paths,
-                // ids) when there is some in the line, else between any two characters.
-                line_w = 0.0;
-                for c in word.chars() {
-                    let w = self.metrics(face).advance(c) * size;
-                    if !line.is_empty() && line_w + w > width {
-                        let cut = line
-                            .char_indices()
-                            .filter(|(i, ch)| *i > 0 && BREAK_AFTER.contains(*ch))
-                            .map(|(i, ch)| i + ch.len_utf8())
-                            .next_back()
-                            .filter(|cut| {
-                                line.get(*cut..).is_some_and(|rest| {
-                                    !rest.is_empty() && self.width(face, size, rest) + w <= width
-                                })
-                            });
-                        match cut {
-                            Some(cut) => {
-                                let rest = line.split_off(cut);
-                                lines.push(std::mem::replace(&mut line, rest));
-                                line_w = self.width(face, size, &line);
-                            }
-                            None => {
+                // Too wide for any line: its pieces fill lines of their own, so that the
+                // word reads as one block (`kai.brandt` / `@acme.example`).
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    line_w = 0.0;
+                }
+                for piece in pieces(word) {
+                    let piece_w = self.width(face, size, piece);
+                    if !line.is_empty() && line_w + piece_w > width {
+                        lines.push(std::mem::take(&mut line));
+                        line_w = 0.0;
+                    }
+                    if line.is_empty() && piece_w > width {
+                        // The last resort: a piece no line can hold.
+                        for c in piece.chars() {
+                            let w = self.metrics(face).advance(c) * size;
+                            if !line.is_empty() && line_w + w > width {
                                 lines.push(std::mem::take(&mut line));
                                 line_w = 0.0;
                             }
+                            line.push(c);
+                            line_w += w;
                         }
+                    } else {
+                        line.push_str(piece);
+                        line_w = self.width(face, size, &line);
                     }
-                    line.push(c);
-                    line_w += w;
                 }
             }
             lines.push(line);
         }
         lines
+    }
+
+    /// The width of the widest piece of `text` that [`Fonts::wrap`] never breaks (a word, or
+    /// a piece of a word between its natural break points): the narrowest column that shows
+    /// the text without breaking inside a piece.
+    pub(super) fn min_width(&self, face: Face, size: f32, text: &str) -> f32 {
+        text.split('\n')
+            .flat_map(|hard| {
+                let hard = self.clean(face, hard);
+                words(&hard)
+                    .into_iter()
+                    .flat_map(pieces)
+                    .map(|p| self.width(face, size, p))
+                    .collect::<Vec<_>>()
+            })
+            .fold(0.0, f32::max)
+    }
+
+    /// The width of the widest word of `text`: the narrowest column that shows the text
+    /// without breaking inside a word.
+    pub(super) fn word_width(&self, face: Face, size: f32, text: &str) -> f32 {
+        text.split('\n')
+            .flat_map(|hard| {
+                let hard = self.clean(face, hard);
+                words(&hard)
+                    .into_iter()
+                    .map(|w| self.width(face, size, w))
+                    .collect::<Vec<_>>()
+            })
+            .fold(0.0, f32::max)
+    }
+
+    /// The width of the widest line of `text` unwrapped (its lines are those `\n` makes).
+    pub(super) fn natural_width(&self, face: Face, size: f32, text: &str) -> f32 {
+        text.split('\n')
+            .map(|hard| {
+                let hard = self.clean(face, hard);
+                let words: Vec<&str> = hard.split(' ').filter(|w| !w.is_empty()).collect();
+                self.width(face, size, &words.join(" "))
+            })
+            .fold(0.0, f32::max)
     }
 
     /// `text` cut to `width`, with an ellipsis when cut.
@@ -244,6 +283,91 @@ impl Fonts {
         let m = self.metrics(face);
         chars.iter().filter_map(|c| m.glyph(*c)).collect()
     }
+}
+
+/// Units that stay on the line of the number before them (`2 d`, `55.6 %`, `08:00 UTC`,
+/// also followed by punctuation: `2 d:`).
+const UNITS: [&str; 7] = ["d", "h", "min", "s", "ms", "%", "UTC"];
+
+/// The words of a line as wrapping sees them: split at spaces, except that a number and the
+/// unit after it are one word.
+fn words(line: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut end = 0;
+    let mut prev_numeric = false;
+    for (at, word) in line
+        .split(' ')
+        .scan(0, |pos, w| {
+            let at = *pos;
+            *pos += w.len() + 1;
+            Some((at, w))
+        })
+        .filter(|(_, w)| !w.is_empty())
+    {
+        let unit = word.trim_end_matches([':', ',', ';', '.', ')']);
+        let glue = prev_numeric && end + 1 == at && UNITS.contains(&unit);
+        match start {
+            Some(s) if glue => {
+                out.pop();
+                out.push(line.get(s..at + word.len()).unwrap_or(word));
+            }
+            _ => {
+                start = Some(at);
+                out.push(word);
+            }
+        }
+        end = at + word.len();
+        prev_numeric = !glue
+            && word.starts_with(|c: char| c.is_ascii_digit() || c == '−')
+            && word
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ':' | '−'));
+    }
+    out
+}
+
+/// `word` (no spaces) cut at its natural break points, the places a reader expects an
+/// identifier to break: before `@`, and before a `.` between letters (e-mail addresses,
+/// domains, event kinds); after `/`; after `-` or `_` between letters (compound ids such as
+/// `access-after-expiry`); after `,` `;` `:` `+` `=` `&` `?`; before `(` (citations such as
+/// `164.308(a)(1)(ii)(D)`); after the `T` of an ISO date and time. Never between two digits on either side of the mark, so dates
+/// (`2026-02-06`), times (`23:20`), numbers (`55.6`, `164.308`) and lists of numbers stay
+/// whole, and never inside a run of letters, so plain words and severities stay whole.
+pub(super) fn pieces(word: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    let at = |i: usize| chars.get(i).map(|(_, c)| *c);
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    let letter = |c: Option<char>| c.is_some_and(char::is_alphabetic);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, &(byte, b)) in chars.iter().enumerate().skip(1) {
+        let Some(a) = i.checked_sub(1).and_then(at) else {
+            continue;
+        };
+        let before_a = i.checked_sub(2).and_then(at);
+        let after_b = at(i + 1);
+        let between_digits = |x: Option<char>, y: Option<char>| digit(x) && digit(y);
+        let breaks = match (a, b) {
+            (_, '@') => true,
+            (_, '.') => letter(Some(a)) && letter(after_b),
+            (_, '(') => a != '(',
+            ('-' | '_', _) => letter(before_a) && letter(Some(b)),
+            // An ISO 8601 date and time: `2026-01-14T` / `09:10:00Z`.
+            ('T', _) => digit(before_a) && digit(Some(b)),
+            ('/' | ',' | ';' | ':' | '+' | '=' | '&' | '?', _) => {
+                !between_digits(before_a, Some(b))
+            }
+            _ => false,
+        };
+        if breaks && byte > start {
+            out.push(word.get(start..byte).unwrap_or_default());
+            start = byte;
+        }
+    }
+    out.push(word.get(start..).unwrap_or_default());
+    out.retain(|p| !p.is_empty());
+    out
 }
 
 /// A parsed font ready for `PdfDocument` resources: `face` subset to `glyphs`.
@@ -455,4 +579,178 @@ fn write_sfnt(version: &[u8], mut tables: Vec<([u8; 4], Vec<u8>)>) -> Vec<u8> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZE: f32 = 8.0;
+
+    fn fonts() -> &'static Fonts {
+        Fonts::get().unwrap()
+    }
+
+    fn w(text: &str) -> f32 {
+        fonts().width(Face::Regular, SIZE, text)
+    }
+
+    fn wrap(text: &str, width: f32) -> Vec<String> {
+        fonts().wrap(Face::Regular, SIZE, text, width)
+    }
+
+    #[test]
+    fn dates_times_and_numbers_are_one_piece() {
+        for word in [
+            "2026-02-06",
+            "23:20",
+            "55.6",
+            "164.308",
+            "2026-01-14",
+            "1,000",
+            "1/2",
+        ] {
+            assert_eq!(pieces(word), [word], "{word}");
+        }
+        // Narrower than the date and the time together: they part at the space only.
+        let lines = wrap("2026-02-06 00:00 UTC", w("2026-02-06") + 1.0);
+        assert_eq!(lines, ["2026-02-06", "00:00 UTC"]);
+        let lines = wrap("was 55.6 % on 2026-02-06", w("2026-02-06 ") + 1.0);
+        assert_eq!(lines, ["was 55.6 %", "on", "2026-02-06"]);
+    }
+
+    #[test]
+    fn numbers_keep_their_units() {
+        assert_eq!(
+            words("first 2 d 9 h after, 55.6 % at 08:00 UTC"),
+            ["first", "2 d", "9 h", "after,", "55.6 %", "at", "08:00 UTC"]
+        );
+        assert_eq!(words("  a  2  d "), ["a", "2", "d"]);
+        assert_eq!(
+            words("7 d: 2 delivered; 2 d: due"),
+            ["7 d:", "2", "delivered;", "2 d:", "due"]
+        );
+        let lines = wrap("expired: first 2 d 9 h after", w("expired: first 2") + 1.0);
+        assert_eq!(lines, ["expired: first", "2 d 9 h after"]);
+    }
+
+    #[test]
+    fn severities_and_plain_words_never_break() {
+        for word in ["Critical", "Medium", "Severity", "Exceptions", "Zoë"] {
+            assert_eq!(pieces(word), [word]);
+            assert_eq!(wrap(word, w(word)), [word]);
+        }
+        let lines = wrap("Critical Medium", w("Medium") + 2.0);
+        assert_eq!(lines, ["Critical", "Medium"]);
+    }
+
+    #[test]
+    fn email_addresses_break_before_at_and_dots() {
+        assert_eq!(
+            pieces("kai.brandt@acme.example"),
+            ["kai", ".brandt", "@acme", ".example"]
+        );
+        let lines = wrap("kai.brandt@acme.example", w("kai.brandt@acme") + 1.0);
+        assert_eq!(lines, ["kai.brandt@acme", ".example"]);
+        let lines = wrap("kai.brandt@acme.example", w("kai.brandt") + 1.0);
+        assert_eq!(lines, ["kai.brandt", "@acme", ".example"]);
+    }
+
+    #[test]
+    fn citations_break_before_parentheses_and_after_colons() {
+        assert_eq!(
+            pieces("164.308(a)(1)(ii)(D)"),
+            ["164.308", "(a)", "(1)", "(ii)", "(D)"]
+        );
+        assert_eq!(
+            pieces("HIPAA:164.308(a)(3)(ii)(C),"),
+            ["HIPAA:", "164.308", "(a)", "(3)", "(ii)", "(C),"]
+        );
+        assert_eq!(pieces("SOC2:CC6.1,"), ["SOC2:", "CC6.1,"]);
+        assert_eq!(
+            pieces("2026-01-14T09:10:00Z;"),
+            ["2026-01-14T", "09:10:00Z;"]
+        );
+        let lines = wrap("164.308(a)(1)(ii)(D)", w("164.308(a)(1)") + 1.0);
+        assert_eq!(lines, ["164.308(a)(1)", "(ii)(D)"]);
+    }
+
+    #[test]
+    fn compound_ids_break_after_hyphens_between_letters() {
+        assert_eq!(
+            pieces("access-after-expiry"),
+            ["access-", "after-", "expiry"]
+        );
+        assert_eq!(
+            pieces("(America/Los_Angeles)"),
+            ["(America/", "Los_", "Angeles)"]
+        );
+        assert_eq!(pieces("ext-22"), ["ext-22"]);
+        assert_eq!(pieces("auth-5"), ["auth-5"]);
+        let lines = wrap("access-after-expiry", w("access-after-") + 1.0);
+        assert_eq!(lines, ["access-after-", "expiry"]);
+    }
+
+    #[test]
+    fn a_word_that_fits_a_line_moves_whole_to_the_next() {
+        let text = "Kai Brandt's account kai.brandt@acme.example (grafana)";
+        let lines = wrap(text, w("Kai Brandt's account kai.brandt") + 1.0);
+        assert_eq!(
+            lines,
+            [
+                "Kai Brandt's account",
+                "kai.brandt@acme.example",
+                "(grafana)"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_a_piece_wider_than_the_line_breaks_between_characters() {
+        let long = "x".repeat(60);
+        let lines = wrap(&format!("a {long} b"), 50.0);
+        assert!(lines.len() > 3, "{lines:?}");
+        assert!(lines.iter().all(|l| w(l) <= 50.0), "{lines:?}");
+        assert_eq!(lines.concat().replace(' ', ""), format!("a{long}b"));
+        assert_eq!(wrap("", 10.0), [""]);
+        assert_eq!(wrap("a\n\nb", 100.0), ["a", "", "b"]);
+        assert_eq!(wrap("abc", 0.0), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn min_and_natural_widths() {
+        let f = fonts();
+        let text = "Seen at 2026-02-06 by kai.brandt@acme.example\nsecond line";
+        assert_eq!(f.min_width(Face::Regular, SIZE, text), w("2026-02-06"));
+        assert_eq!(
+            f.word_width(Face::Regular, SIZE, text),
+            w("kai.brandt@acme.example")
+        );
+        assert_eq!(
+            f.natural_width(Face::Regular, SIZE, text),
+            w("Seen at 2026-02-06 by kai.brandt@acme.example")
+        );
+        // A column as wide as the minimum breaks no piece.
+        let min = f.min_width(Face::Regular, SIZE, text);
+        let lines = wrap(text, min);
+        for piece in ["2026-02-06", "kai", ".brandt", "@acme", ".example"] {
+            assert!(lines.iter().any(|l| l.contains(piece)), "{lines:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the text and width: no line wider than the width unless it is one
+        /// character, and the words come back in order, with no character lost.
+        #[test]
+        fn wrap_keeps_every_character_within_the_width(
+            text in "[a-z0-9@./:() -]{0,120}",
+            width in 0.0f32..200.0,
+        ) {
+            let lines = wrap(&text, width);
+            for line in &lines {
+                proptest::prop_assert!(w(line) <= width + 0.01 || line.chars().count() == 1);
+            }
+            proptest::prop_assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+        }
+    }
 }
