@@ -262,6 +262,10 @@ enum Command {
         /// Where to write the files.
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+        /// How to print what was written (--format names the files' formats), as cargo's
+        /// --message-format: text, or one JSON object on standard output.
+        #[arg(long, value_enum, default_value = "text")]
+        message_format: Format,
     },
     /// Write an auditor bundle: the report, the events it cites with their raw records,
     /// an inclusion proof for each, the checkpoint, the public key and a BLAKE3 manifest.
@@ -271,6 +275,9 @@ enum Command {
         /// The bundle directory (must not exist, or be empty).
         #[arg(long, required = true)]
         out: PathBuf,
+        /// How to print what was written: text, or one JSON object on standard output.
+        #[arg(long, value_enum, default_value = "text")]
+        message_format: Format,
     },
     /// Work with policy files.
     Policy {
@@ -1005,11 +1012,35 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Report { args, out } => {
+        Command::Report {
+            args,
+            out,
+            message_format,
+        } => {
             let ledger = open_reader(&cli)?;
             let (report, files) =
                 app::make_report(&ledger, &app::verify_fully(&ledger)?, &request(args))?;
             app::write_report_files(out, &files)?;
+            if *message_format == Format::Json {
+                let paths: Vec<String> = files
+                    .iter()
+                    .map(|(name, _)| out.join(name).display().to_string())
+                    .collect();
+                say!(
+                    "{}",
+                    serde_json::json!({
+                        "report": report.kind,
+                        "title": report.title,
+                        "files": paths,
+                        "findings": report.findings.len(),
+                        "tree_size": report.attestation.tree_size,
+                        "root": report.attestation.root,
+                        "key_fingerprint": report.attestation.key_fingerprint,
+                        "period": report.period,
+                    })
+                );
+                return Ok(());
+            }
             for (name, _) in &files {
                 say!("{}", out.join(name).display());
             }
@@ -1021,7 +1052,11 @@ fn run(cli: Cli) -> Result<()> {
                 report.attestation.key_fingerprint
             );
         }
-        Command::Export { args, out } => {
+        Command::Export {
+            args,
+            out,
+            message_format,
+        } => {
             let ledger = open_reader(&cli)?;
             // The manifest is signed with the ledger's key: exporting needs it, as writing does.
             let key_file = app::key_path(cli.key_file.as_deref(), &cli.ledger);
@@ -1038,6 +1073,20 @@ fn run(cli: Cli) -> Result<()> {
                 &cited,
                 out,
             )?;
+            if *message_format == Format::Json {
+                say!(
+                    "{}",
+                    serde_json::json!({
+                        "bundle": out.display().to_string(),
+                        "report": report.kind,
+                        "report_files": files.len(),
+                        "cited_entries": cited.len(),
+                        "tree_size": report.attestation.tree_size,
+                        "manifest_b3": summary.manifest_b3,
+                    })
+                );
+                return Ok(());
+            }
             say!(
                 "bundle {}: {} report file(s), {} cited entries with proofs; manifest BLAKE3 {}",
                 out.display(),

@@ -839,3 +839,83 @@ fn init_requires_an_origin_and_says_what_it_is() {
         "{out}"
     );
 }
+
+/// `report` and `export` print what they wrote as one JSON object with
+/// `--message-format json` (`--format` already names the files' formats); the object
+/// names the files that exist and the figures the report itself holds.
+#[test]
+fn report_and_export_print_json_summaries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    crate::policy::quarter_ledger(&dir);
+    let out = tmp.path().join("reports");
+    let (code, stdout, err) = run(
+        &dir,
+        &[
+            "report",
+            "access-after-expiry",
+            "--now",
+            "2026-04-01T09:00:00Z",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--format",
+            "json,csv",
+            "--message-format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("access-after-expiry.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["report"], "access-after-expiry");
+    assert_eq!(
+        summary["findings"].as_u64().unwrap() as usize,
+        report["findings"].as_array().unwrap().len()
+    );
+    assert!(summary["findings"].as_u64().unwrap() > 0);
+    assert_eq!(summary["tree_size"], report["attestation"]["tree_size"]);
+    assert_eq!(summary["period"], report["period"]);
+    let files = summary["files"].as_array().unwrap();
+    assert!(files.len() > 1);
+    for f in files {
+        assert!(Path::new(f.as_str().unwrap()).is_file(), "{f}");
+    }
+
+    let bundle = tmp.path().join("bundle");
+    let (code, stdout, err) = run(
+        &dir,
+        &[
+            "export",
+            "access-after-expiry",
+            "--now",
+            "2026-04-01T09:00:00Z",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+            "--message-format",
+            "json",
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    let manifest = fs::read(bundle.join("MANIFEST.b3")).unwrap();
+    assert_eq!(
+        summary["manifest_b3"].as_str().unwrap(),
+        blake3::hash(&manifest).to_hex().as_str()
+    );
+    assert!(summary["cited_entries"].as_u64().unwrap() > 0);
+    assert_eq!(
+        fs::read_dir(bundle.join("entries")).unwrap().count() as u64,
+        2 * summary["cited_entries"].as_u64().unwrap(),
+        "a .bin and a .json per cited entry"
+    );
+}
