@@ -1,20 +1,21 @@
-//! The facts the rules read, gathered in one pass over a ledger prefix: people (from the
-//! roster), the sprint calendar, extension requests, reminders, reviews, and every IdP
-//! event attributed to a person.
+//! The facts the rules read, gathered from a ledger prefix: people (from the roster), the
+//! sprint calendar, extension requests, reminders, reviews, and the IdP events attributed
+//! to a person.
 //!
 //! Invariants: facts come only from ledger entries `0..size` (never from input files), and
 //! every fact keeps the seq and chain hash of the entry it came from, so any finding built
-//! on it can cite its evidence. Identity is resolved here, after the scan, from every
-//! roster row in the prefix, so the order in which roster and logs were ingested does not
-//! matter. The one rule: an event belongs to a person when its subject, account or
-//! `user_id` is the person's roster email, or equals (ignoring case) an `idp:account` item of
-//! the person's roster `accounts` whose idp is the event source's IdP (`sources::idp_of`).
+//! on it can cite its evidence. Identity is resolved from every roster row in the prefix
+//! (read in a pass of its own before any event is attributed), so the order in which
+//! roster and logs were ingested does not matter. The one rule: an event belongs to a
+//! person when its subject, account or `user_id` is the person's roster email, or equals
+//! (ignoring case) an `idp:account` item of the person's roster `accounts` whose idp is the
+//! event source's IdP (`sources::idp_of`).
 //!
-//! Memory follows people, not events. The ledger is read twice: the first pass keeps the
-//! roster, calendar, approvals, reminders, reviews and the rare acts every rule may read at
-//! any time (lifecycle, revocations, token creation, expiry changes); the caller then says
-//! from when each person's everyday events (sign-ins, activity, failures) can matter
-//! ([`Keep`]), and the second pass keeps only those. Everything else is counted, never held.
+//! Memory follows people, not events. Three passes ([`Pass`]): roster and team records;
+//! rare acts and reminders; everyday acts. With [`Keep::ForRules`] only what a rule can
+//! read is held (the acts and reminders of people in scope, their everyday acts from their
+//! cut-off on); everything else is counted, never held. The rule tests evaluate every case
+//! both ways and assert the same findings.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -103,6 +104,38 @@ pub struct Person {
     pub cite: Cite,
 }
 
+/// Everyone the roster names, as their latest row states them, sorted by email: a vector,
+/// because a map's nodes and keys would cost half as much again at a million people.
+#[derive(Debug, Default)]
+pub struct People(Vec<Person>);
+
+impl People {
+    pub fn get(&self, email: &str) -> Option<&Person> {
+        let at = self
+            .0
+            .binary_search_by(|p| p.email.as_str().cmp(email))
+            .ok()?;
+        self.0.get(at)
+    }
+
+    pub fn contains_key(&self, email: &str) -> bool {
+        self.get(email).is_some()
+    }
+
+    /// In email order.
+    pub fn values(&self) -> std::slice::Iter<'_, Person> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// One version of a sprint's dates; later versions (by `recorded`) supersede earlier ones.
 #[derive(Clone, Debug)]
 pub struct SprintVersion {
@@ -168,7 +201,9 @@ pub struct Act {
 pub struct Facts {
     /// Entries read: the ledger prefix `0..size`.
     pub size: u64,
-    pub people: BTreeMap<String, Person>,
+    pub people: People,
+    /// The roster while the first pass reads it, by email; `people` after.
+    roster: BTreeMap<String, Person>,
     /// Per team, every version of every sprint, in ledger order.
     pub sprints: BTreeMap<String, Vec<SprintVersion>>,
     pub requests: BTreeMap<String, Request>,
@@ -400,6 +435,8 @@ impl Facts {
                 facts.take_team(seq, hash, e);
             }
         }
+        // In email order, as the map holds them.
+        facts.people = People(std::mem::take(&mut facts.roster).into_values().collect());
         let in_scope = match keep {
             Keep::All => None,
             Keep::ForRules { policy, .. } => Some(expiry::in_scope(&facts, policy)),
@@ -593,9 +630,9 @@ impl Facts {
                 self.accounts.insert(key, (row.email.clone(), when));
             }
         }
-        let (older, mut newer) = match self.people.remove(&row.email) {
+        let (older, mut newer) = match self.roster.remove(&row.email) {
             None => {
-                self.people.insert(row.email.clone(), row);
+                self.roster.insert(row.email.clone(), row);
                 return;
             }
             Some(held) if (held.cite.at, held.cite.seq) < when => (held, row),
@@ -614,7 +651,7 @@ impl Facts {
         }
         newer.accounts = accounts;
         newer.tokens = tokens;
-        self.people.insert(newer.email.clone(), newer);
+        self.roster.insert(newer.email.clone(), newer);
     }
 
     /// The sprint calendar as it stands: the latest version of each (team, sprint).

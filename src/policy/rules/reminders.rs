@@ -43,7 +43,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 let departed = cx
                     .facts
                     .people
-                    .get(&*r.recipient)
+                    .get(&r.recipient)
                     .and_then(|p| p.left_on)
                     .filter(|left| *left <= day);
                 if *r.recipient == *s.person.email {
