@@ -80,15 +80,67 @@ const HIPAA: &[Control] = &[
     Control { id: "HIPAA:164.312(d)", title: "Person or entity authentication", paraphrase: "Only the authorised person can authenticate: sessions and tokens of a departed contractor are revoked.", test: "Session revocation within the policy's limit of deactivation, and revocation of every known token, PAT and API key, were checked.", population: Population::People },
 ];
 
+/// A report kind, described once: its title, the line under it, and what builds its
+/// summary and sections. The two evidence reports are the same builder over their own
+/// controls; a new kind is one entry here and, if its sections are new, one builder.
+struct Description {
+    title: &'static str,
+    lead: &'static str,
+    sections: Sections,
+}
+
+enum Sections {
+    /// One section per control, each tested on its population.
+    Controls(&'static [Control]),
+    AccessAfterExpiry,
+    SprintReview,
+    Upcoming,
+}
+
+fn description(kind: ReportKind) -> Description {
+    let (title, lead, sections) = match kind {
+        ReportKind::Soc2 => (
+            "SOC 2 evidence: contractor access",
+            "Trust Services Criteria CC6, CC7 and CC2.1",
+            Sections::Controls(SOC2),
+        ),
+        ReportKind::Hipaa => (
+            "HIPAA Security Rule evidence: contractor access",
+            "45 CFR 164.308 and 164.312",
+            Sections::Controls(HIPAA),
+        ),
+        ReportKind::AccessAfterExpiry => (
+            "Access after expiry",
+            "Every access or attempt after a contractor's access expired",
+            Sections::AccessAfterExpiry,
+        ),
+        ReportKind::SprintReview => (
+            "Post-sprint access review",
+            "Expirations, extensions and failed logins in one sprint",
+            Sections::SprintReview,
+        ),
+        ReportKind::Upcoming => (
+            "Upcoming access expirations",
+            "Who loses access soon, and what is still missing",
+            Sections::Upcoming,
+        ),
+    };
+    Description {
+        title,
+        lead,
+        sections,
+    }
+}
+
 /// Builds `kind`.
 pub fn build(kind: ReportKind, inputs: &Inputs) -> Result<Report, BuildError> {
-    let mut b = Builder::new(kind, inputs);
-    match kind {
-        ReportKind::Soc2 => b.controls(SOC2),
-        ReportKind::Hipaa => b.controls(HIPAA),
-        ReportKind::AccessAfterExpiry => b.access_after_expiry(),
-        ReportKind::SprintReview => b.sprint_review()?,
-        ReportKind::Upcoming => b.upcoming(),
+    let described = description(kind);
+    let mut b = Builder::new(kind, &described, inputs);
+    match described.sections {
+        Sections::Controls(controls) => b.controls(controls),
+        Sections::AccessAfterExpiry => b.access_after_expiry(),
+        Sections::SprintReview => b.sprint_review()?,
+        Sections::Upcoming => b.upcoming(),
     }
     Ok(b.finish())
 }
@@ -130,7 +182,7 @@ fn short_id(id: &str) -> &str {
 }
 
 impl<'a> Builder<'a> {
-    fn new(kind: ReportKind, inputs: &'a Inputs<'a>) -> Builder<'a> {
+    fn new(kind: ReportKind, described: &Description, inputs: &'a Inputs<'a>) -> Builder<'a> {
         let in_period = |t: Timestamp| match inputs.period {
             Some((from, to)) => (from..=to).contains(&date_of(t)),
             None => true,
@@ -148,28 +200,6 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|f| emails.contains(f.subject.as_str()))
             .collect();
-        let (title, subtitle_lead) = match kind {
-            ReportKind::Soc2 => (
-                "SOC 2 evidence: contractor access",
-                "Trust Services Criteria CC6, CC7 and CC2.1",
-            ),
-            ReportKind::Hipaa => (
-                "HIPAA Security Rule evidence: contractor access",
-                "45 CFR 164.308 and 164.312",
-            ),
-            ReportKind::AccessAfterExpiry => (
-                "Access after expiry",
-                "Every access or attempt after a contractor's access expired",
-            ),
-            ReportKind::SprintReview => (
-                "Post-sprint access review",
-                "Expirations, extensions and failed logins in one sprint",
-            ),
-            ReportKind::Upcoming => (
-                "Upcoming access expirations",
-                "Who loses access soon, and what is still missing",
-            ),
-        };
         let period = inputs.period.map(|(from, to)| Period {
             from: from.to_string(),
             to: to.to_string(),
@@ -183,8 +213,8 @@ impl<'a> Builder<'a> {
             report: Report {
                 schema_version: SCHEMA_VERSION,
                 kind,
-                title: title.into(),
-                subtitle: format!("{subtitle_lead}; {}, {when}", inputs.origin),
+                title: described.title.into(),
+                subtitle: format!("{}; {}, {when}", described.lead, inputs.origin),
                 origin: inputs.origin.clone(),
                 period,
                 generated_at: inputs.now,
@@ -560,15 +590,17 @@ impl<'a> Builder<'a> {
                 },
             });
             self.report.sections.push(Section {
-                id: short.into(),
-                title: format!("{short} {}", c.title),
                 paragraphs: vec![
                     para("Control", c.paraphrase),
                     para("Test performed", c.test),
                 ],
-                tables: [vec![population_table], extra_tables, vec![exceptions_table]].concat(),
                 timelines,
                 conclusion: Some(conclusion),
+                ..Section::new(
+                    short,
+                    &format!("{short} {}", c.title),
+                    [vec![population_table], extra_tables, vec![exceptions_table]].concat(),
+                )
             });
         }
     }
@@ -628,40 +660,33 @@ impl<'a> Builder<'a> {
             .take(MAX_TIMELINES)
             .map(|f| self.timeline(f))
             .collect();
+        let events = Table {
+            name: "events".into(),
+            title: "Access and attempts after expiry".into(),
+            columns: vec![
+                col("person", "Person", 3),
+                col("source", "Source", 2),
+                col("credential", "Credential", 3),
+                col("kind", "What", 2),
+                col("at", "When (UTC)", 3),
+                col("after_expiry_seconds", "After expiry", 2),
+                col("evidence", "Evidence", 2),
+            ],
+            rows,
+            empty_text: "No access or attempt after expiry was found.".into(),
+        };
         self.report.sections.push(Section {
-            id: "access".into(),
-            title: "Every access or attempt after expiry".into(),
             paragraphs: vec![para(
                 "What this lists",
                 &format!("Each successful sign-in, session use, token use or failed attempt recorded after a contractor's effective expiry, by person, source and credential, with how long after expiry it happened. {} of {} contractors in scope are affected.", people.len(), self.people.len()),
             )],
-            tables: vec![Table {
-                name: "events".into(),
-                title: "Access and attempts after expiry".into(),
-                columns: vec![
-                    col("person", "Person", 3),
-                    col("source", "Source", 2),
-                    col("credential", "Credential", 3),
-                    col("kind", "What", 2),
-                    col("at", "When (UTC)", 3),
-                    col("after_expiry_seconds", "After expiry", 2),
-                    col("evidence", "Evidence", 2),
-                ],
-                rows,
-                empty_text: "No access or attempt after expiry was found.".into(),
-            }],
             timelines,
-            conclusion: None,
+            ..Section::new("access", "Every access or attempt after expiry", vec![events])
         });
         let exceptions = self.exceptions_table("policy-findings", &relevant);
-        self.report.sections.push(Section {
-            id: "findings".into(),
-            title: "Findings".into(),
-            paragraphs: vec![],
-            tables: vec![exceptions],
-            timelines: vec![],
-            conclusion: None,
-        });
+        self.report
+            .sections
+            .push(Section::new("findings", "Findings", vec![exceptions]));
     }
 
     fn sprint_review(&mut self) -> Result<(), BuildError> {
@@ -855,35 +880,23 @@ impl<'a> Builder<'a> {
                 },
             },
         ];
-        let mk = |id: &str, title: &str, tables: Vec<Table>| Section {
-            id: id.into(),
-            title: title.into(),
-            paragraphs: vec![],
-            tables,
-            timelines: vec![],
-            conclusion: None,
-        };
         self.report.sections = vec![
-            mk("expirations", "Expirations", vec![expirations]),
-            mk(
+            Section::new("expirations", "Expirations", vec![expirations]),
+            Section::new(
                 "extensions",
                 "Extensions and how they were approved",
                 vec![requests],
             ),
-            mk(
+            Section::new(
                 "failed-logins",
                 "Failed logins after expiry",
                 vec![failed_table],
             ),
-            mk("reminders", "Reminders", vec![reminders]),
-            mk("findings", "All findings", vec![findings_table]),
+            Section::new("reminders", "Reminders", vec![reminders]),
+            Section::new("findings", "All findings", vec![findings_table]),
             Section {
-                id: "changes".into(),
-                title: "What to change".into(),
                 paragraphs: advice,
-                tables: vec![],
-                timelines: vec![],
-                conclusion: None,
+                ..Section::new("changes", "What to change", vec![])
             },
         ];
         Ok(())
@@ -980,18 +993,14 @@ impl<'a> Builder<'a> {
             conclusion: format!("{} expiring", soon.len()),
         }];
         self.report.sections = vec![Section {
-            id: "upcoming".into(),
-            title: "Expiring soon".into(),
             paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that both reminders went out, and that any extension has both approvals before the expiry.")],
-            tables: vec![Table {
+            ..Section::new("upcoming", "Expiring soon", vec![Table {
                 name: "expiring".into(),
                 title: "Contractors whose access expires soon".into(),
                 columns: vec![col("person", "Person", 3), col("team", "Team", 2), col("expiry_utc", "Expiry (UTC)", 3), col("expiry_local", "Expiry (local)", 3), col("in_seconds", "In", 2), col("sprint_alignment", "Sprint alignment", 4), col("reminders", "Reminders", 3), col("pending_requests", "Missing approvals", 3), col("roster_seq", "Roster", 2)],
                 rows,
                 empty_text: "Nobody's access expires in the window.".into(),
-            }],
-            timelines: vec![],
-            conclusion: None,
+            }])
         }];
     }
 

@@ -149,6 +149,21 @@ pub struct Section {
     pub conclusion: Option<String>,
 }
 
+impl Section {
+    /// A section of tables with no paragraphs, timelines or conclusion; set those with
+    /// struct update syntax (`Section { timelines, ..Section::new(…) }`).
+    pub fn new(id: &str, title: &str, tables: Vec<Table>) -> Section {
+        Section {
+            id: id.into(),
+            title: title.into(),
+            paragraphs: Vec::new(),
+            tables,
+            timelines: Vec::new(),
+            conclusion: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paragraph {
     /// A short bold lead-in, e.g. "Test performed".
@@ -174,7 +189,9 @@ pub struct Column {
     pub key: String,
     /// Header shown in the PDF.
     pub title: String,
-    /// Relative width in the PDF, in shares (e.g. 1 for a seq list, 4 for a summary).
+    /// How much text the column holds, in shares (e.g. 1 for a seq list, 4 for a summary).
+    /// A hint for other renderers: the PDF sizes columns from their content. Kept in the
+    /// JSON so its schema does not change.
     pub width: u8,
 }
 
