@@ -117,6 +117,9 @@ enum Command {
         /// Events per durable commit.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
+        /// text, or JSON (one object per line for append's files).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Ingest IdP exports and the team's records (`-` reads standard input).
     Ingest {
@@ -224,18 +227,28 @@ enum Command {
     },
     /// Convert a ledger written by release 0.1 (a `sled/` store) to the current layout,
     /// keeping every entry's bytes, so every checkpoint it signed still verifies.
-    Migrate,
+    Migrate {
+        /// text, or JSON (one object per line for append's files).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Replace the signing key; the hand-over is a ledger entry signed by both keys.
     RotateKey {
         /// Where to write the new key (default: replace the key file).
         #[arg(long)]
         new_key_file: Option<PathBuf>,
+        /// text, or JSON (one object per line for append's files).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Remove a raw record's bytes (e.g. an erasure request); recorded as an entry.
     Redact {
         raw_hash: String,
         #[arg(long, required = true)]
         reason: String,
+        /// text, or JSON (one object per line for append's files).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Check the ledger against the policy; exit 1 when a finding reaches --fail-on.
     Check {
@@ -759,13 +772,19 @@ fn run(cli: Cli) -> Result<()> {
             }
             say!("verifier key: {}", init.ledger.current_key());
         }
-        Command::Append { files, batch } => {
+        Command::Append {
+            files,
+            batch,
+            format,
+        } => {
             let mut ledger = open_writer(&cli)?;
             for file in files {
                 let s = app::append_file(&mut ledger, file, *batch)?;
-                print_ingest_summary(&s, Format::Text)?;
+                print_ingest_summary(&s, *format)?;
             }
-            say!("ledger size {}", ledger.size());
+            if *format == Format::Text {
+                say!("ledger size {}", ledger.size());
+            }
         }
         Command::Ingest {
             source,
@@ -1289,7 +1308,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             verify_bundle_cmd(dir, pubkey.as_deref(), *format)?
         }
-        Command::RotateKey { new_key_file } => {
+        Command::RotateKey {
+            new_key_file,
+            format,
+        } => {
             if new_key_file.is_none() && env_key().is_some() {
                 bail!("the key came from ${KEY_ENV}; pass --new-key-file to say where the new key goes");
             }
@@ -1297,6 +1319,18 @@ fn run(cli: Cli) -> Result<()> {
             let key_file = app::key_path(cli.key_file.as_deref(), &cli.ledger);
             let (summary, new, written) =
                 ledger.rotate_key_file(&key_file, new_key_file.as_deref())?;
+            if *format == Format::Json {
+                say!(
+                    "{}",
+                    serde_json::json!({
+                        "rotation_seq": summary.first_seq,
+                        "tree_size": ledger.size(),
+                        "new_key_file": written.display().to_string(),
+                        "verifier_key": new.verifier().to_string(),
+                    })
+                );
+                return Ok(());
+            }
             say!("new signing key written to {}", written.display());
             say!(
                 "rotation recorded at seq {}; new verifier key: {}",
@@ -1304,8 +1338,19 @@ fn run(cli: Cli) -> Result<()> {
                 new.verifier()
             );
         }
-        Command::Migrate => {
+        Command::Migrate { format } => {
             let m = auditledger::ledger::legacy::migrate(&cli.ledger)?;
+            if *format == Format::Json {
+                say!(
+                    "{}",
+                    serde_json::json!({
+                        "entries": m.entries,
+                        "checkpoints": m.checkpoints,
+                        "backup": m.backup.display().to_string(),
+                    })
+                );
+                return Ok(());
+            }
             say!(
                 "converted {}: {} entries, {} checkpoints kept; the old store is in {} (delete it once `auditledger verify` passes)",
                 cli.ledger.display(),
@@ -1314,11 +1359,26 @@ fn run(cli: Cli) -> Result<()> {
                 m.backup.display()
             );
         }
-        Command::Redact { raw_hash, reason } => {
+        Command::Redact {
+            raw_hash,
+            reason,
+            format,
+        } => {
             let target = from_hex32(raw_hash)
                 .with_context(|| format!("{raw_hash:?} is not a 64-hex-digit raw hash"))?;
             let mut ledger = open_writer(&cli)?;
             let s = ledger.redact(&target, reason)?;
+            if *format == Format::Json {
+                say!(
+                    "{}",
+                    serde_json::json!({
+                        "raw_hash": raw_hash,
+                        "redaction_seq": s.first_seq,
+                        "tree_size": ledger.size(),
+                    })
+                );
+                return Ok(());
+            }
             say!(
                 "raw record {raw_hash} redacted; redaction recorded at seq {}",
                 s.first_seq

@@ -919,3 +919,63 @@ fn report_and_export_print_json_summaries() {
         "a .bin and a .json per cited entry"
     );
 }
+
+/// The writing commands print their result as JSON with `--format json`: one object per
+/// appended file, and one for a rotation or a redaction, whose seqs and sizes match the
+/// ledger's own status afterwards.
+#[test]
+fn writers_print_json_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let old_key = init(&dir);
+    let (a, b) = (tmp.path().join("a.jsonl"), tmp.path().join("b.jsonl"));
+    write_events(&a, 0, 10);
+    write_events(&b, 5, 12);
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "append",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["added"], 10);
+    assert_eq!(lines[1]["added"], 2);
+    assert_eq!(lines[1]["duplicates"], 5);
+
+    let (code, out, err) = run(&dir, &["rotate-key", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rotation: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rotation["rotation_seq"], 12);
+    assert_ne!(rotation["verifier_key"], old_key.as_str());
+    let (_, status, _) = run(&dir, &["status", "--format", "json"]);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["verifier_key"], rotation["verifier_key"]);
+    assert_eq!(status["size"], rotation["tree_size"]);
+
+    let (_, log, _) = run(
+        &dir,
+        &["log", "--from", "3", "--limit", "1", "--format", "json"],
+    );
+    let entry: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    let raw_hash = entry["raw_hash"].as_str().unwrap().to_string();
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "redact", &raw_hash, "--reason", "erasure", "--format", "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let redaction: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(redaction["raw_hash"], raw_hash.as_str());
+    assert_eq!(redaction["redaction_seq"], 13);
+    assert_eq!(redaction["tree_size"], 14);
+}
