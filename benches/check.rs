@@ -36,6 +36,10 @@ const ORIGIN: &str = "bench.example/auditledger/check";
 mod common;
 use common::peak_rss_kib;
 
+/// The allocator the CLI uses (`src/main.rs`), so the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn ev(kind: EventKind, source: &str, subject: &str, at: i64, attrs: &[(&str, String)]) -> Event {
     Event {
         source: source.into(),
