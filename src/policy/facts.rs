@@ -385,13 +385,13 @@ impl Facts {
         };
         let mut facts = Facts::passes(scan, keep)?;
         facts.size = size;
+        // Conflicts are few: an interner of their own is enough.
+        let strings = &mut Interner::default();
         for c in ledger.id_conflicts(size)? {
             let (a, b) = (ledger.read_entry(c.earlier)?, ledger.read_entry(c.later)?);
             let (Some(ea), Some(eb)) = (a.entry.event(), b.entry.event()) else {
                 continue;
             };
-            // Few: a throwaway interner is enough.
-            let strings = &mut Interner::default();
             let person = facts.person_of(eb);
             facts.id_conflicts.push(IdConflictFact {
                 earlier: Cite::of(c.earlier, a.chain, ea, strings),

@@ -219,27 +219,30 @@ impl Fonts {
     /// a piece of a word between its natural break points): the narrowest column that shows
     /// the text without breaking inside a piece.
     pub(super) fn min_width(&self, face: Face, size: f32, text: &str) -> f32 {
-        text.split('\n')
-            .flat_map(|hard| {
-                let hard = self.clean(face, hard);
-                words(&hard)
-                    .into_iter()
-                    .flat_map(pieces)
-                    .map(|p| self.width(face, size, p))
-                    .collect::<Vec<_>>()
-            })
-            .fold(0.0, f32::max)
+        self.widest_word(face, size, text, pieces)
     }
 
     /// The width of the widest word of `text`: the narrowest column that shows the text
     /// without breaking inside a word.
     pub(super) fn word_width(&self, face: Face, size: f32, text: &str) -> f32 {
+        self.widest_word(face, size, text, |w| vec![w])
+    }
+
+    /// The width of the widest part of any word of `text`, words cut into parts by `parts`.
+    fn widest_word(
+        &self,
+        face: Face,
+        size: f32,
+        text: &str,
+        parts: impl Fn(&str) -> Vec<&str>,
+    ) -> f32 {
         text.split('\n')
             .flat_map(|hard| {
                 let hard = self.clean(face, hard);
                 words(&hard)
                     .into_iter()
-                    .map(|w| self.width(face, size, w))
+                    .flat_map(&parts)
+                    .map(|p| self.width(face, size, p))
                     .collect::<Vec<_>>()
             })
             .fold(0.0, f32::max)
