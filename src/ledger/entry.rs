@@ -16,6 +16,9 @@
 //! chain hash covers all four (invariant 2). The Merkle leaf is SHA-256(0x00 || canonical
 //! bytes) (invariant 3).
 
+use std::sync::LazyLock;
+
+use blake3::hazmat::{hash_derive_key_context, ContextKey, HasherExt as _};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -158,8 +161,20 @@ pub fn prev_offset(seq: u64) -> usize {
     1 + bits.div_ceil(7).max(1)
 }
 
+/// A BLAKE3 `derive_key` hasher for a context whose key was hashed once. The output is
+/// exactly `Hasher::new_derive_key(context)`'s; that constructor hashes the context string
+/// on every call, one compression more than a 232-byte chain hash's four (and half the
+/// work of a de-duplication key).
+fn derive_key_hasher(context_key: &LazyLock<ContextKey>) -> blake3::Hasher {
+    blake3::Hasher::new_from_context_key(context_key)
+}
+
+static CHAIN_KEY: LazyLock<ContextKey> = LazyLock::new(|| hash_derive_key_context(CHAIN_CONTEXT));
+static RAW_KEY: LazyLock<ContextKey> = LazyLock::new(|| hash_derive_key_context(RAW_CONTEXT));
+static DEDUP_KEY: LazyLock<ContextKey> = LazyLock::new(|| hash_derive_key_context(DEDUP_CONTEXT));
+
 pub fn chain_hash(canonical: &[u8]) -> Hash {
-    let mut h = blake3::Hasher::new_derive_key(CHAIN_CONTEXT);
+    let mut h = derive_key_hasher(&CHAIN_KEY);
     h.update(canonical);
     h.finalize().into()
 }
@@ -178,7 +193,7 @@ pub fn raw_hash(raw: &[u8]) -> Hash {
 
 /// The hasher `raw_hash` uses, for callers that stream a large raw record.
 pub fn raw_hasher() -> blake3::Hasher {
-    blake3::Hasher::new_derive_key(RAW_CONTEXT)
+    derive_key_hasher(&RAW_KEY)
 }
 
 /// Whether two raw records hold the same content: the same bytes, or the same JSON value
@@ -204,7 +219,7 @@ pub fn dedup_key(event: &Event, raw_hash: &Hash) -> Hash {
 
 /// [`dedup_key`] from the fields it covers.
 pub fn dedup_key_of(source: &str, source_id: Option<&str>, raw_hash: &Hash) -> Hash {
-    let mut h = blake3::Hasher::new_derive_key(DEDUP_CONTEXT);
+    let mut h = derive_key_hasher(&DEDUP_KEY);
     match source_id {
         Some(id) => {
             h.update(b"id\0");
@@ -540,6 +555,37 @@ mod tests {
         overlong.extend_from_slice(&bytes[2..]);
         assert_eq!(Entry::decode(&overlong), Err(DecodeError::NotCanonical));
         assert_eq!(Entry::decode(&bytes).unwrap(), e);
+    }
+
+    #[test]
+    fn hashers_from_cached_context_keys_equal_derive_key() {
+        let data = vec![0x5a; 1500];
+        let derive = |context: &str, d: &[u8]| -> Hash {
+            let mut h = blake3::Hasher::new_derive_key(context);
+            h.update(d);
+            h.finalize().into()
+        };
+        for len in [0, 1, 64, 232, 525, 1024, 1025, 1500] {
+            let d = &data[..len];
+            assert_eq!(
+                chain_hash(d),
+                derive(CHAIN_CONTEXT, d),
+                "chain, {len} bytes"
+            );
+            assert_eq!(raw_hash(d), derive(RAW_CONTEXT, d), "raw, {len} bytes");
+        }
+        let mut by_id = b"id\0okta\0".to_vec();
+        by_id.extend_from_slice(b"evt-1");
+        assert_eq!(
+            dedup_key_of("okta", Some("evt-1"), &[0; 32]),
+            derive(DEDUP_CONTEXT, &by_id)
+        );
+        let mut by_raw = b"raw\0".to_vec();
+        by_raw.extend_from_slice(&[7; 32]);
+        assert_eq!(
+            dedup_key_of("okta", None, &[7; 32]),
+            derive(DEDUP_CONTEXT, &by_raw)
+        );
     }
 
     #[test]

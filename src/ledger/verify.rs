@@ -21,7 +21,7 @@ use super::entry::{chain_hash, dedup_key_of, genesis_link, to_hex, EntryView, Pa
 use super::keys::rotation_statement;
 use super::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
 use super::note::{parse_note, Checkpoint, NoteVerifier};
-use super::store::{self, RawState, StoreError, StoredRaw};
+use super::store::{self, RawRef, StoreError};
 use super::{Ledger, LedgerError};
 use crate::event::Timestamp;
 
@@ -112,7 +112,8 @@ struct Checked {
     prev: Hash,
     raw_hash: Hash,
     chain: Hash,
-    raw: StoredRaw,
+    /// The raw record's stored hash (checked against its bytes) and state.
+    raw: (Hash, RawRef<'static>),
     leaf: Hash,
     dedup: Option<Hash>,
     /// The payload of a rotation or redaction (events are not kept: verify needs only
@@ -128,7 +129,16 @@ fn check_frame(ledger: &Ledger, i: usize) -> Result<Vec<Checked>, VerifyFailure>
         .ok_or_else(|| VerifyFailure::Index(format!("entries frame {i} is missing")))?;
     let (entries, raws) = s.frame_payloads(i).map_err(store_failure)?;
     let mut rs = Vec::with_capacity(count as usize);
-    store::split_raw_records(&raws, first, &mut rs).map_err(store_failure)?;
+    store::for_each_raw_record(&raws, first, |hash, state| {
+        // The bytes were checked against the hash; what follows needs only the state.
+        let state = match state {
+            RawRef::Kept(_) => RawRef::Kept(&[]),
+            RawRef::Redacted => RawRef::Redacted,
+            RawRef::None => RawRef::None,
+        };
+        rs.push((hash, state));
+    })
+    .map_err(store_failure)?;
     let hasher = Sha256Hasher;
     let mut out = Vec::with_capacity(count as usize);
     let mut at = 0usize;
@@ -292,17 +302,17 @@ pub fn verify_with_progress(
                     if c.prev != prev {
                         return Err(at(seq, "does not link to the previous entry's hash"));
                     }
-                    if c.raw.hash != c.raw_hash {
+                    if c.raw.0 != c.raw_hash {
                         return Err(at(
                             seq,
                             "raw record's hash differs from the one the entry holds",
                         ));
                     }
                     let is_event = c.other.is_none();
-                    match (&c.raw.state, is_event) {
-                        (RawState::Kept(_), true) | (RawState::None, false) => {}
-                        (RawState::Redacted, true) => {
-                            redacted.insert(c.raw.hash, seq);
+                    match (c.raw.1, is_event) {
+                        (RawRef::Kept(_), true) | (RawRef::None, false) => {}
+                        (RawRef::Redacted, true) => {
+                            redacted.insert(c.raw.0, seq);
                         }
                         _ => return Err(at(seq, "raw record state does not fit the entry's kind")),
                     }
