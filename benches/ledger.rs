@@ -45,6 +45,10 @@ use auditledger::ledger::{Access, Ledger, NewRecord};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::Deserialize;
 
+// The allocator the CLI ships with (src/main.rs), so these figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ORIGIN: &str = "bench.example/auditledger";
 const REPRODUCE: &str =
     "cd /work/main && CARGO_TARGET_DIR=/tmp/bench-target BENCH_EVENTS=1000000 cargo bench --bench ledger";

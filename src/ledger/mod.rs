@@ -1298,13 +1298,20 @@ impl Ledger {
     }
 }
 
+/// The cores this process may use, asked once: `available_parallelism` reads three
+/// cgroup files on every call, and a one-event commit asked five times.
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// `f` over `items` on every core, results in order. Small inputs stay on this thread.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     par_map_indexed(items, |_, t| f(t))
 }
 
 fn par_map_indexed<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores();
     if workers <= 1 || items.len() < 64 {
         return items.iter().enumerate().map(|(i, t)| f(i, t)).collect();
     }

@@ -234,16 +234,13 @@ type BuiltFrame = (Header, Vec<u8>);
 /// Builds frames from plain payloads, compressing on every core (a commit of 1,000 events
 /// has about ten frames; compression is most of a commit's CPU).
 fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)]) -> Vec<BuiltFrame> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(plains.len());
+    let workers = super::cores().min(plains.len());
     // Threads cost more than they save on a small commit.
     let bytes: usize = plains.iter().map(|p| p.3.len()).sum();
     if workers <= 1 || bytes < 256 << 10 {
-        let mut z = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
         return plains
             .iter()
-            .map(|(k, f, c, p)| build_frame(&mut z, *k, *f, *c, p))
+            .map(|(k, f, c, p)| build_frame(*k, *f, *c, p))
             .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -252,14 +249,13 @@ fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)]) -> Vec<BuiltFrame> {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut z = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
                     let mut mine = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some((k, f, c, p)) = plains.get(i) else {
                             break;
                         };
-                        mine.push((i, build_frame(&mut z, *k, *f, *c, p)));
+                        mine.push((i, build_frame(*k, *f, *c, p)));
                     }
                     mine
                 })
@@ -273,24 +269,30 @@ fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)]) -> Vec<BuiltFrame> {
         }
     }
     // A worker that panicked left its slots empty: build those here.
-    let mut z = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
     out.into_iter()
         .zip(plains)
-        .map(|(o, (k, f, c, p))| o.unwrap_or_else(|| build_frame(&mut z, *k, *f, *c, p)))
+        .map(|(o, (k, f, c, p))| o.unwrap_or_else(|| build_frame(*k, *f, *c, p)))
         .collect()
 }
 
-/// Builds one frame's bytes from its plain payload, compressing when that pays.
-fn build_frame(
-    z: &mut Option<zstd::bulk::Compressor<'static>>,
-    kind: Kind,
-    first: u64,
-    count: u32,
-    plain: &[u8],
-) -> BuiltFrame {
-    let compressed = match z {
-        Some(z) if plain.len() >= 128 => z.compress(plain).ok().filter(|c| c.len() < plain.len()),
-        _ => None,
+/// `plain` compressed with this thread's zstd context, when that is possible. Making a
+/// context per commit cost a one-event commit more than compressing.
+fn compress(plain: &[u8]) -> Option<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let z = match &mut *slot {
+            Some(z) => z,
+            empty => empty.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL).ok()?),
+        };
+        z.compress(plain).ok()
+    })
+}
+
+fn build_frame(kind: Kind, first: u64, count: u32, plain: &[u8]) -> BuiltFrame {
+    let compressed = if plain.len() >= 128 {
+        compress(plain).filter(|c| c.len() < plain.len())
+    } else {
+        None
     };
     let stored: &[u8] = compressed.as_deref().unwrap_or(plain);
     let header = Header {
@@ -516,6 +518,9 @@ thread_local! {
     /// This thread's buffer for a frame as stored. A fresh one per frame was a fresh
     /// allocation the kernel had to zero (7% of `verify`'s CPU, in page faults).
     static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// This thread's zstd compression context (see [`compress`]).
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { RefCell::new(None) };
     /// This thread's zstd decompression context. Making one per frame cost as much as
     /// decompressing the frame (4% of `verify`'s CPU); one per thread is reused by every
     /// read the thread makes.

@@ -260,9 +260,7 @@ pub fn verify_with_progress(
     let mut dedup = DedupCursor::new(store.dedup_cache());
 
     let frames = store.entry_frame_count();
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
+    let workers = super::cores().clamp(1, 8);
     let next = AtomicUsize::new(0);
     let outcome: Result<(), VerifyFailure> = std::thread::scope(|scope| {
         let (tx, rx) =
