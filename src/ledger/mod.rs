@@ -24,7 +24,9 @@
 //!    so [`Ledger::redact`] can erase the bytes in the same commit that records it. Tests:
 //!    `tests/cli.rs` (redact, then verify), `tests/crash.rs` (redaction under power cuts).
 //! 7. **Durability.** A commit writes its frames to `log` and its tree hashes to `tree`,
-//!    syncs both, then appends the signed checkpoint to `checkpoints.log` and syncs it: that
+//!    syncs `log` (and `tree` when the commit crosses a multiple of 256 entries: hashes
+//!    past the last multiple are recomputed from the entries at open, by readers too), then
+//!    appends the signed checkpoint to `checkpoints.log` and syncs it: that
 //!    append is the commit point, and only then is the commit acknowledged. Everything is
 //!    written through `fs::Fs`. On open, bytes past the last logged checkpoint (a commit
 //!    that was never acknowledged) are cut away by a writer and ignored by a reader; a
@@ -1053,7 +1055,8 @@ impl Ledger {
         Ok(())
     }
 
-    /// Commits everything staged: the commit marker, `fdatasync` of log and tree, then the
+    /// Commits everything staged: the commit marker, `fdatasync` of the log (and of the tree
+    /// at a 256-entry boundary, `store::TREE_SYNC_EVERY`), then the
     /// signed checkpoint appended to the checkpoint log and synced (the commit point).
     fn seal(
         &mut self,

@@ -32,7 +32,11 @@
 //! `2m - popcount(m) + l` with `m = (i + 1)·2^l - 1`, so appending a leaf appends it and
 //! then the subtrees it completes, and any perfect subtree is one 32-byte read: an
 //! inclusion proof is O(log n) reads and no hashing. A tree of `n` leaves holds
-//! `2n - popcount(n)` hashes. C2SP tiles are slices of it (`Store::tile`).
+//! `2n - popcount(n)` hashes. C2SP tiles are slices of it (`Store::tile`). The tree file
+//! is synced only by a commit that crosses a multiple of [`TREE_SYNC_EVERY`] entries: the
+//! hashes past the last multiple below the signed size may be lost or torn by a power cut,
+//! so open recomputes them from the entries (a writer rewrites them, a reader keeps them
+//! in memory). Everything before that multiple was synced by the commit that crossed it.
 //!
 //! **Caches**: `log.idx` records are the frame headers themselves (32 bytes, so a record
 //! never spans a page): a record is trusted when its CRC holds and it matches the log
@@ -49,13 +53,17 @@ use thiserror::Error;
 
 use super::entry::{chain_hash, raw_hash, Entry};
 use super::fs::{FileHandle, Fs};
-use super::merkle::{Hash, SubtreeSource};
+use super::merkle::{CompactRange, Hash, Sha256Hasher, SubtreeSource, TreeHasher};
 
 pub const BUNDLE: u64 = 256;
 pub const META_FILE: &str = "meta";
 pub const LOG_FILE: &str = "log";
 pub const INDEX_FILE: &str = "log.idx";
 pub const TREE_FILE: &str = "tree";
+/// The tree file is synced by a commit that takes the ledger across a multiple of this
+/// many entries, not by every commit: open recomputes the hashes past the last multiple
+/// from the entries (at most 255 leaves), so a small commit costs two syncs, not three.
+pub const TREE_SYNC_EVERY: u64 = 256;
 pub const DEDUP_FILE: &str = "dedup";
 
 const HEADER_LEN: usize = 32;
@@ -584,6 +592,14 @@ pub struct Store {
     log_end: u64,
     key_changes: Vec<(u64, String)>,
     dedup: std::sync::OnceLock<DedupBase>,
+    /// The size of the last commit sealed (synced and checkpointed, or found at open).
+    sealed: u64,
+    /// Tree hashes from position `tail_at` on, recomputed from the entries at open because
+    /// the tree file's copy past the last [`TREE_SYNC_EVERY`] boundary was never synced and
+    /// is missing (a reader after a power cut, before any writer repaired it). Empty
+    /// otherwise.
+    tail_at: u64,
+    tail: Vec<Hash>,
 }
 
 /// What open found and repaired.
@@ -596,6 +612,9 @@ pub struct Recovery {
     pub rebuilt_dedup_records: u64,
     /// Raw bundles a redaction had replaced whose old bytes were erased now.
     pub erased_frames: u64,
+    /// Tree hashes past the last synced boundary that were lost or torn and were
+    /// recomputed from the entries.
+    pub rebuilt_tree_hashes: u64,
 }
 
 impl Store {
@@ -631,6 +650,9 @@ impl Store {
             log_end: 0,
             key_changes: Vec::new(),
             dedup: std::sync::OnceLock::new(),
+            sealed: 0,
+            tail_at: 0,
+            tail: Vec::new(),
         }
     }
 
@@ -781,16 +803,45 @@ impl Store {
                 ),
             });
         }
+        store.sealed = signed_size;
         let tree_bytes = tree_len(signed_size) * 32;
         let tree_len_now = store.tree.len().map_err(io(TREE_FILE))?;
-        if tree_len_now < tree_bytes {
+        // Only the hashes up to the last boundary were synced; the rest are recomputed.
+        let synced_size = signed_size / TREE_SYNC_EVERY * TREE_SYNC_EVERY;
+        let synced_bytes = tree_len(synced_size) * 32;
+        if tree_len_now < synced_bytes {
             return Err(StoreError::Corrupt {
                 file: TREE_FILE,
                 offset: tree_len_now,
                 problem: format!(
-                    "holds {tree_len_now} bytes; {signed_size} entries need {tree_bytes}"
+                    "holds {tree_len_now} bytes; the {synced_size} entries synced need {synced_bytes}"
                 ),
             });
+        }
+        let tail = store.recompute_tree_tail(synced_size)?;
+        let mut on_file = vec![0u8; tail.len() * 32];
+        let readable = tree_len_now.min(tree_bytes).saturating_sub(synced_bytes) as usize;
+        if let Some(prefix) = on_file.get_mut(..readable) {
+            store
+                .tree
+                .read_at(synced_bytes, prefix)
+                .map_err(io(TREE_FILE))?;
+        }
+        // From the first hash the file lacks (past its end, or never written: zeros) on,
+        // the recomputed hashes stand in. A hash the file holds that differs is left for
+        // `verify` to report: that is not a power cut but a changed file or entry.
+        let lost_from = on_file
+            .chunks_exact(32)
+            .take(readable / 32)
+            .position(|f| f.iter().all(|&b| b == 0))
+            .unwrap_or(readable / 32);
+        let mut tail = tail;
+        let lost = tail.split_off(lost_from.min(tail.len()));
+        let differs = !lost.is_empty();
+        if differs {
+            recovery.rebuilt_tree_hashes = lost.len() as u64;
+            store.tail_at = synced_bytes / 32 + lost_from as u64;
+            store.tail = lost;
         }
         if writable {
             recovery.unacknowledged_log_bytes = log_len - end;
@@ -798,6 +849,22 @@ impl Store {
                 store.log.set_len(end).map_err(io(LOG_FILE))?;
                 store.log.sync_data().map_err(io(LOG_FILE))?;
             }
+            if differs {
+                let mut bytes = Vec::with_capacity(store.tail.len() * 32);
+                for h in &store.tail {
+                    bytes.extend_from_slice(h);
+                }
+                store
+                    .tree
+                    .write_at(store.tail_at * 32, &bytes)
+                    .map_err(io(TREE_FILE))?;
+                store.tail = Vec::new();
+            }
+            // The repair needs no sync of its own: until a commit crosses the next
+            // boundary (and syncs the whole file), every open recomputes these hashes. The
+            // cut does: if the stale hashes past it came back after a later power cut, the
+            // next open would find different hashes where this writer's commits wrote
+            // none yet, and take them for a changed file (found by the two-cut test).
             if tree_len_now > tree_bytes {
                 store.tree.set_len(tree_bytes).map_err(io(TREE_FILE))?;
                 store.tree.sync_data().map_err(io(TREE_FILE))?;
@@ -1119,6 +1186,9 @@ impl Store {
     /// A tree node hash: one read.
     pub fn node(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
         let pos = node_position(level, index);
+        if let Some(h) = self.tail_hash(pos) {
+            return Ok(*h);
+        }
         let mut h = [0u8; 32];
         self.tree
             .read_at(pos * 32, &mut h)
@@ -1128,18 +1198,65 @@ impl Store {
 
     /// Reads `count` tree hashes from position `pos` (for `verify`'s sequential pass).
     pub fn tree_hashes(&self, pos: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
-        let mut buf = vec![0u8; (count * 32) as usize];
+        let from_file = if self.tail.is_empty() {
+            count
+        } else {
+            count.min(self.tail_at.saturating_sub(pos))
+        };
+        let mut buf = vec![0u8; (from_file * 32) as usize];
         self.tree
             .read_at(pos * 32, &mut buf)
             .map_err(self.io(TREE_FILE))?;
-        Ok(buf
+        let mut out: Vec<Hash> = buf
             .chunks_exact(32)
             .map(|c| {
                 let mut h = [0u8; 32];
                 h.copy_from_slice(c);
                 h
             })
-            .collect())
+            .collect();
+        for p in pos + from_file..pos + count {
+            let h = self.tail_hash(p).ok_or_else(|| StoreError::Corrupt {
+                file: TREE_FILE,
+                offset: p * 32,
+                problem: "tree hash past the ledger's size".into(),
+            })?;
+            out.push(*h);
+        }
+        Ok(out)
+    }
+
+    /// The recomputed tree hash at position `pos`, when open had to recompute it.
+    fn tail_hash(&self, pos: u64) -> Option<&Hash> {
+        self.tail
+            .get(usize::try_from(pos.checked_sub(self.tail_at)?).ok()?)
+    }
+
+    /// The tree hashes of entries `from..self.size` (positions `tree_len(from)..`), from
+    /// the entries in the log and the perfect subtrees before `from` in the tree file.
+    fn recompute_tree_tail(&self, from: u64) -> Result<Vec<Hash>, StoreError> {
+        let hasher = Sha256Hasher;
+        let mut range = CompactRange::load(&hasher, &TreeSource(self), from)?;
+        let mut out = Vec::new();
+        let mut seq = from;
+        while seq < self.size {
+            let before = seq;
+            for e in self.read_frame_entries(seq)? {
+                if e.entry.seq == seq {
+                    let leaf = hasher.leaf(&e.canonical);
+                    out.push(leaf);
+                    range.push(&hasher, leaf, |_, _, node| out.push(*node));
+                    seq += 1;
+                }
+            }
+            if seq == before {
+                return Err(StoreError::BadEntry {
+                    seq,
+                    problem: "entry is missing from its frame".into(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// The C2SP tlog-tiles tile at tile level `level`, index `index`, of a tree of `size`
@@ -1369,7 +1486,10 @@ impl Store {
         ));
         let pending = self.append_frames(&plains, size, Vec::new())?;
         self.log.sync_data().map_err(self.io(LOG_FILE))?;
-        self.tree.sync_data().map_err(self.io(TREE_FILE))?;
+        if self.sealed / TREE_SYNC_EVERY != size / TREE_SYNC_EVERY {
+            self.tree.sync_data().map_err(self.io(TREE_FILE))?;
+        }
+        self.sealed = size;
         Ok(pending)
     }
 
