@@ -116,7 +116,8 @@ pub struct IngestSummary {
     pub rejected: u64,
     pub dry_run: bool,
     pub rejects_file: Option<String>,
-    pub per_kind: BTreeMap<String, KindCounts>,
+    /// Event kind (`EventKind::as_str`) → counts.
+    pub per_kind: BTreeMap<&'static str, KindCounts>,
     /// Source event types no rule uses, kept as `other` (type → count).
     pub other_types: BTreeMap<String, u64>,
     /// Records added although the ledger already held their source id with other content;
@@ -398,10 +399,7 @@ fn ingest_staged(
             staged.duplicate_flags
         };
         for (kind, dup) in kinds.iter().zip(dup_flags) {
-            let c = summary
-                .per_kind
-                .entry(kind.as_str().to_string())
-                .or_default();
+            let c = summary.per_kind.entry(kind.as_str()).or_default();
             if dup {
                 c.duplicates += 1;
                 summary.duplicates += 1;
@@ -414,7 +412,7 @@ fn ingest_staged(
     };
     let mut failure: Option<IngestError> = None;
     let mut interrupted = false;
-    let mut take = |n: Normalised| -> Result<(), String> {
+    let mut take = |mut n: Normalised| -> Result<(), String> {
         if opts
             .interrupt
             .as_ref()
@@ -468,7 +466,8 @@ fn ingest_staged(
         // Once a record is refused without --skip-invalid, nothing of the file will be
         // committed: the rest is only checked, so every bad record is counted.
         let refusing = summary.rejected > 0 && !opts.skip_invalid;
-        for event in events {
+        let last = events.len().saturating_sub(1);
+        for (i, event) in events.into_iter().enumerate() {
             if event.kind == EventKind::Other {
                 let t = event.attrs.get("type").cloned().unwrap_or_default();
                 *summary.other_types.entry(t).or_default() += 1;
@@ -476,14 +475,18 @@ fn ingest_staged(
             summary.events += 1;
             summary
                 .per_kind
-                .entry(event.kind.as_str().to_string())
+                .entry(event.kind.as_str())
                 .or_default()
                 .read += 1;
             if !refusing {
-                batch.push(NewRecord {
-                    event,
-                    raw: n.raw.clone(),
-                });
+                // A record is usually one event: the last one takes the bytes, the
+                // others (a record of several events) get copies.
+                let raw = if i == last {
+                    std::mem::take(&mut n.raw)
+                } else {
+                    n.raw.clone()
+                };
+                batch.push(NewRecord { event, raw });
             }
         }
         if batch.len() >= opts.batch.max(1) {
