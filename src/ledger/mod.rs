@@ -721,8 +721,19 @@ impl Ledger {
         key: &Hash,
         cache: &mut Vec<StoredEntry>,
     ) -> Result<Vec<StoredEntry>, LedgerError> {
+        let candidates = self.store.dedup_candidates(key)?;
+        self.entries_with_key_among(key, &candidates, cache)
+    }
+
+    /// [`Ledger::entries_with_key`] among the seqs the index gave for `key`.
+    fn entries_with_key_among(
+        &self,
+        key: &Hash,
+        candidates: &[u64],
+        cache: &mut Vec<StoredEntry>,
+    ) -> Result<Vec<StoredEntry>, LedgerError> {
         let mut found = Vec::new();
-        for seq in self.store.dedup_candidates(key)? {
+        for &seq in candidates {
             let hit = cache.iter().find(|e| e.entry.seq == seq);
             let entry = match hit {
                 Some(e) => e.clone(),
@@ -813,19 +824,28 @@ impl Ledger {
     pub fn stage(&mut self, records: Vec<NewRecord>) -> Result<CommitSummary, LedgerError> {
         self.signer()?;
         let first_seq = self.next_seq();
-        // This batch's records by key: their positions in `pending`.
-        let mut batch: std::collections::HashMap<Hash, Vec<usize>> = Default::default();
+        // This batch's records by key: the first one's position in `pending`, and any
+        // others' (rare: the same id twice in one batch).
+        let mut batch: store::UniformMap<Hash, (usize, Vec<usize>)> = Default::default();
         let mut pending: Vec<Pending> = Vec::with_capacity(records.len());
         let mut duplicates = 0;
         let mut duplicate_flags = Vec::with_capacity(records.len());
         let mut conflicts = Vec::new();
         let mut cache = Vec::new();
+        // The hashes and the index lookups run on every core; the index is read-only here.
+        let store = &self.store;
         let hashes = par_map(&records, |r| {
             let rh = raw_hash(&r.raw);
-            (rh, dedup_key(&r.event, &rh))
+            let dk = dedup_key(&r.event, &rh);
+            (rh, dk, store.dedup_candidates(&dk))
         });
-        for (r, (rh, dk)) in records.into_iter().zip(hashes) {
-            let stored = self.entries_with_key(&dk, &mut cache)?;
+        for (r, (rh, dk, candidates)) in records.into_iter().zip(hashes) {
+            let candidates = candidates?;
+            let stored = if candidates.is_empty() {
+                Vec::new()
+            } else {
+                self.entries_with_key_among(&dk, &candidates, &mut cache)?
+            };
             let mut earlier: Option<u64> = None;
             let mut dup = false;
             for s in &stored {
@@ -836,7 +856,10 @@ impl Ledger {
                 earlier.get_or_insert(s.entry.seq);
             }
             if !dup {
-                for &i in batch.get(&dk).into_iter().flatten() {
+                let in_batch = batch
+                    .get(&dk)
+                    .map(|(first, more)| std::iter::once(first).chain(more));
+                for &i in in_batch.into_iter().flatten() {
                     let Some(p) = pending.get(i) else { continue };
                     let same = p.raw_hash == rh
                         || matches!(&p.raw, RawState::Kept(raw) if entry::same_content(raw, &r.raw));
@@ -859,7 +882,12 @@ impl Ledger {
                     later: first_seq + index as u64,
                 });
             }
-            batch.entry(dk).or_default().push(index);
+            match batch.entry(dk) {
+                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().1.push(index),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert((index, Vec::new()));
+                }
+            }
             pending.push(Pending {
                 payload: Payload::Event(r.event),
                 raw_hash: rh,

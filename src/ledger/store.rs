@@ -283,17 +283,24 @@ fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)]) -> Vec<BuiltFrame> {
         .collect()
 }
 
-/// `plain` compressed with this thread's zstd context, when that is possible. Making a
-/// context per commit cost a one-event commit more than compressing.
+/// Idle zstd compression contexts. Workers of a commit take one and give it back: a
+/// context made anew (per commit and worker) had to allocate and zero its tables each
+/// time, which cost a batched append more CPU than some of its hashing.
+static COMPRESSORS: std::sync::Mutex<Vec<zstd::bulk::Compressor<'static>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// `plain` compressed with an idle zstd context, when that is possible.
 fn compress(plain: &[u8]) -> Option<Vec<u8>> {
-    COMPRESSOR.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let z = match &mut *slot {
-            Some(z) => z,
-            empty => empty.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL).ok()?),
-        };
-        z.compress(plain).ok()
-    })
+    let idle = COMPRESSORS.lock().ok().and_then(|mut pool| pool.pop());
+    let mut z = match idle {
+        Some(z) => z,
+        None => zstd::bulk::Compressor::new(ZSTD_LEVEL).ok()?,
+    };
+    let out = z.compress(plain).ok();
+    if let Ok(mut pool) = COMPRESSORS.lock() {
+        pool.push(z);
+    }
+    out
 }
 
 fn build_frame(kind: Kind, first: u64, count: u32, plain: &[u8]) -> BuiltFrame {
@@ -526,9 +533,6 @@ thread_local! {
     /// This thread's buffer for a frame as stored. A fresh one per frame was a fresh
     /// allocation the kernel had to zero (7% of `verify`'s CPU, in page faults).
     static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    /// This thread's zstd compression context (see [`compress`]).
-    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
-        const { RefCell::new(None) };
     /// This thread's zstd decompression context. Making one per frame cost as much as
     /// decompressing the frame (4% of `verify`'s CPU); one per thread is reused by every
     /// read the thread makes.
@@ -548,6 +552,34 @@ fn decompress(stored: &[u8], capacity: usize) -> io::Result<Vec<u8>> {
     })
 }
 
+/// A hasher for keys that are already uniform (BLAKE3 outputs and their prefixes): the
+/// first 8 bytes written are the hash. SipHash over them cost more than the lookup, twice
+/// per appended event.
+#[derive(Clone, Copy, Default)]
+pub struct UniformKeyHasher(u64);
+
+impl std::hash::Hasher for UniformKeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // A slice's length prefix comes first and is shorter: the key's bytes win.
+        if let Some(first) = bytes.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+            self.0 = u64::from_le_bytes(first);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn write_usize(&mut self, _: usize) {}
+}
+
+/// A map keyed by a uniform hash or hash prefix.
+pub type UniformMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<UniformKeyHasher>>;
+
 fn dedup_prefix(key: &Hash) -> u64 {
     be_u64(key, 0)
 }
@@ -558,7 +590,7 @@ struct WriterFiles {
     dedup: Box<dyn FileHandle>,
     dedup_len: u64,
     /// Keys this process committed.
-    recent: HashMap<u64, u64>,
+    recent: UniformMap<u64, u64>,
     /// Keys whose prefix was already in `recent` (a 64-bit prefix collision: rare).
     recent_more: Vec<(u64, u64)>,
 }
@@ -570,7 +602,7 @@ impl WriterFiles {
             index,
             dedup,
             dedup_len: 0,
-            recent: HashMap::new(),
+            recent: UniformMap::default(),
             recent_more: Vec::new(),
         }
     }
