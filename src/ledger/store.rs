@@ -1490,8 +1490,9 @@ impl Store {
     }
 
     /// Ends a commit: raw bundles a redaction rewrites, then the commit marker (with the
-    /// key changes), then `fdatasync` of the log and the tree. What it returns must be
-    /// acknowledged once the checkpoint log holds the commit's checkpoint.
+    /// key changes), then `fdatasync` of the log, and of the tree when the commit crosses
+    /// a multiple of [`TREE_SYNC_EVERY`] entries. What it returns must be acknowledged once
+    /// the checkpoint log holds the commit's checkpoint.
     pub fn write_seal(
         &mut self,
         size: u64,
