@@ -696,6 +696,61 @@ fn readers_never_wait_for_the_writer() {
     );
 }
 
+/// The tree file is synced only at 256-entry boundaries. Hashes past the last one that a
+/// power cut took are recomputed from the entries: in memory by a reader (its proofs and
+/// verify never read the missing bytes), on disk by a writer. Hashes before the boundary
+/// were synced: missing ones are an integrity failure, never recomputed.
+#[test]
+fn tree_hashes_past_the_last_synced_boundary_are_recomputed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let mut w = Ledger::init(&dir, signer()).unwrap();
+    w.append((0..300).map(event).collect()).unwrap();
+    let proof_before = w.prove_inclusion(290, 300).unwrap();
+    drop(w);
+    let tree = dir.join(TREE_FILE);
+    // A tree of n leaves holds 2n - popcount(n) hashes of 32 bytes.
+    let hashes = |n: u64| (2 * n - u64::from(n.count_ones())) * 32;
+    assert_eq!(std::fs::metadata(&tree).unwrap().len(), hashes(300));
+    let cut_to = |len: u64| {
+        let f = std::fs::OpenOptions::new().write(true).open(&tree).unwrap();
+        f.set_len(len).unwrap();
+    };
+    cut_to(hashes(256) + 40 * 32);
+
+    let r = Ledger::open(&dir, Access::Read).unwrap();
+    assert_eq!(
+        r.recovery().rebuilt_tree_hashes,
+        (hashes(300) - hashes(256)) / 32 - 40
+    );
+    verify(&r, &VerifyOptions::default()).unwrap();
+    assert_eq!(r.prove_inclusion(290, 300).unwrap(), proof_before);
+    drop(r);
+    assert_eq!(
+        std::fs::metadata(&tree).unwrap().len(),
+        hashes(256) + 40 * 32,
+        "a reader wrote to the tree"
+    );
+
+    let w = reopen(&dir);
+    assert!(w.recovery().rebuilt_tree_hashes > 0);
+    drop(w);
+    assert_eq!(std::fs::metadata(&tree).unwrap().len(), hashes(300));
+    let r = Ledger::open(&dir, Access::Read).unwrap();
+    assert_eq!(
+        r.recovery().rebuilt_tree_hashes,
+        0,
+        "the writer's repair did not hold"
+    );
+    verify(&r, &VerifyOptions::default()).unwrap();
+    drop(r);
+
+    // Hashes the boundary commit synced are gone: refused, as an integrity failure.
+    cut_to(hashes(256) - 32);
+    let err = Ledger::open(&dir, Access::Read).err().unwrap();
+    assert!(err.is_integrity(), "{err}");
+}
+
 #[test]
 fn a_torn_checkpoint_record_is_cut_and_its_commit_with_it() {
     let tmp = tempfile::tempdir().unwrap();

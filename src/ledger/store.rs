@@ -554,7 +554,8 @@ fn decompress(stored: &[u8], capacity: usize) -> io::Result<Vec<u8>> {
 
 /// A hasher for keys that are already uniform (BLAKE3 outputs and their prefixes): the
 /// first 8 bytes written are the hash. SipHash over them cost more than the lookup, twice
-/// per appended event.
+/// per appended event. Only for `u64` and `[u8; 32]` keys: a key that writes fewer than 8
+/// bytes at a time would hash to 0.
 #[derive(Clone, Copy, Default)]
 pub struct UniformKeyHasher(u64);
 
@@ -1732,6 +1733,25 @@ impl SubtreeSource for TreeSource<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uniform_keys_hash_as_their_first_eight_bytes() {
+        use std::hash::BuildHasher;
+        let build = std::hash::BuildHasherDefault::<UniformKeyHasher>::default();
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&0x0123_4567_89ab_cdef_u64.to_le_bytes());
+        key[31] = 9;
+        assert_eq!(build.hash_one(key), 0x0123_4567_89ab_cdef);
+        assert_eq!(build.hash_one(42u64), 42);
+        // Keys that differ only past their first 8 bytes collide, and the map still tells
+        // them apart by equality.
+        let mut other = key;
+        other[31] = 10;
+        let mut map: UniformMap<Hash, u8> = UniformMap::default();
+        map.insert(key, 1);
+        map.insert(other, 2);
+        assert_eq!((map.get(&key), map.get(&other)), (Some(&1), Some(&2)));
+    }
 
     #[test]
     fn node_positions_are_post_order() {
