@@ -177,9 +177,7 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
             if let super::entry::Payload::KeyRotation { new_key, .. } = &entry.payload {
                 key_changes.push((seq + 1, new_key.clone()));
             }
-            let leaf = hasher.leaf(&canonical);
-            tree_nodes.push(leaf);
-            range.push(&hasher, leaf, |_, _, n| tree_nodes.push(*n));
+            store::push_leaf(&mut range, hasher.leaf(&canonical), &mut tree_nodes);
             entries.push(NewEntry {
                 dedup: entry.event().map(|ev| dedup_key(ev, &entry.raw_hash)),
                 canonical,

@@ -840,12 +840,7 @@ impl Ledger {
             (rh, dk, store.dedup_candidates(&dk))
         });
         for (r, (rh, dk, candidates)) in records.into_iter().zip(hashes) {
-            let candidates = candidates?;
-            let stored = if candidates.is_empty() {
-                Vec::new()
-            } else {
-                self.entries_with_key_among(&dk, &candidates, &mut cache)?
-            };
+            let stored = self.entries_with_key_among(&dk, &candidates?, &mut cache)?;
             let mut earlier: Option<u64> = None;
             let mut dup = false;
             for s in &stored {
@@ -1059,10 +1054,7 @@ impl Ledger {
                 let seq = first_seq + entries.len() as u64;
                 staged.key_changes.push((seq + 1, new_key.clone()));
             }
-            tree_nodes.push(leaf);
-            staged
-                .range
-                .push(&hasher, leaf, |_, _, node| tree_nodes.push(*node));
+            store::push_leaf(&mut staged.range, leaf, &mut tree_nodes);
             entries.push(NewEntry {
                 canonical,
                 raw_hash: p.raw_hash,

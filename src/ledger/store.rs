@@ -449,6 +449,14 @@ pub fn split_raw_records(
     })
 }
 
+/// Appends `leaf` to `range` and to `file_order` what the tree file gains with it: the
+/// leaf, then each subtree it completes (post-order). Commits, the converter and open's
+/// recomputation all write the tree in this order.
+pub fn push_leaf(range: &mut CompactRange, leaf: Hash, file_order: &mut Vec<Hash>) {
+    file_order.push(leaf);
+    range.push(&Sha256Hasher, leaf, |_, _, node| file_order.push(*node));
+}
+
 /// Hash position of tree node (`level`, `index`) in the tree file.
 pub fn node_position(level: u32, index: u64) -> u64 {
     let last_leaf = ((index + 1) << level) - 1;
@@ -851,7 +859,7 @@ impl Store {
                 ),
             });
         }
-        let tail = store.recompute_tree_tail(synced_size)?;
+        let mut tail = store.recompute_tree_tail(synced_size)?;
         let mut on_file = vec![0u8; tail.len() * 32];
         let readable = tree_len_now.min(tree_bytes).saturating_sub(synced_bytes) as usize;
         if let Some(prefix) = on_file.get_mut(..readable) {
@@ -868,10 +876,9 @@ impl Store {
             .take(readable / 32)
             .position(|f| f.iter().all(|&b| b == 0))
             .unwrap_or(readable / 32);
-        let mut tail = tail;
         let lost = tail.split_off(lost_from.min(tail.len()));
-        let differs = !lost.is_empty();
-        if differs {
+        let any_lost = !lost.is_empty();
+        if any_lost {
             recovery.rebuilt_tree_hashes = lost.len() as u64;
             store.tail_at = synced_bytes / 32 + lost_from as u64;
             store.tail = lost;
@@ -882,14 +889,10 @@ impl Store {
                 store.log.set_len(end).map_err(io(LOG_FILE))?;
                 store.log.sync_data().map_err(io(LOG_FILE))?;
             }
-            if differs {
-                let mut bytes = Vec::with_capacity(store.tail.len() * 32);
-                for h in &store.tail {
-                    bytes.extend_from_slice(h);
-                }
+            if any_lost {
                 store
                     .tree
-                    .write_at(store.tail_at * 32, &bytes)
+                    .write_at(store.tail_at * 32, &store.tail.concat())
                     .map_err(io(TREE_FILE))?;
                 store.tail = Vec::new();
             }
@@ -1276,9 +1279,7 @@ impl Store {
             let before = seq;
             for e in self.read_frame_entries(seq)? {
                 if e.entry.seq == seq {
-                    let leaf = hasher.leaf(&e.canonical);
-                    out.push(leaf);
-                    range.push(&hasher, leaf, |_, _, node| out.push(*node));
+                    push_leaf(&mut range, hasher.leaf(&e.canonical), &mut out);
                     seq += 1;
                 }
             }
@@ -1474,12 +1475,8 @@ impl Store {
             seq += chunk.len() as u64;
             rest = tail;
         }
-        let mut tree_bytes = Vec::with_capacity(c.tree_nodes.len() * 32);
-        for h in c.tree_nodes {
-            tree_bytes.extend_from_slice(h);
-        }
         self.tree
-            .write_at(tree_len(c.first_seq) * 32, &tree_bytes)
+            .write_at(tree_len(c.first_seq) * 32, &c.tree_nodes.concat())
             .map_err(self.io(TREE_FILE))?;
         let mut dedup_keys = Vec::new();
         for (i, e) in c.entries.iter().enumerate() {
