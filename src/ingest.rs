@@ -199,7 +199,7 @@ pub fn detect_source(input: &Input) -> Result<&'static dyn Source, IngestError> 
     let content = framing::sniff(&mut std::io::BufReader::new(input.reader()?))
         .map_err(|e| unreadable(e.to_string()))?;
     let mut first: Option<Value> = None;
-    let result = framing::for_each_record(input.reader()?, &mut |r| {
+    let result = framing::for_each_record(input.reader()?, &framing::Reads::All, &mut |r| {
         first = r.value.ok();
         Err("first record read".into())
     });
@@ -253,7 +253,7 @@ pub fn walk(
             let mut tick = |n: u64| read_bytes.store(n, Relaxed);
             let counting = Counting::new(reader, &mut tick);
             let mut chunk = Vec::with_capacity(CHUNK);
-            let result = framing::for_each_record(counting, &mut |r| {
+            let result = framing::for_each_record(counting, source.reads(), &mut |r| {
                 chunk.push(normalise_record(source, r));
                 if chunk.len() >= CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));

@@ -240,7 +240,7 @@ proptest! {
     fn no_source_panics_on_arbitrary_input(bytes in proptest::collection::vec(any::<u8>(), 0..400),
                                            keys in proptest::collection::vec("[a-z@_]{1,12}", 0..6),
                                            texts in proptest::collection::vec(".{0,20}", 0..6)) {
-        let _ = framing::for_each_record(&bytes[..], &mut |r| {
+        let _ = framing::for_each_record(&bytes[..], &framing::Reads::All, &mut |r| {
             if let Ok(v) = &r.value {
                 for s in sources::all() {
                     let _ = s.normalise(v);
@@ -747,7 +747,7 @@ fn no_source_panics_on_mutated_fixtures() {
             } else {
                 m[at] = m[at].wrapping_add(k as u8);
             }
-            let _ = framing::for_each_record(&m[..], &mut |r| {
+            let _ = framing::for_each_record(&m[..], &framing::Reads::All, &mut |r| {
                 if let Ok(v) = &r.value {
                     for s in sources::all() {
                         let _ = s.normalise(v);

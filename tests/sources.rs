@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use auditledger::ingest::{detect_source, ingest_file, walk, IngestError, IngestOptions, Input};
 use auditledger::ledger::Ledger;
-use auditledger::sources::{self, Role};
+use auditledger::sources::{self, framing, Role};
 
 use crate::util::{shared, signer};
 
@@ -117,6 +117,45 @@ fn every_fixture_matches_its_golden_file() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What each source declares it reads is all it reads: every fixture record, parsed with only
+/// the declared keys (as ingest parses it), gives the events the whole record gives.
+#[test]
+fn every_fixture_record_normalises_the_same_parsed_whole_or_as_declared() {
+    let mut checked = 0;
+    for (source, file) in fixtures() {
+        let src = sources::by_name(&source).unwrap();
+        if matches!(src.reads(), framing::Reads::All) {
+            continue;
+        }
+        let bytes = fs::read(&file).unwrap();
+        framing::for_each_record(&bytes[..], &framing::Reads::All, &mut |r| {
+            let text = std::str::from_utf8(&r.raw).unwrap();
+            let pruned = framing::parse_record(text, src.reads()).unwrap();
+            let whole = r.value.unwrap();
+            assert_ne!(
+                pruned,
+                whole,
+                "{}: a fixture record with nothing left out",
+                file.display()
+            );
+            assert_eq!(
+                src.normalise(&pruned),
+                src.normalise(&whole),
+                "{} {}: declared reads leave out something normalise reads",
+                file.display(),
+                r.location
+            );
+            checked += 1;
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert!(
+        checked >= 80,
+        "only {checked} fixture records have declared reads"
+    );
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! Invariants kept here: a record's raw bytes are exactly the bytes of that record in the
 //! file (for CSV: the header line and the row, so a raw record stands on its own); each
 //! record carries its location (line, or array index); memory does not grow with the file,
-//! only with the largest record.
+//! only with the largest record. A JSON record's value holds what its source [`Reads`] and
+//! nothing else; the raw bytes hold all of it.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
@@ -14,6 +15,122 @@ use std::io::{self, BufRead, BufReader, Read};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
+
+/// What a source reads of a JSON record: all of a value, or of an object only the named keys,
+/// each with what is read of it (applied to every element of an array). Parsing only what is
+/// read skips what a source never looks at, most of a real Okta LogEvent (request,
+/// securityContext, debugData...); the record's raw bytes still keep every byte.
+///
+/// A source that reads a key not declared here would find it missing: each source's
+/// declaration is checked against its fixtures parsed whole (`tests/sources.rs`).
+#[derive(Debug)]
+pub enum Reads {
+    All,
+    Keys(&'static [(&'static str, Reads)]),
+}
+
+/// Parses one JSON record, keeping only what `reads` names. Syntax is checked in full, so a
+/// malformed record is refused whatever parts of it are read.
+pub fn parse_record(text: &str, reads: &Reads) -> serde_json::Result<Value> {
+    match reads {
+        Reads::All => serde_json::from_str(text),
+        Reads::Keys(keys) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = Pruned(keys).deserialize(&mut de)?;
+            de.end()?;
+            Ok(value)
+        }
+    }
+}
+
+/// Builds a [`Value`] as serde_json's own does, keeping of each object only the listed keys
+/// (a repeated key: the last one wins, as in a `Value`).
+struct Pruned(&'static [(&'static str, Reads)]);
+
+impl<'de> DeserializeSeed<'de> for Pruned {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pruned {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(Pruned(self.0))? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut kept = serde_json::Map::new();
+        while let Some(read) = map.next_key_seed(KeyRead(self.0))? {
+            match read {
+                Some((key, Reads::All)) => {
+                    kept.insert(key.to_string(), map.next_value::<Value>()?);
+                }
+                Some((key, Reads::Keys(keys))) => {
+                    kept.insert(key.to_string(), map.next_value_seed(Pruned(keys))?);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::Object(kept))
+    }
+}
+
+/// An object key: the declaration it matches, if any, found without allocating.
+struct KeyRead(&'static [(&'static str, Reads)]);
+
+impl<'de> DeserializeSeed<'de> for KeyRead {
+    type Value = Option<&'static (&'static str, Reads)>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyRead {
+    type Value = Option<&'static (&'static str, Reads)>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().find(|(name, _)| *name == key))
+    }
+}
 
 /// Keys whose array value holds the records of a JSON envelope.
 pub const ENVELOPE_KEYS: &[&str] = &["value", "records", "items", "data"];
@@ -150,8 +267,10 @@ pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
 }
 
 /// Streams the records of `reader` to `each`, which may stop the walk by returning an error.
+/// A JSON record's value holds what `reads` names (CSV rows are read whole).
 pub fn for_each_record<R: Read>(
     reader: R,
+    reads: &Reads,
     each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
 ) -> Result<Content, FramingError> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
@@ -165,8 +284,8 @@ pub fn for_each_record<R: Read>(
     }
     match content {
         Content::Empty => {}
-        Content::JsonLines => json_lines(reader, each)?,
-        Content::JsonDocument => json_document(reader, each)?,
+        Content::JsonLines => json_lines(reader, reads, each)?,
+        Content::JsonDocument => json_document(reader, reads, each)?,
         Content::Csv => csv_rows(reader, each)?,
     }
     Ok(content)
@@ -174,6 +293,7 @@ pub fn for_each_record<R: Read>(
 
 fn json_lines<R: BufRead>(
     mut reader: R,
+    reads: &Reads,
     each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
 ) -> Result<(), FramingError> {
     let mut buf = Vec::new();
@@ -202,7 +322,7 @@ fn json_lines<R: BufRead>(
                 "not UTF-8 text (byte {} of the line); is this a binary file?",
                 e.valid_up_to() + 1
             )),
-            Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| {
+            Ok(text) => parse_record(text, reads).map_err(|e| {
                 // The file line is the record's location; serde's "line 1" is not.
                 format!("column {}: {}", e.column(), without_position(&e))
             }),
@@ -237,6 +357,7 @@ impl<R: BufRead> Read for SkipBom<R> {
 
 struct Walk<'a> {
     each: &'a mut dyn FnMut(RawRecord) -> Result<(), String>,
+    reads: &'a Reads,
     stopped: Option<String>,
     found_array: bool,
     /// 1 for the first document of the file, 2 for the next page, and so on.
@@ -253,7 +374,7 @@ impl Walk<'_> {
         raw: &RawValue,
     ) -> Result<(), E> {
         let text = raw.get();
-        let value = serde_json::from_str::<Value>(text).map_err(|e| e.to_string());
+        let value = parse_record(text, self.reads).map_err(|e| e.to_string());
         let key = match (key, self.page) {
             (Some(k), 1) => Some(k.to_string()),
             (Some(k), p) => Some(format!("page{p}.{k}")),
@@ -346,10 +467,12 @@ impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
 
 fn json_document<R: BufRead>(
     reader: R,
+    reads: &Reads,
     each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
 ) -> Result<(), FramingError> {
     let mut walk = Walk {
         each,
+        reads,
         stopped: None,
         found_array: false,
         page: 1,
@@ -547,12 +670,73 @@ mod tests {
 
     fn collect(input: &[u8]) -> (Content, Vec<RawRecord>) {
         let mut out = vec![];
-        let c = for_each_record(input, &mut |r| {
+        let c = for_each_record(input, &Reads::All, &mut |r| {
             out.push(r);
             Ok(())
         })
         .unwrap();
         (c, out)
+    }
+
+    static NESTED: Reads =
+        Reads::Keys(&[("id", Reads::All), ("a", Reads::Keys(&[("b", Reads::All)]))]);
+
+    #[test]
+    fn a_pruned_record_keeps_only_what_is_read_at_every_depth() {
+        let text = r#"{"id":7,"skip":{"deep":[1,2,{"x":null}]},"a":[{"b":1.5,"c":2},{"c":3},"s",null],"id":"last"}"#;
+        let got = parse_record(text, &NESTED).unwrap();
+        // A repeated key: the last wins, as in a whole `Value`.
+        let want = serde_json::json!({"id": "last", "a": [{"b": 1.5}, {}, "s", null]});
+        assert_eq!(got, want);
+        // A value read whole is what a whole parse gives, numbers and escapes included.
+        let text =
+            r#"{"id":{"n":-1,"u":18446744073709551615,"f":1e-7,"s":"\u00e9\n"},"a":{"b":true}}"#;
+        let whole: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(parse_record(text, &NESTED).unwrap(), whole);
+        // Not an object at the top: kept as it is.
+        assert_eq!(
+            parse_record("[1,\"x\"]", &NESTED).unwrap(),
+            serde_json::json!([1, "x"])
+        );
+    }
+
+    #[test]
+    fn a_pruned_parse_refuses_malformed_json_as_a_whole_parse_does() {
+        for bad in [
+            r#"{"id":1,"skip":{"x":tru}}"#,
+            r#"{"id":1,"skip":"unterminated}"#,
+            r#"{"id":1,"skip":"bad \q escape"}"#,
+            r#"{"id":1,"skip":[1,2,]}"#,
+            r#"{"id":1} trailing"#,
+            r#"{"id":1,"a":{"b":01}}"#,
+            r#"{"id":1,"skip":{"x":1}"#,
+        ] {
+            // At the same place; the words may differ (a skipped array's trailing comma is
+            // "expected value" rather than "trailing comma").
+            let whole = serde_json::from_str::<Value>(bad).unwrap_err();
+            let pruned = parse_record(bad, &NESTED).unwrap_err();
+            assert_eq!(
+                (pruned.line(), pruned.column(), pruned.classify()),
+                (whole.line(), whole.column(), whole.classify()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn framing_parses_json_lines_and_documents_with_the_reads_it_is_given() {
+        let lines = b"{\"id\":1,\"skip\":2}\n";
+        let doc = b"{\"value\":[{\"id\":1,\"skip\":2}]}";
+        for input in [&lines[..], &doc[..]] {
+            let mut values = vec![];
+            for_each_record(input, &NESTED, &mut |r| {
+                values.push(r.value.unwrap());
+                assert!(String::from_utf8(r.raw).unwrap().contains("skip"));
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(values, vec![serde_json::json!({"id": 1})]);
+        }
     }
 
     #[test]
@@ -572,7 +756,7 @@ mod tests {
     #[test]
     fn json_errors_say_where_once() {
         let mut seen = vec![];
-        let err = for_each_record(&b"[{\"a\":1},\n {\"b\":\"tru"[..], &mut |r| {
+        let err = for_each_record(&b"[{\"a\":1},\n {\"b\":\"tru"[..], &Reads::All, &mut |r| {
             seen.push(r);
             Ok(())
         });
@@ -596,7 +780,8 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].raw, b"{\"a\":2}");
         assert_eq!(r[1].location.to_string(), "[1]");
-        let bin = for_each_record(&b"\x00\x01binary"[..], &mut |_| Ok(())).unwrap_err();
+        let bin =
+            for_each_record(&b"\x00\x01binary"[..], &Reads::All, &mut |_| Ok(())).unwrap_err();
         assert!(bin.to_string().contains("binary data"), "{bin}");
 
         let (_, r) =
@@ -630,7 +815,7 @@ mod tests {
             b"[{\"a\":1},",
             b"{\"value\":[{\"a\":1}]} trailing",
         ] {
-            let err = for_each_record(bad, &mut |_| Ok(())).unwrap_err();
+            let err = for_each_record(bad, &Reads::All, &mut |_| Ok(())).unwrap_err();
             assert!(matches!(err, FramingError::Shape { .. }), "{err}");
         }
         let (c, r) = collect(b"   \n");

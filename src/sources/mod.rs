@@ -94,6 +94,11 @@ pub trait Source: Sync {
     fn sniff(&self, record: &Value, content: Content) -> bool;
     /// Turns one record into events (usually exactly one).
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError>;
+    /// What `normalise` reads of a JSON record; framing parses nothing else. Everything,
+    /// unless a source declares less.
+    fn reads(&self) -> &'static framing::Reads {
+        &framing::Reads::All
+    }
 }
 
 /// Every source, in the order `--source auto` tries them.
@@ -302,7 +307,7 @@ pub mod testing {
     /// Normalises every record of `input` with `source`; framing problems panic (tests).
     pub fn normalise_all(source: &dyn Source, input: &[u8]) -> Vec<Result<Vec<Event>, String>> {
         let mut out = vec![];
-        framing::for_each_record(input, &mut |r| {
+        framing::for_each_record(input, source.reads(), &mut |r| {
             out.push(match r.value {
                 Err(e) => Err(format!("{}: {e}", r.location)),
                 Ok(v) => source

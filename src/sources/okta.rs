@@ -42,11 +42,39 @@ pub mod poll;
 
 use serde_json::Value;
 
-use super::framing::Content;
+use super::framing::{Content, Reads};
 use super::{new_event, opt_str, put, req_str, req_time, FieldError, Role, Source, NO_ACCOUNT};
 use crate::event::{Event, EventKind};
 
 pub struct Okta;
+
+/// Every key `normalise` (and what it calls) reads; framing parses nothing else of a
+/// LogEvent. A key read but not listed here would look missing.
+static READS: Reads = {
+    use Reads::{All, Keys};
+    Keys(&[
+        ("uuid", All),
+        ("published", All),
+        ("eventType", All),
+        ("outcome", Keys(&[("result", All), ("reason", All)])),
+        ("actor", Keys(&[("alternateId", All)])),
+        (
+            "target",
+            Keys(&[
+                ("type", All),
+                ("id", All),
+                ("alternateId", All),
+                ("displayName", All),
+            ]),
+        ),
+        ("client", Keys(&[("ipAddress", All), ("zone", All)])),
+        ("authenticationContext", Keys(&[("externalSessionId", All)])),
+        (
+            "debugContext",
+            Keys(&[("debugData", Keys(&[("changedAttributes", All)]))]),
+        ),
+    ])
+};
 
 fn target_of_type<'v>(record: &'v Value, kind: &str) -> Option<&'v Value> {
     record
@@ -189,6 +217,10 @@ impl Source for Okta {
         record.get("eventType").is_some_and(Value::is_string)
             && record.get("published").is_some()
             && (record.get("uuid").is_some() || record.get("actor").is_some())
+    }
+
+    fn reads(&self) -> &'static Reads {
+        &READS
     }
 
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
@@ -555,5 +587,117 @@ mod tests {
             NO_CLIENT,
         );
         assert_eq!(imp.attrs["impersonated"], "jose.nunez@acme.example");
+    }
+
+    /// Any LogEvent-shaped record, fields of any JSON type or absent.
+    fn any_log_event() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        use serde_json::json;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e9f64..1e9).prop_map(Value::from),
+            prop::sample::select(vec![
+                "SUCCESS",
+                "FAILURE",
+                "ALLOW",
+                "null",
+                "",
+                " User ",
+                "AppInstance",
+                "UserGroup",
+                "Token",
+                "jose@acme.example",
+                "203.0.113.9",
+                "endDate",
+                "user.session.start",
+                "user.account.update_profile",
+                "user.session.impersonation.initiate",
+                "2026-03-20T10:00:00.000Z",
+            ])
+            .prop_map(Value::from),
+        ];
+        let keys = prop::sample::select(vec![
+            "uuid",
+            "published",
+            "eventType",
+            "outcome",
+            "result",
+            "reason",
+            "actor",
+            "alternateId",
+            "displayName",
+            "target",
+            "type",
+            "id",
+            "client",
+            "ipAddress",
+            "zone",
+            "authenticationContext",
+            "externalSessionId",
+            "debugContext",
+            "debugData",
+            "changedAttributes",
+            "severity",
+            "request",
+        ]);
+        let value = leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((keys.clone(), inner), 0..6).prop_map(|kv| Value::Object(
+                    kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
+            ]
+        });
+        (
+            prop::sample::select(vec![
+                "user.session.start",
+                "user.account.update_profile",
+                "group.user_membership.add",
+                "user.session.impersonation.initiate",
+                "system.api_token.create",
+                "user.authentication.sso",
+            ]),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "outcome",
+                        "actor",
+                        "target",
+                        "client",
+                        "authenticationContext",
+                        "debugContext",
+                        "request",
+                        "uuid",
+                    ]),
+                    value,
+                ),
+                0..7,
+            ),
+        )
+            .prop_map(|(event_type, fields)| {
+                let mut record = json!({
+                    "uuid": "u1",
+                    "published": "2026-03-20T10:00:00.000Z",
+                    "eventType": event_type,
+                });
+                for (k, v) in fields {
+                    record[k] = v;
+                }
+                record
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// What framing keeps of a record (`READS`) is all `normalise` reads: the events
+        /// from the pruned value are the events from the whole one.
+        #[test]
+        fn normalise_reads_nothing_that_reads_leaves_out(record in any_log_event()) {
+            let text = record.to_string();
+            let pruned = super::super::framing::parse_record(&text, Okta.reads()).unwrap();
+            proptest::prop_assert_eq!(Okta.normalise(&pruned), Okta.normalise(&record));
+        }
     }
 }
