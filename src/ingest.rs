@@ -253,7 +253,7 @@ pub fn walk(
             let mut tick = |n: u64| read_bytes.store(n, Relaxed);
             let counting = Counting::new(reader, &mut tick);
             let mut chunk = Vec::with_capacity(CHUNK);
-            let result = framing::for_each_record(counting, source.reads(), &mut |r| {
+            let result = framing::for_each_record(counting, &framing::Reads::Later, &mut |r| {
                 chunk.push(normalise_record(source, r));
                 if chunk.len() >= CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -312,6 +312,15 @@ pub fn walk(
 fn normalise_record(source: &dyn Source, r: framing::RawRecord) -> Normalised {
     let result = match r.value {
         Err(e) => Err(e),
+        // A JSON record framing left unparsed (`Reads::Later`; a CSV row is an object):
+        // the source's typed parser first, else its `Value`, parsed as framing would.
+        Ok(Value::Null) => match std::str::from_utf8(&r.raw) {
+            Err(e) => Err(format!("not UTF-8 text: {e}")),
+            Ok(text) => source.normalise_json(text).map(Ok).unwrap_or_else(|| {
+                let value = framing::parse_json(&r.location, text, source.reads())?;
+                source.normalise(&value).map_err(|e| e.to_string())
+            }),
+        },
         Ok(v) => source.normalise(&v).map_err(|e| e.to_string()),
     };
     let result = result.map(|mut events| {

@@ -27,13 +27,26 @@ use serde_json::Value;
 pub enum Reads {
     All,
     Keys(&'static [(&'static str, Reads)]),
+    /// Nothing yet: framing hands each JSON record on with `value: Ok(Value::Null)` and its
+    /// text unparsed, for a caller that parses it itself (ingest, which tries a source's
+    /// typed parser first); [`parse_json`] then gives what framing would have.
+    Later,
 }
 
-/// Parses one JSON record, keeping only what `reads` names. Syntax is checked in full, so a
-/// malformed record is refused whatever parts of it are read.
+/// A JSON record's value as framing gives it, its error worded for the record's location.
+pub fn parse_json(location: &Location, text: &str, reads: &Reads) -> Result<Value, String> {
+    parse_record(text, reads).map_err(|e| match location {
+        // The file line is the record's location; serde's "line 1" is not.
+        Location::Line(_) => format!("column {}: {}", e.column(), without_position(&e)),
+        Location::Index { .. } => e.to_string(),
+    })
+}
+
+/// Parses one JSON record, keeping only what `reads` names (all of it for [`Reads::Later`]).
+/// Syntax is checked in full, so a malformed record is refused whatever parts of it are read.
 pub fn parse_record(text: &str, reads: &Reads) -> serde_json::Result<Value> {
     match reads {
-        Reads::All => serde_json::from_str(text),
+        Reads::All | Reads::Later => serde_json::from_str(text),
         Reads::Keys(keys) => {
             let mut de = serde_json::Deserializer::from_str(text);
             let value = Pruned(keys).deserialize(&mut de)?;
@@ -97,11 +110,11 @@ impl<'de> Visitor<'de> for Pruned {
         let mut kept = serde_json::Map::new();
         while let Some(read) = map.next_key_seed(KeyRead(self.0))? {
             match read {
-                Some((key, Reads::All)) => {
-                    kept.insert(key.to_string(), map.next_value::<Value>()?);
-                }
                 Some((key, Reads::Keys(keys))) => {
                     kept.insert(key.to_string(), map.next_value_seed(Pruned(keys))?);
+                }
+                Some((key, Reads::All | Reads::Later)) => {
+                    kept.insert(key.to_string(), map.next_value::<Value>()?);
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -322,10 +335,8 @@ fn json_lines<R: BufRead>(
                 "not UTF-8 text (byte {} of the line); is this a binary file?",
                 e.valid_up_to() + 1
             )),
-            Ok(text) => parse_record(text, reads).map_err(|e| {
-                // The file line is the record's location; serde's "line 1" is not.
-                format!("column {}: {}", e.column(), without_position(&e))
-            }),
+            Ok(_) if matches!(reads, Reads::Later) => Ok(Value::Null),
+            Ok(text) => parse_json(&Location::Line(line), text, reads),
         };
         each(RawRecord {
             location: Location::Line(line),
@@ -374,15 +385,19 @@ impl Walk<'_> {
         raw: &RawValue,
     ) -> Result<(), E> {
         let text = raw.get();
-        let value = parse_record(text, self.reads).map_err(|e| e.to_string());
         let key = match (key, self.page) {
             (Some(k), 1) => Some(k.to_string()),
             (Some(k), p) => Some(format!("page{p}.{k}")),
             (None, 1) => None,
             (None, p) => Some(format!("page{p}")),
         };
+        let location = Location::Index { key, index };
+        let value = match self.reads {
+            Reads::Later => Ok(Value::Null),
+            reads => parse_json(&location, text, reads),
+        };
         let record = RawRecord {
-            location: Location::Index { key, index },
+            location,
             raw: text.as_bytes().to_vec(),
             value,
         };

@@ -31,6 +31,7 @@ pub mod onelogin;
 pub mod poll;
 pub mod team;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -98,6 +99,12 @@ pub trait Source: Sync {
     /// unless a source declares less.
     fn reads(&self) -> &'static framing::Reads {
         &framing::Reads::All
+    }
+    /// The events of a JSON record straight from its text, for a source with a typed
+    /// parser and a record of the shape it expects: exactly what [`Source::normalise`]
+    /// gives for it. `None` leaves the record to `normalise` (any other shape, any error).
+    fn normalise_json(&self, _text: &str) -> Option<Vec<Event>> {
+        None
     }
 }
 
@@ -185,10 +192,16 @@ pub fn at<'v>(record: &'v Value, pointer: &str) -> Option<&'v Value> {
 /// A string at a pointer; numbers are accepted and written in decimal (some exports
 /// quote ids, some do not).
 pub fn opt_str(record: &Value, pointer: &str) -> Option<String> {
-    match at(record, pointer)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+    at(record, pointer).and_then(loose_str).map(Cow::into_owned)
+}
+
+/// A value read as [`opt_str`] reads it: a non-blank string, or a number or boolean
+/// written out.
+pub fn loose_str(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -231,7 +244,11 @@ pub fn json_type(v: &Value) -> &'static str {
 
 /// A required RFC 3339 time (with offset) at a pointer: (UTC instant, original text).
 pub fn req_time(record: &Value, pointer: &str) -> Result<(Timestamp, String), FieldError> {
-    let text = req_str(record, pointer)?;
+    parse_time(pointer, req_str(record, pointer)?)
+}
+
+/// An RFC 3339 time (with offset), the text of the field at `pointer`.
+pub fn parse_time(pointer: &str, text: String) -> Result<(Timestamp, String), FieldError> {
     let t = Timestamp::parse_rfc3339(&text).map_err(|_| {
         FieldError::new(
             pointer,

@@ -37,13 +37,23 @@
 //!
 //! `client.ipAddress` is stored only when it is an IP address, `client.zone` only when it
 //! is not a null-ish string (`"null"` is what Okta writes for "no zone").
+//!
+//! Two ways in, one way out: ingest reads a LogEvent of the usual shape straight from its
+//! text ([`wire`]); any other shape (and every error) goes through a `serde_json::Value`
+//! holding only what [`READS`] names. Both fill the same [`Fields`], which one function
+//! turns into the event, and the tests hold the two ways to the same answer.
 
 pub mod poll;
+mod wire;
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 
 use super::framing::{Content, Reads};
-use super::{new_event, opt_str, put, req_str, req_time, FieldError, Role, Source, NO_ACCOUNT};
+use super::{
+    at, loose_str, new_event, parse_time, put, req_str, FieldError, Role, Source, NO_ACCOUNT,
+};
 use crate::event::{Event, EventKind};
 
 pub struct Okta;
@@ -76,12 +86,74 @@ static READS: Reads = {
     ])
 };
 
-fn target_of_type<'v>(record: &'v Value, kind: &str) -> Option<&'v Value> {
-    record
-        .get("target")?
-        .as_array()?
-        .iter()
-        .find(|t| t.get("type").and_then(Value::as_str) == Some(kind))
+/// What `normalise` reads of a LogEvent, however it was parsed: from a `Value`
+/// ([`Fields::from_value`], any shape) or straight from the text ([`wire`], the usual
+/// shape only). Optional strings are read as [`loose_str`] reads them.
+struct Fields<'a> {
+    id: Cow<'a, str>,
+    event_type: Cow<'a, str>,
+    published: Cow<'a, str>,
+    result: Option<Cow<'a, str>>,
+    reason: Option<Cow<'a, str>>,
+    actor: Option<Cow<'a, str>>,
+    /// The elements of `target` that are objects, in order.
+    targets: Vec<Target<'a>>,
+    ip: Option<Cow<'a, str>>,
+    zone: Option<Cow<'a, str>>,
+    session_id: Option<Cow<'a, str>>,
+    changed_attributes: Option<Cow<'a, str>>,
+}
+
+struct Target<'a> {
+    /// `type` only when it is a string, as it is.
+    kind: Option<Cow<'a, str>>,
+    id: Option<Cow<'a, str>>,
+    alternate_id: Option<Cow<'a, str>>,
+    display_name: Option<Cow<'a, str>>,
+}
+
+impl<'a> Fields<'a> {
+    fn from_value(record: &'a Value) -> Result<Self, FieldError> {
+        if !record.is_object() {
+            return Err(FieldError::new("/", "expected a LogEvent object"));
+        }
+        let opt = |pointer: &str| at(record, pointer).and_then(loose_str);
+        let targets = record
+            .get("target")
+            .and_then(Value::as_array)
+            .map(|all| {
+                all.iter()
+                    .filter(|t| t.is_object())
+                    .map(|t| Target {
+                        kind: t.get("type").and_then(Value::as_str).map(Cow::Borrowed),
+                        id: at(t, "/id").and_then(loose_str),
+                        alternate_id: at(t, "/alternateId").and_then(loose_str),
+                        display_name: at(t, "/displayName").and_then(loose_str),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            id: Cow::Owned(req_str(record, "/uuid")?),
+            event_type: Cow::Owned(req_str(record, "/eventType")?),
+            published: Cow::Owned(req_str(record, "/published")?),
+            result: opt("/outcome/result"),
+            reason: opt("/outcome/reason"),
+            actor: opt("/actor/alternateId"),
+            targets,
+            ip: opt("/client/ipAddress"),
+            zone: opt("/client/zone"),
+            session_id: opt("/authenticationContext/externalSessionId"),
+            changed_attributes: opt("/debugContext/debugData/changedAttributes"),
+        })
+    }
+
+    /// The first target of this type.
+    fn target(&self, kind: &str) -> Option<&Target<'a>> {
+        self.targets
+            .iter()
+            .find(|t| t.kind.as_deref() == Some(kind))
+    }
 }
 
 /// Whose account an event is about.
@@ -94,7 +166,7 @@ enum Subject {
 }
 
 /// What an event type means when it happened (outcome SUCCESS/ALLOW), and whom it is about.
-fn classify(event_type: &str, record: &Value) -> (EventKind, Subject) {
+fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, Subject) {
     use EventKind::*;
     use Subject::*;
     match event_type {
@@ -108,9 +180,7 @@ fn classify(event_type: &str, record: &Value) -> (EventKind, Subject) {
             (AccountDeleted, TargetUser)
         }
         "user.account.update_profile" => {
-            let changed = opt_str(record, "/debugContext/debugData/changedAttributes")
-                .unwrap_or_default()
-                .to_lowercase();
+            let changed = changed_attributes.unwrap_or_default().to_lowercase();
             if changed.contains("enddate") || changed.contains("end_date") {
                 (ExpirySet, TargetUser)
             } else {
@@ -188,16 +258,21 @@ fn is_nullish(s: &str) -> bool {
     )
 }
 
-/// A string at a pointer, unless it is null-ish.
-fn opt_real(record: &Value, pointer: &str) -> Option<String> {
-    opt_str(record, pointer).filter(|s| !is_nullish(s))
+/// A string, unless it is null-ish.
+fn real(value: &Option<Cow<'_, str>>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|s| !is_nullish(s))
+        .map(str::to_string)
 }
 
 /// `client.ipAddress` when it is an IP address (never `"null"` or `"unknown"`).
-fn client_ip(record: &Value) -> Option<String> {
-    opt_str(record, "/client/ipAddress")
-        .map(|s| s.trim().to_string())
+fn client_ip(value: &Option<Cow<'_, str>>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
         .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
+        .map(str::to_string)
 }
 
 impl Source for Okta {
@@ -224,72 +299,76 @@ impl Source for Okta {
     }
 
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
-        if !record.is_object() {
-            return Err(FieldError::new("/", "expected a LogEvent object"));
-        }
-        let id = req_str(record, "/uuid")?;
-        let event_type = req_str(record, "/eventType")?;
-        let time = req_time(record, "/published")?;
-        let result = opt_str(record, "/outcome/result");
-        let (meaning, subject_of) = classify(&event_type, record);
-        let kind = with_outcome(meaning, is_sign_in(&event_type), result.as_deref());
-        // Not filtered for "unknown": a failed sign-in names what was typed, or "unknown".
-        let actor = opt_str(record, "/actor/alternateId");
-        let target_user = target_of_type(record, "User").and_then(|t| opt_real(t, "/alternateId"));
-        let subject = match subject_of {
-            Subject::TargetUser => target_user.clone().or_else(|| actor.clone()),
-            Subject::Actor => actor.clone(),
-        };
-        // A record naming nobody (hand-trimmed exports) is well-formed: kept as `other`.
-        let (kind, subject) = match subject {
-            Some(s) => (kind, s),
-            None => (EventKind::Other, NO_ACCOUNT.to_string()),
-        };
-        let mut e = new_event("okta", Some(id), kind, &subject, time);
-        if subject == NO_ACCOUNT {
-            e.account = None;
-        }
-        if subject_of == Subject::TargetUser && actor.as_deref() != Some(subject.as_str()) {
-            e.actor = actor;
-        }
-        let app = target_of_type(record, "AppInstance")
-            .and_then(|t| opt_real(t, "/displayName").or_else(|| opt_real(t, "/alternateId")));
-        let group = target_of_type(record, "UserGroup")
-            .and_then(|g| opt_real(g, "/displayName"))
-            .or_else(|| {
-                // An app assignment grants the app: it is the group.
-                matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved)
-                    .then(|| app.clone())
-                    .flatten()
-            });
-        put(&mut e, "type", Some(event_type.clone()));
-        put(&mut e, "outcome", result);
-        put(&mut e, "reason", opt_real(record, "/outcome/reason"));
-        put(&mut e, "ip", client_ip(record));
-        put(&mut e, "zone", opt_real(record, "/client/zone"));
+        build(Fields::from_value(record)?)
+    }
+
+    fn normalise_json(&self, text: &str) -> Option<Vec<Event>> {
+        build(wire::fields(text)?).ok()
+    }
+}
+
+/// The one event a LogEvent is.
+fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
+    let time = parse_time("/published", f.published.to_string())?;
+    let event_type = f.event_type.as_ref();
+    let result = f.result.as_deref();
+    let (meaning, subject_of) = classify(event_type, f.changed_attributes.as_deref());
+    let kind = with_outcome(meaning, is_sign_in(event_type), result);
+    // Not filtered for "unknown": a failed sign-in names what was typed, or "unknown".
+    let actor = f.actor.as_deref().map(str::to_string);
+    let target_user = f.target("User").and_then(|t| real(&t.alternate_id));
+    let subject = match subject_of {
+        Subject::TargetUser => target_user.clone().or_else(|| actor.clone()),
+        Subject::Actor => actor.clone(),
+    };
+    // A record naming nobody (hand-trimmed exports) is well-formed: kept as `other`.
+    let (kind, subject) = match subject {
+        Some(s) => (kind, s),
+        None => (EventKind::Other, NO_ACCOUNT.to_string()),
+    };
+    let mut e = new_event("okta", Some(f.id.to_string()), kind, &subject, time);
+    if subject == NO_ACCOUNT {
+        e.account = None;
+    }
+    if subject_of == Subject::TargetUser && actor.as_deref() != Some(subject.as_str()) {
+        e.actor = actor;
+    }
+    let app = f
+        .target("AppInstance")
+        .and_then(|t| real(&t.display_name).or_else(|| real(&t.alternate_id)));
+    let group = f
+        .target("UserGroup")
+        .and_then(|g| real(&g.display_name))
+        .or_else(|| {
+            // An app assignment grants the app: it is the group.
+            matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved)
+                .then(|| app.clone())
+                .flatten()
+        });
+    put(&mut e, "type", Some(event_type.to_string()));
+    put(&mut e, "outcome", result.map(str::to_string));
+    put(&mut e, "reason", real(&f.reason));
+    put(&mut e, "ip", client_ip(&f.ip));
+    put(&mut e, "zone", real(&f.zone));
+    put(&mut e, "session_id", real(&f.session_id));
+    put(&mut e, "app", app);
+    if event_type.starts_with("user.session.impersonation.") {
         put(
             &mut e,
-            "session_id",
-            opt_real(record, "/authenticationContext/externalSessionId"),
+            "impersonated",
+            target_user.filter(|t| *t != subject),
         );
-        put(&mut e, "app", app);
-        if event_type.starts_with("user.session.impersonation.") {
-            put(
-                &mut e,
-                "impersonated",
-                target_user.filter(|t| *t != subject),
-            );
-        }
-        if let Some(token) = target_of_type(record, "Token")
-            .or_else(|| target_of_type(record, "access_token"))
-            .or_else(|| target_of_type(record, "refresh_token"))
-        {
-            put(&mut e, "token_id", opt_real(token, "/id"));
-            put(&mut e, "token_name", opt_real(token, "/displayName"));
-        }
-        put(&mut e, "group", group);
-        Ok(vec![e])
     }
+    if let Some(token) = f
+        .target("Token")
+        .or_else(|| f.target("access_token"))
+        .or_else(|| f.target("refresh_token"))
+    {
+        put(&mut e, "token_id", real(&token.id));
+        put(&mut e, "token_name", real(&token.display_name));
+    }
+    put(&mut e, "group", group);
+    Ok(vec![e])
 }
 
 #[cfg(test)]
@@ -589,6 +668,20 @@ mod tests {
         assert_eq!(imp.attrs["impersonated"], "jose.nunez@acme.example");
     }
 
+    /// Event types of each kind of subject and outcome handling.
+    const EVENT_TYPES: &[&str] = &[
+        "user.session.start",
+        "user.account.update_profile",
+        "group.user_membership.add",
+        "user.session.impersonation.initiate",
+        "system.api_token.create",
+        "user.authentication.sso",
+        "application.user_membership.add",
+        "user.lifecycle.deactivate",
+        "app.oauth2.as.token.revoke",
+        "policy.evaluate_sign_on",
+    ];
+
     /// Any LogEvent-shaped record, fields of any JSON type or absent.
     fn any_log_event() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
@@ -651,14 +744,7 @@ mod tests {
             ]
         });
         (
-            prop::sample::select(vec![
-                "user.session.start",
-                "user.account.update_profile",
-                "group.user_membership.add",
-                "user.session.impersonation.initiate",
-                "system.api_token.create",
-                "user.authentication.sso",
-            ]),
+            prop::sample::select(EVENT_TYPES),
             prop::collection::vec(
                 (
                     prop::sample::select(vec![
@@ -689,6 +775,74 @@ mod tests {
             })
     }
 
+    /// A LogEvent as Okta sends them: every object where Okta puts one, strings with
+    /// escapes and blanks, numbers where a shipper may write them, `null`s.
+    fn usual_log_event() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        use serde_json::json;
+        let text = prop_oneof![
+            Just(Value::Null),
+            prop::sample::select(vec![
+                "SUCCESS",
+                "FAILURE",
+                "DENY",
+                "null",
+                "",
+                "  ",
+                "User",
+                "AppInstance",
+                "UserGroup",
+                "Token",
+                "access_token",
+                "Jose.Nunez@acme.example",
+                "li.wei@acme.example",
+                "203.0.113.9",
+                "::1",
+                "unknown",
+                "endDate, title",
+                "quote \" and \\ and \u{e9}",
+            ])
+            .prop_map(Value::from),
+            any::<u32>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+        ];
+        let target = (text.clone(), text.clone(), text.clone(), text.clone()).prop_map(
+            |(kind, id, alternate, display)| {
+                json!({"type": kind, "id": id, "alternateId": alternate, "displayName": display})
+            },
+        );
+        let event_type = prop::sample::select(EVENT_TYPES);
+        (
+            event_type,
+            prop::collection::vec(text.clone(), 8),
+            prop::collection::vec(target, 0..4),
+            any::<bool>(),
+        )
+            .prop_map(|(event_type, t, targets, with_objects)| {
+                let mut record = json!({
+                    "uuid": "7563e250-9929-447e-9e82-86c9fd0f0ba0",
+                    "published": "2026-03-20T10:00:00.000+01:00",
+                    "eventType": event_type,
+                    "severity": "INFO",
+                    "target": targets,
+                    "request": {"ipChain": [{"ip": "203.0.113.9"}]},
+                });
+                if with_objects {
+                    record["outcome"] = json!({"result": t[0], "reason": t[1]});
+                    record["actor"] = json!({"alternateId": t[2], "type": "User"});
+                    record["client"] = json!({"ipAddress": t[3], "zone": t[4]});
+                    record["authenticationContext"] = json!({"externalSessionId": t[5]});
+                    record["debugContext"] =
+                        json!({"debugData": {"changedAttributes": t[6], "other": t[7]}});
+                } else {
+                    for key in ["outcome", "actor", "client", "debugContext"] {
+                        record[key] = Value::Null;
+                    }
+                }
+                record
+            })
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
         /// What framing keeps of a record (`READS`) is all `normalise` reads: the events
@@ -698,6 +852,24 @@ mod tests {
             let text = record.to_string();
             let pruned = super::super::framing::parse_record(&text, Okta.reads()).unwrap();
             proptest::prop_assert_eq!(Okta.normalise(&pruned), Okta.normalise(&record));
+        }
+
+        /// The typed parser gives what the `Value` way gives, whenever it answers.
+        #[test]
+        fn the_typed_parser_agrees_with_the_value_way(record in any_log_event()) {
+            let text = record.to_string();
+            if let Some(events) = Okta.normalise_json(&text) {
+                proptest::prop_assert_eq!(Ok(events), Okta.normalise(&record));
+            }
+        }
+
+        /// ...and it answers for every LogEvent of the usual shape.
+        #[test]
+        fn the_typed_parser_reads_every_usual_log_event(record in usual_log_event()) {
+            let text = record.to_string();
+            let typed = Okta.normalise_json(&text);
+            proptest::prop_assert!(typed.is_some(), "{}", text);
+            proptest::prop_assert_eq!(typed.map(Ok), Some(Okta.normalise(&record)));
         }
     }
 }
