@@ -15,6 +15,9 @@
 //! - `source_id` is the source's own event id when it has one (re-ingesting adds nothing).
 //! - A failed or denied operation is never the successful kind: it is `Other` (or
 //!   `auth.failed` for a credential failure) with `attrs.outcome` saying so.
+//! - A source that reads less than a whole JSON record ([`Source::reads`]) or reads it
+//!   straight from its text ([`Source::normalise_json`]) gives exactly the events its
+//!   [`Source::normalise`] gives for the whole record; its tests hold it to that.
 //! - [`all`] is the registry: every source, with the [`Role`] it declares. The policy's
 //!   default IdP list and its source → IdP mapping come from it (`tests/sources.rs`
 //!   enumerates it).
