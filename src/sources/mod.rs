@@ -98,8 +98,8 @@ pub trait Source: Sync {
     fn sniff(&self, record: &Value, content: Content) -> bool;
     /// Turns one record into events (usually exactly one).
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError>;
-    /// What `normalise` reads of a JSON record; framing parses nothing else. Everything,
-    /// unless a source declares less.
+    /// What `normalise` reads of a JSON record; nothing else of it is parsed into the
+    /// `Value` it gets. Everything, unless a source declares less.
     fn reads(&self) -> &'static framing::Reads {
         &framing::Reads::All
     }
