@@ -240,7 +240,10 @@ fn hooks_commit_before_answering_and_refuse_every_bad_input() {
         b"{\"data\": {\"events\": [",
     );
     assert_eq!(code, 400, "{body}");
-    let huge = okta_hook_body(&vec![okta_event(9); 1000]);
+    // One byte over `max_body_bytes`: the server reads all of it before it answers, so it
+    // closes with nothing unread. A larger body raced its reset against our write (a
+    // broken pipe, seen once in CI) without testing anything more.
+    let huge = vec![b' '; 200_001];
     assert_eq!(send("POST", &u("/hooks/okta"), &auth, &huge).0, 413);
 
     // GitHub: HMAC over the raw body; the delivery id is the idempotency key.
