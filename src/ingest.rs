@@ -3,7 +3,12 @@
 //!
 //! Invariants kept here:
 //! - A file is one commit, all or nothing: its records are read once and their events
-//!   staged in the ledger (`Ledger::stage`) a batch at a time; the commit comes at the end.
+//!   staged in the ledger (`Ledger::stage_prepared`) a batch at a time; the commit comes at
+//!   the end.
+//! - Two threads, each kept busy: the reading one frames, parses and normalises records and
+//!   prepares their events for the ledger (hashes, encoding: `NewRecord::prepare`); this
+//!   one counts them and stages them in order. The ledger is told to start no threads of
+//!   its own (`Ledger::set_workers`): on two cores they only contended with the reader.
 //!   A refused record (without `skip_invalid`), an unreadable file, a failed write or an
 //!   interruption discards what the file staged. With `skip_invalid`, good records are
 //!   committed and the bad ones written, with file, location and reason, to the rejects
@@ -27,8 +32,8 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::event::{Event, EventKind};
-use crate::ledger::entry::{dedup_key, raw_hash, to_hex};
-use crate::ledger::{IdConflict, Ledger, LedgerError, NewRecord};
+use crate::ledger::entry::{raw_hash, to_hex};
+use crate::ledger::{IdConflict, Ledger, LedgerError, NewRecord, PreparedRecord};
 use crate::sources::framing::{self, Counting, FramingError, Location};
 use crate::sources::{self, Source};
 
@@ -235,18 +240,21 @@ const CHUNK: usize = 256;
 
 /// Walks every record of `input`, normalising it with `source`: the first stage of
 /// [`ingest_file`], public so the golden-file tests read fixtures through this very path.
-/// Reading and JSON parsing run on a second thread, a chunk of records ahead of the
-/// normalising and staging done by `each` on this one (the two take about the same time).
-pub fn walk(
+/// Reading, parsing, normalising and `ready` run on a second thread, a chunk of records
+/// ahead of `each` on this one: `ingest` prepares records for the ledger in `ready`, so
+/// this thread is left only what must be done in order (de-duplication, the chain,
+/// writing).
+pub fn walk<T: Send>(
     input: &Input,
     source: &dyn Source,
     progress: &mut dyn FnMut(u64),
-    each: &mut dyn FnMut(Normalised) -> Result<(), String>,
+    ready: &(dyn Fn(Normalised) -> T + Sync),
+    each: &mut dyn FnMut(T) -> Result<(), String>,
 ) -> Result<(), IngestError> {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     let reader = input.reader()?;
     let read_bytes = &AtomicU64::new(0);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Normalised>>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(4);
     let (framed, stopped) = std::thread::scope(|scope| {
         // Moves `tx` in, so the channel closes when the reading is done.
         let reading = scope.spawn(move || {
@@ -254,7 +262,7 @@ pub fn walk(
             let counting = Counting::new(reader, &mut tick);
             let mut chunk = Vec::with_capacity(CHUNK);
             let result = framing::for_each_record(counting, &framing::Reads::Later, &mut |r| {
-                chunk.push(normalise_record(source, r));
+                chunk.push(ready(normalise_record(source, r)));
                 if chunk.len() >= CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                     // The receiver is gone only when `each` stopped the walk.
@@ -353,11 +361,70 @@ pub fn ingest_file(
     opts: &IngestOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<IngestSummary, IngestError> {
-    let result = ingest_staged(ledger, input, source, opts, progress);
+    // The reading thread keeps a core busy preparing records (see `walk`).
+    let workers = ledger.workers();
+    ledger.set_workers(crate::ledger::cores().saturating_sub(1));
+    let mut result = ingest_staged(ledger, input, source, opts, progress);
     if result.is_err() && !opts.dry_run {
-        ledger.discard_staged()?;
+        if let Err(e) = ledger.discard_staged() {
+            result = Err(e.into());
+        }
     }
+    ledger.set_workers(workers);
     result
+}
+
+/// A record as the reading thread hands it on: each event prepared for the ledger, or why
+/// the record is refused (then with its bytes, for the rejects file).
+struct Ready {
+    location: Location,
+    raw: Vec<u8>,
+    result: Result<Vec<ReadyEvent>, String>,
+}
+
+struct ReadyEvent {
+    kind: EventKind,
+    /// The source's own type of an event we do not model (`EventKind::Other`).
+    other_type: Option<String>,
+    record: PreparedRecord,
+}
+
+/// Checks a normalised record's size and prepares its events (see `walk`).
+fn make_ready(n: Normalised, max_record_bytes: usize) -> Ready {
+    let mut raw = n.raw;
+    let events = match n.result {
+        Ok(_) if raw.len() > max_record_bytes => Err(format!(
+            "the record is {} bytes; the limit is {max_record_bytes} (--max-record-bytes)",
+            raw.len(),
+        )),
+        other => other,
+    };
+    let result = events.map(|events| {
+        // A record is usually one event: the last one takes the bytes, the others (a
+        // record of several events) get copies.
+        let last = events.len().saturating_sub(1);
+        let mut ready = Vec::with_capacity(events.len());
+        for (i, event) in events.into_iter().enumerate() {
+            let other_type = (event.kind == EventKind::Other)
+                .then(|| event.attrs.get("type").cloned().unwrap_or_default());
+            let raw = if i == last {
+                std::mem::take(&mut raw)
+            } else {
+                raw.clone()
+            };
+            ready.push(ReadyEvent {
+                kind: event.kind,
+                other_type,
+                record: NewRecord { event, raw }.prepare(),
+            });
+        }
+        ready
+    });
+    Ready {
+        location: n.location,
+        raw,
+        result,
+    }
 }
 
 fn ingest_staged(
@@ -382,28 +449,28 @@ fn ingest_staged(
             input.name.trim_start_matches('<').trim_end_matches('>')
         ))
     });
-    let mut batch: Vec<NewRecord> = Vec::with_capacity(opts.batch.max(1));
+    let mut batch: Vec<(EventKind, PreparedRecord)> = Vec::with_capacity(opts.batch.max(1));
     let mut seen_in_dry_run = std::collections::HashSet::new();
     let mut stage = |ledger: &mut Ledger,
-                     batch: &mut Vec<NewRecord>,
+                     batch: &mut Vec<(EventKind, PreparedRecord)>,
                      summary: &mut IngestSummary|
      -> Result<(), IngestError> {
         if batch.is_empty() {
             return Ok(());
         }
-        let records = std::mem::take(batch);
-        let kinds: Vec<EventKind> = records.iter().map(|r| r.event.kind).collect();
+        let (kinds, records): (Vec<EventKind>, Vec<PreparedRecord>) =
+            std::mem::take(batch).into_iter().unzip();
         let dup_flags: Vec<bool> = if opts.dry_run {
             let mut flags = Vec::with_capacity(records.len());
             for r in &records {
                 // What append would decide; within the run, byte-identical records repeat.
-                let key = (dedup_key(&r.event, &raw_hash(&r.raw)), raw_hash(&r.raw));
-                let dup = ledger.contains(&r.event, &r.raw)? || !seen_in_dry_run.insert(key);
+                let key = (*r.dedup_key(), *r.raw_hash());
+                let dup = ledger.contains_prepared(r)? || !seen_in_dry_run.insert(key);
                 flags.push(dup);
             }
             flags
         } else {
-            let staged = ledger.stage(records)?;
+            let staged = ledger.stage_prepared(records)?;
             summary.conflicts.extend(staged.conflicts);
             staged.duplicate_flags
         };
@@ -421,7 +488,7 @@ fn ingest_staged(
     };
     let mut failure: Option<IngestError> = None;
     let mut interrupted = false;
-    let mut take = |mut n: Normalised| -> Result<(), String> {
+    let mut take = |n: Ready| -> Result<(), String> {
         if opts
             .interrupt
             .as_ref()
@@ -431,15 +498,7 @@ fn ingest_staged(
             return Err("interrupted".into());
         }
         summary.records += 1;
-        let result = match n.result {
-            Ok(_) if n.raw.len() > opts.max_record_bytes => Err(format!(
-                "the record is {} bytes; the limit is {} (--max-record-bytes)",
-                n.raw.len(),
-                opts.max_record_bytes
-            )),
-            other => other,
-        };
-        let events = match result {
+        let events = match n.result {
             Ok(events) => events,
             Err(reason) => {
                 summary.rejected += 1;
@@ -475,27 +534,14 @@ fn ingest_staged(
         // Once a record is refused without --skip-invalid, nothing of the file will be
         // committed: the rest is only checked, so every bad record is counted.
         let refusing = summary.rejected > 0 && !opts.skip_invalid;
-        let last = events.len().saturating_sub(1);
-        for (i, event) in events.into_iter().enumerate() {
-            if event.kind == EventKind::Other {
-                let t = event.attrs.get("type").cloned().unwrap_or_default();
+        for e in events {
+            if let Some(t) = e.other_type {
                 *summary.other_types.entry(t).or_default() += 1;
             }
             summary.events += 1;
-            summary
-                .per_kind
-                .entry(event.kind.as_str())
-                .or_default()
-                .read += 1;
+            summary.per_kind.entry(e.kind.as_str()).or_default().read += 1;
             if !refusing {
-                // A record is usually one event: the last one takes the bytes, the
-                // others (a record of several events) get copies.
-                let raw = if i == last {
-                    std::mem::take(&mut n.raw)
-                } else {
-                    n.raw.clone()
-                };
-                batch.push(NewRecord { event, raw });
+                batch.push((e.kind, e.record));
             }
         }
         if batch.len() >= opts.batch.max(1) {
@@ -506,7 +552,9 @@ fn ingest_staged(
         }
         Ok(())
     };
-    let walked = walk(input, source, progress, &mut take);
+    let max_record_bytes = opts.max_record_bytes;
+    let ready = move |n: Normalised| make_ready(n, max_record_bytes);
+    let walked = walk(input, source, progress, &ready, &mut take);
     if let Some(e) = failure {
         return Err(e);
     }

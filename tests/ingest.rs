@@ -846,6 +846,54 @@ fn same_id_is_a_duplicate_only_with_the_same_content() {
     assert_eq!(code, 0, "the ledger itself is intact");
 }
 
+/// Once a record's raw bytes are redacted, only its normalised event is left to compare: the
+/// same event again (as it was, or reformatted) is a duplicate, through `ingest` and its
+/// dry run alike, and the same id with other content is stored and reported.
+#[test]
+fn a_redacted_record_is_still_recognised_by_its_event() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let first = tmp.path().join("page.json");
+    fs::write(&first, format!("[{GOOD}]")).unwrap();
+    let (code, _, err) = run(&dir, &["ingest", first.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (_, log, _) = run(&dir, &["log", "--limit", "1", "--format", "json"]);
+    let entry: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    let raw = entry["raw_hash"].as_str().unwrap().to_string();
+    let (code, _, err) = run(&dir, &["redact", &raw, "--reason", "erasure"]);
+    assert_eq!(code, 0, "{err}");
+
+    let hook = tmp.path().join("hook.json");
+    let value: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+    fs::write(&hook, serde_json::to_string_pretty(&vec![value]).unwrap()).unwrap();
+    for file in [&first, &hook] {
+        let file = file.to_str().unwrap();
+        let (code, out, err) = run(&dir, &["ingest", "--dry-run", "--source", "okta", file]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("would add 0, duplicates 1"),
+            "dry run of {file}: {out}"
+        );
+        let (code, out, err) = run(&dir, &["ingest", "--source", "okta", file]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("added 0, duplicates 1"), "{file}: {out}");
+    }
+    let other = tmp.path().join("other.json");
+    fs::write(
+        &other,
+        format!(
+            "[{}]",
+            GOOD.replace("system@okta.com", "mallory@acme.example")
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(&dir, &["ingest", other.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 1, duplicates 0"), "{out}");
+    assert!(out.contains("seq 2 reuses the id of seq 0"), "{out}");
+}
+
 /// An empty export (a quiet day) is zero records and exit 0, whatever its shape, so a cron
 /// job does not break; with `--source auto` it says there was nothing to recognise.
 #[test]

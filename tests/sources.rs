@@ -58,7 +58,7 @@ fn normalised_lines(source: &str, file: &Path) -> String {
     let src = sources::by_name(source).unwrap_or_else(|| panic!("no source named {source}"));
     let input = Input::open(file).unwrap();
     let mut out = String::new();
-    walk(&input, src, &mut |_| {}, &mut |n| {
+    walk(&input, src, &mut |_| {}, &|n| n, &mut |n| {
         match n.result {
             Ok(events) => {
                 for e in events {

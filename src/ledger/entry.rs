@@ -128,6 +128,21 @@ impl Entry {
         .expect("entries always encode")
     }
 
+    /// The canonical bytes of the entry whose payload is already encoded as `payload`
+    /// (by [`encode_event_payload`]): the same bytes as [`Entry::encode_parts`], since
+    /// postcard writes a struct as its fields in order. Staging assembles entries so, with
+    /// their real `prev`, in the chain's own pass.
+    #[allow(clippy::expect_used)]
+    pub fn encode_with_payload(seq: u64, prev: &Hash, raw_hash: &Hash, payload: &[u8]) -> Vec<u8> {
+        let out = Vec::with_capacity(prev_offset(seq) + 64 + payload.len());
+        // Same invariant as `encode`: a byte and a u64 always encode.
+        let mut out = postcard::to_extend(&(FORMAT_VERSION, seq), out).expect("integers encode");
+        out.extend_from_slice(prev);
+        out.extend_from_slice(raw_hash);
+        out.extend_from_slice(payload);
+        out
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let (entry, rest): (Entry, &[u8]) =
             postcard::take_from_bytes(bytes).map_err(|e| DecodeError::Postcard(e.to_string()))?;
@@ -151,6 +166,22 @@ impl Entry {
             _ => None,
         }
     }
+}
+
+/// The canonical bytes of `Payload::Event(event)`, without cloning the event: the part of
+/// an event entry that needs neither its seq nor the chain, so it can be encoded ahead, on
+/// the thread that read the record (see [`Entry::encode_with_payload`]).
+#[allow(clippy::expect_used)]
+pub fn encode_event_payload(event: &Event) -> Vec<u8> {
+    struct EventPayload<'a>(&'a Event);
+    impl Serialize for EventPayload<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            // Variant 0, named as `Payload`'s derive names it: a test holds the two equal.
+            s.serialize_newtype_variant("Payload", 0, "event", self.0)
+        }
+    }
+    // Same invariant as `Entry::encode`: events always encode.
+    postcard::to_stdvec(&EventPayload(event)).expect("events always encode")
 }
 
 /// Where `prev` starts in the canonical bytes of the entry of `seq`: after the version byte
@@ -502,6 +533,25 @@ mod tests {
             );
             let at = prev_offset(seq);
             assert_eq!(&bytes[at..at + 32], &[0xab; 32], "seq {seq}");
+        }
+    }
+
+    #[test]
+    fn an_entry_assembled_from_its_encoded_payload_is_the_canonical_entry() {
+        let mut e = sample();
+        if let Payload::Event(ev) = &mut e.payload {
+            ev.attrs.insert("reason".into(), "offboarded".into());
+        }
+        let Payload::Event(event) = &e.payload else {
+            unreachable!()
+        };
+        let payload = encode_event_payload(event);
+        assert_eq!(payload, postcard::to_stdvec(&e.payload).unwrap());
+        for seq in [0, 1, 127, 128, 16_384, 1 << 35, u64::MAX] {
+            let e = Entry { seq, ..e.clone() };
+            let assembled = Entry::encode_with_payload(seq, &e.prev, &e.raw_hash, &payload);
+            assert_eq!(assembled, e.encode(), "seq {seq}");
+            assert_eq!(Entry::decode(&assembled).unwrap(), e);
         }
     }
 

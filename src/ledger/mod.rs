@@ -222,12 +222,75 @@ pub struct OpenedWriter {
     pub finished_rotation: Option<PathBuf>,
 }
 
+/// A [`NewRecord`] with what staging needs of it computed ahead: the raw record's hash,
+/// the de-duplication key and the event's canonical encoding. That is most of staging's
+/// CPU and needs no ledger, so `ingest` prepares records on its reading thread and the
+/// writing thread only decides duplicates, chains, hashes leaves and writes
+/// ([`Ledger::stage_prepared`]).
+pub struct PreparedRecord {
+    raw: Vec<u8>,
+    raw_hash: Hash,
+    dedup: Hash,
+    /// `Payload::Event(event)`, encoded (`entry::encode_event_payload`).
+    payload: Vec<u8>,
+}
+
+impl NewRecord {
+    pub fn prepare(self) -> PreparedRecord {
+        let (raw_hash, dedup, payload) = self.prepared_parts();
+        PreparedRecord {
+            raw: self.raw,
+            raw_hash,
+            dedup,
+            payload,
+        }
+    }
+
+    fn prepared_parts(&self) -> (Hash, Hash, Vec<u8>) {
+        let raw_hash = raw_hash(&self.raw);
+        let dedup = dedup_key(&self.event, &raw_hash);
+        (raw_hash, dedup, entry::encode_event_payload(&self.event))
+    }
+}
+
+impl PreparedRecord {
+    /// The key `append` de-duplicates by (the source and its event id, else the raw bytes).
+    pub fn dedup_key(&self) -> &Hash {
+        &self.dedup
+    }
+
+    pub fn raw_hash(&self) -> &Hash {
+        &self.raw_hash
+    }
+}
+
 /// An entry to commit before it has a seq.
 struct Pending {
-    payload: Payload,
+    /// The canonical encoding of the entry's payload.
+    payload: Vec<u8>,
+    /// The key a rotation entry hands over to.
+    new_key: Option<String>,
     raw_hash: Hash,
     raw: RawState,
     dedup: Option<Hash>,
+}
+
+impl Pending {
+    /// An entry that carries no raw record (a rotation, a redaction, a cursor).
+    fn bare(payload: Payload) -> Result<Pending, LedgerError> {
+        let new_key = match &payload {
+            Payload::KeyRotation { new_key, .. } => Some(new_key.clone()),
+            _ => None,
+        };
+        Ok(Pending {
+            payload: postcard::to_stdvec(&payload)
+                .map_err(|e| LedgerError::Invalid(format!("entry does not encode: {e}")))?,
+            new_key,
+            raw_hash: [0; 32],
+            raw: RawState::None,
+            dedup: None,
+        })
+    }
 }
 
 pub struct Ledger {
@@ -250,6 +313,8 @@ pub struct Ledger {
     failed: bool,
     /// Entries written after the last commit, not yet durable, signed or visible.
     staged: Option<Staged>,
+    /// Threads a commit's hashing and compression may use ([`Ledger::set_workers`]).
+    workers: usize,
 }
 
 /// The state after the staged entries: what the next commit will sign.
@@ -297,6 +362,19 @@ impl Ledger {
         }
         out
     }
+    /// How many threads a commit's hashing and compression use; every core by default. A
+    /// caller that keeps a core busy itself (ingest's reading thread) gives fewer: on two
+    /// cores a third thread only contends, and starting threads for every batch costs more
+    /// than it saves.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    pub fn set_workers(&mut self, workers: usize) {
+        self.workers = workers.max(1);
+        self.store.set_workers(self.workers);
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
@@ -399,6 +477,7 @@ impl Ledger {
             recovery: Recovery::default(),
             failed: false,
             staged: None,
+            workers: cores(),
         };
         // The commit of nothing: the checkpoint of size 0 and its marker.
         ledger.commit(Vec::new(), Vec::new(), &[])?;
@@ -585,6 +664,7 @@ impl Ledger {
             recovery,
             failed: false,
             staged: None,
+            workers: cores(),
         })
     }
 
@@ -755,23 +835,26 @@ impl Ledger {
         Ok(found)
     }
 
-    /// Whether a stored entry holds the same record as `event` from `raw`: the same raw
-    /// bytes, else the same JSON once keys are sorted and whitespace dropped (a hook
-    /// delivery and an API page format the same event differently), else, when the stored
-    /// raw record was redacted, the same normalised event.
+    /// Whether a stored entry holds the same record as the event encoded as `payload` from
+    /// `raw`: the same raw bytes, else the same JSON once keys are sorted and whitespace
+    /// dropped (a hook delivery and an API page format the same event differently), else,
+    /// when the stored raw record was redacted, the same normalised event.
     fn same_record(
         &self,
         stored: &StoredEntry,
-        event: &Event,
         raw: &[u8],
         raw_hash: &Hash,
+        payload: &[u8],
     ) -> Result<bool, LedgerError> {
         if &stored.entry.raw_hash == raw_hash {
             return Ok(true);
         }
         match self.raw_record_staged(stored.entry.seq)? {
             RawState::Kept(bytes) => Ok(entry::same_content(&bytes, raw)),
-            RawState::Redacted | RawState::None => Ok(stored.entry.event() == Some(event)),
+            RawState::Redacted | RawState::None => {
+                let event = postcard::from_bytes::<Payload>(payload).ok();
+                Ok(event.is_some_and(|p| p == stored.entry.payload))
+            }
         }
     }
 
@@ -823,6 +906,26 @@ impl Ledger {
     /// backdated copy hide the real event, or the real event hide a forgery.
     pub fn stage(&mut self, records: Vec<NewRecord>) -> Result<CommitSummary, LedgerError> {
         self.signer()?;
+        let parts = par_map(self.workers, &records, NewRecord::prepared_parts);
+        let prepared = records
+            .into_iter()
+            .zip(parts)
+            .map(|(r, (raw_hash, dedup, payload))| PreparedRecord {
+                raw: r.raw,
+                raw_hash,
+                dedup,
+                payload,
+            })
+            .collect();
+        self.stage_prepared(prepared)
+    }
+
+    /// [`Ledger::stage`] for records prepared ahead ([`NewRecord::prepare`]).
+    pub fn stage_prepared(
+        &mut self,
+        records: Vec<PreparedRecord>,
+    ) -> Result<CommitSummary, LedgerError> {
+        self.signer()?;
         let first_seq = self.next_seq();
         // This batch's records by key: the first one's position in `pending`, and any
         // others' (rare: the same id twice in one batch).
@@ -832,19 +935,16 @@ impl Ledger {
         let mut duplicate_flags = Vec::with_capacity(records.len());
         let mut conflicts = Vec::new();
         let mut cache = Vec::new();
-        // The hashes and the index lookups run on every core; the index is read-only here.
+        // The index is read-only here.
         let store = &self.store;
-        let hashes = par_map(&records, |r| {
-            let rh = raw_hash(&r.raw);
-            let dk = dedup_key(&r.event, &rh);
-            (rh, dk, store.dedup_candidates(&dk))
-        });
-        for (r, (rh, dk, candidates)) in records.into_iter().zip(hashes) {
+        let candidates = par_map(self.workers, &records, |r| store.dedup_candidates(&r.dedup));
+        for (r, candidates) in records.into_iter().zip(candidates) {
+            let (rh, dk) = (r.raw_hash, r.dedup);
             let stored = self.entries_with_key_among(&dk, &candidates?, &mut cache)?;
             let mut earlier: Option<u64> = None;
             let mut dup = false;
             for s in &stored {
-                if self.same_record(s, &r.event, &r.raw, &rh)? {
+                if self.same_record(s, &r.raw, &rh, &r.payload)? {
                     dup = true;
                     break;
                 }
@@ -884,7 +984,8 @@ impl Ledger {
                 }
             }
             pending.push(Pending {
-                payload: Payload::Event(r.event),
+                payload: r.payload,
+                new_key: None,
                 raw_hash: rh,
                 raw: RawState::Kept(r.raw),
                 dedup: Some(dk),
@@ -912,16 +1013,11 @@ impl Ledger {
         position: &str,
         at: Timestamp,
     ) -> Result<(), LedgerError> {
-        self.stage_pending(vec![Pending {
-            payload: Payload::Cursor {
-                stream: stream.to_string(),
-                position: position.to_string(),
-                at,
-            },
-            raw_hash: [0; 32],
-            raw: RawState::None,
-            dedup: None,
-        }])
+        self.stage_pending(vec![Pending::bare(Payload::Cursor {
+            stream: stream.to_string(),
+            position: position.to_string(),
+            at,
+        })?])
     }
 
     /// The latest committed cursor of each of `streams` that has one: (seq, position).
@@ -963,8 +1059,28 @@ impl Ledger {
     pub fn contains(&self, event: &Event, raw: &[u8]) -> Result<bool, LedgerError> {
         let rh = raw_hash(raw);
         let dk = dedup_key(event, &rh);
-        for s in self.entries_with_key(&dk, &mut Vec::new())? {
-            if self.same_record(&s, event, raw, &rh)? {
+        self.holds(&dk, raw, &rh, &entry::encode_event_payload(event))
+    }
+
+    /// [`Ledger::contains`] for a prepared record.
+    pub fn contains_prepared(&self, record: &PreparedRecord) -> Result<bool, LedgerError> {
+        self.holds(
+            &record.dedup,
+            &record.raw,
+            &record.raw_hash,
+            &record.payload,
+        )
+    }
+
+    fn holds(
+        &self,
+        key: &Hash,
+        raw: &[u8],
+        rh: &Hash,
+        payload: &[u8],
+    ) -> Result<bool, LedgerError> {
+        for s in self.entries_with_key(key, &mut Vec::new())? {
+            if self.same_record(&s, raw, rh, payload)? {
                 return Ok(true);
             }
         }
@@ -1032,27 +1148,21 @@ impl Ledger {
         let first_seq = staged.size;
         let mut entries = Vec::with_capacity(pending.len());
         let mut tree_nodes = Vec::with_capacity(pending.len() * 2);
-        // Encoding and leaf hashing run on every core; only the chain, which links each
-        // entry to the one before, is sequential. Entries are encoded with a zero `prev`,
-        // which is then written in place (`entry::PREV_AT`).
-        let mut encoded = par_map_indexed(&pending, |i, p| {
-            Entry::encode_parts(first_seq + i as u64, &[0; 32], &p.raw_hash, &p.payload)
-        });
-        for (i, canonical) in encoded.iter_mut().enumerate() {
-            let seq = first_seq + i as u64;
-            let at = entry::prev_offset(seq);
-            let slot = canonical
-                .get_mut(at..at + 32)
-                .ok_or_else(|| LedgerError::Invalid("entry shorter than its header".into()))?;
-            slot.copy_from_slice(&staged.head);
-            staged.head = entry::chain_hash(canonical);
+        // The chain links each entry to the one before, so entries are assembled (their
+        // payloads were encoded ahead) and chained in one pass; leaf hashing is parallel.
+        let mut encoded = Vec::with_capacity(pending.len());
+        for p in &pending {
+            let canonical =
+                Entry::encode_with_payload(staged.size, &staged.head, &p.raw_hash, &p.payload);
+            staged.head = entry::chain_hash(&canonical);
             staged.size += 1;
+            encoded.push(canonical);
         }
-        let leaves = par_map(&encoded, |c| hasher.leaf(c));
+        let leaves = par_map(self.workers, &encoded, |c| hasher.leaf(c));
         for ((p, canonical), leaf) in pending.into_iter().zip(encoded).zip(leaves) {
-            if let Payload::KeyRotation { new_key, .. } = &p.payload {
+            if let Some(new_key) = p.new_key {
                 let seq = first_seq + entries.len() as u64;
-                staged.key_changes.push((seq + 1, new_key.clone()));
+                staged.key_changes.push((seq + 1, new_key));
             }
             store::push_leaf(&mut staged.range, leaf, &mut tree_nodes);
             entries.push(NewEntry {
@@ -1170,17 +1280,9 @@ impl Ledger {
             new_signature: new.sign_bytes(statement.as_bytes()),
             at: Timestamp::now(),
         };
+        let pending = Pending::bare(payload)?;
         self.signer = Some(new);
-        let result = self.commit(
-            vec![Pending {
-                payload,
-                raw_hash: [0; 32],
-                raw: RawState::None,
-                dedup: None,
-            }],
-            Vec::new(),
-            &[&old],
-        );
+        let result = self.commit(vec![pending], Vec::new(), &[&old]);
         if result.is_err() {
             self.signer = Some(old);
         }
@@ -1258,16 +1360,7 @@ impl Ledger {
             reason: reason.to_string(),
             at: Timestamp::now(),
         };
-        let summary = self.commit(
-            vec![Pending {
-                payload,
-                raw_hash: [0; 32],
-                raw: RawState::None,
-                dedup: None,
-            }],
-            replaced,
-            &[],
-        )?;
+        let summary = self.commit(vec![Pending::bare(payload)?], replaced, &[])?;
         // The redaction is committed; now the old bytes go. A crash before this is
         // finished by the next writer's open.
         self.failed = true;
@@ -1328,30 +1421,18 @@ pub(crate) fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// `f` over `items` on every core, results in order. Small inputs stay on this thread.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    par_map_indexed(items, |_, t| f(t))
-}
-
-fn par_map_indexed<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
-    let workers = cores();
+/// `f` over `items` on `workers` threads, results in order. Small inputs stay on this
+/// thread.
+fn par_map<T: Sync, R: Send>(workers: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     if workers <= 1 || items.len() < 64 {
-        return items.iter().enumerate().map(|(i, t)| f(i, t)).collect();
+        return items.iter().map(f).collect();
     }
     let chunk = items.len().div_ceil(workers);
     let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, t)| f(c * chunk + i, t))
-                        .collect::<Vec<R>>()
-                })
-            })
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
             .collect();
         let mut out = Vec::with_capacity(items.len());
         for h in handles {

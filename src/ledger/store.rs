@@ -241,8 +241,8 @@ type BuiltFrame = (Header, Vec<u8>);
 
 /// Builds frames from plain payloads, compressing on every core (a commit of 1,000 events
 /// has about ten frames; compression is most of a commit's CPU).
-fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)]) -> Vec<BuiltFrame> {
-    let workers = super::cores().min(plains.len());
+fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)], workers: usize) -> Vec<BuiltFrame> {
+    let workers = workers.min(plains.len());
     // Threads cost more than they save on a small commit.
     let bytes: usize = plains.iter().map(|p| p.3.len()).sum();
     if workers <= 1 || bytes < 256 << 10 {
@@ -641,6 +641,8 @@ pub struct Store {
     /// otherwise.
     tail_at: u64,
     tail: Vec<Hash>,
+    /// Threads that compress a commit's frames.
+    workers: usize,
 }
 
 /// What open found and repaired.
@@ -694,7 +696,12 @@ impl Store {
             sealed: 0,
             tail_at: 0,
             tail: Vec::new(),
+            workers: super::cores(),
         }
+    }
+
+    pub fn set_workers(&mut self, workers: usize) {
+        self.workers = workers.max(1);
     }
 
     /// Creates the (empty) files of a new ledger. `meta`, when given, is written first;
@@ -1532,7 +1539,7 @@ impl Store {
         size: u64,
         dedup_keys: Vec<(Hash, u64)>,
     ) -> Result<PendingCommit, StoreError> {
-        let built = build_frames(plains);
+        let built = build_frames(plains, self.workers);
         let mut buf = Vec::with_capacity(built.iter().map(|(_, b)| b.len()).sum());
         let mut new_frames = Vec::with_capacity(built.len());
         for (header, bytes) in built {
