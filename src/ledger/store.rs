@@ -253,23 +253,23 @@ fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)], workers: usize) -> Vec<Bui
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut out: Vec<Option<BuiltFrame>> = plains.iter().map(|_| None).collect();
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((k, f, c, p)) = plains.get(i) else {
+                break;
+            };
+            mine.push((i, build_frame(*k, *f, *c, p)));
+        }
+        mine
+    };
     let done: Vec<Vec<(usize, BuiltFrame)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((k, f, c, p)) = plains.get(i) else {
-                            break;
-                        };
-                        mine.push((i, build_frame(*k, *f, *c, p)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        // This thread takes frames too: one thread fewer to start.
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut done = vec![work()];
+        done.extend(handles.into_iter().filter_map(|h| h.join().ok()));
+        done
     });
     for (i, frame) in done.into_iter().flatten() {
         if let Some(slot) = out.get_mut(i) {
