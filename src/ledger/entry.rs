@@ -100,41 +100,15 @@ impl Entry {
         postcard::to_stdvec(self).expect("entries always encode")
     }
 
-    /// The canonical bytes of an entry built from borrowed parts: the same bytes as
-    /// [`Entry::encode`] (a test checks it), without cloning the payload.
-    #[allow(clippy::expect_used)]
-    pub fn encode_parts(seq: u64, prev: &Hash, raw_hash: &Hash, payload: &Payload) -> Vec<u8> {
-        #[derive(Serialize)]
-        struct EntryRef<'a> {
-            version: u8,
-            seq: u64,
-            #[serde(serialize_with = "hash_ref")]
-            prev: &'a Hash,
-            #[serde(serialize_with = "hash_ref")]
-            raw_hash: &'a Hash,
-            payload: &'a Payload,
-        }
-        fn hash_ref<S: serde::Serializer>(h: &&Hash, s: S) -> Result<S::Ok, S::Error> {
-            hash_hex::serialize(h, s)
-        }
-        // Same invariant as `encode`: the payload always encodes.
-        postcard::to_stdvec(&EntryRef {
-            version: FORMAT_VERSION,
-            seq,
-            prev,
-            raw_hash,
-            payload,
-        })
-        .expect("entries always encode")
-    }
-
     /// The canonical bytes of the entry whose payload is already encoded as `payload`
-    /// (by [`encode_event_payload`]): the same bytes as [`Entry::encode_parts`], since
-    /// postcard writes a struct as its fields in order. Staging assembles entries so, with
+    /// (by [`encode_event_payload`]): the same bytes as [`Entry::encode`] (tested, for
+    /// every length of the seq's varint), since postcard writes a struct as its fields in
+    /// order. Staging assembles entries so, with
     /// their real `prev`, in the chain's own pass.
     #[allow(clippy::expect_used)]
     pub fn encode_with_payload(seq: u64, prev: &Hash, raw_hash: &Hash, payload: &[u8]) -> Vec<u8> {
-        let out = Vec::with_capacity(prev_offset(seq) + 64 + payload.len());
+        // The version byte, the seq's varint (at most 10 bytes), two hashes.
+        let out = Vec::with_capacity(1 + 10 + 64 + payload.len());
         // Same invariant as `encode`: a byte and a u64 always encode.
         let mut out = postcard::to_extend(&(FORMAT_VERSION, seq), out).expect("integers encode");
         out.extend_from_slice(prev);
@@ -182,14 +156,6 @@ pub fn encode_event_payload(event: &Event) -> Vec<u8> {
     }
     // Same invariant as `Entry::encode`: events always encode.
     postcard::to_stdvec(&EventPayload(event)).expect("events always encode")
-}
-
-/// Where `prev` starts in the canonical bytes of the entry of `seq`: after the version byte
-/// and the varint seq. The commit encodes entries in parallel with a zero `prev` and
-/// writes the real one here.
-pub fn prev_offset(seq: u64) -> usize {
-    let bits = 64 - seq.leading_zeros() as usize;
-    1 + bits.div_ceil(7).max(1)
 }
 
 /// A BLAKE3 `derive_key` hasher for a context whose key was hashed once. The output is
@@ -519,24 +485,6 @@ mod tests {
     }
 
     #[test]
-    fn prev_sits_at_prev_offset_for_every_varint_length() {
-        for seq in [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX] {
-            let e = Entry {
-                seq,
-                prev: [0xab; 32],
-                ..sample()
-            };
-            let bytes = e.encode();
-            assert_eq!(
-                Entry::encode_parts(seq, &e.prev, &e.raw_hash, &e.payload),
-                bytes
-            );
-            let at = prev_offset(seq);
-            assert_eq!(&bytes[at..at + 32], &[0xab; 32], "seq {seq}");
-        }
-    }
-
-    #[test]
     fn an_entry_assembled_from_its_encoded_payload_is_the_canonical_entry() {
         let mut e = sample();
         if let Payload::Event(ev) = &mut e.payload {
@@ -547,7 +495,7 @@ mod tests {
         };
         let payload = encode_event_payload(event);
         assert_eq!(payload, postcard::to_stdvec(&e.payload).unwrap());
-        for seq in [0, 1, 127, 128, 16_384, 1 << 35, u64::MAX] {
+        for seq in [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX] {
             let e = Entry { seq, ..e.clone() };
             let assembled = Entry::encode_with_payload(seq, &e.prev, &e.raw_hash, &payload);
             assert_eq!(assembled, e.encode(), "seq {seq}");

@@ -3,8 +3,9 @@
 //!
 //! The nine invariants of `DESIGN.md`, where each is kept and which test holds it:
 //!
-//! 1. **Append-only.** The only ways to change a ledger are [`Ledger::append`],
-//!    [`Ledger::redact`] and [`Ledger::rotate_key`]; each adds entries in one commit, seqs
+//! 1. **Append-only.** The only ways to change a ledger are [`Ledger::append`] (and its
+//!    staged and prepared forms, which end in the same commit), [`Ledger::redact`] and
+//!    [`Ledger::rotate_key`]; each adds entries in one commit, seqs
 //!    `0, 1, 2, …` with no gaps. The store (`store`) is private to this module. Tests:
 //!    `tests/tamper.rs` (bytes changed in the files), `tests/crash.rs` (power cuts).
 //! 2. **Hash chain.** Entry hash = BLAKE3 derive_key over the canonical bytes, which hold
