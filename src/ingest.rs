@@ -465,7 +465,7 @@ fn ingest_staged(
             for r in &records {
                 // What append would decide; within the run, byte-identical records repeat.
                 let key = (*r.dedup_key(), *r.raw_hash());
-                let dup = ledger.contains_prepared(r)? || !seen_in_dry_run.insert(key);
+                let dup = ledger.contains(r)? || !seen_in_dry_run.insert(key);
                 flags.push(dup);
             }
             flags

@@ -314,8 +314,6 @@ pub struct Ledger {
     failed: bool,
     /// Entries written after the last commit, not yet durable, signed or visible.
     staged: Option<Staged>,
-    /// Threads a commit's hashing and compression may use ([`Ledger::set_workers`]).
-    workers: usize,
 }
 
 /// The state after the staged entries: what the next commit will sign.
@@ -363,17 +361,17 @@ impl Ledger {
         }
         out
     }
+
     /// How many threads a commit's hashing and compression use; every core by default. A
     /// caller that keeps a core busy itself (ingest's reading thread) gives fewer: on two
     /// cores a third thread only contends, and starting threads for every batch costs more
     /// than it saves.
     pub fn workers(&self) -> usize {
-        self.workers
+        self.store.workers()
     }
 
     pub fn set_workers(&mut self, workers: usize) {
-        self.workers = workers.max(1);
-        self.store.set_workers(self.workers);
+        self.store.set_workers(workers);
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -478,7 +476,6 @@ impl Ledger {
             recovery: Recovery::default(),
             failed: false,
             staged: None,
-            workers: cores(),
         };
         // The commit of nothing: the checkpoint of size 0 and its marker.
         ledger.commit(Vec::new(), Vec::new(), &[])?;
@@ -665,7 +662,6 @@ impl Ledger {
             recovery,
             failed: false,
             staged: None,
-            workers: cores(),
         })
     }
 
@@ -924,7 +920,7 @@ impl Ledger {
         self.signer()?;
         // Preparing and the index lookups in one parallel step; the index is read-only here.
         let store = &self.store;
-        let parts = par_map(self.workers, &records, |r| {
+        let parts = par_map(store.workers(), &records, |r| {
             let (raw_hash, dedup, payload) = r.prepared_parts();
             let candidates = store.dedup_candidates(&dedup);
             (raw_hash, dedup, payload, candidates)
@@ -950,7 +946,9 @@ impl Ledger {
     ) -> Result<CommitSummary, LedgerError> {
         self.signer()?;
         let store = &self.store;
-        let candidates = par_map(self.workers, &records, |r| store.dedup_candidates(&r.dedup));
+        let candidates = par_map(store.workers(), &records, |r| {
+            store.dedup_candidates(&r.dedup)
+        });
         self.stage_with(records, candidates)
     }
 
@@ -1087,31 +1085,9 @@ impl Ledger {
 
     /// Whether this record is already in the ledger (the same id and content, as `append`
     /// decides): for dry runs.
-    pub fn contains(&self, event: &Event, raw: &[u8]) -> Result<bool, LedgerError> {
-        let rh = raw_hash(raw);
-        let dk = dedup_key(event, &rh);
-        self.holds(&dk, raw, &rh, &entry::encode_event_payload(event))
-    }
-
-    /// [`Ledger::contains`] for a prepared record.
-    pub fn contains_prepared(&self, record: &PreparedRecord) -> Result<bool, LedgerError> {
-        self.holds(
-            &record.dedup,
-            &record.raw,
-            &record.raw_hash,
-            &record.payload,
-        )
-    }
-
-    fn holds(
-        &self,
-        key: &Hash,
-        raw: &[u8],
-        rh: &Hash,
-        payload: &[u8],
-    ) -> Result<bool, LedgerError> {
-        for s in self.entries_with_key(key, &mut Vec::new())? {
-            if self.same_record(&s, raw, rh, payload)? {
+    pub fn contains(&self, record: &PreparedRecord) -> Result<bool, LedgerError> {
+        for s in self.entries_with_key(&record.dedup, &mut Vec::new())? {
+            if self.same_record(&s, &record.raw, &record.raw_hash, &record.payload)? {
                 return Ok(true);
             }
         }
@@ -1189,7 +1165,7 @@ impl Ledger {
             staged.size += 1;
             encoded.push(canonical);
         }
-        let leaves = par_map(self.workers, &encoded, |c| hasher.leaf(c));
+        let leaves = par_map(self.store.workers(), &encoded, |c| hasher.leaf(c));
         for ((p, canonical), leaf) in pending.into_iter().zip(encoded).zip(leaves) {
             if let Some(new_key) = p.new_key {
                 let seq = first_seq + entries.len() as u64;

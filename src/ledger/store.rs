@@ -239,8 +239,8 @@ fn erased_header(h: &Header) -> Header {
 /// A frame's header and its bytes (header included).
 type BuiltFrame = (Header, Vec<u8>);
 
-/// Builds frames from plain payloads, compressing on every core (a commit of 1,000 events
-/// has about ten frames; compression is most of a commit's CPU).
+/// Builds frames from plain payloads, compressing on `workers` threads (a commit of 1,000
+/// events has about ten frames; compression is most of a commit's CPU).
 fn build_frames(plains: &[(Kind, u64, u32, Vec<u8>)], workers: usize) -> Vec<BuiltFrame> {
     let workers = workers.min(plains.len());
     // Threads cost more than they save on a small commit.
@@ -698,6 +698,10 @@ impl Store {
             tail: Vec::new(),
             workers: super::cores(),
         }
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     pub fn set_workers(&mut self, workers: usize) {
