@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use auditledger::ledger::fs::SimFs;
+use auditledger::ledger::fs::{Fs as _, SimFs};
 use auditledger::ledger::verify::{verify, VerifyOptions};
 use auditledger::ledger::{
-    Access, Ledger, LedgerError, RawState, CHECKPOINT_LOG, LOG_FILE, TREE_FILE,
+    Access, Ledger, LedgerError, RawState, CHECKPOINT_LOG, INDEX_FILE, LOG_FILE, TREE_FILE,
 };
 
 use crate::util::{event, reopen, signer};
@@ -462,6 +462,17 @@ fn power_cuts_during_recovery_lose_no_acknowledged_commit() {
     power_rounds(true);
 }
 
+/// How much of a file's `n` unsynced bytes a cut keeps: none, half, all, or a short
+/// prefix, which tears the first record of a write that also wrote zeros ahead.
+fn torn_prefix(seed: u64, file: usize, n: usize) -> usize {
+    match (seed >> (file % 48)) % 4 {
+        0 => 0,
+        1 => n / 2,
+        2 => n,
+        _ => (seed >> 8) as usize % (n.min(600) + 1),
+    }
+}
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -501,8 +512,7 @@ fn power_rounds(second_cut: bool) {
         fs.cut_power_after(rng.below(total + 1));
         let (model, in_flight) = run_until_failure(&fs, dir, &ops, &mut 0);
         let torn_seed = rng.next();
-        let after =
-            fs.after_power_cut(|i, n| ((torn_seed >> (i % 48)) as usize % 3).min(2) * n / 2);
+        let after = fs.after_power_cut(|i, n| torn_prefix(torn_seed, i, n));
         let case = format!("round {round} (seed {seed0}), ops {ops:?}, in flight {in_flight:?}");
         let Some(mut model) = model else {
             // The cut came before init was acknowledged: there may be no ledger at all.
@@ -542,8 +552,7 @@ fn power_rounds(second_cut: bool) {
         fs.cut_power_after(cut);
         let in_flight2 = recover_and_run(&fs, dir, found.seed, &mut model, &ops2);
         let torn_seed = rng.next();
-        let after =
-            fs.after_power_cut(|i, n| ((torn_seed >> (i % 48)) as usize % 3).min(2) * n / 2);
+        let after = fs.after_power_cut(|i, n| torn_prefix(torn_seed, i, n));
         let case = format!(
             "{case}; then a writer's open and ops {ops2:?}, cut at op {cut} of {total}, \
              in flight {in_flight2:?}"
@@ -573,7 +582,7 @@ fn power_rounds(second_cut: bool) {
 /// commit in the log and the tree, a torn record in the checkpoint log. The cut must be
 /// durable before the writer writes over the same bytes; otherwise a second power cut can
 /// bring the stale bytes back under the new ones (a disk may write back part of an
-/// overwrite, which `SimFs` does not model) or pair them with the cached headers of the
+/// overwrite) or pair them with the cached headers of the
 /// next commit.
 #[test]
 fn a_writers_recovery_cut_is_durable() {
@@ -598,7 +607,7 @@ fn a_writers_recovery_cut_is_durable() {
     // Log and tree hold the unacknowledged commit; half its checkpoint record got out.
     let after = fs.after_power_cut(|_, n| n / 2);
     let cplog = after.contents(&dir.join(CHECKPOINT_LOG)).unwrap();
-    let (_, valid) = auditledger::ledger::cplog::parse_log(&cplog).unwrap();
+    let (_, valid, _) = auditledger::ledger::cplog::parse_log(&cplog).unwrap();
     assert!(
         valid < cplog.len() as u64,
         "no torn checkpoint record to cut"
@@ -762,7 +771,7 @@ fn a_torn_checkpoint_record_is_cut_and_its_commit_with_it() {
     // The power went while the last checkpoint was being appended: half of it is there.
     let log = dir.join(CHECKPOINT_LOG);
     let bytes = std::fs::read(&log).unwrap();
-    let (notes, _) = auditledger::ledger::cplog::parse_log(&bytes).unwrap();
+    let (notes, _, _) = auditledger::ledger::cplog::parse_log(&bytes).unwrap();
     let mut kept: Vec<u8> = notes[..notes.len() - 1]
         .iter()
         .flat_map(|n| format!("{}\n{n}", n.len()).into_bytes())
@@ -783,10 +792,123 @@ fn a_torn_checkpoint_record_is_cut_and_its_commit_with_it() {
     w.append((10..20).map(event).collect()).unwrap();
     verify(&w, &VerifyOptions::default()).unwrap();
     drop(w);
-    let (notes, valid) =
+    let (notes, valid, _) =
         auditledger::ledger::cplog::parse_log(&std::fs::read(&log).unwrap()).unwrap();
     assert_eq!(notes.len(), 3);
     assert_eq!(valid as usize, std::fs::read(&log).unwrap().len());
+}
+
+/// A redaction erases the replaced raw-records frame in place, after the commit that
+/// records it. A cut during that overwrite can leave part of it on disk (the payload half
+/// zeros, half the old bytes, under a header that still checks). The ledger must still
+/// open and verify as of the redaction, and the next writer finishes the erasure.
+#[test]
+fn a_torn_erasure_is_finished_by_the_next_writer() {
+    let dir = Path::new("/ledger");
+    let target = auditledger::ledger::entry::raw_hash(&event(3).raw);
+    let run = |fs: &SimFs| {
+        let mut l = Ledger::init_on(Arc::new(fs.clone()), dir, signer()).unwrap();
+        l.append((0..10).map(event).collect()).unwrap();
+        l
+    };
+    let probe = SimFs::new();
+    let mut l = run(&probe);
+    let before = probe.ops();
+    l.redact(&target, "erasure request").unwrap();
+    let redact_ops = probe.ops() - before;
+
+    let fs = SimFs::new();
+    let mut l = run(&fs);
+    // The erasure's sync is the redaction's last operation: its overwrite is not durable.
+    fs.cut_power_after(redact_ops - 1);
+    assert!(l.redact(&target, "erasure request").is_err());
+    std::mem::forget(l);
+    let after = fs.after_power_cut(|_, n| n / 2);
+    // The index cache is never synced: without it, open reads every frame from the log.
+    after.remove_file(&dir.join(INDEX_FILE)).unwrap();
+    let log = after.contents(&dir.join(LOG_FILE)).unwrap();
+    let raw = event(3).raw;
+    let r = Ledger::open_on(Arc::new(after.clone()), dir, Access::Read)
+        .unwrap_or_else(|e| panic!("a reader cannot open a ledger whose erasure was torn: {e}"));
+    assert_eq!(r.size(), 11, "the redaction was acknowledged");
+    assert_eq!(r.raw_record(3).unwrap(), RawState::Redacted);
+    verify(&r, &VerifyOptions::default()).unwrap();
+    let w = Ledger::open_on(
+        Arc::new(after.clone()),
+        dir,
+        Access::Write(Box::new(signer())),
+    )
+    .unwrap();
+    assert_eq!(
+        w.recovery().erased_frames,
+        1,
+        "the writer did not finish the erasure"
+    );
+    verify(&w, &VerifyOptions::default()).unwrap();
+    let erased = after.contents(&dir.join(LOG_FILE)).unwrap();
+    assert_ne!(log, erased);
+    assert!(
+        !erased.windows(raw.len()).any(|w| w == raw.as_slice()),
+        "the redacted bytes are still in the log"
+    );
+}
+
+fn written_len(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1)
+}
+
+/// Small commits write over zeros a writer wrote ahead of the ends of `log` and
+/// `checkpoints.log`, so their `fdatasync` need not grow the files (which makes it write
+/// the inode too). A clean close cuts the zeros; a writer that never closed leaves them,
+/// and neither a reader nor the next writer takes them for a record or a torn commit.
+#[test]
+fn small_commits_write_over_zeros_ahead_and_a_clean_close_cuts_them() {
+    let dir = Path::new("/ledger");
+    let fs = SimFs::new();
+    let len = |name: &str| fs.contents(&dir.join(name)).unwrap().len();
+    let mut l = Ledger::init_on(Arc::new(fs.clone()), dir, signer()).unwrap();
+    l.append((0..3).map(event).collect()).unwrap();
+    let open_lens = (len(LOG_FILE), len(CHECKPOINT_LOG));
+    for i in 3..20 {
+        l.append(vec![event(i)]).unwrap();
+    }
+    assert_eq!(
+        (len(LOG_FILE), len(CHECKPOINT_LOG)),
+        open_lens,
+        "a small commit grew a file"
+    );
+    for name in [LOG_FILE, CHECKPOINT_LOG] {
+        let bytes = fs.contents(&dir.join(name)).unwrap();
+        assert!(
+            written_len(&bytes) < bytes.len(),
+            "{name} has no zeros ahead"
+        );
+    }
+    // Killed: no clean close.
+    std::mem::forget(l);
+    let r = Ledger::open_on(Arc::new(fs.clone()), dir, Access::Read).unwrap();
+    assert_eq!(r.size(), 20);
+    verify(&r, &VerifyOptions::default()).unwrap();
+    let mut w =
+        Ledger::open_on(Arc::new(fs.clone()), dir, Access::Write(Box::new(signer()))).unwrap();
+    assert_eq!(w.size(), 20);
+    assert_eq!(w.recovery().unacknowledged_log_bytes, 0);
+    w.append(vec![event(20)]).unwrap();
+    let open_log = len(LOG_FILE);
+    drop(w);
+    assert!(
+        len(LOG_FILE) < open_log,
+        "a clean close left the log's zeros"
+    );
+    let cplog = fs.contents(&dir.join(CHECKPOINT_LOG)).unwrap();
+    assert_eq!(
+        cplog.last(),
+        Some(&b'\n'),
+        "a clean close left the checkpoint log's zeros"
+    );
+    let r = Ledger::open_on(Arc::new(fs), dir, Access::Read).unwrap();
+    assert_eq!(r.size(), 21);
+    verify(&r, &VerifyOptions::default()).unwrap();
 }
 
 /// Staged entries are invisible to readers and to the writer's own size until committed;
@@ -797,7 +919,8 @@ fn staged_entries_are_invisible_until_committed_and_discarding_cuts_them() {
     let dir = tmp.path().join("l");
     let mut w = Ledger::init(&dir, signer()).unwrap();
     w.append((0..10).map(event).collect()).unwrap();
-    let log_len = || std::fs::metadata(dir.join(LOG_FILE)).unwrap().len();
+    // The log's bytes up to the zeros a writer writes ahead of its end.
+    let log_len = || written_len(&std::fs::read(dir.join(LOG_FILE)).unwrap());
     let committed_len = log_len();
     let staged = w.stage((10..600).map(event).collect()).unwrap();
     assert_eq!(

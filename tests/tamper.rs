@@ -165,7 +165,7 @@ fn cut_log_after_commit(dir: &Path, size: u64) {
 /// Removes checkpoint log records whose size is above `size`.
 fn cut_checkpoint_log(dir: &Path, size: u64) {
     let log = dir.join(CHECKPOINT_LOG);
-    let (notes, _) = parse_log(&fs::read(&log).unwrap()).unwrap();
+    let (notes, _, _) = parse_log(&fs::read(&log).unwrap()).unwrap();
     let keep: String = notes
         .iter()
         .filter(|n| n.split('\n').nth(1).unwrap().parse::<u64>().unwrap() <= size)

@@ -6,7 +6,8 @@
 //! entries a `sync_dir` made durable; it can also fail any one operation, or every operation
 //! from some point on, to exercise the fail-stop writer. The model is the one redb's
 //! crash tests and TigerBeetle's storage simulator use: what was not synced may be lost,
-//! and a prefix of unsynced appended bytes may survive (a torn tail).
+//! and a prefix of the unsynced bytes may survive (a torn tail, whether appended or
+//! written over zeros a writer wrote ahead).
 //!
 //! What the real layer assumes of the disk: `fdatasync` makes a file's written bytes and
 //! its size durable, `fsync` of a directory makes the names in it durable, and an appended
@@ -186,8 +187,9 @@ impl SimFs {
     }
 
     /// The disk as it is after the power comes back: durable names and durable bytes,
-    /// plus, when `torn` is given, for each file a `torn(i, n)`-byte prefix of its `n`
-    /// unsynced appended bytes (what a real disk may have written back on its own).
+    /// plus for each file a `torn(i, n)`-byte prefix of its `n` unsynced bytes (from the
+    /// first to the last that differs from the durable copy, or to the end of what was
+    /// appended), which a real disk may have written back on its own.
     pub fn after_power_cut(&self, mut torn: impl FnMut(usize, usize) -> usize) -> SimFs {
         let s = self.lock();
         let mut out = SimState::default();
@@ -204,11 +206,30 @@ impl SimFs {
             };
             let new_id = *ids.entry(*id).or_insert_with(|| {
                 let mut data = file.durable.clone();
-                if file.data.len() > data.len() && file.data.starts_with(&data) {
-                    let extra = file.data.len() - data.len();
-                    let keep = torn(*id, extra).min(extra);
-                    let from = data.len();
-                    data.extend_from_slice(file.data.get(from..from + keep).unwrap_or_default());
+                // The unsynced bytes run from the first to the last that differs from the
+                // durable copy (an overwrite of zeros a writer wrote ahead), or to the end
+                // of what was appended.
+                let differs = |i: &usize| file.data.get(*i) != data.get(*i);
+                let same = (0..file.data.len())
+                    .find(differs)
+                    .unwrap_or(file.data.len());
+                let end = if file.data.len() > data.len() {
+                    file.data.len()
+                } else {
+                    (same..file.data.len())
+                        .rev()
+                        .find(differs)
+                        .map_or(same, |i| i + 1)
+                };
+                let unsynced = end - same;
+                let keep = torn(*id, unsynced).min(unsynced);
+                if let Some(written) = file.data.get(same..same + keep) {
+                    if data.len() < same + keep {
+                        data.resize(same + keep, 0);
+                    }
+                    if let Some(dst) = data.get_mut(same..same + keep) {
+                        dst.copy_from_slice(written);
+                    }
                 }
                 out.files.push(SimFile {
                     data: data.clone(),

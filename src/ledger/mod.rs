@@ -23,7 +23,8 @@
 //!    compares (`entry`). Test: `entry::tests`.
 //! 6. **Raw records** are kept, addressed and checked by BLAKE3; the chain covers the hash,
 //!    so [`Ledger::redact`] can erase the bytes in the same commit that records it. Tests:
-//!    `tests/cli.rs` (redact, then verify), `tests/crash.rs` (redaction under power cuts).
+//!    `tests/cli.rs` (redact, then verify), `tests/crash.rs` (redaction under power cuts,
+//!    `a_torn_erasure_is_finished_by_the_next_writer`).
 //! 7. **Durability.** A commit writes its frames to `log` and its tree hashes to `tree`,
 //!    syncs `log` (and `tree` when the commit crosses a multiple of 256 entries: hashes
 //!    past the last multiple are recomputed from the entries at open, by readers too), then
@@ -32,8 +33,12 @@
 //!    written through `fs::Fs`. On open, bytes past the last logged checkpoint (a commit
 //!    that was never acknowledged) are cut away by a writer and ignored by a reader; a
 //!    store behind the log refuses to open. After any error once a commit has started, the
-//!    writer refuses further commits until reopened. One writer at a time (an OS lock on
-//!    `LOCK`, naming its holder); readers take no lock and read up to the last checkpoint.
+//!    writer refuses further commits until reopened. Small commits write over zeros a
+//!    writer wrote ahead of the ends of `log` and `checkpoints.log`, so their syncs need not
+//!    grow the files; zeros are no record, and a clean close cuts them
+//!    (`small_commits_write_over_zeros_ahead_and_a_clean_close_cuts_them`). One writer at
+//!    a time (an OS lock on `LOCK`, naming its holder); readers take no lock and read up
+//!    to the last checkpoint.
 //!    Tests: `tests/crash.rs` (thousands of random power cuts on `fs::SimFs`, which keeps
 //!    only synced bytes; injected I/O errors; SIGKILL rounds), `tests/cli.rs` (lock, a
 //!    reader during a write).
@@ -314,6 +319,19 @@ pub struct Ledger {
     failed: bool,
     /// Entries written after the last commit, not yet durable, signed or visible.
     staged: Option<Staged>,
+}
+
+/// A writer that closes cleanly cuts the zeros it wrote ahead of the ends of `log` and
+/// `checkpoints.log`, so a closed ledger's files end where their records do. Not after a
+/// failed commit (its bytes may be what the checkpoint log names) and never reported: zeros
+/// ahead are harmless, and the next writer cuts or reuses them.
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        if self.signer.is_some() && !self.failed {
+            let _ = self.store.cut_zeros_ahead();
+            let _ = self.cplog.cut_zeros_ahead();
+        }
+    }
 }
 
 /// The state after the staged entries: what the next commit will sign.
