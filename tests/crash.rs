@@ -578,6 +578,29 @@ fn power_rounds(second_cut: bool) {
     );
 }
 
+/// Runs `op` on a new ledger of ten events with the power cut at `op`'s last operation,
+/// counted first on a probe disk. Returns the disk and the writer whose `op` failed.
+fn cut_at_last_op_of(
+    dir: &Path,
+    op: impl Fn(&mut Ledger) -> Result<(), LedgerError>,
+) -> (SimFs, Ledger) {
+    let ten_events = |fs: &SimFs| {
+        let mut l = Ledger::init_on(Arc::new(fs.clone()), dir, signer()).unwrap();
+        l.append((0..10).map(event).collect()).unwrap();
+        l
+    };
+    let probe = SimFs::new();
+    let mut l = ten_events(&probe);
+    let before = probe.ops();
+    op(&mut l).unwrap();
+    let op_ops = probe.ops() - before;
+    let fs = SimFs::new();
+    let mut l = ten_events(&fs);
+    fs.cut_power_after(op_ops - 1);
+    assert!(op(&mut l).is_err(), "the cut did not stop the operation");
+    (fs, l)
+}
+
 /// A writer's open cuts away what the last checkpoint does not cover: an unacknowledged
 /// commit in the log and the tree, a torn record in the checkpoint log. The cut must be
 /// durable before the writer writes over the same bytes; otherwise a second power cut can
@@ -587,22 +610,8 @@ fn power_rounds(second_cut: bool) {
 #[test]
 fn a_writers_recovery_cut_is_durable() {
     let dir = Path::new("/ledger");
-    let run = |fs: &SimFs| {
-        let mut l = Ledger::init_on(Arc::new(fs.clone()), dir, signer()).unwrap();
-        l.append((0..10).map(event).collect()).unwrap();
-        l
-    };
-    // How many operations one commit takes; its last one is the checkpoint record's sync.
-    let probe = SimFs::new();
-    let mut l = run(&probe);
-    let before = probe.ops();
-    l.append((10..20).map(event).collect()).unwrap();
-    let commit_ops = probe.ops() - before;
-
-    let fs = SimFs::new();
-    let mut l = run(&fs);
-    fs.cut_power_after(commit_ops - 1);
-    assert!(l.append((10..20).map(event).collect()).is_err());
+    // A commit's last operation is the checkpoint record's sync.
+    let (fs, l) = cut_at_last_op_of(dir, |l| l.append((10..20).map(event).collect()).map(|_| ()));
     drop(l);
     // Log and tree hold the unacknowledged commit; half its checkpoint record got out.
     let after = fs.after_power_cut(|_, n| n / 2);
@@ -806,22 +815,8 @@ fn a_torn_checkpoint_record_is_cut_and_its_commit_with_it() {
 fn a_torn_erasure_is_finished_by_the_next_writer() {
     let dir = Path::new("/ledger");
     let target = auditledger::ledger::entry::raw_hash(&event(3).raw);
-    let run = |fs: &SimFs| {
-        let mut l = Ledger::init_on(Arc::new(fs.clone()), dir, signer()).unwrap();
-        l.append((0..10).map(event).collect()).unwrap();
-        l
-    };
-    let probe = SimFs::new();
-    let mut l = run(&probe);
-    let before = probe.ops();
-    l.redact(&target, "erasure request").unwrap();
-    let redact_ops = probe.ops() - before;
-
-    let fs = SimFs::new();
-    let mut l = run(&fs);
     // The erasure's sync is the redaction's last operation: its overwrite is not durable.
-    fs.cut_power_after(redact_ops - 1);
-    assert!(l.redact(&target, "erasure request").is_err());
+    let (fs, l) = cut_at_last_op_of(dir, |l| l.redact(&target, "erasure request").map(|_| ()));
     std::mem::forget(l);
     let after = fs.after_power_cut(|_, n| n / 2);
     // The index cache is never synced: without it, open reads every frame from the log.
