@@ -261,11 +261,6 @@ impl SimFs {
         hit
     }
 
-    /// Names of the files, for tests.
-    pub fn file_names(&self) -> Vec<PathBuf> {
-        self.lock().names.keys().cloned().collect()
-    }
-
     /// The current bytes of a file, for tests.
     pub fn contents(&self, path: &Path) -> Option<Vec<u8>> {
         let s = self.lock();

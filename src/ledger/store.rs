@@ -1796,9 +1796,14 @@ impl Store {
             let want = whole
                 .saturating_sub(pos)
                 .min((block_records * DEDUP_RECORD) as u64) as usize;
-            let mut bytes = vec![0u8; if ended { 0 } else { want }];
+            // Once ended, every later call is answered without touching the file.
+            if ended || want == 0 {
+                ended = true;
+                return Vec::new();
+            }
+            let mut bytes = vec![0u8; want];
             let read = file.as_ref().map(|f| f.read_at(pos, &mut bytes));
-            if bytes.is_empty() || !matches!(read, Some(Ok(()))) {
+            if !matches!(read, Some(Ok(()))) {
                 ended = true;
                 return Vec::new();
             }
