@@ -23,6 +23,7 @@ mod render;
 mod reports;
 mod sample_report;
 mod serve;
+mod simfs;
 mod sources;
 mod tamper;
 mod util;

@@ -175,36 +175,6 @@ impl CheckpointLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::fs::SimFs;
-
-    fn note(i: usize) -> String {
-        format!("origin\n{i}\nAAAA\n\n\u{2014} k sig{i}\n")
-    }
-
-    #[test]
-    fn synced_notes_survive_a_power_cut_and_a_torn_record_is_cut_by_a_writer() {
-        let fs = SimFs::new();
-        let dir = Path::new("/l");
-        fs.create_dir_all(dir).unwrap();
-        fs.sync_dir(Path::new("/")).unwrap();
-        let p = dir.join("checkpoints.log");
-        let mut log = CheckpointLog::open(&fs, &p, true).unwrap();
-        fs.sync_dir(dir).unwrap();
-        log.append(&note(1)).unwrap();
-        log.append(&note(2)).unwrap();
-        // An append whose sync never ran: the power goes before the acknowledgement, and
-        // the disk had written back part of it.
-        fs.cut_power_after(1);
-        assert!(log.append(&note(3)).is_err());
-        let after = fs.after_power_cut(|_, n| n / 2);
-        let reader = CheckpointLog::open(&after, &p, false).unwrap();
-        assert_eq!(reader.notes(), &[note(1), note(2)]);
-        assert!(reader.torn_bytes() > 0);
-        let writer = CheckpointLog::open(&after, &p, true).unwrap();
-        assert_eq!(writer.notes(), &[note(1), note(2)]);
-        let again = CheckpointLog::open(&after, &p, false).unwrap();
-        assert_eq!(again.torn_bytes(), 0);
-    }
 
     #[test]
     fn zeros_ahead_are_no_record_and_hide_no_torn_one() {

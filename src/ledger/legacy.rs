@@ -16,7 +16,7 @@ use super::cplog::CheckpointLog;
 use super::entry::{dedup_key, Entry};
 use super::fs::{Fs, OsFs};
 use super::merkle::{CompactRange, Sha256Hasher, TreeHasher};
-use super::note::{parse_note, Checkpoint};
+use super::note::Checkpoint;
 use super::store::{self, CommitWrite, Meta, NewEntry, Store, StoredRaw, BUNDLE};
 use super::{io_err, Ledger, LedgerError, CHECKPOINT_LOG, META_FILE};
 
@@ -117,7 +117,7 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
     let cplog = CheckpointLog::open(fs.as_ref(), &log_path, false)?;
     let mut sizes = BTreeSet::new();
     for text in cplog.notes() {
-        let body = parse_note(text).and_then(|n| Checkpoint::parse_body(&n.text))?;
+        let body = Checkpoint::parse_unverified(text)?;
         sizes.insert(body.size);
     }
     let size = *sizes
@@ -197,8 +197,7 @@ pub fn migrate(dir: &Path) -> Result<Migration, LedgerError> {
     }
     let last_root = cplog
         .last()
-        .and_then(|n| parse_note(n).ok())
-        .and_then(|n| Checkpoint::parse_body(&n.text).ok())
+        .and_then(|n| Checkpoint::parse_unverified(n).ok())
         .map(|c| c.root);
     if last_root != Some(range.root(&hasher)) {
         return Err(old(

@@ -12,6 +12,7 @@
 //! The hasher is a parameter: the ledger uses SHA-256 (what a C2SP checkpoint root is by
 //! definition), and the tests run the same code with BLAKE3 against a naive reference.
 
+use super::entry::to_hex;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -49,30 +50,6 @@ impl TreeHasher for Sha256Hasher {
     }
 }
 
-/// The same tree shape hashed with BLAKE3; used to check the generic code against a
-/// reference with a second hash function.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Blake3Hasher;
-
-impl TreeHasher for Blake3Hasher {
-    fn empty(&self) -> Hash {
-        blake3::hash(&[]).into()
-    }
-    fn leaf(&self, data: &[u8]) -> Hash {
-        let mut h = blake3::Hasher::new();
-        h.update(&[0u8]);
-        h.update(data);
-        h.finalize().into()
-    }
-    fn children(&self, left: &Hash, right: &Hash) -> Hash {
-        let mut h = blake3::Hasher::new();
-        h.update(&[1u8]);
-        h.update(left);
-        h.update(right);
-        h.finalize().into()
-    }
-}
-
 /// Why a proof was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ProofError {
@@ -90,10 +67,6 @@ pub enum ProofError {
     RootMismatch { computed: String, expected: String },
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn to_hash(bytes: &[u8]) -> Result<Hash, ProofError> {
     bytes
         .try_into()
@@ -105,8 +78,8 @@ fn check_root(computed: &Hash, expected: &[u8]) -> Result<(), ProofError> {
         Ok(())
     } else {
         Err(ProofError::RootMismatch {
-            computed: hex(computed),
-            expected: hex(expected),
+            computed: to_hex(computed),
+            expected: to_hex(expected),
         })
     }
 }
@@ -182,8 +155,8 @@ pub fn verify_consistency<H: TreeHasher>(
             Ok(())
         } else {
             Err(ProofError::RootMismatch {
-                computed: hex(root1),
-                expected: hex(root2),
+                computed: to_hex(root1),
+                expected: to_hex(root2),
             })
         };
     }
@@ -355,11 +328,7 @@ impl CompactRange {
     }
 
     /// Rebuilds the range of a tree of `size` leaves from its perfect subtrees.
-    pub fn load<H: TreeHasher, S: SubtreeSource>(
-        _hasher: &H,
-        src: &S,
-        size: u64,
-    ) -> Result<Self, S::Error> {
+    pub fn load<S: SubtreeSource>(src: &S, size: u64) -> Result<Self, S::Error> {
         let mut peaks = Vec::new();
         let mut at = 0u64;
         for level in (0..64u32).rev() {
@@ -409,25 +378,49 @@ impl CompactRange {
     }
 }
 
-/// The root of a perfect run of hashes (length a power of two), e.g. one tile's span; the
-/// empty tree's hash for no hashes.
-pub fn perfect_root<H: TreeHasher>(hasher: &H, hashes: &[Hash]) -> Hash {
-    debug_assert!(hashes.is_empty() || hashes.len().is_power_of_two());
-    let mut level: Vec<Hash> = hashes.to_vec();
-    while level.len() > 1 {
-        level = level
-            .as_chunks::<2>()
-            .0
-            .iter()
-            .map(|[left, right]| hasher.children(left, right))
-            .collect();
-    }
-    level.first().copied().unwrap_or_else(|| hasher.empty())
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The same tree shape hashed with BLAKE3; used to check the generic code against a
+    /// reference with a second hash function.
+    #[derive(Clone, Copy, Debug, Default)]
+    pub struct Blake3Hasher;
+
+    impl TreeHasher for Blake3Hasher {
+        fn empty(&self) -> Hash {
+            blake3::hash(&[]).into()
+        }
+        fn leaf(&self, data: &[u8]) -> Hash {
+            let mut h = blake3::Hasher::new();
+            h.update(&[0u8]);
+            h.update(data);
+            h.finalize().into()
+        }
+        fn children(&self, left: &Hash, right: &Hash) -> Hash {
+            let mut h = blake3::Hasher::new();
+            h.update(&[1u8]);
+            h.update(left);
+            h.update(right);
+            h.finalize().into()
+        }
+    }
+
+    /// The root of a perfect run of hashes (length a power of two), e.g. one tile's span; the
+    /// empty tree's hash for no hashes.
+    pub(crate) fn perfect_root<H: TreeHasher>(hasher: &H, hashes: &[Hash]) -> Hash {
+        debug_assert!(hashes.is_empty() || hashes.len().is_power_of_two());
+        let mut level: Vec<Hash> = hashes.to_vec();
+        while level.len() > 1 {
+            level = level
+                .as_chunks::<2>()
+                .0
+                .iter()
+                .map(|[left, right]| hasher.children(left, right))
+                .collect();
+        }
+        level.first().copied().unwrap_or_else(|| hasher.empty())
+    }
     use crate::ledger::note::fuzz::edge_u64;
     use proptest::prelude::*;
 
@@ -520,7 +513,7 @@ mod tests {
         }
         assert_eq!(cr.root(h), root, "compact range root, n={n}");
         assert_eq!(range_hash(h, &src, 0, n as u64).unwrap(), root);
-        assert_eq!(CompactRange::load(h, &src, n as u64).unwrap(), cr);
+        assert_eq!(CompactRange::load(&src, n as u64).unwrap(), cr);
         let path = inclusion_proof(h, &src, m as u64, n as u64).unwrap();
         assert_eq!(path, reference_path(h, m, &data), "path m={m} n={n}");
         verify_inclusion(
@@ -551,7 +544,7 @@ mod tests {
     #[test]
     fn empty_root_is_sha256_of_nothing() {
         assert_eq!(
-            hex(&Sha256Hasher.empty()),
+            to_hex(&Sha256Hasher.empty()),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
     }

@@ -39,9 +39,9 @@
 //!    (`small_commits_write_over_zeros_ahead_and_a_clean_close_cuts_them`). One writer at
 //!    a time (an OS lock on `LOCK`, naming its holder); readers take no lock and read up
 //!    to the last checkpoint.
-//!    Tests: `tests/crash.rs` (thousands of random power cuts on `fs::SimFs`, which keeps
-//!    only synced bytes; injected I/O errors; SIGKILL rounds), `tests/cli.rs` (lock, a
-//!    reader during a write).
+//!    Tests: `tests/crash.rs` (thousands of random power cuts on `SimFs`, in
+//!    `tests/simfs.rs`, which keeps only synced bytes; injected I/O errors; SIGKILL
+//!    rounds), `tests/cli.rs` (lock, a reader during a write).
 //! 8. **Tamper evidence.** [`verify::verify`] recomputes every hash, link, root, signature
 //!    and cache and names the first bad seq; open already refuses a checkpoint log that is
 //!    missing, empty, unsigned or ahead of the store, and a store whose root differs from
@@ -78,7 +78,7 @@ use self::fs::{Fs, OsFs};
 use self::keys::KeyError;
 use self::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
 use self::note::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
-use self::store::{CommitWrite, NewEntry, Store, StoreError, TreeSource};
+use self::store::{CommitWrite, NewEntry, Store, StoreError};
 pub use self::store::{Meta, RawState, Recovery, StoredEntry, StoredRaw, BUNDLE};
 use crate::event::{Event, Timestamp};
 
@@ -345,9 +345,6 @@ struct Staged {
 }
 
 impl Ledger {
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
     pub fn meta(&self) -> &Meta {
         &self.meta
     }
@@ -444,7 +441,8 @@ impl Ledger {
         Ok(ledger)
     }
 
-    /// [`Ledger::init`] on any file layer, without the OS lock (tests use `fs::SimFs`).
+    /// [`Ledger::init`] on any file layer, without the OS lock (the power-cut tests use
+    /// `SimFs`, in `tests/simfs.rs`).
     pub fn init_on(fs: Arc<dyn Fs>, dir: &Path, signer: NoteSigner) -> Result<Ledger, LedgerError> {
         let origin = signer.verifier().name.clone();
         if !note::is_valid_name(&origin) {
@@ -583,9 +581,8 @@ impl Ledger {
         let mut checkpoints = BTreeMap::new();
         let mut last: Option<Checkpoint> = None;
         for (i, text) in cplog.notes().iter().enumerate() {
-            let body = note::parse_note(text)
-                .and_then(|n| Checkpoint::parse_body(&n.text))
-                .map_err(|_| CheckpointLogError::Corrupt {
+            let body =
+                Checkpoint::parse_unverified(text).map_err(|_| CheckpointLogError::Corrupt {
                     path: log_path.clone(),
                     offset: i as u64,
                     problem: "a record is not a checkpoint note",
@@ -625,7 +622,7 @@ impl Ledger {
         for (from, text) in store.key_changes() {
             keys.push((*from, NoteVerifier::parse(text)?));
         }
-        let range = CompactRange::load(&Sha256Hasher, &TreeSource(&store), last.size)?;
+        let range = CompactRange::load(&store, last.size)?;
         let root = range.root(&Sha256Hasher);
         if root != last.root {
             return Err(LedgerError::Forked {
@@ -695,12 +692,7 @@ impl Ledger {
                 self.head.size
             )));
         }
-        Ok(merkle::range_hash(
-            &Sha256Hasher,
-            &TreeSource(&self.store),
-            0,
-            size,
-        )?)
+        Ok(merkle::range_hash(&Sha256Hasher, &self.store, 0, size)?)
     }
 
     /// The C2SP tlog-tiles tile (level, index) of the current tree, its bytes as a
@@ -808,20 +800,10 @@ impl Ledger {
     }
 
     /// The stored entries whose de-duplication key is `key` (the same source id, or the same
-    /// raw bytes for records without one), in seq order. Candidates from the prefix index
-    /// are confirmed against the entry; `cache` keeps the last frame read, so re-ingesting a
-    /// file reads each frame once.
+    /// raw bytes for records without one), in seq order, among the `candidates` the prefix
+    /// index gave: each is confirmed against the entry. `cache` keeps the last frame read,
+    /// so re-ingesting a file reads each frame once.
     fn entries_with_key(
-        &self,
-        key: &Hash,
-        cache: &mut Vec<StoredEntry>,
-    ) -> Result<Vec<StoredEntry>, LedgerError> {
-        let candidates = self.store.dedup_candidates(key)?;
-        self.entries_with_key_among(key, &candidates, cache)
-    }
-
-    /// [`Ledger::entries_with_key`] among the seqs the index gave for `key`.
-    fn entries_with_key_among(
         &self,
         key: &Hash,
         candidates: &[u64],
@@ -921,6 +903,17 @@ impl Ledger {
         Ok(())
     }
 
+    /// A staging that starts at the last commit and holds nothing yet.
+    fn nothing_staged(&self) -> Staged {
+        Staged {
+            first_seq: self.head.size,
+            size: self.head.size,
+            head: self.head.head,
+            range: self.range.clone(),
+            key_changes: Vec::new(),
+        }
+    }
+
     /// The seq the next staged entry gets.
     fn next_seq(&self) -> u64 {
         self.staged.as_ref().map_or(self.head.size, |s| s.size)
@@ -987,7 +980,7 @@ impl Ledger {
         let mut cache = Vec::new();
         for (r, candidates) in records.into_iter().zip(candidates) {
             let (rh, dk) = (r.raw_hash, r.dedup);
-            let stored = self.entries_with_key_among(&dk, &candidates?, &mut cache)?;
+            let stored = self.entries_with_key(&dk, &candidates?, &mut cache)?;
             let mut earlier: Option<u64> = None;
             let mut dup = false;
             for s in &stored {
@@ -1104,7 +1097,8 @@ impl Ledger {
     /// Whether this record is already in the ledger (the same id and content, as `append`
     /// decides): for dry runs.
     pub fn contains(&self, record: &PreparedRecord) -> Result<bool, LedgerError> {
-        for s in self.entries_with_key(&record.dedup, &mut Vec::new())? {
+        let candidates = self.store.dedup_candidates(&record.dedup)?;
+        for s in self.entries_with_key(&record.dedup, &candidates, &mut Vec::new())? {
             if self.same_record(&s, &record.raw, &record.raw_hash, &record.payload)? {
                 return Ok(true);
             }
@@ -1161,13 +1155,7 @@ impl Ledger {
         }
         let mut staged = match self.staged.take() {
             Some(s) => s,
-            None => Staged {
-                first_seq: self.head.size,
-                size: self.head.size,
-                head: self.head.head,
-                range: self.range.clone(),
-                key_changes: Vec::new(),
-            },
+            None => self.nothing_staged(),
         };
         let hasher = Sha256Hasher;
         let first_seq = staged.size;
@@ -1219,15 +1207,11 @@ impl Ledger {
         extra_signers: &[&NoteSigner],
     ) -> Result<CommitSummary, LedgerError> {
         let initial = self.head.size == 0 && self.checkpoints.is_empty();
-        let Some(staged) = self.staged.take().or_else(|| {
-            (initial || !replaced_raws.is_empty()).then(|| Staged {
-                first_seq: self.head.size,
-                size: self.head.size,
-                head: self.head.head,
-                range: self.range.clone(),
-                key_changes: Vec::new(),
-            })
-        }) else {
+        let Some(staged) = self
+            .staged
+            .take()
+            .or_else(|| (initial || !replaced_raws.is_empty()).then(|| self.nothing_staged()))
+        else {
             return Ok(CommitSummary {
                 first_seq: self.head.size,
                 size: self.head.size,
@@ -1407,7 +1391,7 @@ impl Ledger {
             )));
         }
         let leaf = self.store.node(0, seq)?;
-        let path = merkle::inclusion_proof(&Sha256Hasher, &TreeSource(&self.store), seq, size)?;
+        let path = merkle::inclusion_proof(&Sha256Hasher, &self.store, seq, size)?;
         Ok(proof::InclusionProof::new(
             seq,
             size,
@@ -1429,7 +1413,7 @@ impl Ledger {
                 self.head.size
             )));
         }
-        let path = merkle::consistency_proof(&Sha256Hasher, &TreeSource(&self.store), old, new)?;
+        let path = merkle::consistency_proof(&Sha256Hasher, &self.store, old, new)?;
         Ok(proof::ConsistencyProof::new(
             old,
             new,

@@ -276,8 +276,9 @@ impl Proof {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::merkle::tests::perfect_root;
     use crate::ledger::merkle::{
-        consistency_proof, inclusion_proof, perfect_root, range_hash, SubtreeSource, TreeHasher,
+        consistency_proof, inclusion_proof, range_hash, SubtreeSource, TreeHasher,
     };
     use crate::ledger::note::fuzz::{edge_u64, mutated};
     use crate::ledger::note::NoteSigner;

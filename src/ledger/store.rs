@@ -360,11 +360,12 @@ pub fn encode_raw_record(out: &mut Vec<u8>, hash: &Hash, raw: &RawState) {
     out.extend_from_slice(bytes);
 }
 
-/// Splits an entries payload, checking each entry's seq and canonical form.
-pub fn split_entry_records(
+/// Calls `each(seq, canonical bytes)` for every record of an entries payload, in order,
+/// from `first_seq` on; a payload cut short is a [`StoreError::BadEntry`] at its seq.
+pub fn for_each_entry_record(
     value: &[u8],
     first_seq: u64,
-    out: &mut Vec<StoredEntry>,
+    mut each: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let mut at = 0usize;
     let mut seq = first_seq;
@@ -380,19 +381,39 @@ pub fn split_entry_records(
         let canonical = value
             .get(at + 4..at + 4 + len)
             .ok_or_else(|| bad("record is cut short (entry bytes)"))?;
-        let entry = Entry::decode(canonical).map_err(|e| bad(&e.to_string()))?;
+        each(seq, canonical)?;
+        at += 4 + len;
+        seq += 1;
+    }
+    Ok(())
+}
+
+/// The error for an entry record at `seq` that is not what it should be.
+pub fn bad_entry(seq: u64, problem: impl Into<String>) -> StoreError {
+    StoreError::BadEntry {
+        seq,
+        problem: problem.into(),
+    }
+}
+
+/// Splits an entries payload, checking each entry's seq and canonical form.
+pub fn split_entry_records(
+    value: &[u8],
+    first_seq: u64,
+    out: &mut Vec<StoredEntry>,
+) -> Result<(), StoreError> {
+    for_each_entry_record(value, first_seq, |seq, canonical| {
+        let entry = Entry::decode(canonical).map_err(|e| bad_entry(seq, e.to_string()))?;
         if entry.seq != seq {
-            return Err(bad(&format!("holds seq {} instead", entry.seq)));
+            return Err(bad_entry(seq, format!("holds seq {} instead", entry.seq)));
         }
         out.push(StoredEntry {
             entry,
             canonical: canonical.to_vec(),
             chain: chain_hash(canonical),
         });
-        at += 4 + len;
-        seq += 1;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// A raw record as it sits in a frame payload, its bytes borrowed (and already checked
@@ -612,6 +633,15 @@ fn dedup_prefix(key: &Hash) -> u64 {
     be_u64(key, 0)
 }
 
+/// Maps an I/O error on file `name` of ledger `dir`.
+fn io_at(dir: &Path, name: &str) -> impl Fn(io::Error) -> StoreError {
+    let path = dir.join(name);
+    move |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    }
+}
+
 /// Files the writer appends to beyond the log and the tree.
 struct WriterFiles {
     index: Box<dyn FileHandle>,
@@ -690,9 +720,8 @@ impl Store {
         self.dir.join(name)
     }
 
-    fn io(&self, name: &str) -> impl FnOnce(io::Error) -> StoreError + '_ {
-        let path = self.path(name);
-        move |source| StoreError::Io { path, source }
+    fn io(&self, name: &str) -> impl Fn(io::Error) -> StoreError {
+        io_at(&self.dir, name)
     }
 
     fn empty(
@@ -736,11 +765,7 @@ impl Store {
         if let Some(meta) = meta {
             Self::write_meta(fs.as_ref(), dir, meta)?;
         }
-        let io = |name: &str| {
-            let path = dir.join(name);
-            move |source| StoreError::Io { path, source }
-        };
-        let open = |name: &str| fs.open_write(&dir.join(name)).map_err(io(name));
+        let open = |name: &str| fs.open_write(&dir.join(name)).map_err(io_at(dir, name));
         let log = open(LOG_FILE)?;
         let tree = open(TREE_FILE)?;
         let index = open(INDEX_FILE)?;
@@ -758,23 +783,17 @@ impl Store {
     /// Writes and syncs the identity file.
     pub fn write_meta(fs: &dyn Fs, dir: &Path, meta: &Meta) -> Result<(), StoreError> {
         let path = dir.join(META_FILE);
-        let io = |source| StoreError::Io {
-            path: path.clone(),
-            source,
-        };
-        let f = fs.open_write(&path).map_err(io)?;
+        let io = io_at(dir, META_FILE);
+        let f = fs.open_write(&path).map_err(&io)?;
         let bytes = encode_meta(meta)?;
-        f.set_len(0).map_err(io)?;
-        f.write_at(0, &bytes).map_err(io)?;
+        f.set_len(0).map_err(&io)?;
+        f.write_at(0, &bytes).map_err(&io)?;
         f.sync_data().map_err(io)
     }
 
     pub fn read_meta(fs: &dyn Fs, dir: &Path) -> Result<Meta, StoreError> {
         let path = dir.join(META_FILE);
-        let bytes = super::fs::read_all(fs, &path).map_err(|source| StoreError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = super::fs::read_all(fs, &path).map_err(io_at(dir, META_FILE))?;
         decode_meta(&bytes)
     }
 
@@ -787,10 +806,7 @@ impl Store {
         signed_size: u64,
         writable: bool,
     ) -> Result<(Store, Recovery), StoreError> {
-        let io = |name: &'static str| {
-            let path = dir.join(name);
-            move |source| StoreError::Io { path, source }
-        };
+        let io = |name: &'static str| io_at(dir, name);
         let open = |name: &'static str| {
             if writable {
                 fs.open_write(&dir.join(name)).map_err(io(name))
@@ -1084,9 +1100,8 @@ impl Store {
                 self.size += u64::from(h.count);
             }
             Kind::Raws | Kind::Erased => {
-                let entries = self.entry_frames.get(self.raw_frames.len()).copied();
-                let next_first = entries
-                    .and_then(|i| self.frames_at(i))
+                let next_first = self
+                    .frame_in(&self.entry_frames, self.raw_frames.len())
                     .map(|f| (f.header.first, f.header.count));
                 // An erased frame keeps its slot until the frame that replaced it comes.
                 if next_first == Some((h.first, h.count)) {
@@ -1127,10 +1142,6 @@ impl Store {
     }
 
     /// `frames[i]` for frames being admitted (open pushes them as it walks).
-    fn frames_at(&self, i: usize) -> Option<&Frame> {
-        self.frames.get(i)
-    }
-
     /// The slot in `raw_frames` of the bundle chunk starting at `first`.
     fn raw_slot(&self, first: u64) -> Result<usize, usize> {
         self.raw_frames.binary_search_by_key(&first, |&i| {
@@ -1202,8 +1213,13 @@ impl Store {
 
     /// The first seq and count of entries frame `i`.
     pub fn entry_frame_span(&self, i: usize) -> Option<(u64, u64)> {
-        let f = self.frames.get(*self.entry_frames.get(i)?)?;
+        let f = self.frame_in(&self.entry_frames, i)?;
         Some((f.header.first, u64::from(f.header.count)))
+    }
+
+    /// The frame at place `i` of `list` (`entry_frames` or `raw_frames`).
+    fn frame_in(&self, list: &[usize], i: usize) -> Option<&Frame> {
+        self.frames.get(*list.get(i)?)
     }
 
     /// The plain payload of entries frame `i` and of its live raw-records frame, into
@@ -1219,16 +1235,8 @@ impl Store {
             offset: 0,
             problem: format!("entries frame {i} is missing"),
         };
-        let e = self
-            .entry_frames
-            .get(i)
-            .and_then(|&p| self.frames.get(p))
-            .ok_or_else(missing)?;
-        let r = self
-            .raw_frames
-            .get(i)
-            .and_then(|&p| self.frames.get(p))
-            .ok_or_else(missing)?;
+        let e = self.frame_in(&self.entry_frames, i).ok_or_else(missing)?;
+        let r = self.frame_in(&self.raw_frames, i).ok_or_else(missing)?;
         let seq = e.header.first;
         self.read_payload_into(e, entries)
             .map_err(|err| StoreError::BadEntry {
@@ -1252,19 +1260,11 @@ impl Store {
 
     /// Every entry of the frame holding `seq`, checked record by record.
     pub fn read_frame_entries(&self, seq: u64) -> Result<Vec<StoredEntry>, StoreError> {
-        let i = self.frame_of(seq).ok_or(StoreError::BadEntry {
-            seq,
-            problem: "entry is missing".into(),
-        })?;
-        let (first, _) = self.entry_frame_span(i).unwrap_or_default();
         let f = self
-            .entry_frames
-            .get(i)
-            .and_then(|&p| self.frames.get(p))
-            .ok_or(StoreError::BadEntry {
-                seq,
-                problem: "entry is missing".into(),
-            })?;
+            .frame_of(seq)
+            .and_then(|i| self.frame_in(&self.entry_frames, i))
+            .ok_or_else(|| bad_entry(seq, "entry is missing"))?;
+        let first = f.header.first;
         let payload = self.read_payload(f).map_err(|err| StoreError::BadEntry {
             seq: first,
             problem: err.to_string(),
@@ -1290,11 +1290,9 @@ impl Store {
             seq,
             problem: problem.to_string(),
         };
-        let i = self.frame_of(seq).ok_or_else(|| bad("missing"))?;
         let f = self
-            .raw_frames
-            .get(i)
-            .and_then(|&p| self.frames.get(p))
+            .frame_of(seq)
+            .and_then(|i| self.frame_in(&self.raw_frames, i))
             .ok_or_else(|| bad("missing"))?;
         let payload = self.read_payload(f).map_err(|e| bad(&e.to_string()))?;
         let mut out = Vec::with_capacity(f.header.count as usize);
@@ -1367,7 +1365,7 @@ impl Store {
     /// the entries in the log and the perfect subtrees before `from` in the tree file.
     fn recompute_tree_tail(&self, from: u64) -> Result<Vec<Hash>, StoreError> {
         let hasher = Sha256Hasher;
-        let mut range = CompactRange::load(&hasher, &TreeSource(self), from)?;
+        let mut range = CompactRange::load(self, from)?;
         let mut out = Vec::new();
         let mut seq = from;
         while seq < self.size {
@@ -1404,13 +1402,7 @@ impl Store {
     /// Seqs of entries whose de-duplication key may be `key` (prefix match; the caller
     /// confirms against the entry). A reader builds the lookup on first use.
     pub fn dedup_candidates(&self, key: &Hash) -> Result<Vec<u64>, StoreError> {
-        let base = match self.dedup.get() {
-            Some(b) => b,
-            None => {
-                let built = self.build_dedup()?;
-                self.dedup.get_or_init(|| built)
-            }
-        };
+        let base = self.dedup_base()?;
         let p = dedup_prefix(key);
         let from = base.sorted.partition_point(|(k, _)| *k < p);
         let mut out: Vec<u64> = base
@@ -1436,13 +1428,7 @@ impl Store {
     /// Groups of seqs whose de-duplication keys share a prefix: where the same source id
     /// was stored twice (the caller confirms with the full key).
     pub fn dedup_repeats(&self) -> Result<Vec<Vec<u64>>, StoreError> {
-        let base = match self.dedup.get() {
-            Some(b) => b,
-            None => {
-                let built = self.build_dedup()?;
-                self.dedup.get_or_init(|| built)
-            }
-        };
+        let base = self.dedup_base()?;
         // A reader groups the cached table in place: at 10 M entries a copy is 160 MiB.
         let all: std::borrow::Cow<[(u64, u64)]> = match self.writer.as_ref() {
             None => std::borrow::Cow::Borrowed(&base.sorted),
@@ -1460,6 +1446,17 @@ impl Store {
             .filter(|g| g.len() > 1)
             .map(|g| g.iter().map(|(_, s)| *s).collect())
             .collect())
+    }
+
+    /// The de-duplication lookup, built on first use.
+    fn dedup_base(&self) -> Result<&DedupBase, StoreError> {
+        match self.dedup.get() {
+            Some(b) => Ok(b),
+            None => {
+                let built = self.build_dedup()?;
+                Ok(self.dedup.get_or_init(|| built))
+            }
+        }
     }
 
     /// Reads the dedup cache, keeping its whole records that continue in seq order, and
@@ -1528,17 +1525,13 @@ impl Store {
     /// A writer's open: builds the lookup and writes the records the cache lacked.
     fn load_dedup(&mut self) -> Result<u64, StoreError> {
         let base = self.build_dedup()?;
-        let path = self.path(DEDUP_FILE);
+        let io = io_at(&self.dir, DEDUP_FILE);
         let Some(w) = self.writer.as_mut() else {
             return Ok(0);
         };
-        let io = |source| StoreError::Io {
-            path: path.clone(),
-            source,
-        };
         let keep_len = (base.kept_records * DEDUP_RECORD) as u64;
-        w.dedup.set_len(keep_len).map_err(io)?;
-        w.dedup.write_at(keep_len, &base.missing).map_err(io)?;
+        w.dedup.set_len(keep_len).map_err(&io)?;
+        w.dedup.write_at(keep_len, &base.missing).map_err(&io)?;
         // Durable before this writer appends, as for the index (see `open`).
         w.dedup.sync_data().map_err(io)?;
         w.dedup_len = keep_len + base.missing.len() as u64;
@@ -1768,18 +1761,6 @@ impl Store {
         Ok(())
     }
 
-    /// A reader of the tree file for `verify`: (position, count) → hashes, cut at the end
-    /// of what the signed size covers.
-    pub fn tree_hashes_in_file(
-        &self,
-    ) -> Box<dyn FnMut(u64, u64) -> Result<Vec<Hash>, StoreError> + '_> {
-        let end = tree_len(self.size);
-        Box::new(move |pos, count| {
-            let count = count.min(end.saturating_sub(pos));
-            self.tree_hashes(pos, count)
-        })
-    }
-
     /// The dedup cache's whole records up to the signed size, for `verify`, as blocks of at
     /// most `block_records` records: each call gives the next block, empty at the end. Read
     /// whole, the cache cost 32 bytes of memory per entry (320 MiB at 10 M entries).
@@ -1846,12 +1827,10 @@ pub struct PendingCommit {
 }
 
 /// Perfect subtree hashes straight from the tree file.
-pub struct TreeSource<'a>(pub &'a Store);
-
-impl SubtreeSource for TreeSource<'_> {
+impl SubtreeSource for Store {
     type Error = StoreError;
     fn perfect(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
-        self.0.node(level, index)
+        self.node(level, index)
     }
 }
 

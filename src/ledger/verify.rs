@@ -20,8 +20,8 @@ use thiserror::Error;
 use super::entry::{chain_hash, dedup_key_of, genesis_link, to_hex, EntryView, Payload};
 use super::keys::rotation_statement;
 use super::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
-use super::note::{parse_note, Checkpoint, NoteVerifier};
-use super::store::{self, RawRef, StoreError};
+use super::note::{Checkpoint, NoteVerifier};
+use super::store::{self, bad_entry, for_each_entry_record, RawRef, StoreError};
 use super::{Ledger, LedgerError};
 use crate::event::Timestamp;
 
@@ -148,26 +148,15 @@ fn check_frame(
     let hasher = Sha256Hasher;
     out.clear();
     out.reserve(count as usize);
-    let mut at = 0usize;
     let mut raws = rs.into_iter();
-    while at < entries.len() {
-        let seq = first + out.len() as u64;
-        let len = entries
-            .get(at..at + 4)
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(u32::from_be_bytes)
-            .ok_or_else(|| at_seq(seq, "record is cut short (length)"))? as usize;
-        let canonical = entries
-            .get(at + 4..at + 4 + len)
-            .ok_or_else(|| at_seq(seq, "record is cut short (entry bytes)"))?;
-        at += 4 + len;
-        let view = EntryView::decode(canonical).map_err(|e| at_seq(seq, e.to_string()))?;
+    for_each_entry_record(entries, first, |seq, canonical| {
+        let view = EntryView::decode(canonical).map_err(|e| bad_entry(seq, e.to_string()))?;
         if view.seq != seq {
-            return Err(at_seq(seq, format!("holds seq {} instead", view.seq)));
+            return Err(bad_entry(seq, format!("holds seq {} instead", view.seq)));
         }
         let raw = raws
             .next()
-            .ok_or_else(|| at_seq(seq, "raw record is missing"))?;
+            .ok_or_else(|| bad_entry(seq, "raw record is missing"))?;
         out.push(Checked {
             seq,
             prev: view.prev,
@@ -180,18 +169,16 @@ fn check_frame(
             other: view.other,
             raw,
         });
-    }
+        Ok(())
+    })
+    .map_err(store_failure)?;
     if out.len() as u64 != count || raws.next().is_some() {
-        return Err(at_seq(
+        return Err(at(
             first + (out.len() as u64).min(count),
             "entry or raw record is missing or extra",
         ));
     }
     Ok(out)
-}
-
-fn at_seq(seq: u64, problem: impl Into<String>) -> VerifyFailure {
-    at(seq, problem)
 }
 
 /// Verifies everything. See the module docs.
@@ -223,17 +210,14 @@ pub fn verify_with_progress(
     // Sizes whose root we need: logged and held checkpoints.
     let mut logged: Vec<(u64, &String)> = Vec::new();
     for note in ledger.checkpoint_log() {
-        let cp = parse_note(note)
-            .and_then(|n| Checkpoint::parse_body(&n.text))
-            .map_err(|e| {
-                VerifyFailure::Checkpoint(format!("checkpoint log holds a malformed note: {e}"))
-            })?;
+        let cp = Checkpoint::parse_unverified(note).map_err(|e| {
+            VerifyFailure::Checkpoint(format!("checkpoint log holds a malformed note: {e}"))
+        })?;
         logged.push((cp.size, note));
     }
     let mut held: Vec<(u64, &str, &str)> = Vec::new();
     for (label, note) in &opts.held_checkpoints {
-        let cp = parse_note(note)
-            .and_then(|n| Checkpoint::parse_body(&n.text))
+        let cp = Checkpoint::parse_unverified(note)
             .map_err(|e| VerifyFailure::Checkpoint(format!("{label}: {e}")))?;
         if cp.origin != meta.origin {
             return Err(VerifyFailure::Checkpoint(format!(
@@ -263,7 +247,7 @@ pub fn verify_with_progress(
     let mut redacted: BTreeMap<Hash, u64> = BTreeMap::new();
     let mut redaction_entries: BTreeSet<Hash> = BTreeSet::new();
     let mut rotations = 0u64;
-    let mut tree = TreeCursor::new(store.tree_hashes_in_file());
+    let mut tree = TreeCursor::new(store, size);
     let mut dedup = DedupCursor::new(store.dedup_cache_blocks(1 << 12));
 
     let frames = store.entry_frame_count();
@@ -489,16 +473,19 @@ pub fn verify_with_progress(
 
 /// Reads the tree file in order, in blocks, and compares it with the recomputed nodes.
 struct TreeCursor<'a> {
-    read: Box<dyn FnMut(u64, u64) -> Result<Vec<Hash>, StoreError> + 'a>,
+    store: &'a store::Store,
+    /// Hash positions the signed size covers.
+    end: u64,
     block: Vec<Hash>,
     block_start: u64,
     pos: u64,
 }
 
 impl<'a> TreeCursor<'a> {
-    fn new(read: Box<dyn FnMut(u64, u64) -> Result<Vec<Hash>, StoreError> + 'a>) -> Self {
+    fn new(store: &'a store::Store, size: u64) -> Self {
         Self {
-            read,
+            store,
+            end: store::tree_len(size),
             block: Vec::new(),
             block_start: 0,
             pos: 0,
@@ -509,8 +496,9 @@ impl<'a> TreeCursor<'a> {
         let off = self.pos - self.block_start;
         if off >= self.block.len() as u64 {
             self.block_start = self.pos;
-            self.block =
-                (self.read)(self.pos, 1 << 12).map_err(|e| at(seq, format!("tree file: {e}")))?;
+            let count = (1 << 12).min(self.end.saturating_sub(self.pos));
+            self.block = (self.store.tree_hashes(self.pos, count))
+                .map_err(|e| at(seq, format!("tree file: {e}")))?;
         }
         let got = self.block.get((self.pos - self.block_start) as usize);
         if got != Some(hash) {

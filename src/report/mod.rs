@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use thiserror::Error;
 
 use crate::event::Timestamp;
-use crate::ledger::note::{parse_note, Checkpoint};
+use crate::ledger::note::Checkpoint;
 use crate::ledger::verify::Verified;
 use crate::ledger::Ledger;
 use crate::policy::config::Policy;
@@ -60,9 +60,7 @@ pub fn generate(
     let (check, facts) = check_with_facts(ledger, policy, opts.as_of, Some(now))?;
     let v = verified.report();
     let key = ledger.current_key();
-    let body = parse_note(&check.checkpoint)
-        .ok()
-        .and_then(|n| Checkpoint::parse_body(&n.text).ok());
+    let body = Checkpoint::parse_unverified(&check.checkpoint).ok();
     let root = body
         .as_ref()
         .map(|c| base64_std(&c.root))
