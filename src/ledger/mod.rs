@@ -370,11 +370,7 @@ impl Ledger {
     }
     /// Bytes on disk per file of the ledger directory (`checkpoints.log` included).
     pub fn file_sizes(&self) -> Vec<(&'static str, u64)> {
-        let mut out = self.store.file_sizes();
-        if let Ok(m) = std::fs::metadata(self.dir.join(CHECKPOINT_LOG)) {
-            out.push((CHECKPOINT_LOG, m.len()));
-        }
-        out
+        self.store.file_sizes()
     }
 
     /// How many threads a commit's hashing and compression use; every core by default. A

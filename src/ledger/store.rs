@@ -1805,15 +1805,22 @@ impl Store {
         }
     }
 
-    /// Bytes on disk per file, for `status` and the benchmarks.
+    /// Bytes on disk per file of the ledger directory, for `status` and the benchmarks.
     pub fn file_sizes(&self) -> Vec<(&'static str, u64)> {
-        [META_FILE, LOG_FILE, TREE_FILE, INDEX_FILE, DEDUP_FILE]
-            .iter()
-            .filter_map(|n| {
-                let f = self.fs.open_read(&self.dir.join(n)).ok()?;
-                Some((*n, f.len().ok()?))
-            })
-            .collect()
+        [
+            META_FILE,
+            LOG_FILE,
+            TREE_FILE,
+            INDEX_FILE,
+            DEDUP_FILE,
+            super::CHECKPOINT_LOG,
+        ]
+        .iter()
+        .filter_map(|n| {
+            let f = self.fs.open_read(&self.dir.join(n)).ok()?;
+            Some((*n, f.len().ok()?))
+        })
+        .collect()
     }
 }
 

@@ -406,16 +406,10 @@ pub fn verify_with_progress(
             "the key changes recorded in commit markers do not match the rotation entries".into(),
         ));
     }
-    let key_at = |s: u64| -> Option<&NoteVerifier> {
-        keys.iter()
-            .rev()
-            .find(|(from, _)| *from <= s)
-            .map(|(_, k)| k)
-    };
     let mut last_good = 0u64;
     for (s, note) in &logged {
-        let key = key_at(*s)
-            .ok_or_else(|| VerifyFailure::Index("no key in force".into()))?
+        let key = super::key_in_force(&keys, *s)
+            .map_err(|_| VerifyFailure::Index("no key in force".into()))?
             .clone();
         let (cp, _) = Checkpoint::open(note, std::slice::from_ref(&key)).map_err(|e| {
             VerifyFailure::Checkpoint(format!(
