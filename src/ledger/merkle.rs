@@ -381,6 +381,8 @@ impl CompactRange {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::ledger::note::fuzz::edge_u64;
+    use proptest::prelude::*;
 
     /// The same tree shape hashed with BLAKE3; used to check the generic code against a
     /// reference with a second hash function.
@@ -421,8 +423,6 @@ pub(crate) mod tests {
         }
         level.first().copied().unwrap_or_else(|| hasher.empty())
     }
-    use crate::ledger::note::fuzz::edge_u64;
-    use proptest::prelude::*;
 
     /// MTH exactly as RFC 6962 2.1 defines it, recursively over the leaf data.
     fn reference_root<H: TreeHasher>(h: &H, leaves: &[Vec<u8>]) -> Hash {

@@ -370,17 +370,13 @@ pub fn for_each_entry_record(
     let mut at = 0usize;
     let mut seq = first_seq;
     while at < value.len() {
-        let bad = |problem: &str| StoreError::BadEntry {
-            seq,
-            problem: problem.to_string(),
-        };
         let len = value
             .get(at..at + 4)
             .map(|_| be_u32(value, at) as usize)
-            .ok_or_else(|| bad("record is cut short (length)"))?;
+            .ok_or_else(|| bad_entry(seq, "record is cut short (length)"))?;
         let canonical = value
             .get(at + 4..at + 4 + len)
-            .ok_or_else(|| bad("record is cut short (entry bytes)"))?;
+            .ok_or_else(|| bad_entry(seq, "record is cut short (entry bytes)"))?;
         each(seq, canonical)?;
         at += 4 + len;
         seq += 1;
@@ -1239,10 +1235,7 @@ impl Store {
         let r = self.frame_in(&self.raw_frames, i).ok_or_else(missing)?;
         let seq = e.header.first;
         self.read_payload_into(e, entries)
-            .map_err(|err| StoreError::BadEntry {
-                seq,
-                problem: err.to_string(),
-            })?;
+            .map_err(|err| bad_entry(seq, err.to_string()))?;
         self.read_payload_into(r, raws)
             .map_err(|err| StoreError::BadRaw {
                 seq,
@@ -1265,21 +1258,20 @@ impl Store {
             .and_then(|i| self.frame_in(&self.entry_frames, i))
             .ok_or_else(|| bad_entry(seq, "entry is missing"))?;
         let first = f.header.first;
-        let payload = self.read_payload(f).map_err(|err| StoreError::BadEntry {
-            seq: first,
-            problem: err.to_string(),
-        })?;
+        let payload = self
+            .read_payload(f)
+            .map_err(|err| bad_entry(first, err.to_string()))?;
         let mut out = Vec::with_capacity(f.header.count as usize);
         split_entry_records(&payload, first, &mut out)?;
         if out.len() != f.header.count as usize {
-            return Err(StoreError::BadEntry {
-                seq: first + out.len() as u64,
-                problem: format!(
+            return Err(bad_entry(
+                first + out.len() as u64,
+                format!(
                     "frame holds {} entries, its header says {}",
                     out.len(),
                     f.header.count
                 ),
-            });
+            ));
         }
         Ok(out)
     }
@@ -1306,10 +1298,7 @@ impl Store {
         entries
             .into_iter()
             .nth((seq - first) as usize)
-            .ok_or(StoreError::BadEntry {
-                seq,
-                problem: "entry is missing".into(),
-            })
+            .ok_or_else(|| bad_entry(seq, "entry is missing"))
     }
 
     /// A tree node hash: one read.
@@ -1377,10 +1366,7 @@ impl Store {
                 }
             }
             if seq == before {
-                return Err(StoreError::BadEntry {
-                    seq,
-                    problem: "entry is missing from its frame".into(),
-                });
+                return Err(bad_entry(seq, "entry is missing from its frame"));
             }
         }
         Ok(out)
