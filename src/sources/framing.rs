@@ -509,21 +509,22 @@ fn json_document<R: BufRead>(
         return Err(FramingError::Stopped(why));
     }
     match result {
-        Err(e) => Err(FramingError::Shape {
-            at: match &walk.reading {
-                Some((key, index)) => format!(
-                    "record {}, line {} column {}",
-                    Location::Index {
-                        key: key.clone(),
-                        index: *index
-                    },
-                    e.line(),
-                    e.column()
-                ),
-                None => format!("line {} column {}", e.line(), e.column()),
-            },
-            problem: without_position(&e),
-        }),
+        Err(e) => {
+            let (place, problem) = json_error_place(&e);
+            Err(FramingError::Shape {
+                at: match &walk.reading {
+                    Some((key, index)) => format!(
+                        "record {}, {place}",
+                        Location::Index {
+                            key: key.clone(),
+                            index: *index
+                        }
+                    ),
+                    None => place,
+                },
+                problem,
+            })
+        }
         Ok(()) if !walk.found_array => Err(FramingError::Shape {
             at: "top level".into(),
             problem: "a JSON object without a value/records/items/data array of records".into(),
@@ -603,6 +604,20 @@ fn csv_rows<R: BufRead>(
         })
         .map_err(FramingError::Stopped)?;
     }
+}
+
+/// Where a document's syntax error is, and what it is. A raw newline inside a string is
+/// reported at column 0 of the next line, but the fault is a string left open at the end
+/// of the line before: what a record cut short by a truncated export looks like.
+fn json_error_place(e: &serde_json::Error) -> (String, String) {
+    let problem = without_position(e);
+    if e.column() == 0 && e.line() > 1 && problem.starts_with("control character") {
+        return (
+            format!("end of line {}", e.line() - 1),
+            "a string is still open at the end of the line (is the record cut short?)".into(),
+        );
+    }
+    (format!("line {} column {}", e.line(), e.column()), problem)
 }
 
 /// serde_json's message without its " at line L column C" (the caller says where).
@@ -779,6 +794,30 @@ mod tests {
             Err(FramingError::Shape { at, problem }) => {
                 assert_eq!(at, "record [1], line 2 column 10");
                 assert!(!problem.contains("line"), "{problem}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A record cut short inside a string, then a newline: the fault is the first line's.
+        for (input, at) in [
+            (&b"{\"a\":\"cut\n"[..], "end of line 1"),
+            (
+                &b"[{\"a\":1},\n {\"b\":\"cut\n]"[..],
+                "record [1], end of line 2",
+            ),
+        ] {
+            match for_each_record(input, &Reads::All, &mut |_| Ok(())) {
+                Err(FramingError::Shape { at: got, problem }) => {
+                    assert_eq!(got, at);
+                    assert!(problem.contains("cut short"), "{problem}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A control character that is not a newline keeps serde's place and words.
+        match for_each_record(&b"{\"a\":\"x\ty\"}\n"[..], &Reads::All, &mut |_| Ok(())) {
+            Err(FramingError::Shape { at, problem }) => {
+                assert_eq!(at, "line 1 column 8");
+                assert!(problem.starts_with("control character"), "{problem}");
             }
             other => panic!("{other:?}"),
         }
