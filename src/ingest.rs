@@ -22,7 +22,7 @@
 //!   maps accounts to people from the roster (`policy::facts`), so what an entry says does
 //!   not depend on the order files were ingested in, and ingest never scans the ledger.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -32,8 +32,9 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::event::{Event, EventKind};
-use crate::ledger::entry::{raw_hash, to_hex};
-use crate::ledger::{IdConflict, Ledger, LedgerError, NewRecord, PreparedRecord};
+use crate::ledger::entry::{self, raw_hash, to_hex};
+use crate::ledger::merkle::Hash;
+use crate::ledger::{IdConflict, Ledger, LedgerError, Lookup, NewRecord, PreparedRecord};
 use crate::sources::framing::{self, Counting, FramingError, Location};
 use crate::sources::{self, Source};
 
@@ -450,7 +451,10 @@ fn ingest_staged(
         ))
     });
     let mut batch: Vec<(EventKind, PreparedRecord)> = Vec::with_capacity(opts.batch.max(1));
-    let mut seen_in_dry_run = std::collections::HashSet::new();
+    // A dry run stages nothing, so it keeps what `stage` would find of earlier records of
+    // this run: per de-duplication key, each added record's would-be seq and content.
+    let mut dry_run_seen: HashMap<Hash, Vec<(u64, Hash)>> = HashMap::new();
+    let dry_run_first_seq = ledger.size();
     let mut stage = |ledger: &mut Ledger,
                      batch: &mut Vec<(EventKind, PreparedRecord)>,
                      summary: &mut IngestSummary|
@@ -463,10 +467,32 @@ fn ingest_staged(
         let dup_flags: Vec<bool> = if opts.dry_run {
             let mut flags = Vec::with_capacity(records.len());
             for r in &records {
-                // What append would decide; within the run, byte-identical records repeat.
-                let key = (*r.dedup_key(), *r.raw_hash());
-                let dup = ledger.contains(r)? || !seen_in_dry_run.insert(key);
-                flags.push(dup);
+                let found = ledger.lookup(r)?;
+                if found == Lookup::Duplicate {
+                    flags.push(true);
+                    continue;
+                }
+                let content = entry::content_fingerprint(r.raw());
+                let earlier_here = dry_run_seen.entry(*r.dedup_key()).or_default();
+                if earlier_here.iter().any(|(_, c)| *c == content) {
+                    flags.push(true);
+                    continue;
+                }
+                let seq = dry_run_first_seq
+                    + summary.added
+                    + flags.iter().filter(|dup| !**dup).count() as u64;
+                let earlier = match found {
+                    Lookup::Conflict { earlier } => Some(earlier),
+                    _ => earlier_here.first().map(|(seq, _)| *seq),
+                };
+                if let Some(earlier) = earlier {
+                    summary.conflicts.push(IdConflict {
+                        earlier,
+                        later: seq,
+                    });
+                }
+                earlier_here.push((seq, content));
+                flags.push(false);
             }
             flags
         } else {

@@ -660,7 +660,7 @@ fn messages_name_the_real_problem_and_place() {
     );
     assert_eq!(code, 2);
     assert!(
-        err.contains("is not a ledger") && err.contains("auditledger init"),
+        err.contains("is not a ledger directory") && err.contains("auditledger init"),
         "{err}"
     );
     assert!(!err.contains("signing key"), "{err}");

@@ -894,6 +894,63 @@ fn a_redacted_record_is_still_recognised_by_its_event() {
     assert!(out.contains("seq 2 reuses the id of seq 0"), "{out}");
 }
 
+/// A dry run says what the real run then does: the same added and duplicate counts and
+/// the same id conflicts, with an id reused against the ledger and within the file, and a
+/// reformatted repeat taken as the duplicate it is.
+#[test]
+fn a_dry_run_reports_the_duplicates_and_conflicts_the_real_run_finds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let with = |id: &str, who: &str| {
+        GOOD.replace("\"u1\"", &format!("\"{id}\""))
+            .replace("jose.nunez", who)
+    };
+    let before = tmp.path().join("before.ndjson");
+    fs::write(&before, with("u3", "ana")).unwrap();
+    let (code, _, err) = run(&dir, &["ingest", before.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let reformatted: serde_json::Value = serde_json::from_str(&with("u1", "bo")).unwrap();
+    let lines = [
+        with("u1", "bo"),
+        serde_json::to_string_pretty(&reformatted)
+            .unwrap()
+            .replace('\n', " "),
+        with("u1", "cy"),
+        with("u2", "di"),
+        with("u3", "ed"),
+        with("u1", "cy"),
+    ];
+    let file = tmp.path().join("page.ndjson");
+    fs::write(&file, lines.join("\n")).unwrap();
+    let summary = |dry: bool| {
+        let mut args = vec!["ingest", "--format", "json", file.to_str().unwrap()];
+        if dry {
+            args.push("--dry-run");
+        }
+        let (code, out, err) = run(&dir, &args);
+        assert_eq!(code, 0, "{err}");
+        let f: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        (
+            f["added"].clone(),
+            f["duplicates"].clone(),
+            f["conflicts"].clone(),
+        )
+    };
+    let dry = summary(true);
+    assert_eq!(size(&dir), 1, "a dry run writes nothing");
+    let real = summary(false);
+    assert_eq!(dry, real);
+    assert_eq!(
+        real,
+        (
+            4.into(),
+            2.into(),
+            serde_json::json!([{"earlier": 1, "later": 2}, {"earlier": 0, "later": 4}])
+        )
+    );
+}
+
 /// An empty export (a quiet day) is zero records and exit 0, whatever its shape, so a cron
 /// job does not break; with `--source auto` it says there was nothing to recognise.
 #[test]

@@ -251,6 +251,25 @@ pub fn same_content(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// A hash equal for two raw records exactly when [`same_content`] says they hold the same
+/// content (for any records but the absurd: JSON followed by a form feed): of the JSON value
+/// re-serialised (`serde_json` orders an object's keys), else of the bytes without
+/// trailing line ends. For a dry run, which keeps no raw records.
+pub fn content_fingerprint(raw: &[u8]) -> Hash {
+    let mut h = raw_hasher();
+    match serde_json::from_slice::<serde_json::Value>(raw) {
+        Ok(v) => {
+            h.update(b"j");
+            h.update(v.to_string().as_bytes());
+        }
+        Err(_) => {
+            h.update(b"b");
+            h.update(raw.trim_ascii_end());
+        }
+    }
+    *h.finalize().as_bytes()
+}
+
 /// The de-duplication key: the source's own event id when it has one, else the raw hash.
 pub fn dedup_key(event: &Event, raw_hash: &Hash) -> Hash {
     dedup_key_of(&event.source, event.source_id.as_deref(), raw_hash)
@@ -455,8 +474,36 @@ mod sig_b64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::event::EventKind;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn the_content_fingerprint_agrees_with_same_content() {
+        let records: [&[u8]; 10] = [
+            br#"{"a":1,"b":[1,2]}"#,
+            b"{ \"b\": [1, 2], \"a\": 1 }\r\n",
+            br#"{"a":1.0,"b":[1,2]}"#,
+            br#"{"a":1,"b":[2,1]}"#,
+            br#"{"a":"1","b":[1,2]}"#,
+            b"x,y,z\n",
+            b"x,y,z",
+            b"x,y, z",
+            b"[1,2]",
+            b"[1,2] ",
+        ];
+        for a in records {
+            for b in records {
+                assert_eq!(
+                    content_fingerprint(a) == content_fingerprint(b),
+                    same_content(a, b),
+                    "{:?} {:?}",
+                    String::from_utf8_lossy(a),
+                    String::from_utf8_lossy(b)
+                );
+            }
+        }
+    }
 
     fn sample() -> Entry {
         let event = Event {

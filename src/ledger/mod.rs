@@ -90,7 +90,7 @@ pub use self::store::{DEDUP_FILE, INDEX_FILE, LOG_FILE, META_FILE, TREE_FILE};
 
 #[derive(Debug, Error)]
 pub enum LedgerError {
-    #[error("{dir} is not a ledger (no {META_FILE} inside); run `auditledger init` first")]
+    #[error("{dir} is not a ledger directory (no {META_FILE} file inside); run `auditledger init` first, or point --ledger (or AUDITLEDGER_DIR) at one")]
     NotALedger { dir: PathBuf },
     #[error("{dir} holds a ledger written by an earlier release (sled store); convert it once with `auditledger migrate --ledger {dir}`")]
     Legacy { dir: PathBuf },
@@ -199,6 +199,17 @@ pub struct CommitSummary {
     pub conflicts: Vec<IdConflict>,
 }
 
+/// What the ledger holds of a record ([`Ledger::lookup`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Not in the ledger: its id is new.
+    New,
+    /// Already in the ledger, with the same content.
+    Duplicate,
+    /// Its id is in the ledger (first at `earlier`) with other content.
+    Conflict { earlier: u64 },
+}
+
 /// Two entries with the same source and source event id but different content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct IdConflict {
@@ -263,6 +274,10 @@ impl PreparedRecord {
     /// The key `append` de-duplicates by (the source and its event id, else the raw bytes).
     pub fn dedup_key(&self) -> &Hash {
         &self.dedup
+    }
+
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
     }
 
     pub fn raw_hash(&self) -> &Hash {
@@ -1090,16 +1105,18 @@ impl Ledger {
         Ok(found)
     }
 
-    /// Whether this record is already in the ledger (the same id and content, as `append`
-    /// decides): for dry runs.
-    pub fn contains(&self, record: &PreparedRecord) -> Result<bool, LedgerError> {
+    /// What `append` would decide about this record against the ledger alone: for dry
+    /// runs, which must report the duplicates and id conflicts a real run would.
+    pub fn lookup(&self, record: &PreparedRecord) -> Result<Lookup, LedgerError> {
         let candidates = self.store.dedup_candidates(&record.dedup)?;
+        let mut earlier = None;
         for s in self.entries_with_key(&record.dedup, &candidates, &mut Vec::new())? {
             if self.same_record(&s, &record.raw, &record.raw_hash, &record.payload)? {
-                return Ok(true);
+                return Ok(Lookup::Duplicate);
             }
+            earlier.get_or_insert(s.entry.seq);
         }
-        Ok(false)
+        Ok(earlier.map_or(Lookup::New, |earlier| Lookup::Conflict { earlier }))
     }
 
     /// Every pair of entries in `0..size` that carry the same source and source event id

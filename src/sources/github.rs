@@ -52,7 +52,8 @@
 //!   `codespaces.*`, `packages.*`, `dependabot_alerts.*`, `secret_scanning.*`) →
 //!   `access.used` about the actor, except the membership, role and invitation actions
 //!   above. A bot (`[bot]` login or `actor_is_bot: true`) is not a person: its web
-//!   activity is `other`.
+//!   activity is `other`. Nor is a workflow run on a schedule (`event: schedule`, kept in
+//!   `attrs.trigger`): GitHub names as its actor whoever last set the schedule.
 
 pub mod hook;
 pub mod poll;
@@ -255,6 +256,13 @@ impl Source for GitHub {
             // Web activity by an app or bot is not a person using their access.
             kind = EventKind::Other;
         }
+        // A scheduled run is attributed to whoever last set the schedule, not to anything
+        // they did then ("Events that trigger workflows": `schedule`): a cron workflow a
+        // leaver wrote would otherwise be their nightly use of access.
+        let trigger = opt_str(record, "/event").filter(|_| action.starts_with("workflows."));
+        if trigger.as_deref() == Some("schedule") && kind == EventKind::AccessUsed {
+            kind = EventKind::Other;
+        }
         let anonymous =
             actor.is_none() && subject_of == Subject::Actor && action.starts_with("git.");
         if anonymous {
@@ -295,6 +303,7 @@ impl Source for GitHub {
             &subject,
             time,
         );
+        put(&mut e, "trigger", trigger);
         if anonymous {
             e.account = None;
             put(&mut e, "anonymous", Some("true".into()));
@@ -401,8 +410,8 @@ mod tests {
     fn times_without_offset_and_records_naming_nobody_are_refused_with_the_field() {
         let bad = r#"[{"action":"git.clone","actor":"a","created_at":"2022-12-11 05:28:05.542"},
             {"action":"git.clone","actor":"a"},
-            {"action":"org.remove_member","@timestamp":1},
-            {"action":"repo.create","actor":"","@timestamp":1},
+            {"action":"org.remove_member","@timestamp":1773903600000},
+            {"action":"repo.create","actor":"","@timestamp":1773903600000},
             {"action":"git.clone","actor":"a","@timestamp":"2026-03-19T06:00:00+01:00"},
             {"action":"git.clone","actor":"a","@timestamp":99999999999999999},
             7]"#;
@@ -479,14 +488,26 @@ mod tests {
             assert_eq!(e.kind, EventKind::AccessUsed, "{action}");
             assert_eq!(e.subject, "jose-nunez", "{action}");
         }
-        let bot =
-            one(r#"{"@timestamp":1,"action":"pull_request.create","actor":"dependabot[bot]"}"#);
+        let bot = one(
+            r#"{"@timestamp":1773903600000,"action":"pull_request.create","actor":"dependabot[bot]"}"#,
+        );
         assert_eq!(bot.kind, EventKind::Other);
-        let flagged =
-            one(r#"{"@timestamp":1,"action":"repo.create","actor":"ci-app","actor_is_bot":true}"#);
+        let flagged = one(
+            r#"{"@timestamp":1773903600000,"action":"repo.create","actor":"ci-app","actor_is_bot":true}"#,
+        );
         assert_eq!(flagged.kind, EventKind::Other);
+        // A scheduled run names whoever last set the schedule: not their use of access. A
+        // run they started by a push is.
+        let run = r#"{"@timestamp":1773903600000,"action":"workflows.completed_workflow_run","actor":"jose-nunez","event":"schedule"}"#;
+        let scheduled = one(run);
+        assert_eq!(scheduled.kind, EventKind::Other);
+        assert_eq!(scheduled.attrs["trigger"], "schedule");
+        assert_eq!(
+            one(&run.replace("schedule", "push")).kind,
+            EventKind::AccessUsed
+        );
         // git keeps its kinds.
-        let push = one(r#"{"@timestamp":1,"action":"git.push","actor":"jose-nunez"}"#);
+        let push = one(r#"{"@timestamp":1773903600000,"action":"git.push","actor":"jose-nunez"}"#);
         assert_eq!(push.kind, EventKind::SessionActivity);
     }
 
@@ -500,22 +521,22 @@ mod tests {
         assert_eq!(role.actor.as_deref(), Some("ci-bot-owner"));
         assert_eq!(role.attrs["token_id"], "555");
         let pr = one(
-            r#"{"@timestamp":1,"action":"pull_request.create","actor":"jose-nunez","programmatic_access_type":"personal access token (classic)","token_id":"98765"}"#,
+            r#"{"@timestamp":1773903600000,"action":"pull_request.create","actor":"jose-nunez","programmatic_access_type":"personal access token (classic)","token_id":"98765"}"#,
         );
         assert_eq!(pr.kind, EventKind::AccessUsed);
         assert_eq!(pr.attrs["token_id"], "98765");
         let other = one(
-            r#"{"@timestamp":1,"action":"integration.create","actor":"jose-nunez","hashed_token":"abc="}"#,
+            r#"{"@timestamp":1773903600000,"action":"integration.create","actor":"jose-nunez","hashed_token":"abc="}"#,
         );
         assert_eq!(other.kind, EventKind::Other);
         let zip = one(
-            r#"{"@timestamp":1,"action":"repo.download_zip","actor":"jose-nunez","hashed_token":"abc="}"#,
+            r#"{"@timestamp":1773903600000,"action":"repo.download_zip","actor":"jose-nunez","hashed_token":"abc="}"#,
         );
         assert_eq!(zip.kind, EventKind::TokenUsed);
         // A role change that names no member cannot say whose role changed: kept as
         // `other` about the actor, never a change to someone.
         let nameless = one(
-            r#"{"@timestamp":1,"action":"org.update_member","actor":"malicious-ci","programmatic_access_type":"github_app"}"#,
+            r#"{"@timestamp":1773903600000,"action":"org.update_member","actor":"malicious-ci","programmatic_access_type":"github_app"}"#,
         );
         assert_eq!(
             (nameless.kind, nameless.subject.as_str()),
@@ -526,7 +547,7 @@ mod tests {
     #[test]
     fn case11_an_invitation_is_about_the_invitee() {
         let e = one(
-            r#"{"@timestamp":1,"action":"org.invite_member","actor":"li-wei","user":"New-Contractor","org":"acme"}"#,
+            r#"{"@timestamp":1773903600000,"action":"org.invite_member","actor":"li-wei","user":"New-Contractor","org":"acme"}"#,
         );
         assert_eq!(e.kind, EventKind::Other);
         assert_eq!(e.subject, "new-contractor");
@@ -553,14 +574,14 @@ mod tests {
             ("oauth_access.destroy", TokenRevoked, "jose-nunez"),
         ] {
             let e = one(&format!(
-                r#"{{"@timestamp":1,"action":"{action}","actor":"jose-nunez","user":"jose-nunez"}}"#
+                r#"{{"@timestamp":1773903600000,"action":"{action}","actor":"jose-nunez","user":"jose-nunez"}}"#
             ));
             assert_eq!(e.kind, kind, "{action}");
             assert_eq!(e.subject, subject, "{action}");
         }
         // No actor: the user the record names.
         let forgot = one(
-            r#"{"@timestamp":1,"action":"user.forgot_password","user":"jose-nunez","email":"jose@example.com"}"#,
+            r#"{"@timestamp":1773903600000,"action":"user.forgot_password","user":"jose-nunez","email":"jose@example.com"}"#,
         );
         assert_eq!(forgot.kind, Other);
         assert_eq!(forgot.subject, "jose-nunez");

@@ -197,11 +197,22 @@ impl Source for Google {
                     "empty; expected at least one event",
                 ))
             }
-            _ => {
+            None => {
                 return Err(FieldError::new(
                     "/events",
                     "missing; expected the activity's events array (a Panther-flattened \
                      record has name/parameters at the top level instead)",
+                ))
+            }
+            Some(other) => {
+                return Err(FieldError::new(
+                    "/events",
+                    format!(
+                        "{}; expected the activity's events array, as the Reports API \
+                         sends it (a collector that splits activities into one event each \
+                         writes an object here)",
+                        super::json_type(other)
+                    ),
                 ))
             }
         };
@@ -346,6 +357,10 @@ mod tests {
         assert_eq!(login.original_time, "2026-03-20T08:00:00-05:00");
     }
 
+    fn err_at(got: &[Result<Vec<Event>, String>], i: usize) -> String {
+        got[i].as_ref().err().cloned().unwrap_or_default()
+    }
+
     #[test]
     fn flattened_records_and_zoneless_times_are_refused_with_the_field_and_nameless_events_kept() {
         let bad = r#"[
@@ -353,8 +368,15 @@ mod tests {
           {"kind":"admin#reports#activity","id":{"time":"2022-12-11 02:57:48.693000000","uniqueQualifier":"1","applicationName":"login"},"events":[]},
           {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"admin"},"events":[{"name":"DELETE_USER","parameters":[]}]},
           {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"admin"},"events":[{"type":"x"}]},
-          "x"]"#;
+          "x",
+          {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"login"},"events":{"name":"logout"}}]"#;
         let got = normalise_all(&Google, bad.as_bytes());
+        // One event as an object (what Elastic's collector writes) is named for what it is.
+        assert!(
+            err_at(&got, 5).starts_with("[5]: field /events: an object; expected"),
+            "{}",
+            err_at(&got, 5)
+        );
         let err = |i: usize| got[i].as_ref().unwrap_err().clone();
         assert!(
             err(0).starts_with("[0]: field /events: missing"),
@@ -384,7 +406,7 @@ mod tests {
     fn sniff_knows_activities_and_not_github() {
         let v: Value = serde_json::json!({"kind":"admin#reports#activity","id":{},"events":[]});
         assert!(Google.sniff(&v, Content::JsonDocument));
-        let gh: Value = serde_json::json!({"action":"org.add_member","actor":"a","created_at":1});
+        let gh: Value = serde_json::json!({"action":"org.add_member","actor":"a","created_at":1773903600000_i64});
         assert!(!Google.sniff(&gh, Content::JsonDocument));
     }
 

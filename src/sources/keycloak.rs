@@ -34,7 +34,11 @@
 //! `PERMISSION_TOKEN` (token.used); `LOGOUT` (session.ended). Admin events: `DELETE
 //! users/<id>/credentials/<cid>` → token.revoked (`token_id` = the credential id);
 //! `ACTION`/`CREATE` `clients/<id>/client-secret` → token.created and `DELETE
-//! clients/<id>/client-secret/rotated` → token.revoked, about the client id.
+//! clients/<id>/client-secret/rotated` → token.revoked, about the client id; organisation
+//! membership (`resourceType` `ORGANIZATION_MEMBERSHIP`, Keycloak 25 on): `CREATE
+//! organizations/<org>/members` → group.granted and `DELETE organizations/<org>/members/<id>`
+//! → group.removed, `attrs.group` = `organization:<name>` (from the organisation's
+//! representation, else its id).
 //!
 //! Without `id` (older Keycloak) `source_id` is `None` and the ledger de-duplicates on the
 //! hash of the raw record instead.
@@ -43,7 +47,9 @@
 //! `username` on login events but not always on token and logout events (`CODE_TO_TOKEN`,
 //! `REFRESH_TOKEN`, `LOGOUT`), whose subject is then the user id; `attrs.user_id` is on
 //! every event that has one, to join the two. For admin events the
-//! `username` of the representation when present, else the user id from `resourcePath`
+//! `username` of the representation when present, else `details.username` (Keycloak 26
+//! names the affected user there on some events, a membership change among them), else
+//! the user id from `resourcePath`
 //! (so a roster should list a Keycloak user's id beside its username). A deactivation is
 //! only visible when the representation is included: an `UPDATE` on `users/<id>` whose
 //! representation says `"enabled": false`; without it the update is `account.updated`.
@@ -267,6 +273,19 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
         ["clients", id, "client-secret", ..] => Some(id.to_string()),
         _ => None,
     };
+    // Organisation membership (Keycloak 25 on): `organizations/<org>/members/<user>` on a
+    // removal; an addition's path ends at `members`, and only `details` names the user.
+    let organisation = match segments.as_slice() {
+        ["organizations", org, "members", ..] => Some(org.to_string()),
+        _ => None,
+    };
+    let member_id = match (operation.as_str(), segments.as_slice()) {
+        ("DELETE", ["organizations", _, "members", id]) => Some(id.to_string()),
+        _ => None,
+    };
+    // Keycloak 26 writes the affected user's `username` and `email` into `details` on
+    // some admin events (a membership change, for one).
+    let details_user = opt_str(record, "/details/username");
     let user_level = segments.len() == 2 && user_id.is_some();
     let rep = if user_level && (operation == "CREATE" || operation == "UPDATE") {
         representation(record)?
@@ -300,13 +319,18 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
             ("DELETE", ["clients", _, "client-secret", "rotated"]) => TokenRevoked,
             ("CREATE", ["users", _, "groups" | "role-mappings", ..]) => GroupGranted,
             ("DELETE", ["users", _, "groups" | "role-mappings", ..]) => GroupRemoved,
+            // Not `members/invite-user`: an invitation is not membership yet.
+            ("CREATE", ["organizations", _, "members"]) => GroupGranted,
+            ("DELETE", ["organizations", _, "members", _]) => GroupRemoved,
             _ => Other,
         }
     };
     let subject = rep
         .as_ref()
         .and_then(|r| opt_str(r, "/username"))
+        .or_else(|| details_user.clone())
         .or_else(|| user_id.clone())
+        .or_else(|| member_id.clone())
         .or_else(|| session_id.clone())
         .or_else(|| client.clone())
         .or_else(|| admin.clone())
@@ -339,7 +363,7 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
         Some(path.clone()).filter(|p| !p.is_empty()),
     );
     put(&mut e, "ip", opt_str(record, "/authDetails/ipAddress"));
-    put(&mut e, "user_id", user_id);
+    put(&mut e, "user_id", user_id.or(member_id));
     put(&mut e, "session_id", session_id);
     put(&mut e, "realm_id", opt_str(record, "/realmId"));
     put(&mut e, "enabled", enabled.map(|b| b.to_string()));
@@ -356,6 +380,20 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
             // Without a representation, a membership path still names the group's id.
             let fallback = (*kind == "groups").then(|| rest.join("/"));
             put(&mut e, "group", group_names(rep.as_ref()).or(fallback));
+        }
+        ["organizations", ..] => {
+            // A removal's representation is the organisation; an addition's is the user.
+            let rep = representation(record)?;
+            let name = rep
+                .as_ref()
+                .filter(|r| r.get("alias").is_some() || r.get("domains").is_some())
+                .and_then(|r| opt_str(r, "/name"));
+            put(
+                &mut e,
+                "group",
+                name.map(|n| format!("organization:{n}"))
+                    .or(organisation.map(|id| format!("organization:{id}"))),
+            );
         }
         _ => {}
     }
@@ -606,6 +644,43 @@ mod tests {
             admin("DELETE", "users/5b1c/credentials/c-9").as_bytes(),
         );
         assert_eq!(got[0].as_ref().unwrap()[0].attrs["token_id"], "c-9");
+    }
+
+    /// Shaped as Keycloak 26 writes them (its `OrganizationMemberResource` and admin-event
+    /// tests): a removal's path ends in the member's id, an addition's at `members`; both
+    /// carry the organisation as representation and the member in `details`.
+    #[test]
+    fn organisation_membership_is_about_the_member_not_the_admin() {
+        let removal = r#"{"id":"e1","time":1773900000000,"realmId":"acme","authDetails":{"realmId":"acme","clientId":"c","userId":"admin-7","ipAddress":"198.51.100.2"},"operationType":"DELETE","resourceType":"ORGANIZATION_MEMBERSHIP","resourcePath":"organizations/org-1/members/5b1c","representation":"{\"id\":\"org-1\",\"name\":\"Probe Org\",\"alias\":\"probe-org\",\"enabled\":true,\"domains\":[]}","details":{"email":"jose@acme.example","username":"jose.nunez"}}"#;
+        let got = normalise_all(&Keycloak, removal.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::GroupRemoved);
+        assert_eq!(e.subject, "jose.nunez");
+        assert_eq!(e.actor.as_deref(), Some("admin-7"));
+        assert_eq!(e.attrs["user_id"], "5b1c");
+        assert_eq!(e.attrs["group"], "organization:Probe Org");
+        // Without `details` (before Keycloak 26), the member's id from the path.
+        let bare = removal.replace(
+            r#","details":{"email":"jose@acme.example","username":"jose.nunez"}"#,
+            "",
+        );
+        let got = normalise_all(&Keycloak, bare.as_bytes());
+        assert_eq!(got[0].as_ref().unwrap()[0].subject, "5b1c");
+        let addition = removal
+            .replace("DELETE", "CREATE")
+            .replace("members/5b1c", "members");
+        let got = normalise_all(&Keycloak, addition.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::GroupGranted, "jose.nunez")
+        );
+        // An invitation is not membership; an unknown resource stays the admin's `other`.
+        for path in ["organizations/org-1/members/invite-user", "realms/acme"] {
+            let other = addition.replace("organizations/org-1/members", path);
+            let got = normalise_all(&Keycloak, other.as_bytes());
+            assert_eq!(got[0].as_ref().unwrap()[0].kind, EventKind::Other, "{path}");
+        }
     }
 
     #[test]

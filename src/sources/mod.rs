@@ -263,6 +263,10 @@ pub fn parse_time(pointer: &str, text: String) -> Result<(Timestamp, String), Fi
     Ok((t, text))
 }
 
+/// The smallest epoch-milliseconds time taken (1973-03-03T09:46:40Z): every time in
+/// seconds up to the year 5138 is below it.
+const EPOCH_MILLIS_FLOOR: i64 = 100_000_000_000;
+
 /// A required epoch-milliseconds time at a pointer (GitHub `@timestamp`, Keycloak `time`).
 pub fn req_epoch_millis(record: &Value, pointer: &str) -> Result<(Timestamp, String), FieldError> {
     let ms = match at(record, pointer) {
@@ -276,6 +280,17 @@ pub fn req_epoch_millis(record: &Value, pointer: &str) -> Result<(Timestamp, Str
             "missing or not an integer count of milliseconds since 1970-01-01T00:00:00Z",
         )
     })?;
+    if ms < EPOCH_MILLIS_FLOOR {
+        // Read as milliseconds, a time in seconds lands in January 1970 and would pass for
+        // an event decades before the ledger, so it is refused rather than misdated.
+        return Err(FieldError::new(
+            pointer,
+            format!(
+                "{ms} is before 1973-03-03 as milliseconds since 1970-01-01T00:00:00Z; \
+                 expected milliseconds (is it seconds?)"
+            ),
+        ));
+    }
     let t = Timestamp(
         ms.checked_mul(1000)
             .ok_or_else(|| FieldError::new(pointer, "out of range"))?,
