@@ -25,7 +25,11 @@
 //! actor (`user.forgot_password`). `org.add_member` is `account.created` (not
 //! `group.granted`) because org membership is what a GitHub account of ours is; it pairs
 //! with `org.remove_member` → `account.deactivated`, so "access after removal" reads the
-//! same as for other IdPs.
+//! same as for other IdPs. GitHub Enterprise Server's user administration (its audit log
+//! also reaches us as syslog `github_audit:` JSON): `user.suspend` → `account.suspended`,
+//! `user.unsuspend` → `account.reactivated`, `user.destroy` → `account.deleted`,
+//! `user.create` → `account.created`, `user.promote`/`user.demote` → `group.granted`/
+//! `group.removed` of `site_admin`, each about `user`.
 //!
 //! Anonymous git: GitHub logs `git.clone`/`git.fetch` of a public repository with no
 //! `actor` (empty or absent). Such a record is kept as `other` about the subject
@@ -125,6 +129,14 @@ fn classify(action: &str) -> (EventKind, Subject) {
         "org.update_member" => (AccountUpdated, AffectedUser),
         // An invitation is not access yet; it is about the invitee.
         "org.invite_member" => (Other, AffectedUser),
+        // GitHub Enterprise Server's own user administration (its "Audited actions": a
+        // site admin suspends, deletes or promotes an account of the instance).
+        "user.suspend" => (AccountSuspended, AffectedUser),
+        "user.unsuspend" => (AccountReactivated, AffectedUser),
+        "user.destroy" => (AccountDeleted, AffectedUser),
+        "user.create" => (AccountCreated, AffectedUser),
+        "user.promote" => (GroupGranted, AffectedUser),
+        "user.demote" => (GroupRemoved, AffectedUser),
         "team.add_member" | "repo.add_member" => (GroupGranted, AffectedUser),
         "team.remove_member" | "repo.remove_member" => (GroupRemoved, AffectedUser),
         "personal_access_token.request_created"
@@ -318,7 +330,11 @@ impl Source for GitHub {
         let team = first_of(record, &["/team", "/data/team", "/data.team"]);
         // The team is the group for team.* actions; a repository is one only when the event
         // grants or removes access to it.
+        let site_admin = matches!(action.as_str(), "user.promote" | "user.demote");
         let group = team.or_else(|| {
+            if site_admin {
+                return Some("site_admin".to_string());
+            }
             matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved)
                 .then(|| repo.clone())
                 .flatten()
@@ -465,6 +481,27 @@ mod tests {
         assert!(ANONYMOUS
             .chars()
             .any(|c| !c.is_ascii_alphanumeric() && c != '-'));
+    }
+
+    #[test]
+    fn enterprise_server_user_administration_is_about_the_user() {
+        for (action, kind) in [
+            ("user.suspend", EventKind::AccountSuspended),
+            ("user.unsuspend", EventKind::AccountReactivated),
+            ("user.destroy", EventKind::AccountDeleted),
+            ("user.create", EventKind::AccountCreated),
+            ("user.promote", EventKind::GroupGranted),
+            ("user.demote", EventKind::GroupRemoved),
+        ] {
+            let e = one(&format!(
+                r#"{{"created_at":1495479954312,"action":"{action}","actor":"site-admin","user":"sally"}}"#
+            ));
+            assert_eq!((e.kind, e.subject.as_str()), (kind, "sally"), "{action}");
+            assert_eq!(e.actor.as_deref(), Some("site-admin"), "{action}");
+            let group = e.attrs.get("group").map(String::as_str);
+            let promotes = matches!(action, "user.promote" | "user.demote");
+            assert_eq!(group, promotes.then_some("site_admin"), "{action}");
+        }
     }
 
     #[test]
