@@ -327,10 +327,14 @@ fn normalise_record(source: &dyn Source, r: framing::RawRecord) -> Normalised {
             Err(e) => Err(format!("not UTF-8 text: {e}")),
             Ok(text) => source.normalise_json(text).map(Ok).unwrap_or_else(|| {
                 let value = framing::parse_json(&r.location, text, source.reads())?;
-                source.normalise(&value).map_err(|e| e.to_string())
+                source
+                    .normalise(&value)
+                    .map_err(|e| e.hint_other_casing(&r.raw).to_string())
             }),
         },
-        Ok(v) => source.normalise(&v).map_err(|e| e.to_string()),
+        Ok(v) => source
+            .normalise(&v)
+            .map_err(|e| e.hint_other_casing(&r.raw).to_string()),
     };
     let result = result.map(|mut events| {
         if events.len() > 1 {

@@ -64,6 +64,38 @@ impl FieldError {
     }
 }
 
+impl FieldError {
+    /// A field reported missing that the record holds under another casing says so: keys
+    /// are case-sensitive, and a SIEM table's row (Sentinel's `SigninLogs`, whose columns
+    /// are PascalCase `CreatedDateTime`, `UserPrincipalName`) is not the IdP's own record.
+    /// `raw` is read again only here, on the error path: sources read pruned values.
+    pub fn hint_other_casing(mut self, raw: &[u8]) -> FieldError {
+        if !self.problem.starts_with("missing") {
+            return self;
+        }
+        let Some((parent, name)) = self.field.rsplit_once('/') else {
+            return self;
+        };
+        let Ok(record) = serde_json::from_slice::<Value>(raw) else {
+            return self;
+        };
+        let found = match record.pointer(parent) {
+            Some(Value::Object(map)) => map
+                .keys()
+                .find(|k| k.as_str() != name && k.eq_ignore_ascii_case(name))
+                .cloned(),
+            _ => None,
+        };
+        if let Some(found) = found {
+            self.problem.push_str(&format!(
+                " (the record has `{found}`: keys are case-sensitive, and a SIEM table's \
+                 row is not the IdP's own record)"
+            ));
+        }
+        self
+    }
+}
+
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "field {}: {}", self.field, self.problem)
