@@ -1,6 +1,8 @@
 //! Tables: column widths from their content (as an HTML table's automatic layout), wrapped
 //! cells, rows that never split across pages (unless one row is taller than a page), the
-//! header row repeated on every page and never left with fewer than two rows under it.
+//! header row repeated on every page and never left with fewer than two rows under it. A
+//! table of many columns whose long text would be squeezed into a few words a line shows
+//! that text under each row instead, across the page ([`fold_columns`]).
 
 use super::font::Face;
 use super::layout::{
@@ -25,6 +27,7 @@ pub(super) enum Align {
 }
 
 /// A cell as drawn.
+#[derive(Clone)]
 pub(super) struct TCell {
     pub text: String,
     pub face: Face,
@@ -58,6 +61,7 @@ impl TCell {
     }
 }
 
+#[derive(Clone)]
 pub(super) struct Column {
     pub title: String,
     pub align: Align,
@@ -76,6 +80,12 @@ struct Wrapped {
     pad: f32,
     lines: Vec<Vec<String>>,
     styles: Vec<(Face, Colour, Align)>,
+    /// Lines of the tallest cell; the folded columns' lines follow them.
+    cell_lines: usize,
+    /// The folded columns' text under the cells: (column title, wrapped lines), the text
+    /// `detail_indent` in from the titles.
+    details: Vec<(String, Vec<String>)>,
+    detail_indent: f32,
     height_lines: usize,
 }
 
@@ -100,8 +110,67 @@ fn wrap_row(doc: &Doc, cells: &[TCell], widths: &[f32], pad: f32) -> Wrapped {
         pad,
         lines,
         styles,
+        cell_lines: height_lines,
+        details: Vec::new(),
+        detail_indent: 0.0,
         height_lines,
     }
+}
+
+/// Below this share of the text width the columns' narrowest widths leave room enough.
+const FOLD_AT: f32 = 0.75;
+/// A column folds only when its text is long: its widest cell unwrapped, past this share
+/// of the text width.
+const FOLD_LONG: f32 = 0.4;
+
+/// Which columns show under each row instead of beside the others: in a table of six or
+/// more columns whose narrowest widths (header words included) leave almost no room, the
+/// columns of longest text, longest first, until the rest fit with room to spare. An
+/// extension's decisions and assessment in nine columns were otherwise wrapped to two or
+/// three words a line, twenty lines a row.
+fn fold_columns(doc: &Doc, spec: &TableSpec) -> Vec<bool> {
+    let n = spec.columns.len();
+    let mut folded = vec![false; n];
+    if n < 6 {
+        return folded;
+    }
+    let measure = |i: usize, c: &Column| {
+        let cells = spec.rows.iter().filter_map(|r| r.get(i));
+        let min = cells
+            .clone()
+            .map(|c| doc.fonts.min_width(c.face, SIZE, &c.text))
+            .fold(doc.fonts.min_width(Face::Bold, SIZE, &c.title), f32::max);
+        let natural = cells
+            .map(|c| doc.fonts.natural_width(c.face, SIZE, &c.text))
+            .fold(0.0, f32::max);
+        (min + 2.0 * PAD_X, natural)
+    };
+    let sizes: Vec<(f32, f32)> = spec
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| measure(i, c))
+        .collect();
+    let mut room: f32 = sizes.iter().map(|(min, _)| min).sum();
+    while room > FOLD_AT * WIDTH {
+        let longest = sizes
+            .iter()
+            .zip(&folded)
+            .enumerate()
+            .filter(|(_, ((_, natural), f))| !**f && *natural > FOLD_LONG * WIDTH)
+            .max_by(|(_, ((_, a), _)), (_, ((_, b), _))| a.total_cmp(b))
+            .map(|(i, _)| i);
+        let Some(i) = longest else { break };
+        if let (Some(f), Some((min, _))) = (folded.get_mut(i), sizes.get(i)) {
+            *f = true;
+            room -= min;
+        }
+    }
+    // Every column folded would leave no table.
+    if folded.iter().all(|f| *f) {
+        folded.fill(false);
+    }
+    folded
 }
 
 fn row_height(lines: usize) -> f32 {
@@ -352,6 +421,44 @@ impl Prepared {
 
 /// Measures and wraps the table.
 pub(super) fn prepare(doc: &Doc, spec: &TableSpec) -> Prepared {
+    let folded = fold_columns(doc, spec);
+    let keep = |i: &usize| !folded.get(*i).copied().unwrap_or(false);
+    let kept = TableSpec {
+        title: spec.title,
+        columns: (0..spec.columns.len())
+            .filter(keep)
+            .filter_map(|i| spec.columns.get(i).cloned())
+            .collect(),
+        rows: spec
+            .rows
+            .iter()
+            .map(|r| {
+                (0..r.len())
+                    .filter(keep)
+                    .filter_map(|i| r.get(i).cloned())
+                    .collect()
+            })
+            .collect(),
+        empty_text: spec.empty_text,
+    };
+    let folded_titles: Vec<(usize, &str)> = spec
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !keep(i))
+        .map(|(i, c)| (i, c.title.as_str()))
+        .collect();
+    let detail_indent = folded_titles
+        .iter()
+        .map(|(_, t)| doc.fonts.width(Face::Bold, SIZE, t))
+        .fold(0.0, f32::max)
+        + if folded_titles.is_empty() {
+            0.0
+        } else {
+            2.0 * PAD_X
+        };
+    let wide_rows = &spec.rows;
+    let spec = &kept;
     let (widths, pad) = column_widths(doc, spec);
     let header: Vec<TCell> = spec
         .columns
@@ -374,10 +481,24 @@ pub(super) fn prepare(doc: &Doc, spec: &TableSpec) -> Prepared {
         }
     }
     header.height_lines = header.height_lines.min(MAX_HEADER_LINES);
+    let detail_width = WIDTH - 2.0 * PAD_X - detail_indent;
     let rows = spec
         .rows
         .iter()
-        .map(|r| wrap_row(doc, r, &widths, pad))
+        .zip(wide_rows)
+        .map(|(r, whole)| {
+            let mut wrapped = wrap_row(doc, r, &widths, pad);
+            for (i, title) in &folded_titles {
+                let Some(cell) = whole.get(*i).filter(|c| !c.text.trim().is_empty()) else {
+                    continue;
+                };
+                let lines = doc.fonts.wrap(cell.face, SIZE, &cell.text, detail_width);
+                wrapped.height_lines += lines.len();
+                wrapped.details.push((title.to_string(), lines));
+                wrapped.detail_indent = detail_indent;
+            }
+            wrapped
+        })
         .collect();
     let title_h = if spec.title.is_empty() {
         0.0
@@ -533,6 +654,23 @@ fn draw_row(
         }
         x += w;
     }
+    // The folded columns' lines follow the cells': line k of the row is a detail line
+    // from k = cell_lines on, its column's title beside the first.
+    let mut k = row.cell_lines;
+    for (title, lines) in &row.details {
+        for (j, line) in lines.iter().enumerate() {
+            if range.contains(&k) {
+                let top = doc.y + PAD_Y + (k - range.start) as f32 * LH;
+                let b = baseline(top, LH, SIZE);
+                if j == 0 {
+                    doc.text(LEFT + row.pad, b, title, Face::Bold, SIZE, MUTED);
+                }
+                let x = LEFT + row.pad + row.detail_indent;
+                doc.text(x, b, line, Face::Regular, SIZE, INK);
+            }
+            k += 1;
+        }
+    }
     doc.y += h;
     let ruled = if fill == Some(HEAD_FILL) {
         ACCENT
@@ -548,6 +686,122 @@ mod tests {
 
     fn close(a: &[f32], b: &[f32]) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 0.01)
+    }
+
+    fn spec_of<'a>(titles: &[&str], rows: &[Vec<&str>]) -> TableSpec<'a> {
+        TableSpec {
+            title: "t",
+            columns: titles
+                .iter()
+                .map(|t| Column {
+                    title: t.to_string(),
+                    align: Align::Left,
+                })
+                .collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|c| TCell::new(*c)).collect())
+                .collect(),
+            empty_text: "",
+        }
+    }
+
+    /// An extension table as the reports build it: nine columns, two of long text.
+    fn extensions<'a>(decisions: &str) -> TableSpec<'a> {
+        let titles = [
+            "Request",
+            "Person",
+            "Requested by",
+            "Requested (UTC)",
+            "New expiry",
+            "Emergency",
+            "Decisions",
+            "Assessment",
+            "Evidence",
+        ];
+        let row = vec![
+            "ext-22",
+            "Marco Rossi",
+            "marco.rossi@acme.example",
+            "2026-01-14 08:00 UTC",
+            "2026-01-30",
+            "no",
+            decisions,
+            "Marco Rossi's extension ext-22 does not count: li.wei@acme.example (tech_lead) \
+             approved 6 h 30 min after the request, past the 4 h limit; expired without a \
+             valid approval by tech_lead (two distinct approvers, neither the requester, \
+             within 4 h)",
+            "#17, #18, #19",
+        ];
+        spec_of(&titles, &[row])
+    }
+
+    const DECISIONS: &str = "approved samira.haddad@acme.example (security) \
+        2026-01-14T09:10:00Z; approved li.wei@acme.example (tech_lead) 2026-01-14T14:30:00Z";
+
+    #[test]
+    fn long_text_of_a_crowded_table_folds_under_its_row() {
+        let doc = Doc::new(super::super::font::Fonts::get().unwrap());
+        let spec = extensions(DECISIONS);
+        let folded = fold_columns(&doc, &spec);
+        let titles: Vec<&str> = spec
+            .columns
+            .iter()
+            .zip(&folded)
+            .filter(|(_, f)| **f)
+            .map(|(c, _)| c.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Decisions", "Assessment"]);
+        let p = prepare(&doc, &spec);
+        assert_eq!(p.widths.len(), 7);
+        let row = &p.rows[0];
+        let details: Vec<&str> = row.details.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(details, ["Decisions", "Assessment"]);
+        let detail_lines: usize = row.details.iter().map(|(_, l)| l.len()).sum();
+        assert_eq!(row.height_lines, row.cell_lines + detail_lines);
+        // Across the page, each long text takes a few lines, not the twenty it took beside
+        // seven other columns.
+        assert!(
+            row.details.iter().all(|(_, l)| l.len() <= 3),
+            "{:?}",
+            row.details
+        );
+        // An empty folded cell adds no line.
+        let p = prepare(&doc, &extensions(""));
+        let details: Vec<&str> = p.rows[0].details.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(details, ["Assessment"]);
+    }
+
+    #[test]
+    fn tables_with_room_or_few_columns_do_not_fold() {
+        let doc = Doc::new(super::super::font::Fonts::get().unwrap());
+        let long = "a long summary of what happened ".repeat(8);
+        // Five columns, however long the text.
+        let five = spec_of(
+            &["A", "B", "C", "D", "E"],
+            &[vec!["x", "y", "z", &long, "w"]],
+        );
+        assert!(fold_columns(&doc, &five).iter().all(|f| !f));
+        // Six columns whose narrowest widths leave room: long text wraps in its column.
+        let six = spec_of(
+            &[
+                "Severity",
+                "Person",
+                "Rule",
+                "What happened",
+                "When",
+                "Evidence",
+            ],
+            &[vec![
+                "High",
+                "Ana",
+                "timeliness",
+                &long,
+                "2026-02-06",
+                "#12",
+            ]],
+        );
+        assert!(fold_columns(&doc, &six).iter().all(|f| !f));
     }
 
     #[test]
