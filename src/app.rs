@@ -16,7 +16,10 @@ use thiserror::Error;
 
 use crate::event::Timestamp;
 use crate::export::ExportError;
-use crate::ingest::{detect_source, ingest_file, IngestError, IngestOptions, IngestSummary, Input};
+use crate::ingest::{
+    detect_source, ingest_file, ingest_file_after, DryRunSoFar, IngestError, IngestOptions,
+    IngestSummary, Input,
+};
 use crate::ledger::keys::{self, KeyError};
 use crate::ledger::note::{NoteError, NoteSigner};
 use crate::ledger::verify::{verify, Verified, VerifyOptions};
@@ -203,11 +206,12 @@ pub fn ingest_files(
 ) -> Result<Vec<(PathBuf, FileOutcome)>, AppError> {
     let mut outcomes: Vec<(PathBuf, FileOutcome)> = Vec::new();
     let mut interrupted = false;
+    let mut dry_run_so_far = DryRunSoFar::default();
     for file in files {
         let outcome = if interrupted {
             FileOutcome::NotTried
         } else {
-            match ingest_one(ledger, file, source, opts, progress) {
+            match ingest_one(ledger, file, source, opts, &mut dry_run_so_far, progress) {
                 Err(IngestError::Ledger(e)) => {
                     done(file, &FileOutcome::Failed(e.to_string()));
                     return Err(e.into());
@@ -240,6 +244,7 @@ fn ingest_one(
     file: &Path,
     source: &str,
     opts: &IngestOptions,
+    so_far: &mut DryRunSoFar,
     progress: &mut dyn FnMut(&Path, u64, u64),
 ) -> Result<IngestSummary, IngestError> {
     let input = Input::open(file)?;
@@ -252,7 +257,9 @@ fn ingest_one(
         })?
     };
     let len = input.len;
-    ingest_file(ledger, &input, src, opts, &mut |n| progress(file, n, len))
+    ingest_file_after(ledger, &input, src, opts, so_far, &mut |n| {
+        progress(file, n, len)
+    })
 }
 
 /// Appends a file of already-normalised events: the ingest pipeline with the `events`

@@ -329,12 +329,12 @@ fn normalise_record(source: &dyn Source, r: framing::RawRecord) -> Normalised {
                 let value = framing::parse_json(&r.location, text, source.reads())?;
                 source
                     .normalise(&value)
-                    .map_err(|e| e.hint_other_casing(&r.raw).to_string())
+                    .map_err(|e| e.hint_other_casing(&r.raw, &value).to_string())
             }),
         },
         Ok(v) => source
             .normalise(&v)
-            .map_err(|e| e.hint_other_casing(&r.raw).to_string()),
+            .map_err(|e| e.hint_other_casing(&r.raw, &v).to_string()),
     };
     let result = result.map(|mut events| {
         if events.len() > 1 {
@@ -366,10 +366,41 @@ pub fn ingest_file(
     opts: &IngestOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<IngestSummary, IngestError> {
+    ingest_file_after(
+        ledger,
+        input,
+        source,
+        opts,
+        &mut DryRunSoFar::default(),
+        progress,
+    )
+}
+
+/// What the files of a dry run before this one would have committed. A real run commits
+/// each file before it reads the next, so the next file's duplicates and id conflicts are
+/// found against them too, and its seqs follow theirs.
+#[derive(Debug, Default)]
+pub struct DryRunSoFar {
+    /// Per de-duplication key, each record's would-be seq and content fingerprint.
+    seen: HashMap<Hash, Vec<(u64, Hash)>>,
+    /// Entries the earlier files would have added.
+    added: u64,
+}
+
+/// [`ingest_file`] as one of several files: for a dry run, after the files `so_far`
+/// holds, which it then joins unless it is refused.
+pub fn ingest_file_after(
+    ledger: &mut Ledger,
+    input: &Input,
+    source: &dyn Source,
+    opts: &IngestOptions,
+    so_far: &mut DryRunSoFar,
+    progress: &mut dyn FnMut(u64),
+) -> Result<IngestSummary, IngestError> {
     // The reading thread keeps a core busy preparing records (see `walk`).
     let workers = ledger.workers();
     ledger.set_workers(crate::ledger::cores().saturating_sub(1));
-    let mut result = ingest_staged(ledger, input, source, opts, progress);
+    let mut result = ingest_staged(ledger, input, source, opts, so_far, progress);
     if result.is_err() && !opts.dry_run {
         if let Err(e) = ledger.discard_staged() {
             result = Err(e.into());
@@ -437,6 +468,7 @@ fn ingest_staged(
     input: &Input,
     source: &dyn Source,
     opts: &IngestOptions,
+    so_far: &mut DryRunSoFar,
     progress: &mut dyn FnMut(u64),
 ) -> Result<IngestSummary, IngestError> {
     let mut summary = IngestSummary {
@@ -455,10 +487,11 @@ fn ingest_staged(
         ))
     });
     let mut batch: Vec<(EventKind, PreparedRecord)> = Vec::with_capacity(opts.batch.max(1));
-    // A dry run stages nothing, so it keeps what `stage` would find of earlier records of
-    // this run: per de-duplication key, each added record's would-be seq and content.
-    let mut dry_run_seen: HashMap<Hash, Vec<(u64, Hash)>> = HashMap::new();
-    let dry_run_first_seq = ledger.size();
+    // A dry run stages nothing, so it keeps what `stage` would find of this file's earlier
+    // records (`this_file`) beside the earlier files' (`so_far`).
+    let mut this_file: HashMap<Hash, Vec<(u64, Hash)>> = HashMap::new();
+    let dry_run_first_seq = ledger.size() + so_far.added;
+    let earlier_files = &so_far.seen;
     let mut stage = |ledger: &mut Ledger,
                      batch: &mut Vec<(EventKind, PreparedRecord)>,
                      summary: &mut IngestSummary|
@@ -477,8 +510,10 @@ fn ingest_staged(
                     continue;
                 }
                 let content = entry::content_fingerprint(r.raw());
-                let earlier_here = dry_run_seen.entry(*r.dedup_key()).or_default();
-                if earlier_here.iter().any(|(_, c)| *c == content) {
+                let before = earlier_files.get(r.dedup_key()).into_iter().flatten();
+                let earlier_here = this_file.entry(*r.dedup_key()).or_default();
+                let mut earlier_runs = before.chain(earlier_here.iter());
+                if earlier_runs.clone().any(|(_, c)| *c == content) {
                     flags.push(true);
                     continue;
                 }
@@ -487,7 +522,7 @@ fn ingest_staged(
                     + flags.iter().filter(|dup| !**dup).count() as u64;
                 let earlier = match found {
                     Lookup::Conflict { earlier } => Some(earlier),
-                    _ => earlier_here.first().map(|(seq, _)| *seq),
+                    _ => earlier_runs.next().map(|(seq, _)| *seq),
                 };
                 if let Some(earlier) = earlier {
                     summary.conflicts.push(IdConflict {
@@ -609,7 +644,12 @@ fn ingest_staged(
         });
     }
     stage(ledger, &mut batch, &mut summary)?;
-    if !opts.dry_run {
+    if opts.dry_run {
+        for (key, mut records) in this_file {
+            so_far.seen.entry(key).or_default().append(&mut records);
+        }
+        so_far.added += summary.added;
+    } else {
         let committed = ledger.commit_staged()?;
         summary.checkpoint_size = Some(committed.size);
     }

@@ -923,11 +923,29 @@ fn a_missing_field_present_in_another_casing_is_pointed_out() {
             "{err}"
         );
     }
+    // A CSV export's column, the same.
+    let csv = tmp.path().join("audit.csv");
+    fs::write(
+        &csv,
+        "Action,actor,created_at\r\norg.remove_member,bob,1773903600000\r\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--source", "github", csv.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("audit.csv:2: field /action: missing")
+            && err.contains("the record has `Action`"),
+        "{err}"
+    );
 }
 
 /// A dry run says what the real run then does: the same added and duplicate counts and
-/// the same id conflicts, with an id reused against the ledger and within the file, and a
-/// reformatted repeat taken as the duplicate it is.
+/// the same id conflicts, with an id reused against the ledger, within a file and in a
+/// later file of the same run (which the real run reads after committing the first), and
+/// a reformatted repeat taken as the duplicate it is.
 #[test]
 fn a_dry_run_reports_the_duplicates_and_conflicts_the_real_run_finds() {
     let tmp = tempfile::tempdir().unwrap();
@@ -954,31 +972,53 @@ fn a_dry_run_reports_the_duplicates_and_conflicts_the_real_run_finds() {
     ];
     let file = tmp.path().join("page.ndjson");
     fs::write(&file, lines.join("\n")).unwrap();
-    let summary = |dry: bool| {
-        let mut args = vec!["ingest", "--format", "json", file.to_str().unwrap()];
+    // A second file: all of the first again, and one id of the first with other content.
+    let second = tmp.path().join("again.ndjson");
+    fs::write(
+        &second,
+        format!("{}\n{}", lines.join("\n"), with("u2", "fay")),
+    )
+    .unwrap();
+    let summaries = |dry: bool, batch: &str| {
+        let files = [file.to_str().unwrap(), second.to_str().unwrap()];
+        let mut args = vec!["ingest", "--format", "json", "--batch", batch];
+        args.extend(files);
         if dry {
             args.push("--dry-run");
         }
         let (code, out, err) = run(&dir, &args);
         assert_eq!(code, 0, "{err}");
-        let f: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-        (
-            f["added"].clone(),
-            f["duplicates"].clone(),
-            f["conflicts"].clone(),
-        )
+        out.lines()
+            .map(|line| {
+                let f: serde_json::Value = serde_json::from_str(line).unwrap();
+                (
+                    f["added"].clone(),
+                    f["duplicates"].clone(),
+                    f["conflicts"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
     };
-    let dry = summary(true);
+    // Staged one record at a time and a thousand at a time alike.
+    let dry = [summaries(true, "1"), summaries(true, "1000")];
     assert_eq!(size(&dir), 1, "a dry run writes nothing");
-    let real = summary(false);
-    assert_eq!(dry, real);
+    let real = summaries(false, "1");
+    assert_eq!(dry[0], real);
+    assert_eq!(dry[1], real);
     assert_eq!(
         real,
-        (
-            4.into(),
-            2.into(),
-            serde_json::json!([{"earlier": 1, "later": 2}, {"earlier": 0, "later": 4}])
-        )
+        [
+            (
+                4.into(),
+                2.into(),
+                serde_json::json!([{"earlier": 1, "later": 2}, {"earlier": 0, "later": 4}])
+            ),
+            (
+                1.into(),
+                6.into(),
+                serde_json::json!([{"earlier": 3, "later": 5}])
+            )
+        ]
     );
 }
 

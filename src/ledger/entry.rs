@@ -258,7 +258,8 @@ pub fn same_content(a: &[u8], b: &[u8]) -> bool {
 pub fn content_fingerprint(raw: &[u8]) -> Hash {
     let mut h = raw_hasher();
     match serde_json::from_slice::<serde_json::Value>(raw) {
-        Ok(v) => {
+        Ok(mut v) => {
+            positive_zeros(&mut v);
             h.update(b"j");
             h.update(v.to_string().as_bytes());
         }
@@ -268,6 +269,20 @@ pub fn content_fingerprint(raw: &[u8]) -> Hash {
         }
     }
     *h.finalize().as_bytes()
+}
+
+/// `-0.0` as `0.0`: JSON values compare them equal, but write them apart.
+fn positive_zeros(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() && n.as_f64() == Some(0.0) => {
+            if let Some(zero) = serde_json::Number::from_f64(0.0) {
+                *n = zero;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(positive_zeros),
+        serde_json::Value::Object(map) => map.values_mut().for_each(positive_zeros),
+        _ => {}
+    }
 }
 
 /// The de-duplication key: the source's own event id when it has one, else the raw hash.
@@ -480,8 +495,12 @@ mod tests {
 
     #[test]
     fn the_content_fingerprint_agrees_with_same_content() {
-        let records: [&[u8]; 10] = [
+        let records: [&[u8]; 14] = [
             br#"{"a":1,"b":[1,2]}"#,
+            br#"{"z":-0.0}"#,
+            br#"{"z":0.0}"#,
+            br#"{"z":-0}"#,
+            br#"{"z":0}"#,
             b"{ \"b\": [1, 2], \"a\": 1 }\r\n",
             br#"{"a":1.0,"b":[1,2]}"#,
             br#"{"a":1,"b":[2,1]}"#,

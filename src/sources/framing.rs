@@ -9,8 +9,10 @@
 //! only with the largest record. A JSON record's value holds what its source [`Reads`] and
 //! nothing else; the raw bytes hold all of it.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -347,10 +349,58 @@ fn json_lines<R: BufRead>(
     }
 }
 
-/// Strips a UTF-8 BOM from the front of a reader.
+/// Strips a UTF-8 BOM from the front of a reader; for a JSON document, also notes where
+/// the last few bytes read stand, as serde_json counts lines and columns.
 struct SkipBom<R> {
     inner: R,
     checked: bool,
+    places: Option<Rc<RefCell<Places>>>,
+}
+
+/// The last bytes read with serde_json's (line, column) after each: the line counts the
+/// newlines before, the column the bytes since (0 just after a newline). serde_json reads
+/// a byte or two past the one at fault, so a short history finds it.
+struct Places {
+    line: usize,
+    column: usize,
+    recent: [(usize, usize, u8); 4],
+    next: usize,
+}
+
+impl Default for Places {
+    fn default() -> Self {
+        Places {
+            line: 1,
+            column: 0,
+            recent: [(0, 0, 0); 4],
+            next: 0,
+        }
+    }
+}
+
+impl Places {
+    fn note(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b == b'\n' {
+                self.line += 1;
+                self.column = 0;
+            } else {
+                self.column += 1;
+            }
+            if let Some(slot) = self.recent.get_mut(self.next % 4) {
+                *slot = (self.line, self.column, b);
+            }
+            self.next += 1;
+        }
+    }
+
+    /// The byte whose reading left serde_json at (line, column).
+    fn byte_at(&self, line: usize, column: usize) -> Option<u8> {
+        self.recent
+            .iter()
+            .find(|(l, c, _)| (*l, *c) == (line, column))
+            .map(|(_, _, b)| *b)
+    }
 }
 
 impl<R: BufRead> Read for SkipBom<R> {
@@ -362,7 +412,11 @@ impl<R: BufRead> Read for SkipBom<R> {
                 self.inner.consume(3);
             }
         }
-        self.inner.read(buf)
+        let n = self.inner.read(buf)?;
+        if let (Some(places), Some(read)) = (&self.places, buf.get(..n)) {
+            places.borrow_mut().note(read);
+        }
+        Ok(n)
     }
 }
 
@@ -493,9 +547,11 @@ fn json_document<R: BufRead>(
         page: 1,
         reading: None,
     };
+    let places = Rc::new(RefCell::new(Places::default()));
     let mut de = serde_json::Deserializer::from_reader(SkipBom {
         inner: reader,
         checked: false,
+        places: Some(Rc::clone(&places)),
     });
     // Several documents may follow each other (Graph pages saved one after another).
     let result = loop {
@@ -510,7 +566,8 @@ fn json_document<R: BufRead>(
     }
     match result {
         Err(e) => {
-            let (place, problem) = json_error_place(&e);
+            let at_fault = places.borrow().byte_at(e.line(), e.column());
+            let (place, problem) = json_error_place(&e, at_fault);
             Err(FramingError::Shape {
                 at: match &walk.reading {
                     Some((key, index)) => format!(
@@ -545,6 +602,7 @@ fn csv_rows<R: BufRead>(
         .from_reader(lines.wrap(SkipBom {
             inner: reader,
             checked: false,
+            places: None,
         }));
     let headers: Vec<String> = rdr
         .headers()
@@ -606,16 +664,24 @@ fn csv_rows<R: BufRead>(
     }
 }
 
-/// Where a document's syntax error is, and what it is. A raw newline inside a string is
-/// reported at column 0 of the next line, but the fault is a string left open at the end
-/// of the line before: what a record cut short by a truncated export looks like.
-fn json_error_place(e: &serde_json::Error) -> (String, String) {
+/// Where a document's syntax error is, and what it is, given the byte at fault. A line end
+/// inside a string (LF: reported at column 0 of the next line; CRLF: at the CR) is a
+/// string left open at the end of its line: what a record cut short by a truncated export
+/// looks like.
+fn json_error_place(e: &serde_json::Error, at_fault: Option<u8>) -> (String, String) {
     let problem = without_position(e);
-    if e.column() == 0 && e.line() > 1 && problem.starts_with("control character") {
-        return (
-            format!("end of line {}", e.line() - 1),
-            "a string is still open at the end of the line (is the record cut short?)".into(),
-        );
+    if problem.starts_with("control character") {
+        let line = match at_fault {
+            Some(b'\n') => Some(e.line().saturating_sub(1)),
+            Some(b'\r') => Some(e.line()),
+            _ => None,
+        };
+        if let Some(line) = line {
+            return (
+                format!("end of line {line}"),
+                "a string is still open at the end of the line (is the record cut short?)".into(),
+            );
+        }
     }
     (format!("line {} column {}", e.line(), e.column()), problem)
 }
@@ -804,10 +870,14 @@ mod tests {
                 &b"[{\"a\":1},\n {\"b\":\"cut\n]"[..],
                 "record [1], end of line 2",
             ),
+            (
+                &b"[{\"a\":1},\r\n {\"b\":\"cut\r\n]"[..],
+                "record [1], end of line 2",
+            ),
         ] {
             match for_each_record(input, &Reads::All, &mut |_| Ok(())) {
                 Err(FramingError::Shape { at: got, problem }) => {
-                    assert_eq!(got, at);
+                    assert_eq!(got, at, "{problem}");
                     assert!(problem.contains("cut short"), "{problem}");
                 }
                 other => panic!("{other:?}"),

@@ -465,6 +465,25 @@ mod tests {
     }
 
     #[test]
+    fn epoch_times_in_seconds_or_microseconds_are_refused_not_misdated() {
+        let at = |t: &str| {
+            let v: Value = serde_json::from_str(&format!(
+                r#"{{"@timestamp":{t},"action":"user.login","actor":"jose-nunez"}}"#
+            ))
+            .unwrap();
+            GitHub.normalise(&v).map(|e| e[0].occurred_at.to_rfc3339())
+        };
+        assert_eq!(at("1773903600000").unwrap(), "2026-03-19T07:00:00Z");
+        let seconds = at("1773903600").unwrap_err().to_string();
+        assert!(seconds.contains("is it seconds?"), "{seconds}");
+        let micros = at("1773903600000000").unwrap_err().to_string();
+        assert!(micros.contains("is it microseconds?"), "{micros}");
+        // The edges: 1973-03-03 and the end of 9999 are taken.
+        assert!(at("100000000000").is_ok());
+        assert!(at("253402300799999").is_ok());
+    }
+
+    #[test]
     fn case8_an_anonymous_clone_of_a_public_repository_is_kept_about_nobody() {
         for text in [
             r#"{"@timestamp":1773903600000,"action":"git.clone","repo":"acme/site","repository_public":true,"transport_protocol_name":"http"}"#,

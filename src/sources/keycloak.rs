@@ -147,7 +147,8 @@ fn classify_user_event(event_type: &str) -> EventKind {
 /// as an object. `Ok(None)` when absent.
 fn representation(record: &Value) -> Result<Option<Value>, FieldError> {
     match at(record, "/representation") {
-        None => Ok(None),
+        // Some event listeners write `null` when the realm does not include it.
+        None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => serde_json::from_str::<Value>(s).map(Some).map_err(|e| {
             FieldError::new(
                 "/representation",
@@ -319,8 +320,9 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
             ("DELETE", ["clients", _, "client-secret", "rotated"]) => TokenRevoked,
             ("CREATE", ["users", _, "groups" | "role-mappings", ..]) => GroupGranted,
             ("DELETE", ["users", _, "groups" | "role-mappings", ..]) => GroupRemoved,
-            // Not `members/invite-user`: an invitation is not membership yet.
-            ("CREATE", ["organizations", _, "members"]) => GroupGranted,
+            // Not `members/invite-user`: an invitation is not membership yet. An addition
+            // names its member only in `details` (Keycloak 26): without, it is nobody's.
+            ("CREATE", ["organizations", _, "members"]) if details_user.is_some() => GroupGranted,
             ("DELETE", ["organizations", _, "members", _]) => GroupRemoved,
             _ => Other,
         }
@@ -675,6 +677,22 @@ mod tests {
             (e.kind, e.subject.as_str()),
             (EventKind::GroupGranted, "jose.nunez")
         );
+        // An addition that does not name its member (before Keycloak 26) is never a grant
+        // to the admin who made it; a `null` representation is no representation.
+        let unnamed = addition
+            .replace(
+                r#","details":{"email":"jose@acme.example","username":"jose.nunez"}"#,
+                "",
+            )
+            .replace(
+                r#""representation":"{\"id\":\"org-1\",\"name\":\"Probe Org\",\"alias\":\"probe-org\",\"enabled\":true,\"domains\":[]}""#,
+                r#""representation":null"#,
+            );
+        assert!(unnamed.contains(r#""representation":null"#), "{unnamed}");
+        let got = normalise_all(&Keycloak, unnamed.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.attrs["group"], "organization:org-1");
         // An invitation is not membership; an unknown resource stays the admin's `other`.
         for path in ["organizations/org-1/members/invite-user", "realms/acme"] {
             let other = addition.replace("organizations/org-1/members", path);

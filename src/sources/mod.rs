@@ -68,18 +68,17 @@ impl FieldError {
     /// A field reported missing that the record holds under another casing says so: keys
     /// are case-sensitive, and a SIEM table's row (Sentinel's `SigninLogs`, whose columns
     /// are PascalCase `CreatedDateTime`, `UserPrincipalName`) is not the IdP's own record.
-    /// `raw` is read again only here, on the error path: sources read pruned values.
-    pub fn hint_other_casing(mut self, raw: &[u8]) -> FieldError {
+    /// A JSON `raw` record is read again whole, only here on the error path (sources read
+    /// pruned values); a CSV row's `value` is whole already.
+    pub fn hint_other_casing(mut self, raw: &[u8], value: &Value) -> FieldError {
         if !self.problem.starts_with("missing") {
             return self;
         }
         let Some((parent, name)) = self.field.rsplit_once('/') else {
             return self;
         };
-        let Ok(record) = serde_json::from_slice::<Value>(raw) else {
-            return self;
-        };
-        let found = match record.pointer(parent) {
+        let whole = serde_json::from_slice::<Value>(raw).ok();
+        let found = match whole.as_ref().unwrap_or(value).pointer(parent) {
             Some(Value::Object(map)) => map
                 .keys()
                 .find(|k| k.as_str() != name && k.eq_ignore_ascii_case(name))
@@ -298,6 +297,8 @@ pub fn parse_time(pointer: &str, text: String) -> Result<(Timestamp, String), Fi
 /// The smallest epoch-milliseconds time taken (1973-03-03T09:46:40Z): every time in
 /// seconds up to the year 5138 is below it.
 const EPOCH_MILLIS_FLOOR: i64 = 100_000_000_000;
+/// The largest taken (9999-12-31T23:59:59.999Z): a time in microseconds is past it.
+const EPOCH_MILLIS_CEILING: i64 = 253_402_300_799_999;
 
 /// A required epoch-milliseconds time at a pointer (GitHub `@timestamp`, Keycloak `time`).
 pub fn req_epoch_millis(record: &Value, pointer: &str) -> Result<(Timestamp, String), FieldError> {
@@ -320,6 +321,15 @@ pub fn req_epoch_millis(record: &Value, pointer: &str) -> Result<(Timestamp, Str
             format!(
                 "{ms} is before 1973-03-03 as milliseconds since 1970-01-01T00:00:00Z; \
                  expected milliseconds (is it seconds?)"
+            ),
+        ));
+    }
+    if ms > EPOCH_MILLIS_CEILING {
+        return Err(FieldError::new(
+            pointer,
+            format!(
+                "{ms} is after the year 9999 as milliseconds since 1970-01-01T00:00:00Z; \
+                 expected milliseconds (is it microseconds?)"
             ),
         ));
     }
