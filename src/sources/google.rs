@@ -302,7 +302,9 @@ impl Source for Google {
                     "token_id",
                     parameter(event, "client_id")
                         .or_else(|| parameter(event, "APP_ID"))
-                        .or_else(|| parameter(event, "ASP_ID")),
+                        .or_else(|| parameter(event, "ASP_ID"))
+                        // REVOKE_3LO_DEVICE_TOKENS: every token of one of the user's devices.
+                        .or_else(|| parameter(event, "DEVICE_ID").map(|d| format!("device:{d}"))),
                 );
                 put(
                     &mut e,
@@ -545,6 +547,19 @@ mod tests {
             assert_eq!(e.subject, "jose.nunez@acme.example", "{name}");
             assert_eq!(e.actor.as_deref(), Some("li.wei@acme.example"), "{name}");
         }
+        let device = r#"[{"name":"USER_EMAIL","value":"jose.nunez@acme.example"},{"name":"DEVICE_ID","value":"d-42"}]"#;
+        let e = &activity(
+            "admin",
+            ADMIN,
+            "1",
+            "USER_SETTINGS",
+            "REVOKE_3LO_DEVICE_TOKENS",
+            device,
+        )[0];
+        assert_eq!(
+            (e.kind, e.attrs["token_id"].as_str()),
+            (TokenRevoked, "device:d-42")
+        );
         let app = r#"[{"name":"client_id","value":"99.apps.googleusercontent.com"},{"name":"app_name","value":"Acme CI Uploader"}]"#;
         for (name, kind) in [
             ("authorize", TokenCreated),
