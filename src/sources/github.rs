@@ -56,8 +56,9 @@
 //!   `codespaces.*`, `packages.*`, `dependabot_alerts.*`, `secret_scanning.*`) →
 //!   `access.used` about the actor, except the membership, role and invitation actions
 //!   above. A bot (`[bot]` login or `actor_is_bot: true`) is not a person: its web
-//!   activity is `other`. Nor is a workflow run on a schedule (`event: schedule`, kept in
-//!   `attrs.trigger`): GitHub names as its actor whoever last set the schedule.
+//!   activity is `other`. Nor is a workflow run on a schedule or started by another run
+//!   (`event: schedule`/`workflow_run`, kept in `attrs.trigger`): GitHub names as its actor
+//!   whoever last set the schedule, or started the first run.
 
 pub mod hook;
 pub mod poll;
@@ -269,10 +270,13 @@ impl Source for GitHub {
             kind = EventKind::Other;
         }
         // A scheduled run is attributed to whoever last set the schedule, not to anything
-        // they did then ("Events that trigger workflows": `schedule`): a cron workflow a
-        // leaver wrote would otherwise be their nightly use of access.
+        // they did then ("Events that trigger workflows": `schedule`), and a run another
+        // run started (`workflow_run`) to the actor of the first ("github.actor: the user
+        // that triggered the initial workflow run"): a cron workflow a leaver wrote would
+        // otherwise be their nightly use of access.
         let trigger = opt_str(record, "/event").filter(|_| action.starts_with("workflows."));
-        if trigger.as_deref() == Some("schedule") && kind == EventKind::AccessUsed {
+        let not_by_a_person_now = matches!(trigger.as_deref(), Some("schedule" | "workflow_run"));
+        if not_by_a_person_now && kind == EventKind::AccessUsed {
             kind = EventKind::Other;
         }
         let anonymous =
@@ -562,6 +566,8 @@ mod tests {
             one(&run.replace("schedule", "push")).kind,
             EventKind::AccessUsed
         );
+        let chained = one(&run.replace("schedule", "workflow_run"));
+        assert_eq!(chained.kind, EventKind::Other);
         // git keeps its kinds.
         let push = one(r#"{"@timestamp":1773903600000,"action":"git.push","actor":"jose-nunez"}"#);
         assert_eq!(push.kind, EventKind::SessionActivity);
