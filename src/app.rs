@@ -69,6 +69,7 @@ impl AppError {
             AppError::Integrity(_) => true,
             AppError::Ledger(e) => e.is_integrity(),
             AppError::Ingest(IngestError::Ledger(e)) => e.is_integrity(),
+            AppError::Check(CheckError::Ledger(e)) => e.is_integrity(),
             _ => false,
         }
     }

@@ -457,10 +457,27 @@ fn main() -> ExitCode {
                         || e.downcast_ref::<app::AppError>()
                             .is_some_and(app::AppError::is_integrity)
                 });
-            eprintln!("error: {}", terminal_safe(&format!("{err:#}")));
+            eprintln!("error: {}", terminal_safe(&error_text(&err)));
             ExitCode::from(if integrity { 1 } else { 2 })
         }
     }
+}
+
+/// The error and its causes, each said once: many of ours show their cause in their own
+/// message (`{context}: {source}`) and also hand it on as `source()`.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn env_key() -> Option<String> {
@@ -629,6 +646,30 @@ fn terminal_safe(text: &str) -> String {
 
 fn open_reader(cli: &Cli) -> Result<Ledger> {
     Ok(Ledger::open(&cli.ledger, Access::Read)?)
+}
+
+/// [`open_reader`] for a command that prints a JSON document: an integrity failure found
+/// while opening still prints one (`ok: false`, the first bad seq, the problem), as a
+/// failure found later does.
+fn open_reader_documented(cli: &Cli, format: Format) -> Result<Ledger> {
+    Ledger::open(&cli.ledger, Access::Read).or_else(|e| {
+        if format == Format::Json && e.is_integrity() {
+            say_failure_document(e.first_bad_seq(), &e.to_string())?;
+        }
+        Err(e.into())
+    })
+}
+
+fn say_failure_document(first_bad_seq: Option<u64>, problem: &str) -> Result<()> {
+    say!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "ok": false,
+            "first_bad_seq": first_bad_seq,
+            "problem": problem,
+        }))?
+    );
+    Ok(())
 }
 
 fn parse_pubkey(arg: &str) -> Result<NoteVerifier> {
@@ -923,7 +964,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::Status { format } => {
-            let ledger = open_reader(&cli)?;
+            let ledger = open_reader_documented(&cli, *format)?;
             let status = Status::of(&ledger)?;
             match format {
                 Format::Json => say!("{}", serde_json::to_string_pretty(&status)?),
@@ -1001,7 +1042,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 None => None,
             };
-            let ledger = open_reader(&cli)?;
+            let ledger = open_reader_documented(&cli, *format)?;
             let result = auditledger::policy::check(&ledger, &policy, as_of)?;
             match format {
                 Format::Text => say_raw!(
@@ -1152,7 +1193,7 @@ fn run(cli: Cli) -> Result<()> {
                 opts.held_checkpoints
                     .push((path.display().to_string(), text));
             }
-            let ledger = open_reader(&cli)?;
+            let ledger = open_reader_documented(&cli, *format)?;
             let bar = verify_progress_bar(ledger.size());
             let result = verify_with_progress(&ledger, &opts, &mut |done, _| {
                 if let Some(b) = &bar {
@@ -1199,21 +1240,19 @@ fn run(cli: Cli) -> Result<()> {
                         );
                     }
                 }
-                Err(VerifyFailure::Read(e)) => return Err(e.into()),
+                Err(VerifyFailure::Read(e)) => {
+                    if *format == Format::Json && e.is_integrity() {
+                        say_failure_document(e.first_bad_seq(), &e.to_string())?;
+                    }
+                    return Err(e.into());
+                }
                 Err(f) => {
                     let msg = match f.first_bad_seq() {
                         Some(seq) => format!("FAILED at seq {seq}: {f}"),
                         None => format!("FAILED: {f}"),
                     };
                     if *format == Format::Json {
-                        say!(
-                            "{}",
-                            serde_json::to_string_pretty(&serde_json::json!({
-                                "ok": false,
-                                "first_bad_seq": f.first_bad_seq(),
-                                "problem": f.to_string(),
-                            }))?
-                        );
+                        say_failure_document(f.first_bad_seq(), &f.to_string())?;
                     }
                     bail!(IntegrityFailure(msg));
                 }

@@ -437,6 +437,13 @@ fn integrity_failures_at_open_exit_1() {
     write_events(&events, 0, 40);
     let (code, _, err) = run(&dir, &["append", "--batch", "10", events.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
+    // Three more commits, which a checkpoint log cut back must not lose quietly.
+    for i in 0..3 {
+        let more = tmp.path().join(format!("more{i}.jsonl"));
+        write_events(&more, 40 + 10 * i, 50 + 10 * i);
+        let (code, _, err) = run(&dir, &["append", more.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+    }
     let log = dir.join("checkpoints.log");
     let original = fs::read(&log).unwrap();
     let other = tmp.path().join("other");
@@ -453,6 +460,18 @@ fn integrity_failures_at_open_exit_1() {
             "replaced by another ledger's",
             Box::new(|| {
                 fs::copy(other.join("checkpoints.log"), &log).unwrap();
+            }),
+        ),
+        (
+            "cut back to its first two checkpoints (the log kept)",
+            Box::new(|| {
+                let (notes, _, _) =
+                    auditledger::ledger::cplog::parse_log(&fs::read(&log).unwrap()).unwrap();
+                let keep: String = notes[..2]
+                    .iter()
+                    .map(|n| format!("{}\n{n}", n.len()))
+                    .collect();
+                fs::write(&log, keep).unwrap();
             }),
         ),
         (
@@ -477,11 +496,33 @@ fn integrity_failures_at_open_exit_1() {
         for args in [
             &["status"][..],
             &["verify"],
+            &["check"],
             &["append", events.to_str().unwrap()],
         ] {
             let (code, _, err) = run(&dir, args);
             assert_eq!(code, 1, "{name}: {args:?} exits {code}: {err}");
             assert!(!err.contains("panicked"), "{name}: {err}");
+            // Each cause said once, not "X: X".
+            let parts: Vec<&str> = err.trim().split(": ").collect();
+            assert!(
+                parts.windows(2).all(|w| w[0] != w[1]),
+                "{name}: {args:?}: {err}"
+            );
+        }
+        // A JSON document still says what failed.
+        for args in [
+            &["verify", "--format", "json"][..],
+            &["status", "--format", "json"],
+        ] {
+            let (code, out, err) = run(&dir, args);
+            assert_eq!(code, 1, "{name}: {args:?}: {err}");
+            let doc: serde_json::Value = serde_json::from_str(&out)
+                .unwrap_or_else(|e| panic!("{name}: {args:?}: {e}: {out:?}"));
+            assert_eq!(doc["ok"], false, "{name}: {out}");
+            assert!(
+                doc["problem"].as_str().is_some_and(|p| !p.is_empty()),
+                "{out}"
+            );
         }
         fs::write(&log, &original).unwrap();
         for f in ["log", "tree", "log.idx", "dedup"] {

@@ -716,6 +716,36 @@ fn readers_never_wait_for_the_writer() {
     );
 }
 
+/// Readers opened again and again while a writer commits one event at a time never take
+/// the writer's commits in flight, or those signed after they read the checkpoint log, for
+/// lost checkpoints: each open succeeds and sees a growing signed prefix.
+#[test]
+fn readers_opened_during_fast_commits_never_report_lost_checkpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    let mut w = Ledger::init(&dir, signer()).unwrap();
+    w.append((0..10).map(event).collect()).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for i in 10..400 {
+                w.append(vec![event(i)]).unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut opens = 0;
+        let mut seen = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || opens == 0 {
+            let r = Ledger::open(&dir, Access::Read)
+                .unwrap_or_else(|e| panic!("open {opens} during writes: {e}"));
+            assert!(r.size() >= seen, "{} after {seen}", r.size());
+            seen = r.size();
+            opens += 1;
+        }
+        assert!(opens > 1, "the writer finished before a second open");
+    });
+}
+
 /// The tree file is synced only at 256-entry boundaries. Hashes past the last one that a
 /// power cut took are recomputed from the entries: in memory by a reader (its proofs and
 /// verify never read the missing bytes), on disk by a writer. Hashes before the boundary

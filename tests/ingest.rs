@@ -942,6 +942,40 @@ fn a_missing_field_present_in_another_casing_is_pointed_out() {
     );
 }
 
+/// Text that is not JSON, given to a JSON-only source, is refused (exit 2) with its first
+/// words: an error page saved in place of an export is not an empty export.
+#[test]
+fn an_error_page_saved_as_an_export_is_refused_not_taken_as_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let cases = [
+        ("okta", "Unauthorized"),
+        (
+            "keycloak",
+            "<html><body><h1>502 Bad Gateway</h1></body></html>\n",
+        ),
+        ("events", "Unauthorized\n"),
+    ];
+    for (source, text) in cases {
+        let file = tmp.path().join("export.json");
+        fs::write(&file, text).unwrap();
+        let args = if source == "events" {
+            vec!["append", file.to_str().unwrap()]
+        } else {
+            vec!["ingest", "--source", source, file.to_str().unwrap()]
+        };
+        let (code, _, err) = run(&dir, &args);
+        assert_eq!(code, 2, "{source}: {err}");
+        let start: String = text.chars().take(12).collect();
+        assert!(
+            err.contains("not JSON: it begins") && err.contains(&start),
+            "{source}: {err}"
+        );
+    }
+    assert_eq!(size(&dir), 0);
+}
+
 /// A dry run says what the real run then does: the same added and duplicate counts and
 /// the same id conflicts, with an id reused against the ledger, within a file and in a
 /// later file of the same run (which the real run reads after committing the first), and

@@ -628,6 +628,28 @@ impl Ledger {
             }
             other => other?,
         };
+        if !writable && store.unsigned_commits().len() > 1 {
+            // A live writer's one commit in flight may lie past the checkpoint this reader
+            // read, and commits it signed since; read the checkpoint log again, after the
+            // store, so that only lost checkpoints leave more than one unsigned.
+            let newest = CheckpointLog::open(fs.as_ref(), &log_path, false)?
+                .notes()
+                .last()
+                .and_then(|text| Checkpoint::parse_unverified(text).ok())
+                .map_or(last.size, |c| c.size.max(last.size));
+            let commits = store
+                .unsigned_commits()
+                .iter()
+                .filter(|size| **size > newest)
+                .count() as u64;
+            if commits > 1 {
+                return Err(StoreError::Unsigned {
+                    signed: newest,
+                    commits,
+                }
+                .into());
+            }
+        }
         let genesis_key = NoteVerifier::parse(&meta.genesis_key)?;
         let mut keys = vec![(0, genesis_key.clone())];
         for (from, text) in store.key_changes() {

@@ -690,6 +690,8 @@ pub struct Store {
     tail: Vec<Hash>,
     /// Threads that compress a commit's frames.
     workers: usize,
+    /// The sizes of the commit markers found past the last checkpoint at open.
+    unsigned: Vec<u64>,
 }
 
 /// What open found and repaired.
@@ -744,11 +746,17 @@ impl Store {
             tail_at: 0,
             tail: Vec::new(),
             workers: super::cores(),
+            unsigned: Vec::new(),
         }
     }
 
     pub fn workers(&self) -> usize {
         self.workers
+    }
+
+    /// The sizes of the commit markers a reader found past the last checkpoint it read.
+    pub fn unsigned_commits(&self) -> &[u64] {
+        &self.unsigned
     }
 
     pub fn set_workers(&mut self, workers: usize) {
@@ -847,7 +855,7 @@ impl Store {
         loop {
             let frame = match frames.get(store.frames.len()) {
                 Some(f) => *f,
-                None => match store.read_frame_at(end, log_len)? {
+                None => match store.read_frame_at(end, log_len, true)? {
                     Some((f, true)) => f,
                     Some((f, false)) if f.header.kind == Kind::Raws => {
                         unchecked.push(store.frames.len());
@@ -888,17 +896,18 @@ impl Store {
         store.log_end = end;
         // A writer cuts the log to `end` below.
         store.log_room = end;
-        if writable {
-            // A crash can leave at most the one commit that was being written past the
-            // last checkpoint; more means the checkpoint log lost acknowledged commits.
-            let unsigned = store.count_commits_after(end, log_len, &frames)?;
-            if unsigned > 1 {
-                return Err(StoreError::Unsigned {
-                    signed: signed_size,
-                    commits: unsigned,
-                });
-            }
+        // A crash can leave at most the one commit that was being written past the last
+        // checkpoint; more means the checkpoint log lost acknowledged commits. A reader
+        // may also see a live writer's commit in flight, and commits signed after it read
+        // the checkpoint log: `Ledger::open_on` judges its count against a fresh read.
+        let unsigned = store.commits_after(end, log_len, &frames, writable)?;
+        if writable && unsigned.len() > 1 {
+            return Err(StoreError::Unsigned {
+                signed: signed_size,
+                commits: unsigned.len() as u64,
+            });
         }
+        store.unsigned = unsigned;
         if store.size != signed_size {
             return Err(StoreError::Corrupt {
                 file: LOG_FILE,
@@ -1017,14 +1026,18 @@ impl Store {
     }
 
     /// Whole commit markers in the log after byte `from` (frames beyond the signed size).
-    fn count_commits_after(
+    /// The sizes of the commit markers in the log from `from` on; with `payloads`, only up
+    /// to the first frame whose payload fails its checksum (a reader reads headers only:
+    /// a live writer's frames past the checkpoint are not its to judge).
+    fn commits_after(
         &self,
         from: u64,
         log_len: u64,
         cached: &[Frame],
-    ) -> Result<u64, StoreError> {
+        payloads: bool,
+    ) -> Result<Vec<u64>, StoreError> {
         let mut at = from;
-        let mut commits = 0;
+        let mut commits = Vec::new();
         let mut next_cached = cached.iter().position(|f| f.offset == from);
         loop {
             let frame = match next_cached.and_then(|i| cached.get(i)) {
@@ -1034,14 +1047,14 @@ impl Store {
                 }
                 None => {
                     next_cached = None;
-                    match self.read_frame_at(at, log_len)? {
+                    match self.read_frame_at(at, log_len, payloads)? {
                         Some((f, true)) => f,
                         _ => break,
                     }
                 }
             };
             if frame.header.kind == Kind::Commit {
-                commits += 1;
+                commits.push(frame.header.first);
             }
             at = frame.header.end(frame.offset);
         }
@@ -1057,6 +1070,7 @@ impl Store {
         &self,
         offset: u64,
         log_len: u64,
+        payload: bool,
     ) -> Result<Option<(Frame, bool)>, StoreError> {
         if offset + HEADER_LEN as u64 > log_len {
             return Ok(None);
@@ -1072,7 +1086,7 @@ impl Store {
             return Ok(None);
         }
         let frame = Frame { header, offset };
-        let payload_ok = self.read_payload(&frame).is_ok();
+        let payload_ok = !payload || self.read_payload(&frame).is_ok();
         Ok(Some((frame, payload_ok)))
     }
 

@@ -52,6 +52,10 @@ fn team_format_of(kind: EventKind) -> Option<&'static str> {
 }
 
 impl Source for GenericCsv {
+    fn reads_csv(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "csv"
     }

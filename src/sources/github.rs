@@ -212,6 +212,10 @@ fn event_time(record: &Value) -> Result<(Timestamp, String), FieldError> {
 }
 
 impl Source for GitHub {
+    fn reads_csv(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "github"
     }

@@ -129,6 +129,12 @@ pub trait Source: Sync {
     fn sniff(&self, record: &Value, content: Content) -> bool;
     /// Turns one record into events (usually exactly one).
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError>;
+    /// Whether the source's exports may be CSV. A JSON-only source refuses a file that is
+    /// not JSON rather than read its first line as a CSV header and find no rows: an
+    /// error page saved in place of an export is not a quiet day.
+    fn reads_csv(&self) -> bool {
+        false
+    }
     /// What `normalise` reads of a JSON record; nothing else of it is parsed into the
     /// `Value` it gets. Everything, unless a source declares less.
     fn reads(&self) -> &'static framing::Reads {

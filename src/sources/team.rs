@@ -90,6 +90,10 @@ const ROSTER_COLUMNS: &[&str] = &[
 ];
 
 impl Source for Roster {
+    fn reads_csv(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "roster"
     }
@@ -182,6 +186,10 @@ const SPRINT_COLUMNS: &[&str] = &[
 ];
 
 impl Source for Sprints {
+    fn reads_csv(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "sprints"
     }
@@ -243,6 +251,10 @@ const APPROVAL_COLUMNS: &[&str] = &[
 ];
 
 impl Source for Approvals {
+    fn reads_csv(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "approvals"
     }
@@ -323,6 +335,10 @@ const REMINDER_COLUMNS: &[&str] = &[
 ];
 
 impl Source for Reminders {
+    fn reads_csv(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "reminders"
     }
@@ -384,6 +400,10 @@ const REVIEW_COLUMNS: &[&str] = &[
 ];
 
 impl Source for Reviews {
+    fn reads_csv(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "reviews"
     }
