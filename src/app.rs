@@ -197,9 +197,12 @@ impl FileOutcome {
 /// Ingests every file in turn with `source` (`auto` recognises each file's format).
 /// `progress(file, bytes read, file length)` and `done(file, outcome)` are called as it
 /// goes. A ledger failure ends the run with the error after `done` was told of the file.
+/// `stdin` is standard input spooled before the ledger was opened ([`spool_stdin`]), for
+/// the file `-`.
 pub fn ingest_files(
     ledger: &mut Ledger,
     files: &[PathBuf],
+    stdin: &mut Option<Input>,
     source: &str,
     opts: &IngestOptions,
     progress: &mut dyn FnMut(&Path, u64, u64),
@@ -212,7 +215,20 @@ pub fn ingest_files(
         let outcome = if interrupted {
             FileOutcome::NotTried
         } else {
-            match ingest_one(ledger, file, source, opts, &mut dry_run_so_far, progress) {
+            let spooled = if file.as_path() == Path::new("-") {
+                stdin.take()
+            } else {
+                None
+            };
+            match ingest_one(
+                ledger,
+                file,
+                spooled,
+                source,
+                opts,
+                &mut dry_run_so_far,
+                progress,
+            ) {
                 Err(IngestError::Ledger(e)) => {
                     done(file, &FileOutcome::Failed(e.to_string()));
                     return Err(e.into());
@@ -243,12 +259,16 @@ pub fn ingest_files(
 fn ingest_one(
     ledger: &mut Ledger,
     file: &Path,
+    spooled: Option<Input>,
     source: &str,
     opts: &IngestOptions,
     so_far: &mut DryRunSoFar,
     progress: &mut dyn FnMut(&Path, u64, u64),
 ) -> Result<IngestSummary, IngestError> {
-    let input = Input::open(file)?;
+    let input = match spooled {
+        Some(input) => input,
+        None => Input::open(file)?,
+    };
     let src: &dyn Source = if source == "auto" {
         detect_source(&input)?
     } else {
@@ -263,14 +283,34 @@ fn ingest_one(
     })
 }
 
+/// Standard input read to its end, when `-` is among `files`. A writer calls it before
+/// it takes the ledger's lock and its signal handler: an exporter that hangs then keeps
+/// no lock, and a stop signal ends the process at once (nothing is written yet).
+pub fn spool_stdin(files: &[PathBuf]) -> Result<Option<Input>, AppError> {
+    if files.iter().any(|f| f.as_path() == Path::new("-")) {
+        Ok(Some(Input::open(Path::new("-"))?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// Appends a file of already-normalised events: the ingest pipeline with the `events`
 /// source, so the same validation, de-duplication and error reporting apply.
 pub fn append_file(
     ledger: &mut Ledger,
     file: &Path,
+    stdin: &mut Option<Input>,
     batch: usize,
 ) -> Result<IngestSummary, AppError> {
-    let input = Input::open(file)?;
+    let spooled = if file == Path::new("-") {
+        stdin.take()
+    } else {
+        None
+    };
+    let input = match spooled {
+        Some(input) => input,
+        None => Input::open(file)?,
+    };
     let opts = IngestOptions {
         batch,
         ..Default::default()

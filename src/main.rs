@@ -135,7 +135,7 @@ enum Command {
         #[arg(long)]
         skip_invalid: bool,
         /// Where --skip-invalid writes rejected records (default: FILE.rejects.jsonl).
-        #[arg(long)]
+        #[arg(long, requires = "skip_invalid")]
         rejects: Option<PathBuf>,
         /// Events staged at a time (each file is one commit).
         #[arg(long, default_value_t = 1000)]
@@ -818,9 +818,10 @@ fn run(cli: Cli) -> Result<()> {
             batch,
             format,
         } => {
+            let mut stdin = app::spool_stdin(files)?;
             let mut ledger = open_writer(&cli)?;
             for file in files {
-                let s = app::append_file(&mut ledger, file, *batch)?;
+                let s = app::append_file(&mut ledger, file, &mut stdin, *batch)?;
                 print_ingest_summary(&s, *format)?;
             }
             if *format == Format::Text {
@@ -837,6 +838,7 @@ fn run(cli: Cli) -> Result<()> {
             max_record_bytes,
             format,
         } => {
+            let mut stdin = app::spool_stdin(files)?;
             let interrupt = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
                 signal_hook::flag::register(signal, interrupt.clone())
@@ -862,6 +864,7 @@ fn run(cli: Cli) -> Result<()> {
             let outcomes = app::ingest_files(
                 &mut ledger,
                 files,
+                &mut stdin,
                 source,
                 &opts,
                 &mut |file, n, len| {

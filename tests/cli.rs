@@ -535,6 +535,53 @@ fn integrity_failures_at_open_exit_1() {
     assert_eq!(code, 2);
 }
 
+/// Standard input is read to its end before the ledger is opened: while an exporter hangs
+/// with the pipe open, another writer can commit, and a stop signal ends the waiting
+/// ingest at once, leaving nothing behind.
+#[test]
+fn a_hanging_stdin_holds_no_lock_and_a_stop_signal_ends_it() {
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let mut waiting = bin()
+        .arg("--ledger")
+        .arg(&dir)
+        .args(["ingest", "--source", "okta", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pipe = waiting.stdin.take().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 5);
+    let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "another writer while stdin hangs: {err}");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &waiting.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = waiting.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "SIGTERM did not end an ingest waiting on standard input"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(pipe);
+    assert!(!status.success());
+    let (code, out, err) = run(&dir, &["verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("OK: 5 entries"), "{out}");
+}
+
 /// Completions and the man page come from the same definitions as `--help`: every
 /// subcommand is in them, and an unknown shell is a usage error (exit 2).
 #[test]

@@ -148,6 +148,18 @@ fn skip_invalid_dry_run_and_reingest() {
     );
     assert!(out.contains("added 0, duplicates 2"), "{out}");
     assert_eq!(size(&dir), 2);
+    // --rejects alone would be ignored: a usage error instead.
+    let (code, _, err) = run(
+        &dir,
+        &[
+            "ingest",
+            "--rejects",
+            rejects.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--skip-invalid"), "{err}");
     let (code, _, _) = run(&dir, &["verify"]);
     assert_eq!(code, 0);
 }
