@@ -434,7 +434,7 @@ pub fn report_period(
 }
 
 /// An RFC 3339 time for `flag`, refused when it is in the future unless allowed.
-fn parse_time(flag: &str, text: &str, allow_future: bool) -> Result<Timestamp, AppError> {
+pub fn parse_time(flag: &str, text: &str, allow_future: bool) -> Result<Timestamp, AppError> {
     let at = Timestamp::parse_rfc3339(text).map_err(|_| {
         AppError::Invalid(format!(
             "{flag} {text:?}: expected an RFC 3339 time with an offset"
@@ -569,6 +569,8 @@ pub struct DemoReport {
     pub verified_entries: u64,
     pub verified_checkpoints: u64,
     pub profile: String,
+    /// The policy file the check read.
+    pub policy_path: PathBuf,
     pub people: usize,
     pub findings_path: PathBuf,
     /// Findings per severity, highest first, non-zero only.
@@ -641,7 +643,8 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
         &mut |_| {},
     )?;
     let verified = verify_fully(&ledger)?;
-    let policy = load_policy(Some(&fixtures.join("policy.toml")))?;
+    let policy_path = fixtures.join("policy.toml");
+    let policy = load_policy(Some(&policy_path))?;
     let now = Timestamp::parse_rfc3339(DEMO_NOW).map_err(|e| AppError::Invalid(e.to_string()))?;
     let (check, _) = crate::policy::check_with_facts(&ledger, &policy, None, Some(now))?;
     let findings_path = out.join("findings.json");
@@ -740,6 +743,7 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
         profile: check.policy_profile.to_string(),
         people: check.people.len(),
         findings_path,
+        policy_path,
         by_severity,
         headlines,
         findings: check.findings.len(),

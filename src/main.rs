@@ -264,7 +264,12 @@ enum Command {
         /// Lowest severity that fails the check (info, low, medium, high, critical, none).
         #[arg(long, default_value = "critical")]
         fail_on: String,
-        /// Accept an --as-of in the future.
+        /// Evaluate the policy at this time (RFC 3339) instead of the --as-of time or the
+        /// latest checkpoint's, over the same entries: what a report pinned with --now
+        /// states, and how the demo's check is reproduced.
+        #[arg(long)]
+        now: Option<String>,
+        /// Accept an --as-of or --now in the future.
         #[arg(long)]
         allow_future: bool,
     },
@@ -838,6 +843,12 @@ fn run(cli: Cli) -> Result<()> {
             max_record_bytes,
             format,
         } => {
+            if source != "auto" && auditledger::sources::by_name(source).is_none() {
+                let hint = auditledger::sources::nearest_name(source)
+                    .map(|n| format!("did you mean {n}? "))
+                    .unwrap_or_default();
+                bail!("unknown --source {source:?}: {hint}`auditledger sources` lists them");
+            }
             let mut stdin = app::spool_stdin(files)?;
             let interrupt = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -1026,6 +1037,7 @@ fn run(cli: Cli) -> Result<()> {
             as_of,
             format,
             fail_on,
+            now,
             allow_future,
         } => {
             let fail_on = match fail_on.as_str() {
@@ -1045,8 +1057,12 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 None => None,
             };
+            let now = now
+                .as_deref()
+                .map(|text| app::parse_time("--now", text, *allow_future))
+                .transpose()?;
             let ledger = open_reader_documented(&cli, *format)?;
-            let result = auditledger::policy::check(&ledger, &policy, as_of)?;
+            let (result, _) = auditledger::policy::check_with_facts(&ledger, &policy, as_of, now)?;
             match format {
                 Format::Text => say_raw!(
                     "{}",
@@ -1684,6 +1700,12 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         d.people,
         d.findings,
         d.findings_path.display()
+    );
+    say!(
+        "   the same check by hand: auditledger check --ledger {} --policy {} --now {}",
+        d.ledger_dir.display(),
+        d.policy_path.display(),
+        app::DEMO_NOW
     );
     for (sev, n) in &d.by_severity {
         say!("   {n:>3} {sev}");

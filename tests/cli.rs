@@ -535,6 +535,32 @@ fn integrity_failures_at_open_exit_1() {
     assert_eq!(code, 2);
 }
 
+/// A mistyped `--source` is a usage error up front, with the name it most likely meant.
+#[test]
+fn a_mistyped_source_is_a_usage_error_with_a_suggestion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let file = tmp.path().join("x.json");
+    fs::write(&file, "[]").unwrap();
+    for (typed, meant) in [
+        ("oktaa", Some("okta")),
+        ("entra-sigin", Some("entra-signin")),
+        ("zzz", None),
+    ] {
+        let (code, _, err) = run(&dir, &["ingest", "--source", typed, file.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("unknown --source {typed:?}")),
+            "{err}"
+        );
+        match meant {
+            Some(m) => assert!(err.contains(&format!("did you mean {m}?")), "{err}"),
+            None => assert!(!err.contains("did you mean"), "{err}"),
+        }
+    }
+}
+
 /// Standard input is read to its end before the ledger is opened: while an exporter hangs
 /// with the pipe open, another writer can commit, and a stop signal ends the waiting
 /// ingest at once, leaving nothing behind.

@@ -130,6 +130,36 @@ fn the_committed_example_reports_are_what_the_demo_writes_today() {
     }
 }
 
+/// The demo's policy check is reproduced by the command it prints: `check --now` at the
+/// demo's evaluation time gives the findings it wrote.
+#[test]
+fn the_demo_check_is_reproduced_by_check_now() {
+    let fresh = demo();
+    let out = bin()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--ledger")
+        .arg(fresh.join("demo-ledger"))
+        .args([
+            "check",
+            "--policy",
+            "fixtures/policy.toml",
+            "--format",
+            "json",
+        ])
+        .args(["--now", "2026-04-01T09:00:00Z"])
+        .output()
+        .unwrap();
+    let by_hand: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let written: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(fresh.join("findings.json")).unwrap()).unwrap();
+    assert!(!written["findings"].as_array().unwrap().is_empty());
+    assert_eq!(by_hand["findings"], written["findings"]);
+    // The demo's findings include critical ones: the gate fails, exit 1.
+    assert_eq!(out.status.code(), Some(1));
+}
+
 #[test]
 #[ignore = "rewrites reports/example/"]
 fn regenerate_report_examples() {

@@ -173,6 +173,40 @@ pub fn by_name(name: &str) -> Option<&'static dyn Source> {
     all().into_iter().find(|s| s.name() == name)
 }
 
+/// The source a mistyped `--source` most likely meant: the nearest name by edits (at most
+/// two), or one the text is the start of.
+pub fn nearest_name(name: &str) -> Option<&'static str> {
+    let name = name.to_lowercase();
+    all()
+        .into_iter()
+        .map(|s| (edits(&name, s.name()), s.name()))
+        .filter(|(d, n)| *d <= 2 || (name.len() >= 3 && n.starts_with(name.as_str())))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let cost = diagonal + usize::from(ca != *cb);
+            diagonal = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = cost.min(above + 1).min(left + 1);
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
 /// The IdP an event's `source` belongs to (`entra-signin` → `entra`): what roster accounts
 /// are prefixed with. A tool's events (generic CSV) name their tool, which is its own IdP.
 pub fn idp_of(source: &str) -> &str {
