@@ -680,6 +680,9 @@ fn say_failure_document(first_bad_seq: Option<u64>, problem: &str) -> Result<()>
 fn parse_pubkey(arg: &str) -> Result<NoteVerifier> {
     let text = if Path::new(arg).is_file() {
         fs::read_to_string(arg).with_context(|| format!("reading key file {arg}"))?
+    } else if arg.contains(std::path::MAIN_SEPARATOR) && !arg.contains('+') {
+        // A verifier key is `<name>+<id>+<base64>`; a path without `+` was meant as a file.
+        bail!("--pubkey {arg:?}: no such file (give a verifier key, or a file holding one)");
     } else {
         arg.to_string()
     };

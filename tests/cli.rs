@@ -265,6 +265,16 @@ fn rotate_key_and_redact_keep_the_ledger_verifiable() {
         "verify follows the rotation from the old key: {err}"
     );
     assert!(out.contains("1 key rotation"), "{out}");
+    // The new key alone is not where trust starts; the message says so, not "altered".
+    let (code, _, err) = run(&dir, &["verify", "--pubkey", &new_key]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("took over at the key rotation of seq 10") && err.contains(&old_key),
+        "{err}"
+    );
+    let (code, _, err) = run(&dir, &["verify", "--pubkey", "/no/such/key.pub"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no such file"), "{err}");
     let (_, status, _) = run(&dir, &["status", "--format", "json"]);
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(status["verifier_key"], new_key.as_str());

@@ -96,7 +96,7 @@ pub enum LedgerError {
     Legacy { dir: PathBuf },
     #[error("{dir} already holds a ledger")]
     AlreadyExists { dir: PathBuf },
-    #[error("ledger {dir} has a writer already: {lock} is held by {holder}")]
+    #[error("{dir} has a writer already: {lock} is held by {holder}")]
     Locked {
         dir: PathBuf,
         lock: PathBuf,

@@ -201,9 +201,20 @@ pub fn verify_with_progress(
     let genesis = NoteVerifier::parse(&meta.genesis_key)
         .map_err(|e| VerifyFailure::Index(format!("genesis key: {e}")))?;
     if !opts.trusted_keys.is_empty() && !opts.trusted_keys.contains(&genesis) {
-        return Err(VerifyFailure::Checkpoint(format!(
-            "the ledger's genesis key {genesis} is not among the keys you gave"
-        )));
+        // A key the ledger rotated to is no stranger: say so, rather than "does not match".
+        let rotated_to = ledger
+            .key_history()
+            .iter()
+            .find(|(_, k)| opts.trusted_keys.contains(k));
+        return Err(VerifyFailure::Checkpoint(match rotated_to {
+            Some((from, key)) => format!(
+                "the key you gave, {key}, took over at the key rotation of seq {}; \
+                 verification starts from the key the ledger began with, {genesis}: give \
+                 that one (each rotation entry, signed by both keys, carries the trust on)",
+                from.saturating_sub(1)
+            ),
+            None => format!("the ledger's genesis key {genesis} is not among the keys you gave"),
+        }));
     }
     store.check_frame_headers().map_err(store_failure)?;
 
