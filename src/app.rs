@@ -119,6 +119,12 @@ pub fn init_ledger(
             "--origin {origin:?} must be non-empty, with no spaces or '+'"
         )));
     }
+    if dir.exists() && !dir.is_dir() {
+        return Err(AppError::Invalid(format!(
+            "{} is a file, not a directory: name a directory for the new ledger",
+            dir.display()
+        )));
+    }
     if dir.join(crate::ledger::META_FILE).exists()
         || dir.join(crate::ledger::legacy::SLED_DIR).exists()
     {

@@ -1009,6 +1009,12 @@ fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             let ledger = open_reader(&cli)?;
+            if *from >= ledger.size() && !quiet() {
+                match ledger.size().checked_sub(1) {
+                    Some(last) => eprintln!("note: nothing from seq {from} on: the last is {last}"),
+                    None => eprintln!("note: the ledger holds no entries yet"),
+                }
+            }
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             for e in ledger.entries(*from, limit.unwrap_or(u64::MAX)) {
@@ -1502,12 +1508,15 @@ fn print_ingest_summary(s: &IngestSummary, format: Format) -> Result<()> {
         return Ok(());
     }
     let verb = if s.dry_run { "would add" } else { "added" };
+    let plural = |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     say!(
-        "{} ({}): {} records, {} events; {verb} {}, duplicates {}, rejected {}",
+        "{} ({}): {} {}, {} {}; {verb} {}, duplicates {}, rejected {}",
         s.file,
         s.source,
         s.records,
+        plural(s.records, "record", "records"),
         s.events,
+        plural(s.events, "event", "events"),
         s.added,
         s.duplicates,
         s.rejected

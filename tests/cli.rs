@@ -545,6 +545,35 @@ fn integrity_failures_at_open_exit_1() {
     assert_eq!(code, 2);
 }
 
+/// Small things a user meets: `init` on a file says so, `log --from` past the end notes
+/// how many entries there are, one record is "1 record".
+#[test]
+fn init_on_a_file_log_past_the_end_and_singular_counts_read_right() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-dir");
+    fs::write(&file, "x").unwrap();
+    let (code, _, err) = run(
+        &file,
+        &["init", "--origin", "acme.example/auditledger/test"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a file, not a directory"), "{err}");
+    let dir = tmp.path().join("ledger");
+    init(&dir);
+    let events = tmp.path().join("e.jsonl");
+    write_events(&events, 0, 1);
+    let (code, out, err) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 record, 1 event;"), "{out}");
+    let (code, out, err) = run(&dir, &["log", "--from", "99"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("nothing from seq 99 on: the last is 0"),
+        "{err}"
+    );
+}
+
 /// A mistyped `--source` is a usage error up front, with the name it most likely meant.
 #[test]
 fn a_mistyped_source_is_a_usage_error_with_a_suggestion() {
