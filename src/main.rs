@@ -1298,6 +1298,15 @@ fn run(cli: Cli) -> Result<()> {
                 (None, Some(old)) => Proof::Consistency(ledger.prove_consistency(*old, size)?),
                 _ => bail!("give a SEQ for an inclusion proof or --consistency OLD_SIZE"),
             };
+            if let Proof::Inclusion(p) = &proof {
+                if p.checkpoint.is_none() && !quiet() {
+                    eprintln!(
+                        "note: no checkpoint was signed at size {size}, so the proof carries none; \
+                         verify-proof will need --checkpoint with one of that size (the sizes \
+                         signed are in checkpoints.log; `auditledger checkpoint` prints the latest)"
+                    );
+                }
+            }
             say!("{}", proof.to_json());
         }
         Command::VerifyProof {
@@ -1319,6 +1328,16 @@ fn run(cli: Cli) -> Result<()> {
             let keys = [key];
             let parsed = Proof::parse(&text)
                 .map_err(|e| IntegrityFailure(format!("{}: {e}", proof.display())))?;
+            if let Proof::Inclusion(p) = &parsed {
+                if p.checkpoint.is_none() && checkpoint.is_none() {
+                    // A missing input, not a proof that fails: a usage error.
+                    bail!(
+                        "the proof carries no checkpoint (none was signed at its size {}): give \
+                         --checkpoint with the checkpoint of that size",
+                        p.tree_size
+                    );
+                }
+            }
             let result = match &parsed {
                 Proof::Inclusion(p) => p.verify(checkpoint.as_deref(), &keys).map(|cp| {
                     format!(

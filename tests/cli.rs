@@ -156,8 +156,29 @@ fn proofs_round_trip_and_altered_fields_are_refused() {
     let key_path = tmp.path().join("key.pub");
     fs::write(&key_path, format!("{vkey}\n")).unwrap();
 
+    // At a size no checkpoint signed, prove says the proof carries none, and verify-proof
+    // without one is a usage error (2), not a proof that fails (1).
+    let (code, unsigned, err) = run(&dir, &["prove", "5", "--size", "94"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("no checkpoint was signed at size 94"), "{err}");
+    let unsigned_file = tmp.path().join("unsigned.json");
+    fs::write(&unsigned_file, &unsigned).unwrap();
+    let out = bin()
+        .args([
+            "verify-proof",
+            unsigned_file.to_str().unwrap(),
+            "--pubkey",
+            &vkey,
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("give --checkpoint"), "{err}");
+
     let (code, proof, err) = run(&dir, &["prove", "5"]);
     assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("no checkpoint"), "{err}");
     let v: serde_json::Value = serde_json::from_str(&proof).unwrap();
     assert_eq!(v["type"], "inclusion");
     assert_eq!(v["hash"], "sha256");
