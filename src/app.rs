@@ -592,6 +592,8 @@ pub struct DemoReport {
     pub checkpoint_path: PathBuf,
     pub checkpoint: String,
     pub verifier_key_path: PathBuf,
+    /// The throwaway ledger's signing key, beside it in the output directory.
+    pub signing_key_path: PathBuf,
     pub verifier_key: String,
 }
 
@@ -760,6 +762,7 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
         checkpoint_path,
         checkpoint,
         verifier_key_path,
+        signing_key_path: key_file,
         verifier_key,
     })
 }

@@ -1684,8 +1684,15 @@ fn outcome_line(o: &FileOutcome) -> String {
                 .unwrap_or_default()
         ),
         FileOutcome::NoRecords(_) => "no records (an empty export)".into(),
-        FileOutcome::Refused(IngestError::Io { .. } | IngestError::Unreadable { .. }) => {
-            "refused: cannot be read".into()
+        FileOutcome::Refused(IngestError::Io { .. }) => "refused: cannot be read".into(),
+        FileOutcome::Refused(IngestError::Unreadable { problem, .. })
+            if problem == "is a directory" =>
+        {
+            "refused: is a directory".into()
+        }
+        // Readable, but not an export of the source (binary, not JSON, a shape it is not).
+        FileOutcome::Refused(IngestError::Unreadable { .. }) => {
+            "refused: not an export this source reads (see the error above)".into()
         }
         FileOutcome::Refused(IngestError::UnknownFormat { .. }) => {
             "refused: format not recognised".into()
@@ -1769,6 +1776,11 @@ fn demo(fixtures: &Path, out: &Path) -> Result<()> {
         "\nverifier key ({}): {}",
         d.verifier_key_path.display(),
         d.verifier_key
+    );
+    say!(
+        "signing key of this throwaway ledger: {} (to write to it: --key-file {})",
+        d.signing_key_path.display(),
+        d.signing_key_path.display()
     );
     Ok(())
 }
