@@ -44,8 +44,11 @@
 //!    rounds), `tests/cli.rs` (lock, a reader during a write).
 //! 8. **Tamper evidence.** [`verify::verify`] recomputes every hash, link, root, signature
 //!    and cache and names the first bad seq; open already refuses a checkpoint log that is
-//!    missing, empty, unsigned or ahead of the store, and a store whose root differs from
-//!    the signed one. Tests: the tamper catalogue in `tests/tamper.rs`.
+//!    missing, empty, unsigned or ahead of the store, or that lost acknowledged commits
+//!    (more than one whole commit past its last checkpoint: a crash or a live writer
+//!    leaves at most one, and a reader counts again after reading the log anew), and a
+//!    store whose root differs from the signed one. Tests: the tamper catalogue in
+//!    `tests/tamper.rs`; `readers_opened_during_fast_commits_never_report_lost_checkpoints`.
 //! 9. **Keys.** The signing key lives in a 0600 file or `AUDITLEDGER_KEY`, never in the
 //!    ledger (`keys`); rotation is an entry signed by the old and the new key, and
 //!    [`Ledger::open_writer`] finishes a rotation a crash interrupted. Tests: `keys::tests`,
