@@ -253,9 +253,6 @@ pub fn walk<T: Send>(
     each: &mut dyn FnMut(T) -> Result<(), String>,
 ) -> Result<(), IngestError> {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-    if !source.reads_csv() {
-        refuse_non_json(input, source)?;
-    }
     let reader = input.reader()?;
     let read_bytes = &AtomicU64::new(0);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(4);
@@ -303,6 +300,17 @@ pub fn walk<T: Send>(
         });
     }
     match framed {
+        // Known only once read (the input may be a FIFO, read once): text that is not
+        // JSON reads as a CSV header and rows, which a JSON-only source must not take for
+        // an empty export ("Unauthorized", an HTML error page saved in its place).
+        Ok(framing::Content::Csv) if !source.reads_csv() => Err(IngestError::Unreadable {
+            file: input.name.clone(),
+            problem: format!(
+                "not JSON: the {} source reads a JSON array, an envelope object or JSON \
+                 Lines (is this an error page saved in place of the export?)",
+                source.name()
+            ),
+        }),
         Ok(_) => Ok(()),
         Err(FramingError::Stopped(why)) => Err(IngestError::Unreadable {
             file: input.name.clone(),
@@ -317,39 +325,6 @@ pub fn walk<T: Send>(
             problem: format!("{at}: {problem}"),
         }),
     }
-}
-
-/// Refuses text that is not JSON for a JSON-only source: framing would read its first line
-/// as a CSV header and find no rows ("Unauthorized", an HTML error page saved as the
-/// export), which is no quiet day. Binary data is left to framing, which names it.
-fn refuse_non_json(input: &Input, source: &dyn Source) -> Result<(), IngestError> {
-    use std::io::BufRead;
-    let mut head = std::io::BufReader::new(input.reader()?);
-    let io_err = |e| IngestError::Io {
-        file: input.name.clone(),
-        source: e,
-    };
-    if framing::sniff(&mut head).map_err(io_err)? != framing::Content::Csv {
-        return Ok(());
-    }
-    let start = head.fill_buf().map_err(io_err)?;
-    let start = start.get(..64 << 10).unwrap_or(start);
-    if framing::looks_binary(start) {
-        return Ok(());
-    }
-    let line = String::from_utf8_lossy(start);
-    let line = line.trim_start().lines().next().unwrap_or_default();
-    let shown: String = line.chars().take(60).collect();
-    Err(IngestError::Unreadable {
-        file: input.name.clone(),
-        problem: format!(
-            "not JSON: it begins {shown:?}{}; the {} source reads a JSON array, an \
-             envelope object or JSON Lines (is this an error page saved in place of the \
-             export?)",
-            if shown.len() < line.len() { "…" } else { "" },
-            source.name()
-        ),
-    })
 }
 
 /// One framed record through its source. A record that yields several events keeps one

@@ -219,7 +219,7 @@ pub enum Content {
 
 /// True when the bytes look like binary data rather than text: a NUL byte, or invalid
 /// UTF-8 that is not just a sequence cut at the end of the buffer.
-pub(crate) fn looks_binary(buf: &[u8]) -> bool {
+fn looks_binary(buf: &[u8]) -> bool {
     if buf.contains(&0) {
         return true;
     }
