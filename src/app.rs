@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 
 use thiserror::Error;
 
-use crate::event::Timestamp;
+use crate::event::{TimeError, Timestamp};
 use crate::export::ExportError;
 use crate::ingest::{
     detect_source, ingest_file, ingest_file_after, DryRunSoFar, IngestError, IngestOptions,
@@ -354,10 +354,11 @@ pub fn parse_as_of(text: &str) -> Result<Timestamp, AppError> {
             .unwrap_or_default();
         return Ok(Timestamp(end.and_utc().timestamp_micros() - 1));
     }
-    Timestamp::parse_rfc3339(text).map_err(|_| {
-        AppError::Invalid(format!(
+    Timestamp::parse_rfc3339(text).map_err(|e| match e {
+        TimeError::NoSuchTime(_) => AppError::Invalid(format!("--as-of: {e}")),
+        _ => AppError::Invalid(format!(
             "--as-of {text:?}: expected an RFC 3339 time with an offset or a date YYYY-MM-DD"
-        ))
+        )),
     })
 }
 
@@ -390,8 +391,14 @@ const LAST_YEAR: i32 = 2999;
 
 fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, AppError> {
     use chrono::Datelike;
-    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| AppError::Invalid(format!("{flag} {text:?}: expected a date YYYY-MM-DD")))?;
+    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+        AppError::Invalid(match e.kind() {
+            chrono::format::ParseErrorKind::OutOfRange => {
+                format!("{flag} {text:?}: no such date (a day or month past its last)")
+            }
+            _ => format!("{flag} {text:?}: expected a date YYYY-MM-DD"),
+        })
+    })?;
     if !(FIRST_YEAR..=LAST_YEAR).contains(&d.year()) {
         return Err(AppError::Invalid(format!(
             "{flag} {text:?}: expected a date between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"
@@ -441,10 +448,18 @@ pub fn report_period(
 
 /// An RFC 3339 time for `flag`, refused when it is in the future unless allowed.
 pub fn parse_time(flag: &str, text: &str, allow_future: bool) -> Result<Timestamp, AppError> {
-    let at = Timestamp::parse_rfc3339(text).map_err(|_| {
-        AppError::Invalid(format!(
+    let at = Timestamp::parse_rfc3339(text).map_err(|e| match e {
+        TimeError::NoSuchTime(_) => AppError::Invalid(format!("{flag}: {e}")),
+        // A date alone would leave open which moment of the day, and in which zone.
+        _ if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok() => {
+            AppError::Invalid(format!(
+                "{flag} {text:?}: expected a time with an offset, not a date alone \
+                 (e.g. {text}T09:00:00Z)"
+            ))
+        }
+        _ => AppError::Invalid(format!(
             "{flag} {text:?}: expected an RFC 3339 time with an offset"
-        ))
+        )),
     })?;
     refuse_future(flag, text, at, allow_future)?;
     Ok(at)

@@ -28,6 +28,9 @@ pub enum TimeError {
     NotRfc3339(String),
     #[error("time {0:?} is outside the supported range")]
     OutOfRange(String),
+    /// Shaped like RFC 3339 but naming no real instant: February 30th, hour 25.
+    #[error("{0:?} is no such date or time (a day, month, hour or minute past its last)")]
+    NoSuchTime(String),
 }
 
 impl Timestamp {
@@ -37,8 +40,10 @@ impl Timestamp {
 
     /// Parses an RFC 3339 time; the offset is required.
     pub fn parse_rfc3339(text: &str) -> Result<Self, TimeError> {
-        let dt = DateTime::parse_from_rfc3339(text)
-            .map_err(|_| TimeError::NotRfc3339(text.to_string()))?;
+        let dt = DateTime::parse_from_rfc3339(text).map_err(|e| match e.kind() {
+            chrono::format::ParseErrorKind::OutOfRange => TimeError::NoSuchTime(text.to_string()),
+            _ => TimeError::NotRfc3339(text.to_string()),
+        })?;
         Ok(Self::from_datetime(dt.with_timezone(&Utc)))
     }
 
@@ -69,7 +74,8 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
+        // `pad`, so a width lines times of different precision up in columns.
+        f.pad(&self.to_rfc3339())
     }
 }
 
@@ -309,6 +315,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("unknown event kind"), "{err}");
+    }
+
+    #[test]
+    fn a_date_that_does_not_exist_is_named_so_not_called_a_format_error() {
+        for text in [
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-03-19T25:00:00Z",
+        ] {
+            assert_eq!(
+                Timestamp::parse_rfc3339(text),
+                Err(TimeError::NoSuchTime(text.into())),
+                "{text}"
+            );
+        }
+        assert!(Timestamp::parse_rfc3339("2028-02-29T00:00:00Z").is_ok());
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-02-28 00:00:00"),
+            Err(TimeError::NotRfc3339("2026-02-28 00:00:00".into()))
+        );
     }
 
     #[test]

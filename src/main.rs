@@ -228,7 +228,7 @@ enum Command {
     /// Convert a ledger written by release 0.1 (a `sled/` store) to the current layout,
     /// keeping every entry's bytes, so every checkpoint it signed still verifies.
     Migrate {
-        /// text, or JSON (one object per line for append's files).
+        /// The result as text, or as one JSON object.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -237,7 +237,7 @@ enum Command {
         /// Where to write the new key (default: replace the key file).
         #[arg(long)]
         new_key_file: Option<PathBuf>,
-        /// text, or JSON (one object per line for append's files).
+        /// The result as text, or as one JSON object.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -246,7 +246,7 @@ enum Command {
         raw_hash: String,
         #[arg(long, required = true)]
         reason: String,
-        /// text, or JSON (one object per line for append's files).
+        /// The result as text, or as one JSON object.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -1624,7 +1624,7 @@ fn base64_root(root: &[u8; 32]) -> String {
 fn log_line(seq: &u64, payload: &Payload) -> String {
     match payload {
         Payload::Event(e) => format!(
-            "{seq:>8}  {}  {:<20} {:<28} {}{}",
+            "{seq:>8}  {:<27}  {:<20} {:<28} {}{}",
             e.occurred_at,
             e.kind.as_str(),
             e.subject,
@@ -1635,21 +1635,21 @@ fn log_line(seq: &u64, payload: &Payload) -> String {
                 .unwrap_or_default()
         ),
         Payload::KeyRotation { new_key, at, .. } => {
-            format!("{seq:>8}  {at}  key rotation -> {new_key}")
+            format!("{seq:>8}  {at:<27}  key rotation -> {new_key}")
         }
         Payload::Redaction {
             raw_hash,
             reason,
             at,
         } => format!(
-            "{seq:>8}  {at}  redaction of raw record {} ({reason})",
+            "{seq:>8}  {at:<27}  redaction of raw record {} ({reason})",
             to_hex(raw_hash)
         ),
         Payload::Cursor {
             stream,
             position,
             at,
-        } => format!("{seq:>8}  {at}  intake cursor {stream} -> {position}"),
+        } => format!("{seq:>8}  {at:<27}  intake cursor {stream} -> {position}"),
     }
 }
 

@@ -343,6 +343,13 @@ fn rotate_key_and_redact_keep_the_ledger_verifiable() {
     assert!(out.contains("1 raw record(s) redacted"), "{out}");
     let (code, _, err) = run(&dir, &["redact", "00", "--reason", "x"]);
     assert_eq!(code, 2, "{err}");
+    // Twice: the second says which entry already had it redacted.
+    let (code, _, err) = run(&dir, &["redact", &raw, "--reason", "again"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already redacted (held by entry #3)"), "{err}");
+    let (code, _, err) = run(&dir, &["redact", &"ab".repeat(32), "--reason", "x"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no entry holds raw record abab"), "{err}");
 }
 
 #[test]
@@ -757,14 +764,24 @@ fn report_periods_default_to_the_quarter_and_impossible_times_are_refused() {
     let (_, _, period) = report_period(&dir, &["--now", "2026-08-15T12:00:00Z"]);
     assert_eq!(period, pair("2026-07-01", "2026-08-15"));
     // Impossible dates name the flag; nothing is written.
-    for (args, named) in [
-        (vec!["--to", "0001-12-31"], "--to"),
-        (vec!["--from", "2026-02-30"], "--from"),
-        (vec!["--from", "2026-03-01", "--to", "2026-02-01"], "--from"),
+    for (args, named, why) in [
+        (vec!["--to", "0001-12-31"], "--to", "between"),
+        (vec!["--from", "2026-02-30"], "--from", "no such date"),
+        (
+            vec!["--from", "2026-03-01", "--to", "2026-02-01"],
+            "--from",
+            "after",
+        ),
+        (
+            vec!["--now", "2026-02-30T09:00:00Z"],
+            "--now",
+            "no such date",
+        ),
+        (vec!["--now", "2026-04-01"], "--now", "not a date alone"),
     ] {
         let (code, err, period) = report_period(&dir, &args);
         assert_eq!(code, 2, "{args:?}: {err}");
-        assert!(err.contains(named), "{args:?}: {err}");
+        assert!(err.contains(named) && err.contains(why), "{args:?}: {err}");
         assert_eq!(period, None);
     }
     // A time to come is refused unless asked for; the report then says it was pinned.
@@ -808,6 +825,20 @@ fn control_characters_from_data_are_escaped_in_terminal_output() {
     let (code, out, _) = run(&dir, &["log"]);
     assert_eq!(code, 0);
     assert!(!out.contains('\u{1b}'), "raw ESC in: {out:?}");
+    // Times of whole seconds and of microseconds still line the columns up.
+    fs::write(
+        &events,
+        "{\"source\":\"okta\",\"source_id\":\"e3\",\"kind\":\"auth.failed\",\"subject\":\"x\",\"occurred_at\":\"2026-03-19T09:00:00.25Z\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&dir, &["append", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(&dir, &["log"]);
+    let kinds: Vec<usize> = ["auth.succeeded", "auth.failed"]
+        .iter()
+        .map(|k| out.lines().find_map(|l| l.find(k)).unwrap_or(0))
+        .collect();
+    assert!(kinds[0] > 0 && kinds[0] == kinds[1], "{out}");
     assert!(out.contains("\\u{1b}[2J"), "{out}");
     // The same in an error naming a bad value.
     fs::write(

@@ -1397,10 +1397,16 @@ impl Ledger {
             }
         }
         if replaced.is_empty() {
-            return Err(LedgerError::Invalid(format!(
-                "no entry keeps raw record {} (unknown, or already redacted)",
-                to_hex(target)
-            )));
+            let seqs: Vec<String> = hits.iter().map(|s| format!("#{s}")).collect();
+            return Err(LedgerError::Invalid(if hits.is_empty() {
+                format!("no entry holds raw record {}", to_hex(target))
+            } else {
+                format!(
+                    "raw record {} is already redacted (held by entry {})",
+                    to_hex(target),
+                    seqs.join(", ")
+                )
+            }));
         }
         let payload = Payload::Redaction {
             raw_hash: *target,

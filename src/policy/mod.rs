@@ -262,12 +262,10 @@ pub fn render_text(result: &CheckResult) -> String {
     for f in &result.findings {
         if current != Some(f.subject.as_str()) {
             current = Some(&f.subject);
-            let _ = writeln!(
-                out,
-                "\n{} <{}>",
-                f.person.as_deref().unwrap_or(&f.subject),
-                f.subject
-            );
+            let _ = match &f.person {
+                Some(person) => writeln!(out, "\n{person} <{}>", f.subject),
+                None => writeln!(out, "\n{}", f.subject),
+            };
         }
         let seqs: Vec<String> = f.evidence.iter().map(|e| format!("#{}", e.seq)).collect();
         let _ = writeln!(

@@ -656,3 +656,35 @@ fn findings_are_sorted_and_deterministic() {
     let b = serde_json::to_string(&run(events)).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn the_text_report_heads_each_subject_with_the_name_only_when_the_roster_gives_one() {
+    let mut events = clean();
+    events.push(okta(AuthFailed, "2026-03-16T09:00:00Z"));
+    let named = of(&run(events), "failed-auth-after-expiry")[0].clone();
+    assert!(named.person.is_some());
+    let mut unnamed = named.clone();
+    unnamed.subject = "svc-build-token".into();
+    unnamed.person = None;
+    let result = crate::policy::CheckResult {
+        schema_version: 1,
+        as_of: ts(NOW),
+        tree_size: 12,
+        checkpoint: String::new(),
+        policy_profile: "standard".into(),
+        policy_hash: String::new(),
+        people: Vec::new(),
+        unattributed_events: BTreeMap::new(),
+        nothing_checked: false,
+        warnings: Vec::new(),
+        findings: vec![named.clone(), unnamed],
+    };
+    let text = crate::policy::render_text(&result);
+    let heads: Vec<&str> = text.lines().filter(|l| !l.starts_with(' ')).collect();
+    let person = named.person.unwrap_or_default();
+    assert!(
+        heads.contains(&format!("{person} <{}>", named.subject).as_str()),
+        "{text}"
+    );
+    assert!(heads.contains(&"svc-build-token"), "{text}");
+}

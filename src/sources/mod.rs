@@ -40,7 +40,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::event::{Event, EventKind, Timestamp};
+use crate::event::{Event, EventKind, TimeError, Timestamp};
 use framing::Content;
 
 /// The subject of a well-formed record that names no account at all (an unmodelled
@@ -323,13 +323,14 @@ pub fn req_time(record: &Value, pointer: &str) -> Result<(Timestamp, String), Fi
 
 /// An RFC 3339 time (with offset), the text of the field at `pointer`.
 pub fn parse_time(pointer: &str, text: String) -> Result<(Timestamp, String), FieldError> {
-    let t = Timestamp::parse_rfc3339(&text).map_err(|_| {
-        FieldError::new(
+    let t = Timestamp::parse_rfc3339(&text).map_err(|e| match e {
+        TimeError::NoSuchTime(_) => FieldError::new(pointer, e.to_string()),
+        _ => FieldError::new(
             pointer,
             format!(
                 "{text:?} is not an RFC 3339 time with an offset (e.g. 2026-03-19T17:05:00.000Z)"
             ),
-        )
+        ),
     })?;
     Ok((t, text))
 }
