@@ -14,12 +14,14 @@
 //!   `operationName`, `resultType`, `callerIpAddress`, `correlationId` and `properties`,
 //!   which holds the Graph-like object.
 //!   <https://learn.microsoft.com/entra/identity/monitoring-health/howto-stream-logs-to-event-hub>.
-//!   The record's time is the top-level `time` when it is RFC 3339, else the resource's own
-//!   `properties.createdDateTime` / `activityDateTime` (ADFSSignInLogs write `time` as
-//!   `12/12/2025 3:03:58 PM`, without an offset); fields are read from `properties`, so
+//!   The record's time is the resource's own `properties.createdDateTime` /
+//!   `activityDateTime` (for categories no rule uses, also `riskLastUpdatedDateTime` /
+//!   `detectedDateTime`), else the top-level `time`: that is when Azure Monitor logged the
+//!   record, seconds to minutes later, and some categories write it as
+//!   `12/12/2025 3:03:58 PM`, without an offset. Fields are read from `properties`, so
 //!   field errors name `/properties/...`.
 //!
-//! Fields used, audit: `id`, `activityDateTime` (Graph) or `time` (records),
+//! Fields used, audit: `id`, `activityDateTime` (records: else `time`),
 //! `activityDisplayName` (records: else `operationName`), `category`, `result`,
 //! `resultReason`, `correlationId`, `initiatedBy.user.{userPrincipalName,ipAddress}` /
 //! `initiatedBy.app.displayName`, `targetResources[]` (`type`, `userPrincipalName`, `id`,
@@ -46,7 +48,7 @@
 //! grants: other); everything else → other with `attrs.type` = the activity name.
 //! <https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities>.
 //!
-//! Fields used, sign-in: `id`, `createdDateTime` (Graph) or `time` (records),
+//! Fields used, sign-in: `id`, `createdDateTime` (records: else `time`),
 //! `userPrincipalName`; service principal sign-ins (categories ServicePrincipalSignInLogs,
 //! ManagedIdentitySignInLogs, MicrosoftServicePrincipalSignInLogs, or a Graph signIn without
 //! a UPN) are about the application: subject `servicePrincipalName` (its display name), else
@@ -151,29 +153,28 @@ impl<'v> View<'v> {
         }
     }
 
-    /// The event time. Graph resources: their own time field. Diagnostic records: the best
-    /// time the record offers, `/time` when it is RFC 3339, else the resource's own time
-    /// under `/properties` (ADFSSignInLogs write `/time` as `12/12/2025 3:03:58 PM`, with
-    /// no offset, beside a proper `properties.createdDateTime`). When neither is usable
-    /// the error names `/time`.
+    /// The event time. Graph resources: their own time field. Diagnostic records: the
+    /// resource's own time under `/properties` when it has one, else `/time`. The envelope's
+    /// `/time` is when Azure Monitor logged the record, minutes after the sign-in in live
+    /// exports (a `MicrosoftServicePrincipalSignInLogs` failure created 15:31:34 carries
+    /// `time` 15:34:08), and some categories write it as `12/12/2025 3:03:58 PM`, with no
+    /// offset. When nothing is usable the error names `/time`.
     fn time(&self, graph_field: &str) -> Result<(Timestamp, String), FieldError> {
         if !self.is_diagnostic() {
             return req_time(self.record, graph_field);
         }
-        let outer = req_time(self.record, "/time");
-        if outer.is_ok() {
-            return outer;
-        }
-        let fallbacks = [
+        let own_times = [
             graph_field,
             "/createdDateTime",
             "/activityDateTime",
             "/activityDateTimeUtc",
+            "/riskLastUpdatedDateTime",
+            "/detectedDateTime",
         ];
-        fallbacks
+        own_times
             .iter()
             .find_map(|f| req_time(self.record, &self.ptr(f)).ok())
-            .map_or(outer, Ok)
+            .map_or_else(|| req_time(self.record, "/time"), Ok)
     }
 }
 
@@ -1102,6 +1103,35 @@ mod tests {
             assert_eq!(e[1].subject, "jo@acme.example");
             assert_eq!(e[2].attrs["type"], "NetworkAccessTrafficLogs");
         }
+    }
+
+    /// Shapes of live diagnostic-settings exports (graph2otel's captures from a storage
+    /// account; the values here are ours): the envelope `time` is when Azure Monitor logged
+    /// the record, later than the sign-in, and some categories write it in a local format.
+    #[test]
+    fn diagnostic_records_are_timed_by_the_resource_not_the_envelope() {
+        let records = r#"{"records":[
+          {"time":"2026-07-16T15:34:08.5339262Z","category":"MicrosoftServicePrincipalSignInLogs","operationName":"Sign-in activity","resultType":"7000113","properties":{"id":"s1","createdDateTime":"2026-07-16T15:31:34.1881867+00:00","appId":"app-1","servicePrincipalName":"reporting","status":{"errorCode":7000113}}},
+          {"time":"2026-03-14T00:09:00Z","category":"AuditLogs","operationName":"Disable account","properties":{"id":"a1","activityDisplayName":"Disable account","activityDateTime":"2026-03-14T00:00:00.5Z","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"targetResources":[{"type":"User","userPrincipalName":"jose@acme.example"}]}},
+          {"time":"7/18/2026 3:01:38 PM","category":"RiskyUsers","operationName":"User Risk","properties":{"id":"r1","userPrincipalName":"jo@acme.example","riskLastUpdatedDateTime":"2026-07-18T15:01:38.240Z"}},
+          {"time":"2026-07-18T15:05:00Z","category":"NetworkAccessTrafficLogs","properties":{}}
+        ]}"#;
+        let got = normalise_all(&Entra, records.as_bytes());
+        let times: Vec<String> = got
+            .iter()
+            .map(|r| r.as_ref().unwrap()[0].occurred_at.to_rfc3339())
+            .collect();
+        assert_eq!(
+            times,
+            [
+                "2026-07-16T15:31:34.188186Z",
+                "2026-03-14T00:00:00.500000Z",
+                "2026-07-18T15:01:38.240000Z",
+                "2026-07-18T15:05:00Z"
+            ]
+        );
+        let original = &got[0].as_ref().unwrap()[0].original_time;
+        assert_eq!(original, "2026-07-16T15:31:34.1881867+00:00");
     }
 
     #[test]

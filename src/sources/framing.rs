@@ -256,7 +256,8 @@ impl<R: Read> Read for Counting<'_, R> {
 }
 
 /// Looks at the start of the content (after a UTF-8 BOM and whitespace) to tell its kind.
-/// A first line that is a complete JSON object without an envelope key means JSON Lines.
+/// A first line that is a complete JSON object without an envelope key (nor an Okta event
+/// hook's `data.events`) means JSON Lines.
 pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
     let buf = reader.fill_buf()?;
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
@@ -270,7 +271,11 @@ pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
                 Ok(Value::Object(map))
                     if !ENVELOPE_KEYS
                         .iter()
-                        .any(|k| map.get(*k).is_some_and(Value::is_array)) =>
+                        .any(|k| map.get(*k).is_some_and(Value::is_array))
+                        && !map
+                            .get("data")
+                            .and_then(|d| d.get("events"))
+                            .is_some_and(Value::is_array) =>
                 {
                     Ok(Content::JsonLines)
                 }
@@ -495,6 +500,47 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     }
 }
 
+/// An envelope's `data`: the records' array (OneLogin), or an object whose `events` array
+/// holds them (an Okta event hook delivery, `{"eventType": "com.okta.event_hook", "data":
+/// {"events": [...]}}`, saved to a file).
+struct DataSeed<'w, 'a> {
+    walk: &'w mut Walk<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for DataSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DataSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records, or an object with an events array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        ArraySeed {
+            walk: self.walk,
+            key: Some("data"),
+        }
+        .visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "events" {
+                map.next_value_seed(ArraySeed {
+                    walk: &mut *self.walk,
+                    key: Some("data.events"),
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 struct Document<'w, 'a> {
     walk: &'w mut Walk<'a>,
 }
@@ -513,7 +559,11 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
-            if ENVELOPE_KEYS.contains(&key.as_str()) {
+            if key == "data" {
+                map.next_value_seed(DataSeed {
+                    walk: &mut *self.walk,
+                })?;
+            } else if ENVELOPE_KEYS.contains(&key.as_str()) {
                 map.next_value_seed(ArraySeed {
                     walk: self.walk,
                     key: Some(&key),
@@ -912,6 +962,25 @@ mod tests {
             collect(b"{\"@odata.context\":\"x\",\"value\":[{\"id\":1}],\"@odata.nextLink\":\"y\"}");
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].location.to_string(), "value[0]");
+        // An Okta event hook delivery saved to a file: its records are `data.events`.
+        let (c, r) = collect(
+            b"{\"eventType\":\"com.okta.event_hook\",\"data\":{\"note\":{},\"events\":[{\"a\":1},{\"a\":2}]},\"eventTime\":\"x\"}",
+        );
+        assert_eq!(c, Content::JsonDocument);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].location.to_string(), "data.events[1]");
+        assert_eq!(r[1].raw, b"{\"a\":2}");
+        let (_, r) = collect(b"{\"status\":{},\"data\":[{\"id\":7}]}");
+        assert_eq!(r[0].location.to_string(), "data[0]");
+        let none = for_each_record(
+            &b"{\n\"data\":{\"x\":[{}]}\n}"[..],
+            &Reads::All,
+            &mut |_| Ok(()),
+        );
+        assert!(none
+            .unwrap_err()
+            .to_string()
+            .contains("without a value/records"));
 
         let (c, r) = collect(b"\xEF\xBB\xBF{\"a\":1}\r\n\r\n{\"a\":2}\n");
         assert_eq!(c, Content::JsonLines);

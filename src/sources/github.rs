@@ -140,8 +140,9 @@ fn classify(action: &str) -> (EventKind, Subject) {
         "user.demote" => (GroupRemoved, AffectedUser),
         "team.add_member" | "repo.add_member" => (GroupGranted, AffectedUser),
         "team.remove_member" | "repo.remove_member" => (GroupRemoved, AffectedUser),
-        "personal_access_token.request_created"
-        | "personal_access_token.access_granted"
+        // `request_created` is a token asking for access an owner must still approve
+        // (`access_granted`) or deny: no access yet, so it falls to `Other` below.
+        "personal_access_token.access_granted"
         | "personal_access_token.create"
         | "deploy_key.create"
         | "public_key.create"
@@ -636,6 +637,12 @@ mod tests {
             ("personal_access_token.create", TokenCreated, "jose-nunez"),
             ("personal_access_token.destroy", TokenRevoked, "jose-nunez"),
             ("personal_access_token.request_denied", Other, "jose-nunez"),
+            ("personal_access_token.request_created", Other, "jose-nunez"),
+            (
+                "personal_access_token.access_granted",
+                TokenCreated,
+                "jose-nunez",
+            ),
             ("oauth_access.regenerate", TokenCreated, "jose-nunez"),
             ("oauth_access.destroy", TokenRevoked, "jose-nunez"),
         ] {

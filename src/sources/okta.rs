@@ -393,6 +393,38 @@ mod tests {
         assert_eq!(f.attrs["reason"], "INVALID_CREDENTIALS");
     }
 
+    /// An event hook delivery saved to a file reads like a page of the System Log API, and
+    /// `auto` knows it: its `data.events` are the same LogEvent objects.
+    #[test]
+    fn an_event_hook_delivery_saved_to_a_file_reads_as_its_events() {
+        let body = format!(
+            r#"{{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1","source":"https://acme.okta.example/api/v1/eventHooks/who1","eventId":"h1","data":{{"events":[{DEACTIVATE},{LOGIN_FAIL}]}},"eventTime":"2026-03-15T08:00:01.000Z","contentType":"application/json"}}"#
+        );
+        let got = normalise_all(&Okta, body.as_bytes());
+        let kinds: Vec<EventKind> = got.iter().map(|r| r.as_ref().unwrap()[0].kind).collect();
+        assert_eq!(
+            kinds,
+            [EventKind::AccountDeactivated, EventKind::AuthFailed]
+        );
+        let mut first = None;
+        crate::sources::framing::for_each_record(
+            body.as_bytes(),
+            &crate::sources::framing::Reads::All,
+            &mut |r| {
+                first.get_or_insert(r.value.map_err(|e| e.to_string()));
+                Ok(())
+            },
+        )
+        .unwrap();
+        let first = first.unwrap().unwrap();
+        let detected: Vec<&str> =
+            crate::sources::detect(&first, crate::sources::framing::Content::JsonDocument)
+                .iter()
+                .map(|s| s.name())
+                .collect();
+        assert_eq!(detected, ["okta"]);
+    }
+
     #[test]
     fn panther_style_timestamps_are_refused_with_the_field() {
         let bad = LOGIN_FAIL.replace("2026-03-15T08:00:00.000Z", "2026-03-15 08:00:00.000");
