@@ -192,9 +192,18 @@ fn event_time(record: &Value) -> Result<(Timestamp, String), FieldError> {
         .into_iter()
         .find(|p| present(record, p))
         .ok_or_else(|| {
+            // GraphQL's `auditLog` connection names its fields apart from the REST log.
+            let graphql = ["/createdAt", "/actorLogin"]
+                .iter()
+                .all(|p| present(record, p));
             FieldError::new(
                 "/@timestamp",
-                "missing (and no /created_at); expected epoch milliseconds, e.g. 1621305118553",
+                if graphql {
+                    "missing: this looks like a GraphQL audit-log entry (createdAt, actorLogin); \
+                     export the REST audit log (GET /orgs/{org}/audit-log) or a stream instead"
+                } else {
+                    "missing (and no /created_at); expected epoch milliseconds, e.g. 1621305118553"
+                },
             )
         })?;
     match at(record, pointer) {
@@ -619,6 +628,16 @@ mod tests {
         assert_eq!(e.kind, EventKind::Other);
         assert_eq!(e.subject, "new-contractor");
         assert_eq!(e.actor.as_deref(), Some("li-wei"));
+    }
+
+    #[test]
+    fn a_graphql_audit_entry_is_named_as_such() {
+        let rec = r#"{"__typename":"OrgRemoveMemberAuditEntry","action":"org.remove_member","actorLogin":"admin-a","createdAt":"2026-03-19T10:00:00Z","userLogin":"jose-nunez"}"#;
+        let err = GitHub
+            .normalise(&serde_json::from_str(rec).unwrap())
+            .unwrap_err();
+        assert_eq!(err.field, "/@timestamp");
+        assert!(err.to_string().contains("GraphQL audit-log entry"), "{err}");
     }
 
     #[test]
