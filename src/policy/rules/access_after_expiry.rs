@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
         "SOC2:CC6.1",
         "SOC2:CC6.2",
         "SOC2:CC7.2",
+        "HIPAA:164.308(a)(1)(ii)(D)",
         "HIPAA:164.308(a)(3)(ii)(C)",
         "HIPAA:164.312(b)",
     ],
