@@ -220,12 +220,23 @@ fn cover(doc: &mut Doc, r: &Report) {
         None => "not applicable".to_string(),
     };
     key_value(doc, "Period", &period, Face::Regular, BODY);
-    let generated = if r.time_pinned {
-        format!("{} (pinned with --now)", format::time(r.generated_at))
+    // A pinned time is when the report looks from, not when it was built: say so, or it
+    // reads as contradicting the checkpoint's later signing time.
+    if r.time_pinned {
+        let at = format!(
+            "{} (chosen for this report; events after it are left out)",
+            format::time(r.generated_at)
+        );
+        key_value(doc, "Report time", &at, Face::Regular, BODY);
     } else {
-        format::time(r.generated_at)
-    };
-    key_value(doc, "Generated", &generated, Face::Regular, BODY);
+        key_value(
+            doc,
+            "Generated",
+            &format::time(r.generated_at),
+            Face::Regular,
+            BODY,
+        );
+    }
     key_value(doc, "Ledger", &r.origin, Face::Regular, BODY);
     key_value(
         doc,
