@@ -634,7 +634,10 @@ fn json_document<R: BufRead>(
         }
         Ok(()) if !walk.found_array => Err(FramingError::Shape {
             at: "top level".into(),
-            problem: "a JSON object without a value/records/items/data array of records".into(),
+            problem: "a JSON object without a value/records/items/data array of records \
+                      (one record written over several lines? put it on one line, as JSON \
+                      Lines, or in an array)"
+                .into(),
         }),
         Ok(()) => Ok(()),
     }
@@ -977,10 +980,9 @@ mod tests {
             &Reads::All,
             &mut |_| Ok(()),
         );
-        assert!(none
-            .unwrap_err()
-            .to_string()
-            .contains("without a value/records"));
+        let none = none.unwrap_err().to_string();
+        assert!(none.contains("without a value/records"), "{none}");
+        assert!(none.contains("put it on one line, as JSON Lines"), "{none}");
 
         let (c, r) = collect(b"\xEF\xBB\xBF{\"a\":1}\r\n\r\n{\"a\":2}\n");
         assert_eq!(c, Content::JsonLines);
