@@ -271,12 +271,12 @@ fn ingest_one(
     so_far: &mut DryRunSoFar,
     progress: &mut dyn FnMut(&Path, u64, u64),
 ) -> Result<IngestSummary, IngestError> {
-    let input = match spooled {
+    let mut input = match spooled {
         Some(input) => input,
         None => Input::open(file)?,
     };
     let src: &dyn Source = if source == "auto" {
-        detect_source(&input)?
+        detect_source(&mut input)?
     } else {
         sources::by_name(source).ok_or_else(|| IngestError::Unreadable {
             file: file.display().to_string(),
@@ -652,8 +652,8 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
     let opts = IngestOptions::default();
     let mut ingested = Vec::new();
     for path in quarter_inputs(&quarter)? {
-        let input = Input::open(&path)?;
-        let src = detect_source(&input)?;
+        let mut input = Input::open(&path)?;
+        let src = detect_source(&mut input)?;
         let s = ingest_file(&mut ledger, &input, src, &opts, &mut |_| {})?;
         ingested.push((src.name().to_string(), path, s.events, s.added));
     }

@@ -188,6 +188,25 @@ impl Input {
         })
     }
 
+    /// A pipe or device (`<(curl ...)`, a named FIFO) can be read only once: copies it to
+    /// a temporary file, as standard input is, for a caller that must read it twice.
+    fn spool_if_stream(&mut self) -> Result<(), IngestError> {
+        let regular = std::fs::metadata(&self.path).is_ok_and(|m| m.is_file());
+        if self._spool.is_some() || regular {
+            return Ok(());
+        }
+        let io = |source| IngestError::Io {
+            file: self.name.clone(),
+            source,
+        };
+        let mut spool = tempfile::NamedTempFile::new().map_err(io)?;
+        self.len = io::copy(&mut self.reader()?, &mut spool).map_err(io)?;
+        let spool = spool.into_temp_path();
+        self.path = spool.to_path_buf();
+        self._spool = Some(spool);
+        Ok(())
+    }
+
     fn reader(&self) -> Result<File, IngestError> {
         File::open(&self.path).map_err(|source| IngestError::Io {
             file: self.name.clone(),
@@ -196,8 +215,10 @@ impl Input {
     }
 }
 
-/// Picks the source for `--source auto` from the file's first record.
-pub fn detect_source(input: &Input) -> Result<&'static dyn Source, IngestError> {
+/// Picks the source for `--source auto` from the file's first record. Reading that record
+/// first means reading the input twice, so a pipe is spooled to a temporary file first.
+pub fn detect_source(input: &mut Input) -> Result<&'static dyn Source, IngestError> {
+    input.spool_if_stream()?;
     let unreadable = |problem: String| IngestError::Unreadable {
         file: input.name.clone(),
         problem,

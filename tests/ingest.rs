@@ -1150,6 +1150,38 @@ fn every_file_is_tried_and_each_is_all_or_nothing() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// A pipe read with `--source auto` (the default), as `ingest <(curl ...)` gives one:
+/// recognising its format reads its first record, so it is spooled and read whole, not
+/// opened twice and found empty the second time.
+#[cfg(unix)]
+#[test]
+fn a_pipe_is_recognised_and_ingested_whole() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let fifo = tmp.path().join("export.ndjson");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut pipe = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            for i in 0..300 {
+                let record = GOOD.replace("\"u1\"", &format!("\"p{i}\"")) + "\n";
+                pipe.write_all(record.as_bytes()).unwrap();
+            }
+        })
+    };
+    let (code, out, err) = run(&dir, &["ingest", fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(size(&dir), 300, "{out}{err}");
+}
+
 /// SIGTERM in the middle of a file: the file in progress is discarded, the files before it
 /// stay committed, the ones after are not tried, and the run says so (exit 2). The input
 /// is a FIFO, so the test decides exactly where in the file the signal arrives.

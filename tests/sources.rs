@@ -210,8 +210,8 @@ fn every_fixture_is_recognised_by_auto_detection() {
         if name.contains("bad") {
             continue; // fixtures of broken input need not be recognisable
         }
-        let input = Input::open(&file).unwrap();
-        match detect_source(&input) {
+        let mut input = Input::open(&file).unwrap();
+        match detect_source(&mut input) {
             Ok(s) if s.name() == source => {}
             Ok(s) => failures.push(format!("{}: detected as {}", file.display(), s.name())),
             Err(e) => failures.push(format!("{}: {e}", file.display())),
