@@ -178,7 +178,7 @@ impl<'v> View<'v> {
     }
 }
 
-fn is_diagnostic_record(record: &Value) -> bool {
+pub fn is_diagnostic_record(record: &Value) -> bool {
     record.get("category").is_some_and(Value::is_string)
         && record.get("properties").is_some_and(Value::is_object)
 }
@@ -209,9 +209,15 @@ fn check_category(view: &View, wanted: &[&str]) -> Result<CategoryCheck, FieldEr
         return Ok(CategoryCheck::Read);
     }
     let problem = if category == AUDIT_CATEGORY {
-        format!("{category:?} is a directory audit record; ingest it with --source entra-audit")
+        format!(
+            "{category:?} is a directory audit record; ingest it with --source entra-audit \
+             (or --source entra, which reads both kinds)"
+        )
     } else if SIGN_IN_CATEGORIES.contains(&category) {
-        format!("{category:?} is a sign-in record; ingest it with --source entra-signin")
+        format!(
+            "{category:?} is a sign-in record; ingest it with --source entra-signin \
+             (or --source entra, which reads both kinds)"
+        )
     } else {
         return Ok(CategoryCheck::Unmodelled);
     };
@@ -880,9 +886,9 @@ impl Source for EntraSignIn {
 }
 
 /// A diagnostic-settings or Event Hub capture mixes categories in one `records` array:
-/// this source sends each record to the audit or the sign-in source by its category. It is
-/// chosen explicitly (`--source entra`); auto-detection names the specific source from the
-/// first record.
+/// this source sends each record to the audit or the sign-in source by its category.
+/// Auto-detection chooses it for diagnostic records (`sources::detect`), and names the
+/// specific source for Graph pages, which hold one kind.
 pub struct Entra;
 
 impl Source for Entra {
@@ -1132,6 +1138,41 @@ mod tests {
         );
         let original = &got[0].as_ref().unwrap()[0].original_time;
         assert_eq!(original, "2026-07-16T15:31:34.1881867+00:00");
+    }
+
+    /// An Event Hub capture mixes categories: auto-detection reads it with `entra`, which
+    /// takes every record by its own category; a Graph page still names its own source.
+    #[test]
+    fn auto_detection_reads_diagnostic_records_with_the_mixed_source() {
+        let sign_in: Value = serde_json::json!({"time":"2026-03-14T01:00:00Z","category":"SignInLogs","properties":{"id":"s1","createdDateTime":"2026-03-14T01:00:00Z","userPrincipalName":"jo@acme.example","status":{"errorCode":0}}});
+        let names = |v: &Value| -> Vec<&str> {
+            crate::sources::detect(v, Content::JsonDocument)
+                .iter()
+                .map(|s| s.name())
+                .collect()
+        };
+        assert_eq!(names(&sign_in), ["entra"]);
+        let graph: Value = serde_json::from_str(SIGNIN_50057).unwrap();
+        assert_eq!(names(&graph), ["entra-signin"]);
+        let mixed = r#"{"records":[
+          {"time":"2026-03-14T01:00:00Z","category":"SignInLogs","properties":{"id":"s1","createdDateTime":"2026-03-14T01:00:00Z","userPrincipalName":"jo@acme.example","status":{"errorCode":0}}},
+          {"time":"2026-03-14T02:00:00Z","category":"AuditLogs","properties":{"id":"a1","activityDisplayName":"Disable account","activityDateTime":"2026-03-14T02:00:00Z","result":"success","initiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"targetResources":[{"type":"User","userPrincipalName":"jo@acme.example"}]}}
+        ]}"#;
+        let kinds: Vec<EventKind> = normalise_all(&Entra, mixed.as_bytes())
+            .iter()
+            .map(|r| r.as_ref().unwrap()[0].kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [EventKind::AuthSucceeded, EventKind::AccountDeactivated]
+        );
+        let err = normalise_all(&EntraSignIn, mixed.as_bytes())[1]
+            .clone()
+            .unwrap_err();
+        assert!(
+            err.contains("or --source entra, which reads both kinds"),
+            "{err}"
+        );
     }
 
     #[test]

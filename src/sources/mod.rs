@@ -235,12 +235,20 @@ pub fn is_team(name: &str) -> bool {
     by_name(name).is_some_and(|s| s.role() == Role::Team)
 }
 
-/// The sources whose sniff accepts this first record.
+/// The sources whose sniff accepts this first record. An Entra diagnostic-settings record
+/// goes to `entra`, which reads audit and sign-in records by their category: one Event Hub
+/// or storage export may mix them, and the first record only names its own kind.
 pub fn detect(record: &Value, content: Content) -> Vec<&'static dyn Source> {
-    all()
+    let found: Vec<&'static dyn Source> = all()
         .into_iter()
         .filter(|s| s.sniff(record, content))
-        .collect()
+        .collect();
+    match found.as_slice() {
+        [one] if one.name().starts_with("entra-") && entra::is_diagnostic_record(record) => {
+            vec![&entra::Entra]
+        }
+        _ => found,
+    }
 }
 
 // ---- helpers shared by the sources -------------------------------------------------------
