@@ -209,6 +209,30 @@ fn the_soc2_pdf_reads_back_with_findings_names_and_attestation() {
     }
 }
 
+/// Two findings of one rule about one person (one per source) get timelines an auditor can
+/// tell apart.
+#[test]
+fn timeline_titles_within_a_section_are_distinct() {
+    for name in ["soc2.json", "hipaa.json", "access-after-expiry.json"] {
+        let report = report_json(name);
+        for section in report["sections"].as_array().unwrap() {
+            let titles: Vec<&str> = section["timelines"]
+                .as_array()
+                .map(|t| t.iter().filter_map(|t| t["title"].as_str()).collect())
+                .unwrap_or_default();
+            let distinct: std::collections::BTreeSet<&str> = titles.iter().copied().collect();
+            assert_eq!(
+                distinct.len(),
+                titles.len(),
+                "{name} {}: {titles:?}",
+                section["id"]
+            );
+        }
+    }
+    let titles = report_json("access-after-expiry.json").to_string();
+    assert!(titles.contains("Lena Okafor: access-after-expiry (github)"));
+}
+
 #[test]
 fn csv_and_json_agree_with_the_policy_findings() {
     let check = report_json("findings.json");

@@ -431,8 +431,25 @@ impl<'a> Builder<'a> {
         }
         markers.extend(context);
         markers.sort_by_key(|m| (m.at, m.seq));
+        // One person may have several findings of a rule (one per source, request or
+        // reminder): the title says which, or two timelines read as the same.
+        let which = [
+            ("source", ""),
+            ("idp", ""),
+            ("request_id", ""),
+            ("action", ""),
+            ("sprint", "sprint "),
+            ("days_before", "days before: "),
+        ]
+        .iter()
+        .find_map(|(key, lead)| f.details.get(*key).map(|v| format!(" ({lead}{v})")))
+        .unwrap_or_default();
         Timeline {
-            title: format!("{}: {}", f.person.as_deref().unwrap_or(&f.subject), f.rule),
+            title: format!(
+                "{}: {}{which}",
+                f.person.as_deref().unwrap_or(&f.subject),
+                f.rule
+            ),
             markers,
         }
     }

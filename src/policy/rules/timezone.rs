@@ -46,10 +46,10 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             if !(is_weekday(local.date_naive()) && start <= minute && minute < end) {
                 continue;
             }
-            let what = if a.cite.kind == EventKind::ExpirySet {
-                "account expiry was set to"
+            let (what, action) = if a.cite.kind == EventKind::ExpirySet {
+                ("account expiry was set to", "expiry set")
             } else {
-                "account was deactivated at"
+                ("account was deactivated at", "deactivation")
             };
             out.push(
                 Draft {
@@ -66,10 +66,13 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     ),
                     at: instant,
                     cites: vec![&a.cite, &s.person.cite],
-                    details: vec![(
-                        "local_time",
-                        local_text(instant, Some(s.tz), &s.person.tz_name),
-                    )],
+                    details: vec![
+                        (
+                            "local_time",
+                            local_text(instant, Some(s.tz), &s.person.tz_name),
+                        ),
+                        ("action", action.to_string()),
+                    ],
                 }
                 .finish(),
             );
