@@ -18,15 +18,18 @@
 //!
 //! Event type ids: OneLogin lists them with `GET /api/1/events/types`
 //! (<https://developers.onelogin.com/api-docs/1/events/event-types>); the names in
-//! [`EVENT_TYPES`] follow that list (ids 1 to 6 from that page's sample, the others from a
-//! OneLogin client's enum of the same list). 90, 211, 240, 551 and 553 are from Panther's
-//! rule comments, described in lower case. Any other id is `other` with `attrs.type` = the
-//! id. API credential events (179 created, 180 deleted, 182 disabled) carry the
-//! credential's `client_id` in `attrs.token_id`.
+//! [`EVENT_TYPES`] are that list's (`attrs.type_name`). Any other id is `other` with
+//! `attrs.type` = the id. API credential events (179 created, 180 deleted, 182 disabled)
+//! and an OIDC token revocation (3015) carry the `client_id` in `attrs.token_id`.
+//! `actor_user_id` is kept in `attrs.actor_id`.
 //!
-//! Use of access: 5 (logged in to OneLogin), 68 (RADIUS), 122 (via API), 140 (social),
-//! 153 (Mac login) → auth.succeeded; 8 (logged in to an app) and 78 (app via assertion
-//! proxy) → access.used; 7 and 29 (logged out of OneLogin / of an app) → session.ended.
+//! Use of access: 5 (OneLogin), 68 (RADIUS), 122 (API), 130 (VLDAP bind), 140 (social),
+//! 153, 900, 904 (Mac and OneLogin Desktop), 1010 (re-authentication), 3001, 3005, 3009
+//! (OIDC flows) → auth.succeeded; 8 (an app), 78 (an app via the assertion proxy), 3011,
+//! 3013, 3017 (an app refreshing, validating or reading the user's tokens) → access.used;
+//! 7 and 29 (logged out of OneLogin / of an app) → session.ended. Their failures → auth.failed.
+//! Ending access: 15 deactivated, 21 and 551 suspended, 17 and 530 deleted; 16, 32 and 552
+//! reactivate; 516 and 550 log the user out (session.revoked).
 
 pub mod poll;
 
@@ -39,9 +42,13 @@ use crate::event::{Event, EventKind};
 pub struct OneLogin;
 
 /// (event_type_id, OneLogin's name, kind). Names as `GET /api/1/events/types` returns
-/// them (OneLogin, "Event Types", <https://developers.onelogin.com/api-docs/1/events/event-types>;
-/// checked against a OneLogin client's enum of that list, ids 1 to 535). 551 and 553 are
-/// not in that list; they are kept from Panther's rule comments, in lower case.
+/// them (OneLogin, "Event Types", <https://developers.onelogin.com/api-docs/1/events/event-types>),
+/// checked against that list as Microsoft Sentinel's OneLogin parser carries it
+/// (Azure/Azure-Sentinel `Solutions/OneLoginIAM/Parsers/OneLogin.yaml`, ids 1 to 9059).
+/// A lock (19, 531, 553) is `other`: OneLogin locks an account for minutes after failed
+/// logins or by API, and the lock lapses without an event, so it never ends access (Okta's
+/// lock events are `other` too); unlocks likewise. Provisioning into apps and directories
+/// (53, 55, 82, 84) is the app's account, not the IdP's: `other`, named.
 const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (1, "APP_ADDED_TO_ROLE", EventKind::Other),
     (2, "APP_REMOVED_FROM_ROLE", EventKind::Other),
@@ -51,77 +58,109 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (6, "USER_FAILED_ONELOGIN_LOGIN", EventKind::AuthFailed),
     (7, "USER_LOGGED_OUT_OF_ONELOGIN", EventKind::SessionEnded),
     // SSO into an app from the portal: the person used access they had.
-    (8, "USER_LOGGED_IN_TO_APP", EventKind::AccessUsed),
+    (8, "USER_LOGGED_INTO_APP", EventKind::AccessUsed),
+    (9, "USER_FAILED_APP_LOGIN", EventKind::AuthFailed),
     (11, "USER_CHANGED_PASSWORD", EventKind::Other),
-    (12, "UNLOCKED_USER", EventKind::AccountReactivated),
+    (12, "UNLOCKED_USER", EventKind::Other),
     (13, "CREATED_USER", EventKind::AccountCreated),
-    (14, "USER_UPDATED", EventKind::AccountUpdated),
+    (14, "UPDATED_USER", EventKind::AccountUpdated),
     (15, "DEACTIVATED_USER", EventKind::AccountDeactivated),
-    (16, "USER_ACTIVATED", EventKind::AccountReactivated),
+    (16, "ACTIVATED_USER", EventKind::AccountReactivated),
     (17, "DELETED_USER", EventKind::AccountDeleted),
-    (19, "USER_LOCKED", EventKind::AccountSuspended),
-    (21, "USER_SUSPENDED", EventKind::AccountSuspended),
+    (19, "USER_LOCKED", EventKind::Other),
+    (21, "SUSPENDED_USER", EventKind::AccountSuspended),
     (24, "USER_REMOVED_OTP_DEVICE", EventKind::Other),
     (29, "USER_LOGGED_OUT_OF_APP", EventKind::SessionEnded),
-    (32, "USER_REACTIVATED", EventKind::AccountReactivated),
+    (32, "REACTIVATED_USER", EventKind::AccountReactivated),
+    (53, "USER_SUSPENDED_IN_APP", EventKind::Other),
+    (55, "USER_DELETED_IN_APP", EventKind::Other),
     (68, "USER_AUTHENTICATED_BY_RADIUS", EventKind::AuthSucceeded),
     (69, "USER_REJECTED_BY_RADIUS", EventKind::AuthFailed),
     (72, "PRIVILEGE_GRANTED_TO_USER", EventKind::GroupGranted),
     (73, "PRIVILEGE_REVOKED_FROM_USER", EventKind::GroupRemoved),
-    (
-        77,
-        "USER_FAILED_TO_LOGIN_TO_APP_VIA_ASSERTION_PROXY",
-        EventKind::AuthFailed,
-    ),
-    (
-        78,
-        "USER_LOGGED_INTO_APP_VIA_ASSERTION_PROXY",
-        EventKind::AccessUsed,
-    ),
-    (90, "unauthorised app access", EventKind::AuthFailed),
-    (122, "USER_AUTHENTICATED_VIA_API", EventKind::AuthSucceeded),
-    (
-        123,
-        "USER_AUTHENTICATION_VIA_API_FAILED",
-        EventKind::AuthFailed,
-    ),
-    (140, "SOCIAL_SIGN_IN_SUCCESSFUL", EventKind::AuthSucceeded),
-    (141, "SOCIAL_SIGN_IN_FAILED", EventKind::AuthFailed),
+    (77, "USER_FAILED_PROXY_LOGIN", EventKind::AuthFailed),
+    (78, "USER_SUCCEEDED_PROXY_LOGIN", EventKind::AccessUsed),
+    (82, "USER_SUSPENDED_IN_DIRECTORY", EventKind::Other),
+    (84, "USER_DELETED_IN_DIRECTORY", EventKind::Other),
+    (90, "USER_UNAUTHORIZED_APP_ACCESS", EventKind::AuthFailed),
+    (122, "USER_AUTHENTICATED_BY_API", EventKind::AuthSucceeded),
+    (123, "USER_REJECTED_BY_API", EventKind::AuthFailed),
+    (129, "VLDAP_BIND_FAILURE", EventKind::AuthFailed),
+    (130, "VLDAP_BIND_SUCCESS", EventKind::AuthSucceeded),
+    (140, "SOCIAL_SIGN_IN", EventKind::AuthSucceeded),
+    (141, "SOCIAL_SIGN_IN_FAILURE", EventKind::AuthFailed),
     (147, "USER_MANUALLY_ADDED_TO_ROLE", EventKind::GroupGranted),
     (
         148,
         "USER_MANUALLY_REMOVED_FROM_ROLE",
         EventKind::GroupRemoved,
     ),
-    (
-        149,
-        "USER_AUTOMATICALLY_ADDED_TO_ROLE",
-        EventKind::GroupGranted,
-    ),
-    (
-        150,
-        "USER_AUTOMATICALLY_REMOVED_FROM_ROLE",
-        EventKind::GroupRemoved,
-    ),
-    (153, "MAC_LOGIN_SUCCESSFUL", EventKind::AuthSucceeded),
-    (154, "MAC_LOGIN_FAILED", EventKind::AuthFailed),
+    (149, "USER_AUTO_ADDED_TO_ROLE", EventKind::GroupGranted),
+    (150, "USER_AUTO_REMOVED_FROM_ROLE", EventKind::GroupRemoved),
+    (153, "MAC_LOGIN_SUCCESS", EventKind::AuthSucceeded),
+    (154, "MAC_LOGIN_FAILURE", EventKind::AuthFailed),
     (172, "AUTHENTICATION_FACTOR_DELETED", EventKind::Other),
     (179, "API_CREDENTIAL_CREATED", EventKind::TokenCreated),
     (180, "API_CREDENTIAL_DELETED", EventKind::TokenRevoked),
     (182, "API_CREDENTIAL_DISABLED", EventKind::TokenRevoked),
-    (211, "admin changed password for user", EventKind::Other),
+    (211, "ADMIN_CHANGED_USER_PASSWORD", EventKind::Other),
+    (240, "USER_REVEALED_PASSWORD", EventKind::Other),
+    (513, "API_ADD_ROLES", EventKind::GroupGranted),
+    (514, "API_REMOVE_ROLES", EventKind::GroupRemoved),
+    (516, "API_LOGOUT", EventKind::SessionRevoked),
+    (530, "API_DESTROY_USER", EventKind::AccountDeleted),
+    (531, "API_LOCK_USER", EventKind::Other),
+    (550, "FORCE_LOGOUT_USER", EventKind::SessionRevoked),
+    (551, "SUSPENDED_USER_VIA_API", EventKind::AccountSuspended),
     (
-        240,
-        "actor_user revealed user's app password",
-        EventKind::Other,
+        552,
+        "REACTIVATED_USER_VIA_API",
+        EventKind::AccountReactivated,
     ),
-    (513, "ADDED_ROLE_TO_A_USER", EventKind::GroupGranted),
-    (514, "REMOVED_ROLE_FROM_A_USER", EventKind::GroupRemoved),
-    (516, "LOGGED_USER_OUT_VIA_API", EventKind::SessionRevoked),
-    (530, "DESTROYED_USER_VIA_API", EventKind::AccountDeleted),
-    (531, "LOCKED_USER_VIA_API", EventKind::AccountSuspended),
-    (551, "user suspended via API", EventKind::AccountSuspended),
-    (553, "user locked via API", EventKind::AccountSuspended),
+    (553, "USER_LOCKED_VIA_API", EventKind::Other),
+    (554, "UNLOCKED_USER_VIA_API", EventKind::Other),
+    (
+        900,
+        "ONELOGIN_DESKTOP_MAC_LOGIN_SUCCESS",
+        EventKind::AuthSucceeded,
+    ),
+    (
+        901,
+        "ONELOGIN_DESKTOP_MAC_LOGIN_FAILURE",
+        EventKind::AuthFailed,
+    ),
+    (
+        904,
+        "ONELOGIN_DESKTOP_LOGIN_SUCCESS",
+        EventKind::AuthSucceeded,
+    ),
+    (905, "ONELOGIN_DESKTOP_LOGIN_FAILURE", EventKind::AuthFailed),
+    (
+        906,
+        "ONELOGIN_DESKTOP_USER_FAILED_ONELOGIN_LOGIN",
+        EventKind::AuthFailed,
+    ),
+    (1010, "USER_REAUTH_SUCCESS", EventKind::AuthSucceeded),
+    // OpenID Connect: a sign-in through a flow, a failed one, and an app using the
+    // person's tokens (Keycloak's REFRESH_TOKEN, INTROSPECT_TOKEN, USER_INFO_REQUEST).
+    (3001, "OIDC_IMPLICIT_FLOW_SUCCESS", EventKind::AuthSucceeded),
+    (3002, "OIDC_IMPLICIT_FLOW_FAILED", EventKind::AuthFailed),
+    (
+        3005,
+        "OIDC_AUTHORIZATION_CODE_SUCCESS",
+        EventKind::AuthSucceeded,
+    ),
+    (
+        3006,
+        "OIDC_AUTHORIZATION_CODE_FAILED",
+        EventKind::AuthFailed,
+    ),
+    (3009, "OIDC_PASSWORD_SUCCESS", EventKind::AuthSucceeded),
+    (3010, "OIDC_PASSWORD_FAILED", EventKind::AuthFailed),
+    (3011, "OIDC_REFRESH_TOKEN_SUCCESS", EventKind::AccessUsed),
+    (3013, "OIDC_VALIDATE_TOKEN_SUCCESS", EventKind::AccessUsed),
+    (3015, "OIDC_REVOKE_TOKEN_SUCCESS", EventKind::TokenRevoked),
+    (3017, "OIDC_USER_INFO_SUCCESS", EventKind::AccessUsed),
 ];
 
 fn classify(event_type_id: i64) -> (EventKind, Option<&'static str>) {
@@ -226,6 +265,8 @@ impl Source for OneLogin {
         );
         put(&mut e, "ip", opt_str(record, "/ipaddr"));
         put(&mut e, "user_id", user_id);
+        // The actor's name alone is not unique.
+        put(&mut e, "actor_id", opt_str(record, "/actor_user_id"));
         put(&mut e, "login_name", opt_str(record, "/login_name"));
         put(&mut e, "app", opt_str(record, "/app_name"));
         put(
@@ -262,6 +303,8 @@ mod tests {
         assert_eq!(d.source_id.as_deref(), Some("900001"));
         assert_eq!(d.attrs["type"], "15");
         assert_eq!(d.attrs["user_id"], "123456");
+        assert_eq!(d.attrs["actor_id"], "1");
+        assert_eq!(d.attrs["type_name"], "DEACTIVATED_USER");
         let f = &got[1].as_ref().unwrap()[0];
         assert_eq!(f.kind, EventKind::AuthFailed);
         assert_eq!(f.attrs["reason"], "Invalid password");
@@ -312,8 +355,20 @@ mod tests {
             (8, EventKind::AccessUsed),
             (15, EventKind::AccountDeactivated),
             (17, EventKind::AccountDeleted),
-            (19, EventKind::AccountSuspended),
+            (19, EventKind::Other),
             (21, EventKind::AccountSuspended),
+            (9, EventKind::AuthFailed),
+            (12, EventKind::Other),
+            (130, EventKind::AuthSucceeded),
+            (550, EventKind::SessionRevoked),
+            (551, EventKind::AccountSuspended),
+            (552, EventKind::AccountReactivated),
+            (553, EventKind::Other),
+            (904, EventKind::AuthSucceeded),
+            (1010, EventKind::AuthSucceeded),
+            (3010, EventKind::AuthFailed),
+            (3011, EventKind::AccessUsed),
+            (3015, EventKind::TokenRevoked),
             (32, EventKind::AccountReactivated),
             (72, EventKind::GroupGranted),
             (73, EventKind::GroupRemoved),
