@@ -1,6 +1,7 @@
 //! OneLogin events API v1 (`GET /api/1/events`): the `{"status", "pagination", "data": [...]}`
 //! envelope, whose `data` array `framing` reads (status and pagination are skipped), or a bare
-//! JSON array of events, or one event per line.
+//! JSON array of events, or one event per line; and the event broadcaster's SIEM stream, one
+//! `{"event": {...}}` per line with `uuid` for `id` and `event_timestamp` for `created_at`.
 //!
 //! Fields used (OneLogin, "Event Resource and Types",
 //! <https://developers.onelogin.com/api-docs/1/events/event-resource>): `id` (the event's
@@ -36,8 +37,10 @@ pub mod poll;
 use serde_json::Value;
 
 use super::framing::Content;
-use super::{at, json_type, new_event, opt_str, put, req_id, req_time, FieldError, Role, Source};
-use crate::event::{Event, EventKind};
+use super::{
+    at, json_type, new_event, opt_str, parse_time, put, req_id, req_time, FieldError, Role, Source,
+};
+use crate::event::{Event, EventKind, Timestamp};
 
 pub struct OneLogin;
 
@@ -202,10 +205,13 @@ impl Source for OneLogin {
     }
 
     fn description(&self) -> &'static str {
-        "OneLogin events API (/api/1/events envelope, JSON array, or NDJSON)"
+        "OneLogin events API (/api/1/events envelope, JSON array, or NDJSON; broadcaster lines)"
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
+        if let Some(inner) = broadcast_event(record) {
+            return self.sniff(inner, Content::JsonLines);
+        }
         record.get("event_type_id").is_some()
             && ["created_at", "user_id", "account_id"]
                 .iter()
@@ -213,72 +219,111 @@ impl Source for OneLogin {
     }
 
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
-        if !record.is_object() {
-            return Err(FieldError::new("/", "expected a OneLogin event object"));
+        if let Some(inner) = broadcast_event(record) {
+            return normalise_event(inner).map_err(|mut e| {
+                e.field = format!("/event{}", e.field);
+                e
+            });
         }
-        if at(record, "/id").is_none() {
-            return Err(FieldError::new(
-                "/id",
-                "missing; expected OneLogin's event id (an integer)",
-            ));
-        }
-        let id = req_id(record, "/id")?;
-        let time = req_time(record, "/created_at")?;
-        let type_id = event_type_id(record)?;
-        let (kind, type_name) = classify(type_id);
-        let user_id = opt_str(record, "/user_id");
-        let actor = opt_str(record, "/actor_user_name")
-            .or_else(|| opt_str(record, "/actor_system"))
-            .or_else(|| opt_str(record, "/actor_user_id"));
-        let subject = opt_str(record, "/user_name")
-            .or_else(|| user_id.clone())
-            .or_else(|| actor.clone())
-            .ok_or_else(|| {
-                FieldError::new(
-                    "/user_name",
-                    "missing, and no user_id or actor; expected the user the event is about",
-                )
-            })?;
-        let mut e = new_event("onelogin", Some(id), kind, &subject, time);
-        if let Some(a) = actor.filter(|a| a.trim() != subject.trim()) {
-            e.actor = Some(a.trim().to_string());
-        }
-        put(&mut e, "type", Some(type_id.to_string()));
-        put(&mut e, "type_name", type_name.map(str::to_string));
-        match kind {
-            EventKind::AuthFailed => put(&mut e, "outcome", Some("failure".into())),
-            EventKind::AuthSucceeded | EventKind::AccessUsed => {
-                put(&mut e, "outcome", Some("success".into()))
-            }
-            _ => {}
-        }
-        if matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked) {
-            // The API credential's client id, when the event carries it.
-            put(&mut e, "token_id", opt_str(record, "/client_id"));
-        }
-        // OneLogin writes why (a failed login, a lock) in `notes`; provisioning errors in
-        // `error_description`.
-        put(
-            &mut e,
-            "reason",
-            opt_str(record, "/error_description").or_else(|| opt_str(record, "/notes")),
-        );
-        put(&mut e, "ip", opt_str(record, "/ipaddr"));
-        put(&mut e, "user_id", user_id);
-        // The actor's name alone is not unique.
-        put(&mut e, "actor_id", opt_str(record, "/actor_user_id"));
-        put(&mut e, "login_name", opt_str(record, "/login_name"));
-        put(&mut e, "app", opt_str(record, "/app_name"));
-        put(
-            &mut e,
-            "group",
-            opt_str(record, "/role_name")
-                .or_else(|| opt_str(record, "/group_name"))
-                .or_else(|| opt_str(record, "/privilege_name")),
-        );
-        put(&mut e, "risk_score", opt_str(record, "/risk_score"));
-        Ok(vec![e])
+        normalise_event(record)
     }
+}
+
+/// The event an event broadcaster delivery wraps: OneLogin's SIEM stream writes one
+/// `{"event": {...}}` per line, the event keyed by `uuid` and timed by `event_timestamp`
+/// (`2026-06-02 10:40:17+0530`) instead of the API's `id` and `created_at`.
+fn broadcast_event(record: &Value) -> Option<&Value> {
+    let inner = record.get("event").filter(|e| e.is_object())?;
+    (record.get("event_type_id").is_none() && inner.get("event_type_id").is_some()).then_some(inner)
+}
+
+/// The event's time: the API's `created_at` (RFC 3339), else the broadcaster's
+/// `event_timestamp`, whose offset has no colon and whose date and time a space parts.
+fn event_time(record: &Value) -> Result<(Timestamp, String), FieldError> {
+    if at(record, "/created_at").is_some() || at(record, "/event_timestamp").is_none() {
+        return req_time(record, "/created_at");
+    }
+    let text = opt_str(record, "/event_timestamp").unwrap_or_default();
+    match chrono::DateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f%z") {
+        Ok(t) => Ok((
+            Timestamp::from_datetime(t.with_timezone(&chrono::Utc)),
+            text,
+        )),
+        Err(_) => parse_time("/event_timestamp", text),
+    }
+}
+
+fn normalise_event(record: &Value) -> Result<Vec<Event>, FieldError> {
+    if !record.is_object() {
+        return Err(FieldError::new("/", "expected a OneLogin event object"));
+    }
+    let id_field = if at(record, "/id").is_none() && at(record, "/uuid").is_some() {
+        "/uuid"
+    } else {
+        "/id"
+    };
+    if at(record, id_field).is_none() {
+        return Err(FieldError::new(
+            "/id",
+            "missing; expected OneLogin's event id (an integer)",
+        ));
+    }
+    let id = req_id(record, id_field)?;
+    let time = event_time(record)?;
+    let type_id = event_type_id(record)?;
+    let (kind, type_name) = classify(type_id);
+    let user_id = opt_str(record, "/user_id");
+    let actor = opt_str(record, "/actor_user_name")
+        .or_else(|| opt_str(record, "/actor_system"))
+        .or_else(|| opt_str(record, "/actor_user_id"));
+    let subject = opt_str(record, "/user_name")
+        .or_else(|| user_id.clone())
+        .or_else(|| actor.clone())
+        .ok_or_else(|| {
+            FieldError::new(
+                "/user_name",
+                "missing, and no user_id or actor; expected the user the event is about",
+            )
+        })?;
+    let mut e = new_event("onelogin", Some(id), kind, &subject, time);
+    if let Some(a) = actor.filter(|a| a.trim() != subject.trim()) {
+        e.actor = Some(a.trim().to_string());
+    }
+    put(&mut e, "type", Some(type_id.to_string()));
+    put(&mut e, "type_name", type_name.map(str::to_string));
+    match kind {
+        EventKind::AuthFailed => put(&mut e, "outcome", Some("failure".into())),
+        EventKind::AuthSucceeded | EventKind::AccessUsed => {
+            put(&mut e, "outcome", Some("success".into()))
+        }
+        _ => {}
+    }
+    if matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked) {
+        // The API credential's client id, when the event carries it.
+        put(&mut e, "token_id", opt_str(record, "/client_id"));
+    }
+    // OneLogin writes why (a failed login, a lock) in `notes`; provisioning errors in
+    // `error_description`.
+    put(
+        &mut e,
+        "reason",
+        opt_str(record, "/error_description").or_else(|| opt_str(record, "/notes")),
+    );
+    put(&mut e, "ip", opt_str(record, "/ipaddr"));
+    put(&mut e, "user_id", user_id);
+    // The actor's name alone is not unique.
+    put(&mut e, "actor_id", opt_str(record, "/actor_user_id"));
+    put(&mut e, "login_name", opt_str(record, "/login_name"));
+    put(&mut e, "app", opt_str(record, "/app_name"));
+    put(
+        &mut e,
+        "group",
+        opt_str(record, "/role_name")
+            .or_else(|| opt_str(record, "/group_name"))
+            .or_else(|| opt_str(record, "/privilege_name")),
+    );
+    put(&mut e, "risk_score", opt_str(record, "/risk_score"));
+    Ok(vec![e])
 }
 
 #[cfg(test)]
@@ -309,6 +354,32 @@ mod tests {
         assert_eq!(f.kind, EventKind::AuthFailed);
         assert_eq!(f.attrs["reason"], "Invalid password");
         assert_eq!(f.actor, None);
+    }
+
+    /// The event broadcaster's SIEM stream: one `{"event": {...}}` per line, keyed by
+    /// `uuid`, timed by `event_timestamp` with a colon-less offset (shape from OneLogin's
+    /// broadcaster output as SIEM vendors document it; the values are ours).
+    #[test]
+    fn broadcaster_lines_are_read_with_their_uuid_and_offset() {
+        let line = r#"{"event":{"uuid":"9d224e9b-0000-4000-8000-00000000beef","event_type_id":15,"event_timestamp":"2026-03-14 05:30:00+0530","account_id":55,"user_id":123456,"user_name":"Bob Cat","actor_user_id":1,"actor_user_name":"Ada Admin","actor_system":null,"ipaddr":null,"notes":null}}"#;
+        let input = format!("{line}\n{line}\n");
+        let got = normalise_all(&OneLogin, input.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::AccountDeactivated);
+        assert_eq!(e.occurred_at.to_rfc3339(), "2026-03-14T00:00:00Z");
+        assert_eq!(e.original_time, "2026-03-14 05:30:00+0530");
+        assert_eq!(
+            e.source_id.as_deref(),
+            Some("9d224e9b-0000-4000-8000-00000000beef")
+        );
+        assert_eq!(e.subject, "bob cat");
+        let value: Value = serde_json::from_str(line).unwrap();
+        assert!(OneLogin.sniff(&value, Content::JsonLines));
+        let bad = line.replace("2026-03-14 05:30:00+0530", "14/03/2026");
+        let err = normalise_all(&OneLogin, bad.as_bytes())[0]
+            .clone()
+            .unwrap_err();
+        assert!(err.contains("/event/event_timestamp"), "{err}");
     }
 
     #[test]
