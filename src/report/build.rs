@@ -315,7 +315,8 @@ impl<'a> Builder<'a> {
                         if d.approved { "approved" } else { "denied" },
                         d.actor,
                         d.role,
-                        d.cite.at.to_rfc3339()
+                        // As the report's other times read (a decision is to the minute).
+                        d.cite.at.to_datetime().format("%Y-%m-%d %H:%M UTC")
                     )
                 })
                 .collect();
