@@ -951,7 +951,10 @@ impl<'a> Builder<'a> {
         self.findings
             .retain(|f| emails.contains(f.subject.as_str()));
         let mut rows = Vec::new();
+        // Someone expiring soon is no exception by itself; one with an item still open is.
+        let mut open_items = 0u64;
         for p in &soon {
+            let mut open = false;
             let reminders = facts
                 .reminders
                 .get(&p.email)
@@ -966,10 +969,14 @@ impl<'a> Builder<'a> {
                         &*r.status == "delivered" && (r.cite.at.0 - due.0).abs() <= 86_400_000_000
                     })
                     .count();
+                open |= due <= now && sent == 0;
                 status.push(if due > now && sent == 0 {
-                    format!("{days} d: due {}", date_of(due))
+                    format!(
+                        "{days}-day: due {}",
+                        due.to_datetime().format("%Y-%m-%d %H:%M UTC")
+                    )
                 } else {
-                    format!("{days} d: {sent} delivered")
+                    format!("{days}-day: delivered to {sent}")
                 });
             }
             let pending: Vec<String> = facts
@@ -986,17 +993,20 @@ impl<'a> Builder<'a> {
                     )
                 })
                 .collect();
-            let alignment = self
+            let misaligned = self
                 .inputs
                 .check
                 .findings
                 .iter()
-                .find(|f| f.subject == p.email && f.rule == "sprint-alignment")
-                .map(|f| f.summary.clone())
-                .unwrap_or_else(|| match &p.aligned_to_sprint {
+                .find(|f| f.subject == p.email && f.rule == "sprint-alignment");
+            open |= misaligned.is_some() || !pending.is_empty();
+            let alignment = misaligned.map(|f| f.summary.clone()).unwrap_or_else(|| {
+                match &p.aligned_to_sprint {
                     Some(s) => format!("aligned to the end of sprint {s}"),
-                    None => "ends with a sprint or no sprint calendar".into(),
-                });
+                    None => "no sprint to align to, or ends with one".into(),
+                }
+            });
+            open_items += u64::from(open);
             rows.push(vec![
                 text(&p.name),
                 text(p.team.clone().unwrap_or_default()),
@@ -1023,8 +1033,11 @@ impl<'a> Builder<'a> {
             id: "upcoming".into(),
             title: format!("Access expiring in the next {} days", self.inputs.days),
             population: self.inputs.check.people.len() as u64,
-            exceptions: soon.len() as u64,
-            conclusion: format!("{} expiring", soon.len()),
+            exceptions: open_items,
+            conclusion: format!(
+                "{} expiring, {open_items} with an open item (a reminder past due, a missing approval or a sprint mismatch)",
+                soon.len()
+            ),
         }];
         self.report.sections = vec![Section {
             paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that both reminders went out, and that any extension has both approvals before the expiry.")],
