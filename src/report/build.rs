@@ -873,6 +873,15 @@ impl<'a> Builder<'a> {
             ));
         }
         let unexpected = unexpected_count;
+        let extension_findings = all
+            .iter()
+            .filter(|f| f.rule == "extension-approval")
+            .count() as u64;
+        let people_with_findings = all
+            .iter()
+            .map(|f| f.subject.as_str())
+            .collect::<BTreeSet<_>>()
+            .len();
         self.report.summary = vec![
             SummaryRow {
                 id: "expirations".into(),
@@ -885,11 +894,12 @@ impl<'a> Builder<'a> {
                 id: "extensions".into(),
                 title: "Extension requests".into(),
                 population: requests.rows.len() as u64,
-                exceptions: all
-                    .iter()
-                    .filter(|f| f.rule == "extension-approval")
-                    .count() as u64,
-                conclusion: "see Extensions".into(),
+                exceptions: extension_findings,
+                conclusion: match (requests.rows.len(), extension_findings) {
+                    (0, _) => "None requested".into(),
+                    (n, 0) => format!("{n} requested, all meet the policy"),
+                    (n, k) => format!("{n} requested, {k} not meeting the policy"),
+                },
             },
             SummaryRow {
                 id: "failed-logins".into(),
@@ -906,11 +916,15 @@ impl<'a> Builder<'a> {
                 id: "findings".into(),
                 title: "All policy findings in the sprint".into(),
                 population: team_people.len() as u64,
-                exceptions: all.len() as u64,
+                // People, as the population counts them.
+                exceptions: people_with_findings as u64,
                 conclusion: if all.is_empty() {
                     "Clean".into()
                 } else {
-                    "Review".into()
+                    format!(
+                        "{} finding(s) about {people_with_findings} contractor(s): review",
+                        all.len()
+                    )
                 },
             },
         ];
