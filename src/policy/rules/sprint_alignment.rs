@@ -20,6 +20,8 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
     for s in &cx.subjects {
         let Some(team) = &s.person.team else { continue };
         let end_day = last_day(s.access_end, s.tz);
+        // The last day is a local date: name the zone, or it reads as a UTC day.
+        let last = format!("{end_day} (their last day, {})", s.person.tz_name);
         let sprints = cx.facts.current_sprints(team);
         let Some(sprint) = sprints
             .iter()
@@ -47,7 +49,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             (
                 Severity::Medium,
                 format!(
-                    "{}'s access ended {end_day}, mid-sprint: sprint {} was extended from {} to {} but the expiry stayed",
+                    "{}'s access ended {last}, mid-sprint: sprint {} was extended from {} to {} but the expiry stayed",
                     name(s),
                     sprint.sprint,
                     old.end,
@@ -59,7 +61,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             (
                 Severity::Low,
                 format!(
-                    "{}'s access ends {end_day}, {left} day{} before sprint {} ends ({}): review",
+                    "{}'s access ends {last}, {left} day{} before sprint {} ends ({}): review",
                     name(s),
                     if left == 1 { "" } else { "s" },
                     sprint.sprint,
@@ -71,7 +73,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             (
                 Severity::Medium,
                 format!(
-                    "{}'s access ends {end_day}, mid-sprint: sprint {} runs to {}",
+                    "{}'s access ends {last}, mid-sprint: sprint {} runs to {}",
                     name(s),
                     sprint.sprint,
                     sprint.end
