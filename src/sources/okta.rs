@@ -200,9 +200,14 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
         | "user.mfa.factor.suspend"
         | "system.mfa.factor.deactivate" => (Other, TargetUser),
         "user.session.clear" => (SessionRevoked, TargetUser),
-        "user.session.end" | "user.session.expire" | "user.authentication.slo" => {
-            (SessionEnded, Actor)
-        }
+        // Okta ends a user's sessions for a risk policy, Continuous Access or an admin's
+        // "Clear User Session": about the user logged out (the target), never the admin.
+        "user.authentication.universal_logout" => (SessionRevoked, TargetUser),
+        // A logout names the user as actor; Okta ending someone's sessions (after a
+        // `user.session.clear`, or a risk policy's TERMINATE_ALL_SESSIONS) names them as
+        // the target User (see `build`).
+        "user.session.end" => (SessionEnded, TargetUser),
+        "user.session.expire" | "user.authentication.slo" => (SessionEnded, Actor),
         "user.session.access_admin_app" => (AccessUsed, Actor),
         "user.session.impersonation.initiate" => (AccessUsed, Actor),
         "user.session.impersonation.end" => (SessionEnded, Actor),
@@ -234,7 +239,10 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
 fn is_sign_in(event_type: &str) -> bool {
     event_type == "user.session.start"
         || (event_type.starts_with("user.authentication.")
-            && event_type != "user.authentication.slo")
+            && !matches!(
+                event_type,
+                "user.authentication.slo" | "user.authentication.universal_logout"
+            ))
 }
 
 /// The kind an event has once its `outcome.result` is read: the classified kind only when
@@ -320,6 +328,16 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
     let subject = match subject_of {
         Subject::TargetUser => target_user.clone().or_else(|| actor.clone()),
         Subject::Actor => actor.clone(),
+    };
+    // A session someone else ended is a revocation of the target's session.
+    let kind = if kind == EventKind::SessionEnded
+        && event_type == "user.session.end"
+        && target_user.is_some()
+        && target_user != actor
+    {
+        EventKind::SessionRevoked
+    } else {
+        kind
     };
     // A record naming nobody (hand-trimmed exports) is well-formed: kept as `other`.
     let (kind, subject) = match subject {
@@ -666,7 +684,9 @@ mod tests {
             ("system.mfa.factor.deactivate", Other, true),
             ("user.account.lock", Other, true),
             ("user.session.clear", SessionRevoked, true),
-            ("user.session.end", SessionEnded, false),
+            // An admin or a policy ending Jose's sessions: revoked, about him.
+            ("user.session.end", SessionRevoked, true),
+            ("user.authentication.universal_logout", SessionRevoked, true),
             ("user.session.expire", SessionEnded, false),
             ("user.authentication.slo", SessionEnded, false),
             ("system.api_token.create", TokenCreated, false),
@@ -698,6 +718,21 @@ mod tests {
             NO_CLIENT,
         );
         assert_eq!(imp.attrs["impersonated"], "jose.nunez@acme.example");
+        // Jose logging himself out (no target, or himself as target) ends his session.
+        let jose = "jose.nunez@acme.example";
+        for targets in ["null", JOSE] {
+            let out = rec("user.session.end", "SUCCESS", jose, targets, NO_CLIENT);
+            assert_eq!((out.kind, out.subject.as_str()), (SessionEnded, jose));
+        }
+        // A failed universal logout is no failed sign-in.
+        let failed = rec(
+            "user.authentication.universal_logout",
+            "FAILURE",
+            admin,
+            JOSE,
+            NO_CLIENT,
+        );
+        assert_eq!(failed.kind, Other);
     }
 
     /// Event types of each kind of subject and outcome handling.
