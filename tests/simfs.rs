@@ -6,7 +6,8 @@
 //! operation, or every operation from some point on, to exercise the fail-stop writer. The
 //! model is the one redb's crash tests and TigerBeetle's storage simulator use: what was
 //! not synced may be lost, and a prefix of the unsynced bytes may survive (a torn tail,
-//! whether appended or written over zeros a writer wrote ahead).
+//! whether appended or written over zeros a writer wrote ahead), or any of their 512-byte
+//! sectors, each on its own (a write's end without its start).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -90,6 +91,43 @@ impl SimFs {
     /// first to the last that differs from the durable copy, or to the end of what was
     /// appended), which a real disk may have written back on its own.
     pub fn after_power_cut(&self, mut torn: impl FnMut(usize, usize) -> usize) -> SimFs {
+        self.after_cut(|id, from, to| {
+            let keep = torn(id, to - from).min(to - from);
+            vec![(from, from + keep)]
+        })
+    }
+
+    /// As [`SimFs::after_power_cut`], but each `sector`-byte block of the unsynced bytes
+    /// survives or not on its own (chosen by `seed`): a disk writes back dirty pages in
+    /// any order, so a write cut short can leave its end without its start, holes reading
+    /// as zeros.
+    pub fn after_power_cut_in_sectors(&self, seed: u64, sector: usize) -> SimFs {
+        self.after_cut(|id, from, to| {
+            let mut kept = Vec::new();
+            let mut at = from;
+            while at < to {
+                let block = at / sector;
+                let end = ((block + 1) * sector).min(to);
+                let mut h = seed ^ (id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                h ^= (block as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                h ^= h >> 31;
+                h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+                h ^= h >> 29;
+                if h & 1 == 1 {
+                    kept.push((at, end));
+                }
+                at = end;
+            }
+            kept
+        })
+    }
+
+    /// The disk after a cut, keeping of each file's unsynced bytes `from..to` the ranges
+    /// `survives(file, from, to)` returns.
+    fn after_cut(
+        &self,
+        mut survives: impl FnMut(usize, usize, usize) -> Vec<(usize, usize)>,
+    ) -> SimFs {
         let s = self.lock();
         let mut out = SimState::default();
         let mut ids = BTreeMap::new();
@@ -120,14 +158,14 @@ impl SimFs {
                         .find(differs)
                         .map_or(same, |i| i + 1)
                 };
-                let unsynced = end - same;
-                let keep = torn(*id, unsynced).min(unsynced);
-                if let Some(written) = file.data.get(same..same + keep) {
-                    if data.len() < same + keep {
-                        data.resize(same + keep, 0);
-                    }
-                    if let Some(dst) = data.get_mut(same..same + keep) {
-                        dst.copy_from_slice(written);
+                for (from, to) in survives(*id, same, end) {
+                    if let Some(written) = file.data.get(from..to) {
+                        if data.len() < to {
+                            data.resize(to, 0);
+                        }
+                        if let Some(dst) = data.get_mut(from..to) {
+                            dst.copy_from_slice(written);
+                        }
                     }
                 }
                 out.files.push(SimFile {
@@ -346,6 +384,40 @@ mod tests {
         assert_eq!(after.contents(&dir.join("a")).unwrap(), b"hello");
         let torn = fs.after_power_cut(|_, n| n / 2);
         assert_eq!(torn.contents(&dir.join("a")).unwrap(), b"hello wo");
+    }
+
+    #[test]
+    fn sectors_of_unsynced_bytes_survive_each_on_its_own() {
+        let fs = SimFs::new();
+        fs.create_dir_all(Path::new("/l")).unwrap();
+        fs.sync_dir(Path::new("/")).unwrap();
+        let f = fs.open_write(Path::new("/l/f")).unwrap();
+        fs.sync_dir(Path::new("/l")).unwrap();
+        f.write_at(0, &[7u8; 100]).unwrap();
+        f.sync_data().unwrap();
+        f.write_at(100, &[9u8; 2000]).unwrap();
+        let mut end_without_start = false;
+        for seed in 0..64 {
+            let after = fs.after_power_cut_in_sectors(seed, 512);
+            let bytes = after.contents(Path::new("/l/f")).unwrap();
+            assert_eq!(bytes.get(..100), Some(&[7u8; 100][..]), "synced bytes lost");
+            let blocks: Vec<bool> = (0..4)
+                .map(|b| {
+                    let block = bytes.get(100.max(b * 512)..bytes.len().min((b + 1) * 512));
+                    let block = block.unwrap_or_default();
+                    assert!(
+                        block.iter().all(|&x| x == 9) || block.iter().all(|&x| x == 0),
+                        "a sector kept in part"
+                    );
+                    block.first() == Some(&9)
+                })
+                .collect();
+            end_without_start |= !blocks[0] && blocks[2..].iter().any(|&b| b);
+        }
+        assert!(
+            end_without_start,
+            "no cut kept a later sector without the first"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! What the real layer assumes of the disk: `fdatasync` makes a file's written bytes and
 //! its size durable, `fsync` of a directory makes the names in it durable, and an appended
 //! byte that is synced stays as written (no bit rot: that is what frame checksums and
-//! `verify` catch).
+//! `verify` catch). Bytes not yet synced may be lost, or survive in part and in any order
+//! (a disk writes dirty sectors back as it pleases); the test double does both.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -46,11 +47,22 @@ pub trait FileHandle: Send + Sync {
 
 /// Reads the whole file at `path`.
 pub fn read_all(fs: &dyn Fs, path: &Path) -> io::Result<Vec<u8>> {
-    let f = fs.open_read(path)?;
-    let len = usize::try_from(f.len()?).map_err(io::Error::other)?;
-    let mut buf = vec![0u8; len];
-    f.read_at(0, &mut buf)?;
-    Ok(buf)
+    read_whole(fs.open_read(path)?.as_ref())
+}
+
+/// Reads the whole of `file`. A writer may cut the file between the length and the read (the
+/// zeros ahead, when it closes; a cache, when it opens): the read then ends early, and is
+/// made again at the new length.
+pub fn read_whole(file: &dyn FileHandle) -> io::Result<Vec<u8>> {
+    let mut attempts = 0;
+    loop {
+        let len = usize::try_from(file.len()?).map_err(io::Error::other)?;
+        let mut buf = vec![0u8; len];
+        match file.read_at(0, &mut buf) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && attempts < 8 => attempts += 1,
+            other => return other.map(|()| buf),
+        }
+    }
 }
 
 /// The operating system's files.

@@ -963,21 +963,30 @@ impl Store {
                 store.log.set_len(end).map_err(io(LOG_FILE))?;
                 store.log.sync_data().map_err(io(LOG_FILE))?;
             }
+            // The file is cut to the hashes it holds whole and trusted, and the cut synced,
+            // before the repair is written and this writer appends. Stale hashes past the
+            // cut that came back after a later power cut would sit where this writer's
+            // commits wrote none yet, and be taken for a changed file (found by the two-cut
+            // test); so would a hash a byte-granular tear had cut short, made whole in
+            // length by zeros from a later sector written back without the one before it
+            // (found by the same test with sectors written back in any order). The repair
+            // itself needs no sync: until a commit crosses the next boundary (and syncs
+            // the whole file), every open recomputes these hashes.
+            let trusted_end = if any_lost {
+                store.tail_at * 32
+            } else {
+                tree_bytes
+            };
+            if tree_len_now > trusted_end {
+                store.tree.set_len(trusted_end).map_err(io(TREE_FILE))?;
+                store.tree.sync_data().map_err(io(TREE_FILE))?;
+            }
             if any_lost {
                 store
                     .tree
                     .write_at(store.tail_at * 32, &store.tail.concat())
                     .map_err(io(TREE_FILE))?;
                 store.tail = Vec::new();
-            }
-            // The repair needs no sync of its own: until a commit crosses the next
-            // boundary (and syncs the whole file), every open recomputes these hashes. The
-            // cut does: if the stale hashes past it came back after a later power cut, the
-            // next open would find different hashes where this writer's commits wrote
-            // none yet, and take them for a changed file (found by the two-cut test).
-            if tree_len_now > tree_bytes {
-                store.tree.set_len(tree_bytes).map_err(io(TREE_FILE))?;
-                store.tree.sync_data().map_err(io(TREE_FILE))?;
             }
             let index = fs
                 .open_write(&dir.join(INDEX_FILE))
@@ -1076,9 +1085,11 @@ impl Store {
             return Ok(None);
         }
         let mut b = [0u8; HEADER_LEN];
-        self.log
-            .read_at(offset, &mut b)
-            .map_err(self.io(LOG_FILE))?;
+        match self.log.read_at(offset, &mut b) {
+            // A writer that closed since `log_len` was read cut its zeros ahead.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            other => other.map_err(self.io(LOG_FILE))?,
+        }
         let Some(header) = Header::decode(&b) else {
             return Ok(None);
         };
