@@ -1541,7 +1541,13 @@ impl Store {
             return Ok(0);
         };
         let keep_len = (base.kept_records * DEDUP_RECORD) as u64;
-        w.dedup.set_len(keep_len).map_err(&io)?;
+        // The cut is durable before anything is written past it, as for the tree (see
+        // `open`): a record a byte-granular tear had cut short must not come back whole
+        // in length, zeros in its key, under the rebuilt ones (records have no checksum).
+        if w.dedup.len().map_err(&io)? > keep_len {
+            w.dedup.set_len(keep_len).map_err(&io)?;
+            w.dedup.sync_data().map_err(&io)?;
+        }
         w.dedup.write_at(keep_len, &base.missing).map_err(&io)?;
         // Durable before this writer appends, as for the index (see `open`).
         w.dedup.sync_data().map_err(io)?;
