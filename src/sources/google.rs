@@ -100,7 +100,9 @@ fn classify(
             (AuthFailed, Actor)
         }
         ("login", "logout") => (SessionEnded, Actor),
-        ("login", "user_signed_out_due_to_suspicious_session_cookie") => (SessionRevoked, Actor),
+        ("login", "user_signed_out_due_to_suspicious_session_cookie") => {
+            (SessionRevoked, ParameterOrActor(AFFECTED))
+        }
         ("login", n) if n.starts_with("account_disabled_") => {
             (AccountSuspended, Parameter(AFFECTED))
         }
@@ -503,6 +505,13 @@ mod tests {
             assert_eq!(e.kind, EventKind::Other, "{name}");
             assert_eq!(e.subject, "jose.nunez@acme.example", "{name}");
         }
+        // Signed out for a suspicious cookie: the affected user's session was revoked.
+        let name = "user_signed_out_due_to_suspicious_session_cookie";
+        let e = &activity("login", ADMIN, "1", "logout", name, affected)[0];
+        assert_eq!(e.kind, EventKind::SessionRevoked);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+        let e = &activity("login", JOSE, "1", "logout", name, "[]")[0];
+        assert_eq!(e.subject, "jose.nunez@acme.example", "no parameter: the actor");
         for name in [
             "account_disabled_generic",
             "account_disabled_spamming",

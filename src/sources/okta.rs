@@ -332,9 +332,11 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
     // A session someone else ended is a revocation of the target's session.
     let kind = if kind == EventKind::SessionEnded
         && event_type == "user.session.end"
-        && target_user.is_some()
-        && target_user != actor
-    {
+        && target_user.as_deref().is_some_and(|t| {
+            actor
+                .as_deref()
+                .is_none_or(|a| super::norm_account(a) != super::norm_account(t))
+        }) {
         EventKind::SessionRevoked
     } else {
         kind
@@ -719,10 +721,12 @@ mod tests {
         );
         assert_eq!(imp.attrs["impersonated"], "jose.nunez@acme.example");
         // Jose logging himself out (no target, or himself as target) ends his session.
-        let jose = "jose.nunez@acme.example";
-        for targets in ["null", JOSE] {
-            let out = rec("user.session.end", "SUCCESS", jose, targets, NO_CLIENT);
-            assert_eq!((out.kind, out.subject.as_str()), (SessionEnded, jose));
+        for jose in ["jose.nunez@acme.example", "Jose.Nunez@acme.example"] {
+            for targets in ["null", JOSE] {
+                let out = rec("user.session.end", "SUCCESS", jose, targets, NO_CLIENT);
+                assert_eq!(out.kind, SessionEnded, "{jose} {targets}");
+                assert_eq!(out.subject.to_lowercase(), "jose.nunez@acme.example");
+            }
         }
         // A failed universal logout is no failed sign-in.
         let failed = rec(
