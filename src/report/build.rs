@@ -787,7 +787,11 @@ impl<'a> Builder<'a> {
                 } else {
                     "expected"
                 }),
-                text(p.extensions.join(", ")),
+                text(if p.extensions.is_empty() {
+                    "none".into()
+                } else {
+                    p.extensions.join(", ")
+                }),
                 roster,
             ]);
         }
@@ -1014,12 +1018,9 @@ impl<'a> Builder<'a> {
                 .iter()
                 .find(|f| f.subject == p.email && f.rule == "sprint-alignment");
             open |= misaligned.is_some() || !pending.is_empty();
-            let alignment = misaligned.map(|f| f.summary.clone()).unwrap_or_else(|| {
-                match &p.aligned_to_sprint {
-                    Some(s) => format!("aligned to the end of sprint {s}"),
-                    None => "no sprint to align to, or ends with one".into(),
-                }
-            });
+            let alignment = misaligned
+                .map(|f| f.summary.clone())
+                .unwrap_or_else(|| sprint_alignment(facts, p));
             open_items += u64::from(open);
             rows.push(vec![
                 text(&p.name),
@@ -1096,5 +1097,28 @@ impl<'a> Builder<'a> {
         }
         self.report.evidence = self.cited.into_values().collect();
         self.report
+    }
+}
+
+/// How a contractor's expiry stands to their team's sprints, in the upcoming report's words.
+fn sprint_alignment(facts: &Facts, p: &PersonStatus) -> String {
+    if let Some(s) = &p.aligned_to_sprint {
+        return format!("aligned to the end of sprint {s}");
+    }
+    let Some(team) = &p.team else {
+        return "no team on the roster: no sprint to align to".into();
+    };
+    let sprints = facts.current_sprints(team);
+    if sprints.is_empty() {
+        return format!("no sprint calendar for team {team}");
+    }
+    let last_day = NaiveDate::parse_from_str(&p.last_day, "%Y-%m-%d").ok();
+    match sprints
+        .iter()
+        .find(|s| last_day.is_some_and(|d| s.start <= d && d <= s.end))
+    {
+        Some(s) if last_day == Some(s.end) => format!("last day ends sprint {}", s.sprint),
+        Some(s) => format!("last day inside sprint {} (not aligned)", s.sprint),
+        None => format!("no sprint of team {team} holds the last day"),
     }
 }

@@ -511,7 +511,10 @@ mod tests {
         assert_eq!(e.kind, EventKind::SessionRevoked);
         assert_eq!(e.subject, "jose.nunez@acme.example");
         let e = &activity("login", JOSE, "1", "logout", name, "[]")[0];
-        assert_eq!(e.subject, "jose.nunez@acme.example", "no parameter: the actor");
+        assert_eq!(
+            e.subject, "jose.nunez@acme.example",
+            "no parameter: the actor"
+        );
         for name in [
             "account_disabled_generic",
             "account_disabled_spamming",
