@@ -398,11 +398,11 @@ impl<'a> Builder<'a> {
     fn timeline(&mut self, f: &Finding) -> Timeline {
         let mut markers = Vec::new();
         let context = self.context_markers(f);
-        if let Some(expiry) = f
+        let expiry = f
             .details
             .get("expiry")
-            .and_then(|t| Timestamp::parse_rfc3339(t).ok())
-        {
+            .and_then(|t| Timestamp::parse_rfc3339(t).ok());
+        if let Some(expiry) = expiry {
             markers.push(Marker {
                 at: expiry,
                 label: "expiry".into(),
@@ -420,7 +420,8 @@ impl<'a> Builder<'a> {
                 | "token.revoked"
                 | "extension.approved" => MarkerKind::Control,
                 "auth.succeeded" | "session.started" | "session.activity" | "token.used"
-                | "access.used" | "auth.failed" => MarkerKind::Violation,
+                | "access.used" => MarkerKind::Violation,
+                "auth.failed" => MarkerKind::Attempt,
                 _ => MarkerKind::Note,
             };
             markers.push(Marker {
@@ -431,6 +432,11 @@ impl<'a> Builder<'a> {
             });
         }
         markers.extend(context);
+        for m in &mut markers {
+            if m.kind == MarkerKind::Control && expiry.is_some_and(|x| m.at > x) {
+                m.kind = MarkerKind::LateControl;
+            }
+        }
         markers.sort_by_key(|m| (m.at, m.seq));
         // One person may have several findings of a rule (one per source, request or
         // reminder): the title says which, or two timelines read as the same.

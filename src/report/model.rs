@@ -238,8 +238,13 @@ pub enum MarkerKind {
     Deadline,
     /// A control acting (deactivation, revocation, approval): a green point.
     Control,
-    /// Access or an attempt after it should have ended: a red point.
+    /// A control that acted only after the expiry: an amber point.
+    LateControl,
+    /// Access after it should have ended: a red point.
     Violation,
+    /// A sign-in refused after access should have ended: someone still tried, and the
+    /// control held. A purple point.
+    Attempt,
     /// Anything else worth placing (request, reminder): a grey point.
     Note,
 }

@@ -6,8 +6,8 @@ use crate::report::model::{MarkerKind, SummaryRow, Timeline};
 
 use super::font::Face;
 use super::layout::{
-    baseline, Colour, Doc, ACCENT, AMBER, GREEN, GREY, INK, LEFT, MUTED, PANEL, RED, RIGHT, RULE,
-    WIDTH,
+    baseline, Colour, Doc, ACCENT, AMBER, GREEN, GREY, INK, LEFT, MUTED, PANEL, PURPLE, RED, RIGHT,
+    RULE, WIDTH,
 };
 use super::timeline::{self, Item, Layout};
 
@@ -346,7 +346,13 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
         doc.text(rect.left, b, &m.sub, Face::Regular, SUB_SIZE, MUTED);
     }
     // Dots last, so they sit on top of lines; violations on top of everything.
-    for kind in [MarkerKind::Note, MarkerKind::Control, MarkerKind::Violation] {
+    for kind in [
+        MarkerKind::Note,
+        MarkerKind::Control,
+        MarkerKind::LateControl,
+        MarkerKind::Attempt,
+        MarkerKind::Violation,
+    ] {
         for m in marks.iter().filter(|m| m.kind == kind) {
             doc.dot(m.x, axis_y, 3.4, marker_colour(kind));
         }
@@ -358,7 +364,9 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
     for kind in [
         MarkerKind::Deadline,
         MarkerKind::Control,
+        MarkerKind::LateControl,
         MarkerKind::Violation,
+        MarkerKind::Attempt,
         MarkerKind::Note,
     ] {
         if !marks.iter().any(|m| m.kind == kind) {
@@ -367,7 +375,9 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
         let word = match kind {
             MarkerKind::Deadline => "deadline",
             MarkerKind::Control => "control acted",
+            MarkerKind::LateControl => "control acted after the expiry",
             MarkerKind::Violation => "violation",
+            MarkerKind::Attempt => "refused attempt",
             MarkerKind::Note => "note",
         };
         if kind == MarkerKind::Deadline {
@@ -405,7 +415,9 @@ fn marker_colour(kind: MarkerKind) -> Colour {
     match kind {
         MarkerKind::Deadline => AMBER,
         MarkerKind::Control => GREEN,
+        MarkerKind::LateControl => AMBER,
         MarkerKind::Violation => RED,
+        MarkerKind::Attempt => PURPLE,
         MarkerKind::Note => GREY,
     }
 }

@@ -43,6 +43,7 @@ pub(super) const GREEN: Colour = Colour(0.12, 0.53, 0.27);
 pub(super) const GREEN_TINT: Colour = Colour(0.91, 0.97, 0.92);
 pub(super) const GREY: Colour = Colour(0.55, 0.57, 0.60);
 pub(super) const AMBER: Colour = Colour(0.80, 0.45, 0.05);
+pub(super) const PURPLE: Colour = Colour(0.45, 0.27, 0.62);
 
 fn colour(c: Colour) -> Color {
     Color::Rgb(Rgb {
