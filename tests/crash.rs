@@ -816,57 +816,68 @@ fn tree_hashes_past_the_last_synced_boundary_are_recomputed() {
 #[test]
 fn a_torn_checkpoint_record_is_cut_and_its_commit_with_it() {
     // The power went while the last checkpoint was being appended: a prefix of it is
-    // there; or, its sectors written back in any order, its end without its start; or its
-    // start, then the zeros a writer wrote ahead where the rest was to go. A reader that
-    // opens during the append sees the last two too.
+    // there; or, its sectors written back in any order, its end without its start (zeros
+    // up to the sector boundary it crosses); or its start, then the zeros a writer wrote
+    // ahead where the rest was to go.
     type Tear = fn(&mut Vec<u8>, usize);
     let tears: [(&str, Tear); 3] = [
         ("a prefix", |rec, _| rec.truncate(20)),
-        ("its end without its start", |rec, _| {
-            rec.iter_mut().take(40).for_each(|b| *b = 0)
+        ("its end without its start", |rec, to_boundary| {
+            assert!(to_boundary < rec.len());
+            rec.iter_mut().take(to_boundary).for_each(|b| *b = 0)
         }),
-        ("its start over the zeros ahead", |rec, zeros| {
+        ("its start over the zeros ahead", |rec, _| {
             let n = rec.len();
             rec.iter_mut().skip(30).for_each(|b| *b = 0);
-            rec.resize(n + zeros, 0);
+            rec.resize(n + 4096, 0);
         }),
     ];
     for (tear, make) in tears {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("ledger");
-        let mut l = Ledger::init(&dir, signer()).unwrap();
-        l.append((0..10).map(event).collect()).unwrap();
-        l.append((10..20).map(event).collect()).unwrap();
-        drop(l);
         let log = dir.join(CHECKPOINT_LOG);
-        let bytes = std::fs::read(&log).unwrap();
-        let (notes, _, _) = auditledger::ledger::cplog::parse_log(&bytes).unwrap();
+        let mut l = Ledger::init(&dir, signer()).unwrap();
+        // One event per commit until the last checkpoint record crosses a sector boundary.
+        let mut events = 0;
+        let (notes, start) = loop {
+            l.append(vec![event(events)]).unwrap();
+            events += 1;
+            let bytes = std::fs::read(&log).unwrap();
+            let (notes, valid, _) = auditledger::ledger::cplog::parse_log(&bytes).unwrap();
+            let last = notes.last().unwrap();
+            let start = valid as usize - last.len() - format!("{}\n", last.len()).len();
+            if start / 512 != (valid as usize - 1) / 512 {
+                break (notes, start);
+            }
+        };
+        drop(l);
         let mut kept: Vec<u8> = notes[..notes.len() - 1]
             .iter()
             .flat_map(|n| format!("{}\n{n}", n.len()).into_bytes())
             .collect();
+        assert_eq!(kept.len(), start);
         let last = &notes[notes.len() - 1];
         let mut record = format!("{}\n{last}", last.len()).into_bytes();
-        make(&mut record, 4096);
+        make(&mut record, 512 - start % 512);
         kept.extend_from_slice(&record);
         std::fs::write(&log, &kept).unwrap();
 
         // A reader sees the ledger as of the previous checkpoint.
         let r = Ledger::open(&dir, Access::Read)
             .unwrap_or_else(|e| panic!("{tear}: a reader does not open: {e}"));
-        assert_eq!(r.size(), 10, "{tear}");
+        assert_eq!(r.size(), events - 1, "{tear}");
         verify(&r, &VerifyOptions::default()).unwrap();
         drop(r);
         // A writer cuts the unacknowledged commit and the torn record away, and goes on.
         let mut w = reopen(&dir);
-        assert_eq!(w.size(), 10, "{tear}");
+        assert_eq!(w.size(), events - 1, "{tear}");
         assert!(w.recovery().unacknowledged_log_bytes > 0, "{tear}");
-        w.append((10..20).map(event).collect()).unwrap();
+        w.append(vec![event(events - 1)]).unwrap();
         verify(&w, &VerifyOptions::default()).unwrap();
         drop(w);
-        let (notes, valid, _) =
+        let (again, valid, _) =
             auditledger::ledger::cplog::parse_log(&std::fs::read(&log).unwrap()).unwrap();
-        assert_eq!(notes.len(), 3, "{tear}");
+        assert_eq!(again.len(), notes.len(), "{tear}");
         assert_eq!(valid as usize, std::fs::read(&log).unwrap().len(), "{tear}");
     }
 }

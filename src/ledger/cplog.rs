@@ -59,7 +59,7 @@ pub fn parse_log(bytes: &[u8]) -> Result<(Vec<String>, u64, u64), (u64, &'static
                 at += len;
             }
             Ok(None) => break,
-            Err(_) if torn_in_place(rest) => break,
+            Err(_) if torn_in_place(rest, at) => break,
             Err((offset, problem)) => return Err(((at + offset) as u64, problem)),
         }
     }
@@ -96,30 +96,72 @@ fn parse_record(bytes: &[u8]) -> Result<Option<(String, usize)>, (usize, &'stati
     Ok(Some((note.to_string(), start + len)))
 }
 
-/// Whether malformed `bytes` after the last whole record (trailing zeros cut) are the one
-/// append in flight, torn: a disk writes a cut-short write's sectors back in any order, so
-/// its end may be there without its start, over the zeros ahead (and a reader may see a
-/// write half done). Such bytes hold zeros (a record never does) and span one record: up
-/// to the length its header gives when the header is whole, else at most [`MAX_RECORD`]
-/// bytes and not zeros followed by whole records, which would be zeros *between* records:
-/// damage, never a torn append.
-fn torn_in_place(bytes: &[u8]) -> bool {
+/// The granularity at which an append's bytes can be missing ahead of bytes after them: a
+/// disk writes back sectors (512 bytes, or pages of several) each on its own, and a
+/// reader's copy of a page being written stops at a page boundary.
+const SECTOR: usize = 512;
+
+/// Whether malformed `bytes` at file offset `at`, after the last whole record (trailing
+/// zeros cut), are the one append in flight, torn: its end may be there without its start,
+/// over the zeros ahead, or its start without its end. Such bytes hold zeros (a note never
+/// does), every run of zeros with bytes after it ends at a sector boundary, and they span
+/// one record: up to the length its header gives when the header is whole; when it is not,
+/// at most [`MAX_RECORD`] bytes, with no whole records running from a line start after the
+/// last zeros to the end (that would be zeros *between* records). Anything else is damage.
+fn torn_in_place(bytes: &[u8], at: usize) -> bool {
+    if bytes.len() > MAX_RECORD {
+        return false;
+    }
     let Some(first_zero) = bytes.iter().position(|&b| b == 0) else {
         return false;
     };
-    if let Some((len, start)) = header(bytes) {
-        return first_zero >= start && bytes.len() <= start.saturating_add(len);
+    let whole_header = header(bytes);
+    if let Some((len, start)) = whole_header {
+        if first_zero < start || bytes.len() > start.saturating_add(len) {
+            return false;
+        }
     }
-    let after_zeros = bytes
-        .get(first_zero..)
-        .unwrap_or_default()
-        .iter()
-        .position(|&b| b != 0)
-        .map_or(bytes.len(), |p| first_zero + p);
-    let tail = bytes.get(after_zeros..).unwrap_or_default();
-    let tail_is_records = matches!(parse_log(tail),
-        Ok((notes, valid, _)) if !notes.is_empty() && valid as usize == tail.len());
-    bytes.len() <= MAX_RECORD && !tail_is_records
+    let mut run_start = first_zero;
+    let tail_from = loop {
+        let rest = bytes.get(run_start..).unwrap_or_default();
+        let run_end = run_start + rest.iter().take_while(|&&b| b == 0).count();
+        if run_end < bytes.len() && !(at + run_end).is_multiple_of(SECTOR) {
+            return false;
+        }
+        let after = bytes.get(run_end..).unwrap_or_default();
+        match after.iter().position(|&b| b == 0) {
+            Some(p) => run_start = run_end + p,
+            None => break run_end,
+        }
+    };
+    whole_header.is_some() || !ends_in_whole_records(bytes.get(tail_from..).unwrap_or_default())
+}
+
+/// Whether whole records run from some line start of `tail` (which holds no zeros) exactly
+/// to its end. Computed from the end, so each line is looked at once.
+fn ends_in_whole_records(tail: &[u8]) -> bool {
+    let n = tail.len();
+    let mut whole_to_end = vec![false; n + 1];
+    if let Some(end) = whole_to_end.get_mut(n) {
+        *end = true;
+    }
+    let mut found = false;
+    for p in (0..n).rev() {
+        let line_start = p == 0 || tail.get(p - 1) == Some(&b'\n');
+        if !line_start {
+            continue;
+        }
+        let whole = header(tail.get(p..).unwrap_or_default())
+            .and_then(|(len, start)| (p + start).checked_add(len))
+            .is_some_and(|end| whole_to_end.get(end) == Some(&true));
+        if whole {
+            if let Some(w) = whole_to_end.get_mut(p) {
+                *w = true;
+            }
+            found = true;
+        }
+    }
+    found
 }
 
 pub struct CheckpointLog {
@@ -145,13 +187,32 @@ impl CheckpointLog {
             fs.open_read(path)
         }
         .map_err(io_err)?;
-        let bytes = super::fs::read_whole(file.as_ref()).map_err(io_err)?;
-        let (notes, valid, written) =
-            parse_log(&bytes).map_err(|(offset, problem)| CheckpointLogError::Corrupt {
-                path: path.to_path_buf(),
-                offset,
-                problem,
-            })?;
+        // A reader may copy a record a live writer is writing in any state, even its end
+        // without its start: bytes that do not parse are read again, and are damage only
+        // when two reads in a row find the same bytes.
+        let mut bytes = super::fs::read_whole(file.as_ref()).map_err(io_err)?;
+        let mut rereads = 0;
+        let (notes, valid, written) = loop {
+            match parse_log(&bytes) {
+                Ok(parsed) => break parsed,
+                Err(_) if !writable && rereads < 50 => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    let again = super::fs::read_whole(file.as_ref()).map_err(io_err)?;
+                    rereads += 1;
+                    if again == bytes {
+                        rereads = 50;
+                    }
+                    bytes = again;
+                }
+                Err((offset, problem)) => {
+                    return Err(CheckpointLogError::Corrupt {
+                        path: path.to_path_buf(),
+                        offset,
+                        problem,
+                    })
+                }
+            }
+        };
         let torn_bytes = written - valid;
         let mut room = bytes.len() as u64;
         if torn_bytes > 0 && writable {
@@ -249,14 +310,18 @@ mod tests {
     /// start without its end, over the zeros ahead.
     #[test]
     fn an_append_torn_in_any_order_is_a_torn_tail() {
-        let record = b"13\nline one\nend\n";
-        let mut log = b"3\nabc".to_vec();
+        // The first record fills the log to byte 500, so the second crosses the sector
+        // boundary at 512.
+        let mut log = format!("496\n{}", "a".repeat(496)).into_bytes();
         let at = log.len();
-        log.extend_from_slice(record);
+        assert_eq!(at, 500);
+        log.extend_from_slice(b"13\nline one\nend\n");
         log.extend_from_slice(&[0; 16]);
         let whole = parse_log(&log).unwrap();
         assert_eq!(whole.0.len(), 2);
-        for hole in [0..4, 3..9, 6..12, 0..12] {
+        // Its start lost up to the boundary; its end lost; its header there and part of its
+        // note not yet; all of it lost.
+        for hole in [0..12, 12..16, 5..12, 0..16] {
             let mut torn = log.clone();
             for b in &mut torn[at + hole.start..at + hole.end] {
                 *b = 0;
@@ -265,6 +330,44 @@ mod tests {
                 .unwrap_or_else(|e| panic!("hole {hole:?}: taken for damage: {e:?}"));
             assert_eq!((notes.len(), valid), (1, at as u64), "hole {hole:?}");
         }
+    }
+
+    /// Damage that zeroes bytes of an acknowledged record is never taken for a torn
+    /// append: zeros that end off a sector boundary, whole records after the zeros.
+    #[test]
+    fn zeroed_bytes_of_whole_records_are_damage() {
+        let log = b"3\nabc10\nabcdefghij3\nxyz";
+        for zero in 5..log.len() {
+            let mut damaged = log.to_vec();
+            damaged[zero] = 0;
+            let parsed = parse_log(&damaged);
+            assert!(
+                parsed.is_err() || zero == log.len() - 1,
+                "byte {zero} zeroed: {parsed:?}"
+            );
+        }
+        // A sector of zeros with a whole record after it, from a line start.
+        let mut sector = b"3\nabc".to_vec();
+        sector.resize(SECTOR, 0);
+        sector.extend_from_slice(b"line\n4\nwxyz");
+        assert!(parse_log(&sector).is_err());
+    }
+
+    /// Bytes built to make the check slow or deep: it stays linear and bounded.
+    #[test]
+    fn many_zero_runs_and_lines_are_judged_at_once() {
+        let mut log = b"3\nabc".to_vec();
+        for _ in 0..20_000 {
+            log.extend_from_slice(b"x\0");
+        }
+        log.push(b'x');
+        assert!(parse_log(&log).is_err());
+        let mut lines = b"3\nabc".to_vec();
+        lines.resize(SECTOR, 0);
+        for _ in 0..15_000 {
+            lines.extend_from_slice(b"2\na\n");
+        }
+        assert!(parse_log(&lines).is_err());
     }
 
     #[test]

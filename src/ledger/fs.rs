@@ -51,8 +51,8 @@ pub fn read_all(fs: &dyn Fs, path: &Path) -> io::Result<Vec<u8>> {
 }
 
 /// Reads the whole of `file`. A writer may cut the file between the length and the read (the
-/// zeros ahead, when it closes; a cache, when it opens): the read then ends early, and is
-/// made again at the new length.
+/// checkpoint log's zeros ahead, when it closes; the index, when it opens): the read then
+/// ends early, and is made again at the new length.
 pub fn read_whole(file: &dyn FileHandle) -> io::Result<Vec<u8>> {
     let mut attempts = 0;
     loop {

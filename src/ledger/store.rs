@@ -937,10 +937,12 @@ impl Store {
         let mut on_file = vec![0u8; tail.len() * 32];
         let readable = tree_len_now.min(tree_bytes).saturating_sub(synced_bytes) as usize;
         if let Some(prefix) = on_file.get_mut(..readable) {
-            store
-                .tree
-                .read_at(synced_bytes, prefix)
-                .map_err(io(TREE_FILE))?;
+            match store.tree.read_at(synced_bytes, prefix) {
+                // A writer recovering from a power cut cut the file since its length was
+                // read: what it cut reads as lost, and is recomputed.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && !writable => prefix.fill(0),
+                other => other.map_err(io(TREE_FILE))?,
+            }
         }
         // From the first hash the file lacks (past its end, or never written: zeros) on,
         // the recomputed hashes stand in. A hash the file holds that differs is left for
@@ -1497,7 +1499,12 @@ impl Store {
                 break;
             }
             let slice = buf.get_mut(..n).unwrap_or_default();
-            f.read_at(offset, slice).map_err(self.io(DEDUP_FILE))?;
+            match f.read_at(offset, slice) {
+                // A writer's open cut the cache since its length was read: the rest is
+                // rebuilt from the log, as after a power cut.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                other => other.map_err(self.io(DEDUP_FILE))?,
+            }
             offset += n as u64;
             for rec in slice.chunks_exact(DEDUP_RECORD) {
                 let seq = be_u64(rec, 24);
