@@ -32,7 +32,11 @@
 //!    append is the commit point, and only then is the commit acknowledged. Everything is
 //!    written through `fs::Fs`. On open, bytes past the last logged checkpoint (a commit
 //!    that was never acknowledged) are cut away by a writer and ignored by a reader; a
-//!    store behind the log refuses to open. After any error once a commit has started, the
+//!    store behind the log refuses to open. A writer's open cuts `tree` and the caches to
+//!    what they hold whole and syncs the cut before it writes past it, so a second power
+//!    cut cannot bring torn bytes back under new ones
+//!    (`a_cache_record_torn_by_one_cut_never_comes_back_whole_after_another`). A torn
+//!    checkpoint record is told from damage as `cplog` says. After any error once a commit has started, the
 //!    writer refuses further commits until reopened. Small commits write over zeros a
 //!    writer wrote ahead of the ends of `log` and `checkpoints.log`, so their syncs need not
 //!    grow the files; zeros are no record, and a clean close cuts them
@@ -40,7 +44,8 @@
 //!    a time (an OS lock on `LOCK`, naming its holder); readers take no lock and read up
 //!    to the last checkpoint.
 //!    Tests: `tests/crash.rs` (thousands of random power cuts on `SimFs`, in
-//!    `tests/simfs.rs`, which keeps only synced bytes; injected I/O errors; SIGKILL
+//!    `tests/simfs.rs`, which keeps only synced bytes, and of the unsynced ones a prefix
+//!    or any 512-byte sectors; injected I/O errors; SIGKILL
 //!    rounds), `tests/cli.rs` (lock, a reader during a write).
 //! 8. **Tamper evidence.** [`verify::verify`] recomputes every hash, link, root, signature
 //!    and cache and names the first bad seq; open already refuses a checkpoint log that is

@@ -311,6 +311,31 @@ fn session_revocation_limit_and_orphaned_sessions() {
     assert_eq!(s[0].evidence.len(), 2);
 }
 
+/// A session after the account was opened again (reactivated, or activated anew as Okta
+/// does for a deactivated user) is not an orphan of the earlier deactivation.
+#[test]
+fn sessions_after_the_account_is_opened_again_are_not_orphans() {
+    for reopened in [AccountReactivated, AccountCreated] {
+        let mut events = clean();
+        events.retain(|e| e.kind != SessionRevoked);
+        events.push(okta(reopened, "2026-03-14T08:00:00Z"));
+        events.push(okta(AuthSucceeded, "2026-03-14T08:30:00Z"));
+        let f = run(events);
+        let s = of(&f, "session-revocation");
+        assert_eq!(s.len(), 1, "{reopened:?}: {f:#?}");
+        assert!(
+            !s[0].summary.starts_with("Orphaned session"),
+            "{reopened:?}: {}",
+            s[0].summary
+        );
+        assert!(
+            s[0].evidence.iter().all(|e| e.kind != "auth.succeeded"),
+            "{reopened:?}: {:?}",
+            s[0].evidence
+        );
+    }
+}
+
 #[test]
 fn tokens_from_the_roster_and_the_logs_must_be_revoked() {
     let mut late = clean();

@@ -45,9 +45,16 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     .iter()
                     .find(|a| a.cite.kind == EventKind::SessionRevoked && a.cite.at > d.cite.at)
                     .map(|a| a.cite.at);
+                // Okta re-enables a deactivated user with `user.lifecycle.activate`, which
+                // reads as a creation: either opens the account again.
                 let reactivated = acts
                     .iter()
-                    .find(|a| a.cite.kind == EventKind::AccountReactivated && a.cite.at > d.cite.at)
+                    .find(|a| {
+                        matches!(
+                            a.cite.kind,
+                            EventKind::AccountReactivated | EventKind::AccountCreated
+                        ) && a.cite.at > d.cite.at
+                    })
                     .map(|a| a.cite.at);
                 let until = [next_revocation, reactivated].into_iter().flatten().min();
                 let orphaned: Vec<_> = acts
