@@ -58,7 +58,11 @@ pub fn parse_log(bytes: &[u8]) -> Result<(Vec<String>, u64, u64), (u64, &'static
                 notes.push(note);
                 at += len;
             }
-            Ok(None) => break,
+            // A record running past the end is the append in flight cut short, unless it
+            // claims more than a record can hold or whole records follow its header:
+            // then its length is what was damaged.
+            Ok(None) if rest.len() <= MAX_RECORD && !ends_in_whole_records(rest) => break,
+            Ok(None) => return Err((at as u64, "record runs past the end, over whole records")),
             Err(_) if torn_in_place(rest, at) => break,
             Err((offset, problem)) => return Err(((at + offset) as u64, problem)),
         }
@@ -116,9 +120,18 @@ fn torn_in_place(bytes: &[u8], at: usize) -> bool {
         return false;
     };
     let whole_header = header(bytes);
-    if let Some((len, start)) = whole_header {
-        if first_zero < start || bytes.len() > start.saturating_add(len) {
-            return false;
+    match whole_header {
+        Some((len, start)) => {
+            if first_zero < start || bytes.len() > start.saturating_add(len) {
+                return false;
+            }
+        }
+        // What is there before the zeros can only be the start of the header.
+        None => {
+            let before = bytes.get(..first_zero).unwrap_or_default();
+            if !before.iter().all(u8::is_ascii_digit) {
+                return false;
+            }
         }
     }
     let mut run_start = first_zero;
@@ -137,8 +150,10 @@ fn torn_in_place(bytes: &[u8], at: usize) -> bool {
     whole_header.is_some() || !ends_in_whole_records(bytes.get(tail_from..).unwrap_or_default())
 }
 
-/// Whether whole records run from some line start of `tail` (which holds no zeros) exactly
-/// to its end. Computed from the end, so each line is looked at once.
+/// Whether whole records (notes ending in a newline, as every note does) run from some
+/// line start of `tail` exactly to its end. The first byte is no line start: `tail` begins
+/// where the zeros end or a record does, mid-line. Computed from the end, so each line is
+/// looked at once.
 fn ends_in_whole_records(tail: &[u8]) -> bool {
     let n = tail.len();
     let mut whole_to_end = vec![false; n + 1];
@@ -147,13 +162,15 @@ fn ends_in_whole_records(tail: &[u8]) -> bool {
     }
     let mut found = false;
     for p in (0..n).rev() {
-        let line_start = p == 0 || tail.get(p - 1) == Some(&b'\n');
+        let line_start = p > 0 && tail.get(p - 1) == Some(&b'\n');
         if !line_start {
             continue;
         }
         let whole = header(tail.get(p..).unwrap_or_default())
-            .and_then(|(len, start)| (p + start).checked_add(len))
-            .is_some_and(|end| whole_to_end.get(end) == Some(&true));
+            .and_then(|(len, start)| (p + start).checked_add(len).filter(|_| len > 0))
+            .is_some_and(|end| {
+                whole_to_end.get(end) == Some(&true) && tail.get(end - 1) == Some(&b'\n')
+            });
         if whole {
             if let Some(w) = whole_to_end.get_mut(p) {
                 *w = true;
@@ -188,29 +205,26 @@ impl CheckpointLog {
         }
         .map_err(io_err)?;
         // A reader may copy a record a live writer is writing in any state, even its end
-        // without its start: bytes that do not parse are read again, and are damage only
-        // when two reads in a row find the same bytes.
+        // without its start: bytes that do not parse are read again, over about 85 ms, and
+        // are damage only if they still do not.
         let mut bytes = super::fs::read_whole(file.as_ref()).map_err(io_err)?;
-        let mut rereads = 0;
+        let mut waits = [1u64, 4, 16, 64].into_iter();
         let (notes, valid, written) = loop {
             match parse_log(&bytes) {
                 Ok(parsed) => break parsed,
-                Err(_) if !writable && rereads < 50 => {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                    let again = super::fs::read_whole(file.as_ref()).map_err(io_err)?;
-                    rereads += 1;
-                    if again == bytes {
-                        rereads = 50;
+                Err((offset, problem)) => match waits.next().filter(|_| !writable) {
+                    Some(ms) => {
+                        std::thread::sleep(std::time::Duration::from_millis(ms));
+                        bytes = super::fs::read_whole(file.as_ref()).map_err(io_err)?;
                     }
-                    bytes = again;
-                }
-                Err((offset, problem)) => {
-                    return Err(CheckpointLogError::Corrupt {
-                        path: path.to_path_buf(),
-                        offset,
-                        problem,
-                    })
-                }
+                    None => {
+                        return Err(CheckpointLogError::Corrupt {
+                            path: path.to_path_buf(),
+                            offset,
+                            problem,
+                        })
+                    }
+                },
             }
         };
         let torn_bytes = written - valid;
@@ -336,8 +350,8 @@ mod tests {
     /// append: zeros that end off a sector boundary, whole records after the zeros.
     #[test]
     fn zeroed_bytes_of_whole_records_are_damage() {
-        let log = b"3\nabc10\nabcdefghij3\nxyz";
-        for zero in 5..log.len() {
+        let log = b"4\nabc\n11\nabcdefghij\n4\nxyz\n";
+        for zero in 6..log.len() {
             let mut damaged = log.to_vec();
             damaged[zero] = 0;
             let parsed = parse_log(&damaged);
@@ -349,8 +363,16 @@ mod tests {
         // A sector of zeros with a whole record after it, from a line start.
         let mut sector = b"3\nabc".to_vec();
         sector.resize(SECTOR, 0);
-        sector.extend_from_slice(b"line\n4\nwxyz");
+        sector.extend_from_slice(b"line\n5\nwxyz\n");
         assert!(parse_log(&sector).is_err());
+        // A header's digits changed to claim more than there is, over whole records.
+        assert!(parse_log(b"90\nabcdefghi\n4\nxyz\n").is_err());
+        assert!(matches!(parse_log(b"10\nabcdefghi\n4\nxyz\n"), Ok((n, 19, 19)) if n.len() == 2));
+        // Bytes before the zeros that cannot be the start of a header.
+        let mut before = b"3\nabcq".to_vec();
+        before.resize(SECTOR, 0);
+        before.extend_from_slice(b"rest of a note\n");
+        assert!(parse_log(&before).is_err());
     }
 
     /// Bytes built to make the check slow or deep: it stays linear and bounded.
