@@ -432,8 +432,9 @@ impl<'a> Builder<'a> {
             });
         }
         markers.extend(context);
+        let late = late_controls(&self.inputs.check.findings);
         for m in &mut markers {
-            if m.kind == MarkerKind::Control && expiry.is_some_and(|x| m.at > x) {
+            if m.kind == MarkerKind::Control && m.seq.is_some_and(|s| late.contains(&s)) {
                 m.kind = MarkerKind::LateControl;
             }
         }
@@ -1104,6 +1105,31 @@ impl<'a> Builder<'a> {
         self.report.evidence = self.cited.into_values().collect();
         self.report
     }
+}
+
+/// The seqs of deactivations and revocations a policy rule found late: a timeline draws
+/// them apart from controls on time (a revocation minutes after the expiry may be within
+/// the policy's limit, and is then on time).
+fn late_controls(findings: &[Finding]) -> BTreeSet<u64> {
+    findings
+        .iter()
+        .flat_map(|f| {
+            let kinds: &[&str] = match f.rule.as_str() {
+                "deactivation-timeliness" => &[
+                    "account.deactivated",
+                    "account.suspended",
+                    "account.deleted",
+                ],
+                "session-revocation" => &["session.revoked"],
+                "token-revocation" => &["token.revoked"],
+                _ => &[],
+            };
+            f.evidence
+                .iter()
+                .filter(move |e| kinds.contains(&e.kind.as_str()))
+                .map(|e| e.seq)
+        })
+        .collect()
 }
 
 /// How a contractor's expiry stands to their team's sprints, in the upcoming report's words.

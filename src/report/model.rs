@@ -238,7 +238,7 @@ pub enum MarkerKind {
     Deadline,
     /// A control acting (deactivation, revocation, approval): a green point.
     Control,
-    /// A control that acted only after the expiry: an amber point.
+    /// A deactivation or revocation a policy rule found late: an amber point.
     LateControl,
     /// Access after it should have ended: a red point.
     Violation,

@@ -375,7 +375,7 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
         let word = match kind {
             MarkerKind::Deadline => "deadline",
             MarkerKind::Control => "control acted",
-            MarkerKind::LateControl => "control acted after the expiry",
+            MarkerKind::LateControl => "control acted late (per policy)",
             MarkerKind::Violation => "violation",
             MarkerKind::Attempt => "refused attempt",
             MarkerKind::Note => "note",
