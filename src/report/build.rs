@@ -155,6 +155,8 @@ struct Builder<'a> {
     findings: Vec<&'a Finding>,
     people: Vec<&'a PersonStatus>,
     cited: BTreeMap<u64, Evidence>,
+    /// Seqs of controls a timeliness finding cites as late ([`late_controls`]).
+    late: BTreeSet<u64>,
 }
 
 fn date_of(t: Timestamp) -> NaiveDate {
@@ -235,6 +237,7 @@ impl<'a> Builder<'a> {
             findings,
             people,
             cited: BTreeMap::new(),
+            late: late_controls(&inputs.check.findings),
         }
     }
 
@@ -398,11 +401,11 @@ impl<'a> Builder<'a> {
     fn timeline(&mut self, f: &Finding) -> Timeline {
         let mut markers = Vec::new();
         let context = self.context_markers(f);
-        let expiry = f
+        if let Some(expiry) = f
             .details
             .get("expiry")
-            .and_then(|t| Timestamp::parse_rfc3339(t).ok());
-        if let Some(expiry) = expiry {
+            .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+        {
             markers.push(Marker {
                 at: expiry,
                 label: "expiry".into(),
@@ -432,9 +435,8 @@ impl<'a> Builder<'a> {
             });
         }
         markers.extend(context);
-        let late = late_controls(&self.inputs.check.findings);
         for m in &mut markers {
-            if m.kind == MarkerKind::Control && m.seq.is_some_and(|s| late.contains(&s)) {
+            if m.kind == MarkerKind::Control && m.seq.is_some_and(|s| self.late.contains(&s)) {
                 m.kind = MarkerKind::LateControl;
             }
         }

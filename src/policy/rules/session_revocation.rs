@@ -4,7 +4,7 @@
 
 use super::{name, Context, Draft, Rule};
 use crate::event::{EventKind, Timestamp};
-use crate::policy::expiry::is_deactivation;
+use crate::policy::expiry::{is_deactivation, is_lifecycle};
 use crate::policy::facts::human_duration;
 use crate::policy::finding::{Finding, Severity};
 
@@ -45,15 +45,15 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     .iter()
                     .find(|a| a.cite.kind == EventKind::SessionRevoked && a.cite.at > d.cite.at)
                     .map(|a| a.cite.at);
-                // Okta re-enables a deactivated user with `user.lifecycle.activate`, which
-                // reads as a creation: either opens the account again.
+                // Any lifecycle event but a deactivation opens the account again, as in
+                // `expiry::ending_at`: Okta re-enables a deactivated user with
+                // `user.lifecycle.activate`, which reads as a creation.
                 let reactivated = acts
                     .iter()
                     .find(|a| {
-                        matches!(
-                            a.cite.kind,
-                            EventKind::AccountReactivated | EventKind::AccountCreated
-                        ) && a.cite.at > d.cite.at
+                        is_lifecycle(a.cite.kind)
+                            && !is_deactivation(a.cite.kind)
+                            && a.cite.at > d.cite.at
                     })
                     .map(|a| a.cite.at);
                 let until = [next_revocation, reactivated].into_iter().flatten().min();
