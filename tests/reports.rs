@@ -233,6 +233,40 @@ fn timeline_titles_within_a_section_are_distinct() {
     assert!(titles.contains("Lena Okafor: access-after-expiry (github)"));
 }
 
+/// The seed's pitfall: a contractor whose manager has left gets reminders that go nowhere.
+/// Noah Kim's roster row still names Tom Berg, who left on 2026-02-27: the upcoming report
+/// says so before the reminders are due, and counts it as an open item.
+#[test]
+fn the_upcoming_report_names_a_reminder_contact_who_has_left() {
+    let report = report_json("upcoming.json");
+    let rows = report["sections"][0]["tables"][0]["rows"]
+        .as_array()
+        .unwrap();
+    let cells = |who: &str| -> Vec<String> {
+        rows.iter()
+            .find(|r| r[0]["value"] == who)
+            .unwrap_or_else(|| panic!("{who} is not in the upcoming report"))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["value"].to_string())
+            .collect()
+    };
+    let noah = cells("Noah Kim").join(" ");
+    assert!(
+        noah.contains("contact tom.berg@acme.example left on 2026-02-27"),
+        "{noah}"
+    );
+    assert!(!noah.contains("priya.raman"), "{noah}");
+    let jose = cells("José Núñez").join(" ");
+    assert!(!jose.contains("left on"), "{jose}");
+    assert_eq!(
+        report["summary"][0]["exceptions"], 1,
+        "{}",
+        report["summary"]
+    );
+}
+
 #[test]
 fn csv_and_json_agree_with_the_policy_findings() {
     let check = report_json("findings.json");

@@ -730,16 +730,27 @@ pub fn is_weekday(day: NaiveDate) -> bool {
     day.weekday().num_days_from_monday() < 5
 }
 
-/// "2 d 3 h", "45 min": a duration a team lead reads at a glance.
+/// "2 d 3 h", "45 min", "20 s": a duration a team lead reads at a glance, rounded to the
+/// nearest unit it shows (2 d 10 h 59 min is "2 d 11 h": truncating would understate how
+/// late a control acted). The sign is dropped; callers say "before" or "after".
 pub fn human_duration(micros: i64) -> String {
-    let minutes = micros.abs() / 60_000_000;
-    let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
-    match (d, h, m) {
-        (0, 0, m) => format!("{m} min"),
-        (0, h, 0) => format!("{h} h"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, 0, _) => format!("{d} d"),
-        (d, h, _) => format!("{d} d {h} h"),
+    let seconds = (i128::from(micros).abs() + 500_000) / 1_000_000;
+    let minutes = (seconds + 30) / 60;
+    let hours = (seconds + 1_800) / 3_600;
+    if seconds < 60 {
+        format!("{seconds} s")
+    } else if minutes < 60 {
+        format!("{minutes} min")
+    } else if minutes < 1_440 {
+        match (minutes / 60, minutes % 60) {
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        }
+    } else {
+        match (hours / 24, hours % 24) {
+            (d, 0) => format!("{d} d"),
+            (d, h) => format!("{d} d {h} h"),
+        }
     }
 }
 
@@ -778,5 +789,14 @@ mod tests {
         assert_eq!(human_duration(45 * 60_000_000), "45 min");
         assert_eq!(human_duration((51 * 60 + 5) * 60_000_000), "2 d 3 h");
         assert_eq!(human_duration(3 * 3_600_000_000), "3 h");
+        let minutes = |m: i64| m * 60_000_000;
+        assert_eq!(human_duration(minutes(2 * 1440 + 10 * 60 + 59)), "2 d 11 h");
+        assert_eq!(human_duration(minutes(2 * 1440 + 10 * 60 + 29)), "2 d 10 h");
+        assert_eq!(human_duration(minutes(1439) + 40_000_000), "1 d");
+        assert_eq!(human_duration(minutes(59) + 40_000_000), "1 h");
+        assert_eq!(human_duration(59_600_000), "1 min");
+        assert_eq!(human_duration(20_000_000), "20 s");
+        assert_eq!(human_duration(-minutes(90)), "1 h 30 min");
+        assert!(!human_duration(i64::MIN).is_empty());
     }
 }

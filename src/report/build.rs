@@ -340,7 +340,12 @@ impl<'a> Builder<'a> {
                     .as_ref()
                     .map(|c| Cell::Time(c.at))
                     .unwrap_or(Cell::Empty),
-                text(r.new_expiry.clone().unwrap_or_default()),
+                // An exact time reads as the report's other times; a date (the end of that
+                // day in the contractor's zone) stays as the request gave it.
+                match r.new_expiry.as_deref().map(Timestamp::parse_rfc3339) {
+                    Some(Ok(at)) => Cell::Time(at),
+                    _ => text(r.new_expiry.clone().unwrap_or_default()),
+                },
                 text(if r.emergency { "yes" } else { "no" }),
                 text(approvers.join("; ")),
                 text(match finding {
@@ -1006,6 +1011,32 @@ impl<'a> Builder<'a> {
                     format!("{days}-day: delivered to {sent}")
                 });
             }
+            // The seed's pitfall: a manager who left makes the reminder go nowhere.
+            let last_due = crate::policy::expiry::plus_days(p.expiry, -2)
+                .to_datetime()
+                .date_naive();
+            let contacts: Vec<&str> = facts
+                .people
+                .get(&p.email)
+                .map(|person| {
+                    [&person.manager, &person.tech_lead]
+                        .into_iter()
+                        .flatten()
+                        .map(|c| &**c)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if contacts.is_empty() {
+                open = true;
+                status.push("no manager or tech lead named to remind".into());
+            }
+            for contact in contacts {
+                let left = facts.people.get(contact).and_then(|c| c.left_on);
+                if let Some(left) = left.filter(|left| *left <= last_due) {
+                    open = true;
+                    status.push(format!("contact {contact} left on {left}"));
+                }
+            }
             let pending: Vec<String> = facts
                 .requests
                 .values()
@@ -1059,12 +1090,13 @@ impl<'a> Builder<'a> {
             population: self.inputs.check.people.len() as u64,
             exceptions: open_items,
             conclusion: format!(
-                "{} expiring, {open_items} with an open item (a reminder past due, a missing approval or a sprint mismatch)",
-                soon.len()
+                "{} of {} contractors expiring, {open_items} with an open item (a reminder past due, a reminder contact who has left, a missing approval or a sprint mismatch)",
+                soon.len(),
+                self.inputs.check.people.len()
             ),
         }];
         self.report.sections = vec![Section {
-            paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that both reminders went out, and that any extension has both approvals before the expiry.")],
+            paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that both reminders went out to contacts still with the company, and that any extension has both approvals before the expiry.")],
             ..Section::new("upcoming", "Expiring soon", vec![Table {
                 name: "expiring".into(),
                 title: "Contractors whose access expires soon".into(),

@@ -61,17 +61,21 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 continue;
             };
             let n = acts.len();
-            let times = if n == 1 {
-                "once".to_string()
+            let when = |a: &Act| human_duration(a.cite.at.0 - s.effective.0);
+            let summary = if n == 1 {
+                format!(
+                    "{}'s {cred} ({source}) was used once after access expired: {} after",
+                    name(s),
+                    when(first),
+                )
             } else {
-                format!("{n} times")
+                format!(
+                    "{}'s {cred} ({source}) was used {n} times after access expired: first {} after, last {} after",
+                    name(s),
+                    when(first),
+                    when(last),
+                )
             };
-            let summary = format!(
-                "{}'s {cred} ({source}) was used {times} after access expired: first {} after, last {} after",
-                name(s),
-                human_duration(first.cite.at.0 - s.effective.0),
-                human_duration(last.cite.at.0 - s.effective.0),
-            );
             let mut cites: Vec<_> = acts.iter().map(|a| &a.cite).collect();
             cites.push(&s.person.cite);
             out.push(

@@ -2,6 +2,7 @@
 
 use crate::event::Timestamp;
 use crate::finding::Severity;
+use crate::policy::facts::human_duration;
 use crate::report::model::Cell;
 
 /// `2026-03-14 07:00 UTC`.
@@ -9,18 +10,10 @@ pub(super) fn time(t: Timestamp) -> String {
     t.to_datetime().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A duration in seconds: `2 d 3 h`, `5 h 10 min`, `45 min`, `30 s`.
+/// A duration in seconds, as the findings say it (`2 d 3 h`, `5 h 10 min`, `30 s`), with
+/// a minus sign when negative.
 pub(super) fn duration(seconds: i64) -> String {
-    let s = seconds.unsigned_abs();
-    let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60);
-    let text = match (d, h, m) {
-        (0, 0, 0) => format!("{s} s"),
-        (0, 0, m) => format!("{m} min"),
-        (0, h, 0) => format!("{h} h"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, 0, _) => format!("{d} d"),
-        (d, h, _) => format!("{d} d {h} h"),
-    };
+    let text = human_duration(seconds.saturating_mul(1_000_000));
     if seconds < 0 {
         format!("−{text}")
     } else {
@@ -71,6 +64,7 @@ mod tests {
         assert_eq!(duration(3_600 + 600), "1 h 10 min");
         assert_eq!(duration(30), "30 s");
         assert_eq!(duration(-3_600), "−1 h");
+        assert_eq!(duration(2 * 86_400 + 10 * 3_600 + 59 * 60), "2 d 11 h");
         assert!(!duration(i64::MIN).is_empty());
     }
 
