@@ -221,6 +221,9 @@ pub struct Facts {
     /// `idp:account` (lower-case) → the email of the latest roster row listing it, and
     /// that row's time and seq.
     accounts: HashMap<String, (String, (Timestamp, u64))>,
+    /// `idp:token` → its owner's email: tokens the roster lists, and tokens seen created
+    /// by someone it names. While gathering; empty after.
+    token_owners: HashMap<String, String>,
     /// While gathering; empty after.
     strings: Interner,
 }
@@ -469,6 +472,7 @@ impl Facts {
     fn gathered(mut self) -> Facts {
         self.strings = Interner::default();
         self.accounts = HashMap::new();
+        self.token_owners = HashMap::new();
         self
     }
 
@@ -480,9 +484,23 @@ impl Facts {
         e: &Event,
         hold: impl Fn(&str, Timestamp) -> bool,
     ) {
-        match self.resolve(&e.source, &candidates_of(e)) {
+        // A token revoked by an admin names the admin (Okta's `system.api_token.revoke`
+        // targets only the token): whose token it was decides whose revocation it is.
+        let token_key = attr(e, "token_id")
+            .or_else(|| attr(e, "token_name"))
+            .map(|t| format!("{}:{t}", idp_of(&e.source)));
+        let owner = match (&token_key, e.kind) {
+            (Some(key), EventKind::TokenRevoked) => self.token_owners.get(key).cloned(),
+            _ => None,
+        };
+        match owner.or_else(|| self.resolve(&e.source, &candidates_of(e))) {
             None => *self.unattributed.entry(e.source.clone()).or_default() += 1,
             Some(email) => {
+                if let (Some(key), EventKind::TokenCreated) = (token_key, e.kind) {
+                    self.token_owners
+                        .entry(key)
+                        .or_insert_with(|| email.clone());
+                }
                 self.attributed += 1;
                 if hold(&email, e.occurred_at) {
                     let cite = Cite::of(seq, hash, e, &mut self.strings);
@@ -624,6 +642,10 @@ impl Facts {
     /// in: the latest row states the person, and the accounts and tokens of every row count.
     fn add_roster_row(&mut self, row: Person) {
         let when = (row.cite.at, row.cite.seq);
+        for (idp, token) in &row.tokens {
+            self.token_owners
+                .insert(format!("{idp}:{token}"), row.email.clone());
+        }
         for (idp, account) in &row.accounts {
             let key = format!("{idp}:{}", account.to_lowercase());
             if self.accounts.get(&key).is_none_or(|(_, held)| *held < when) {

@@ -360,6 +360,46 @@ fn tokens_from_the_roster_and_the_logs_must_be_revoked() {
     assert!(t[0].summary.contains("9999"));
 }
 
+/// Okta's `system.api_token.revoke` names only the admin who revoked and the token: a
+/// revocation of a token the roster lists, or that was seen created by the contractor,
+/// is the contractor's, whoever's name the record carries.
+#[test]
+fn a_token_revoked_by_an_admin_counts_for_its_owner() {
+    let by_admin = |id: &str, at: &str| {
+        let mut e = ev(
+            TokenRevoked,
+            "github",
+            "secops-bot",
+            at,
+            &[("token_id", id)],
+        );
+        e.actor = Some("secops-bot".into());
+        e
+    };
+    let mut listed = clean();
+    listed.retain(|e| e.kind != TokenRevoked);
+    listed.push(by_admin("5521", "2026-03-14T07:10:00Z"));
+    let f = run(listed);
+    assert!(of(&f, "token-revocation").is_empty(), "{f:#?}");
+
+    let mut seen = clean();
+    seen.push({
+        let mut e = token(TokenCreated, "2026-02-01T10:00:00Z");
+        e.attrs.insert("token_id".into(), "9999".into());
+        e
+    });
+    seen.push(by_admin("9999", "2026-03-14T07:20:00Z"));
+    let f = run(seen);
+    assert!(of(&f, "token-revocation").is_empty(), "{f:#?}");
+
+    // Someone else's token revoked by the admin is not this contractor's.
+    let mut other = clean();
+    other.retain(|e| e.kind != TokenRevoked);
+    other.push(by_admin("7777", "2026-03-14T07:10:00Z"));
+    let f = run(other);
+    assert_eq!(of(&f, "token-revocation").len(), 1, "{f:#?}");
+}
+
 #[test]
 fn failed_auth_after_expiry_is_counted_per_source() {
     let mut events = clean();

@@ -390,6 +390,14 @@ fn key_changes(view: &View) -> (Vec<String>, Vec<String>) {
     (added, removed)
 }
 
+/// An IP address, never the `"<null>"` Azure Monitor writes when there is none.
+fn ip_address(text: String) -> Option<String> {
+    let text = text.trim();
+    text.parse::<std::net::IpAddr>()
+        .is_ok()
+        .then(|| text.to_string())
+}
+
 fn classify_audit(activity: &str, view: &View) -> EventKind {
     use EventKind::*;
     let a = activity.trim().to_lowercase();
@@ -411,19 +419,19 @@ fn classify_audit(activity: &str, view: &View) -> EventKind {
         "enable account" | "restore user" => AccountReactivated,
         "delete user" | "hard delete user" => AccountDeleted,
         "add user" => AccountCreated,
-        "update user" => {
-            let enabled = new_value_of(view, "AccountEnabled").flatten();
-            if enabled.as_deref() == Some("false") {
-                AccountDeactivated
-            } else if new_value_of(view, "EmployeeLeaveDateTime").is_some() {
-                ExpirySet
-            } else if enabled.as_deref() == Some("true") {
-                AccountReactivated
-            } else {
-                AccountUpdated
-            }
-        }
+        // An update that also sets a leave date yields a second event for it (see
+        // `normalise`): the account change comes first.
+        "update user" => match new_value_of(view, "AccountEnabled").flatten().as_deref() {
+            Some("false") => AccountDeactivated,
+            Some("true") => AccountReactivated,
+            _ if new_value_of(view, "EmployeeLeaveDateTime").is_some() => ExpirySet,
+            _ => AccountUpdated,
+        },
         "revoke sign-in sessions" | "revoke signin sessions" => SessionRevoked,
+        // What `revokeSignInSessions` does, as the audit log records it (Entra's audit
+        // activity reference, UserManagement): sessions and refresh tokens issued before
+        // the new timestamp stop working.
+        "update stsrefreshtokenvalidfrom timestamp" => SessionRevoked,
         a if (a.starts_with("invalidate all refresh tokens")
             || a.starts_with("revoke all refresh tokens"))
             && a.contains("user") =>
@@ -597,6 +605,7 @@ impl Source for EntraAudit {
         if actor.as_deref().map(str::to_lowercase) != Some(e.subject.clone()) {
             e.actor = actor;
         }
+        let is_update_user = activity.trim().eq_ignore_ascii_case("update user");
         put(&mut e, "type", Some(activity));
         put(&mut e, "category", view.str("/category"));
         put(&mut e, "outcome", failure.or_else(|| view.str("/result")));
@@ -605,7 +614,8 @@ impl Source for EntraAudit {
             &mut e,
             "ip",
             view.str("/initiatedBy/user/ipAddress")
-                .or_else(|| view.outer("/callerIpAddress")),
+                .or_else(|| view.outer("/callerIpAddress"))
+                .and_then(ip_address),
         );
         put(
             &mut e,
@@ -620,6 +630,21 @@ impl Source for EntraAudit {
                 new_value_of(&view, "EmployeeLeaveDateTime").flatten(),
             );
         }
+        // Re-enabling an account with a new leave date is how an extension often looks:
+        // losing either half would lose the reactivation or the new expiry.
+        let leave_date = new_value_of(&view, "EmployeeLeaveDateTime").flatten();
+        let also_expiry = matches!(
+            kind,
+            EventKind::AccountDeactivated | EventKind::AccountReactivated
+        ) && is_update_user
+            && leave_date.is_some();
+        let expiry = also_expiry.then(|| {
+            let mut x = e.clone();
+            x.kind = EventKind::ExpirySet;
+            x.source_id = e.source_id.as_ref().map(|id| format!("{id}:expiry"));
+            put(&mut x, "expires_at", leave_date);
+            x
+        });
         if matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved) {
             let group = target_of_type(&view, "Group")
                 .or_else(|| target_of_type(&view, "Role"))
@@ -643,7 +668,7 @@ impl Source for EntraAudit {
                 put(&mut e, "app_id", opt_str(t, "/id"));
             }
         }
-        Ok(vec![e])
+        Ok([e].into_iter().chain(expiry).collect())
     }
 }
 
@@ -870,7 +895,8 @@ impl Source for EntraSignIn {
             &mut e,
             "ip",
             view.str("/ipAddress")
-                .or_else(|| view.outer("/callerIpAddress")),
+                .or_else(|| view.outer("/callerIpAddress"))
+                .and_then(ip_address),
         );
         put(
             &mut e,
@@ -965,6 +991,47 @@ mod tests {
             one(&EntraAudit, &disabled).kind,
             EventKind::AccountDeactivated
         );
+        // One update that re-enables the account and sets a new leave date (an extension)
+        // is both: neither half is lost.
+        for (enabled, kind) in [
+            ("false", EventKind::AccountDeactivated),
+            ("true", EventKind::AccountReactivated),
+        ] {
+            let both = LEAVE.replace(
+                r#"{"displayName":"Included"#,
+                &format!(
+                    r#"{{"displayName":"AccountEnabled","oldValue":"[x]","newValue":"[{enabled}]"}},{{"displayName":"Included"#
+                ),
+            );
+            let got = normalise_all(&EntraAudit, both.as_bytes());
+            let events = got[0].as_ref().unwrap();
+            assert_eq!(events.len(), 2, "{events:?}");
+            assert_eq!(events[0].kind, kind);
+            assert_eq!(events[0].source_id.as_deref(), Some("a3"));
+            assert_eq!(events[1].kind, EventKind::ExpirySet);
+            assert_eq!(events[1].attrs["expires_at"], "2026-03-31T23:59:59Z");
+            assert_eq!(events[1].source_id.as_deref(), Some("a3:expiry"));
+            assert_eq!(events[1].subject, "jose.nunez@acme.example");
+        }
+        assert_eq!(
+            normalise_all(&EntraAudit, LEAVE.as_bytes())[0]
+                .as_ref()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    /// Azure Monitor writes `"<null>"` where a record has no IP address.
+    #[test]
+    fn a_null_ip_is_no_ip() {
+        let e = one(&EntraAudit, &DISABLE.replace("203.0.113.1", "<null>"));
+        assert!(!e.attrs.contains_key("ip"), "{:?}", e.attrs);
+        let e = one(
+            &EntraSignIn,
+            &SIGNIN_50057.replace("198.51.100.7", "<null>"),
+        );
+        assert!(!e.attrs.contains_key("ip"), "{:?}", e.attrs);
     }
 
     #[test]
@@ -986,6 +1053,10 @@ mod tests {
             ("Revoke sign-in sessions", EventKind::SessionRevoked),
             (
                 "Invalidate all refresh tokens for a user",
+                EventKind::SessionRevoked,
+            ),
+            (
+                "Update StsRefreshTokenValidFrom Timestamp",
                 EventKind::SessionRevoked,
             ),
         ] {

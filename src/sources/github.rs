@@ -80,6 +80,9 @@ enum Subject {
     AffectedUser,
     /// The credential's owner: `user` when the export names one, else the actor.
     UserOrActor,
+    /// An SSO credential authorization's owner: `owner` (set when an org owner revokes a
+    /// member's credential), else `user`, else the actor (a member deauthorizing their own).
+    CredentialOwner,
     /// The actor; `user` when there is no actor (`user.forgot_password`).
     Actor,
 }
@@ -126,6 +129,21 @@ fn classify(action: &str) -> (EventKind, Subject) {
             (AccountDeactivated, AffectedUser)
         }
         "org.add_member" => (AccountCreated, AffectedUser),
+        // A removed member reinstated with their previous access.
+        "org.restore_member" => (AccountReactivated, AffectedUser),
+        // An owner ended a member's SAML session, or unlinked their external identity
+        // (which also ends its sessions): about the member.
+        "org.revoke_sso_session" | "org.revoke_external_identity" => (SessionRevoked, AffectedUser),
+        "org.recovery_code_failed" => (AuthFailed, Actor),
+        "org.remove_billing_manager" => (GroupRemoved, AffectedUser),
+        "organization_role.assign" => (GroupGranted, AffectedUser),
+        "organization_role.revoke" => (GroupRemoved, AffectedUser),
+        // The enterprise and Enterprise Managed Users: removal from the enterprise, and
+        // SCIM deprovisioning, which suspends the linked GitHub user.
+        "business.remove_member" => (AccountDeactivated, AffectedUser),
+        "business.add_member" => (AccountCreated, AffectedUser),
+        "external_identity.deprovision" => (AccountSuspended, AffectedUser),
+        "external_identity.provision" => (AccountCreated, AffectedUser),
         // A member's role changed (member ↔ owner): about the member, done by an owner.
         "org.update_member" => (AccountUpdated, AffectedUser),
         // An invitation is not access yet; it is about the invitee.
@@ -148,17 +166,19 @@ fn classify(action: &str) -> (EventKind, Subject) {
         | "public_key.create"
         | "oauth_authorization.create"
         | "oauth_access.create"
-        | "oauth_access.regenerate"
-        | "org_credential_authorization.grant" => (TokenCreated, UserOrActor),
+        | "oauth_access.regenerate" => (TokenCreated, UserOrActor),
+        "org_credential_authorization.grant" => (TokenCreated, CredentialOwner),
         "personal_access_token.access_revoked"
         | "personal_access_token.destroy"
         | "personal_access_token.expired"
         | "deploy_key.delete"
         | "public_key.delete"
         | "oauth_authorization.destroy"
-        | "oauth_access.destroy"
-        | "org_credential_authorization.revoke"
-        | "org_credential_authorization.deauthorized" => (TokenRevoked, UserOrActor),
+        | "oauth_access.destroy" => (TokenRevoked, UserOrActor),
+        // `deauthorized` in older docs, `deauthorize` in the current event list.
+        "org_credential_authorization.revoke"
+        | "org_credential_authorization.deauthorize"
+        | "org_credential_authorization.deauthorized" => (TokenRevoked, CredentialOwner),
         a if a.starts_with("personal_access_token.") || a.starts_with("oauth_access.") => {
             (Other, UserOrActor)
         }
@@ -319,6 +339,15 @@ impl Source for GitHub {
             Subject::UserOrActor => user.clone().or_else(|| actor.clone()).ok_or_else(|| {
                 FieldError::new("/user", "missing, and /actor too; expected a login")
             })?,
+            Subject::CredentialOwner => opt_str(record, "/owner")
+                .or_else(|| user.clone())
+                .or_else(|| actor.clone())
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "/owner",
+                        "missing, and /user and /actor too; expected a login",
+                    )
+                })?,
             Subject::Actor => actor.clone().or_else(|| user.clone()).ok_or_else(|| {
                 FieldError::new(
                     "/actor",
@@ -352,6 +381,12 @@ impl Source for GitHub {
         let group = team.or_else(|| {
             if site_admin {
                 return Some("site_admin".to_string());
+            }
+            if action == "org.remove_billing_manager" {
+                return Some("billing_manager".to_string());
+            }
+            if let Some(role) = opt_str(record, "/organization_role_name") {
+                return Some(role);
             }
             matches!(kind, EventKind::GroupGranted | EventKind::GroupRemoved)
                 .then(|| repo.clone())
@@ -539,6 +574,53 @@ mod tests {
             let promotes = matches!(action, "user.promote" | "user.demote");
             assert_eq!(group, promotes.then_some("site_admin"), "{action}");
         }
+    }
+
+    /// Actions in the `org.` category about another member (github/docs audit-log event
+    /// data, GHEC `organization`), the enterprise's and SCIM's lifecycle, and SSO
+    /// credential authorizations: about the member, never the owner's web activity.
+    #[test]
+    fn organisation_actions_about_a_member_are_about_the_member() {
+        for (action, kind) in [
+            ("org.restore_member", EventKind::AccountReactivated),
+            ("org.revoke_sso_session", EventKind::SessionRevoked),
+            ("org.revoke_external_identity", EventKind::SessionRevoked),
+            ("org.remove_billing_manager", EventKind::GroupRemoved),
+            ("organization_role.assign", EventKind::GroupGranted),
+            ("organization_role.revoke", EventKind::GroupRemoved),
+            ("business.remove_member", EventKind::AccountDeactivated),
+            ("business.add_member", EventKind::AccountCreated),
+            ("external_identity.deprovision", EventKind::AccountSuspended),
+            ("external_identity.provision", EventKind::AccountCreated),
+        ] {
+            let e = one(&format!(
+                r#"{{"@timestamp":1773903600000,"action":"{action}","actor":"octo-admin","user":"jnunez-acme","org":"acme","organization_role_name":"security manager"}}"#
+            ));
+            assert_eq!(
+                (e.kind, e.subject.as_str()),
+                (kind, "jnunez-acme"),
+                "{action}"
+            );
+            assert_eq!(e.actor.as_deref(), Some("octo-admin"), "{action}");
+        }
+        let failed = one(
+            r#"{"@timestamp":1773903600000,"action":"org.recovery_code_failed","actor":"octo-admin","org":"acme"}"#,
+        );
+        assert_eq!(failed.kind, EventKind::AuthFailed);
+        // An owner revoking a member's SSO authorization names the member in `owner`.
+        let revoked = one(
+            r#"{"@timestamp":1773903600000,"action":"org_credential_authorization.revoke","actor":"octo-admin","owner":"jnunez-acme","org":"acme","token_id":8812044}"#,
+        );
+        assert_eq!(revoked.kind, EventKind::TokenRevoked);
+        assert_eq!(revoked.subject, "jnunez-acme");
+        assert_eq!(revoked.attrs["token_id"], "8812044");
+        let own = one(
+            r#"{"@timestamp":1773903600000,"action":"org_credential_authorization.deauthorize","actor":"jnunez-acme","org":"acme","token_id":8812044}"#,
+        );
+        assert_eq!(
+            (own.kind, own.subject.as_str()),
+            (EventKind::TokenRevoked, "jnunez-acme")
+        );
     }
 
     #[test]

@@ -138,7 +138,9 @@ fn classify_user_event(event_type: &str) -> EventKind {
         "REGISTER" => AccountCreated,
         "DELETE_ACCOUNT" => AccountDeleted,
         "USER_DISABLED_BY_PERMANENT_LOCKOUT" => AccountDeactivated,
-        "USER_DISABLED_BY_TEMPORARY_LOCKOUT" => AccountSuspended,
+        // A temporary lockout only refuses logins until `details.not_before`: the account
+        // stays enabled and unlocks itself, so it is no deactivation (counting it as one
+        // would let a few mistyped passwords pass for offboarding).
         _ => Other,
     }
 }
@@ -239,6 +241,7 @@ fn normalise_user_event(record: &Value) -> Result<Event, FieldError> {
     put(&mut e, "client_id", opt_str(record, "/clientId"));
     put(&mut e, "realm_id", opt_str(record, "/realmId"));
     put(&mut e, "token_id", opt_str(record, "/details/token_id"));
+    put(&mut e, "not_before", opt_str(record, "/details/not_before"));
     put(
         &mut e,
         "refresh_token_id",
@@ -263,9 +266,18 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
     let error = opt_str(record, "/error");
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let user_id = match segments.as_slice() {
-        ["users", id, ..] => Some(id.to_string()),
+        ["users", "profile", ..] => None,
+        ["users", id, ..] | ["attack-detection", "brute-force", "users", id] => {
+            Some(id.to_string())
+        }
         _ => None,
     };
+    // `users/<id>` is also the path of events about other resources: re-enabling a locked
+    // user first clears its login failures (`USER_LOGIN_FAILURE` `DELETE` on the user's
+    // path, then the `USER` `UPDATE`), and `users/profile` is the realm's profile config.
+    // Only a `USER` event (or an older one naming no type) changes the account itself.
+    let about_account = matches!(resource_type.as_deref(), None | Some("USER"))
+        && segments.get(1) != Some(&"profile");
     let session_id = match segments.as_slice() {
         ["sessions", id] => Some(id.to_string()),
         _ => None,
@@ -302,13 +314,13 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
         Other
     } else {
         match (operation.as_str(), segments.as_slice()) {
-            ("CREATE", ["users", _]) => AccountCreated,
-            ("UPDATE", ["users", _]) => match enabled {
+            ("CREATE", ["users", _]) if about_account => AccountCreated,
+            ("UPDATE", ["users", _]) if about_account => match enabled {
                 Some(false) => AccountDeactivated,
                 Some(true) => AccountReactivated,
                 None => AccountUpdated,
             },
-            ("DELETE", ["users", _]) => AccountDeleted,
+            ("DELETE", ["users", _]) if about_account => AccountDeleted,
             ("ACTION", ["users", _, "logout"]) => SessionRevoked,
             ("DELETE", ["sessions", _]) => SessionRevoked,
             ("ACTION" | "DELETE", ["users", _, "consents", _]) => TokenRevoked,
@@ -482,6 +494,53 @@ mod tests {
         let e = &got[0].as_ref().unwrap()[0];
         assert_eq!(e.kind, EventKind::AccountUpdated);
         assert_eq!(e.subject, "5b1c");
+    }
+
+    fn first(text: &str) -> Event {
+        normalise_all(&Keycloak, text.as_bytes())[0]
+            .as_ref()
+            .unwrap()[0]
+            .clone()
+    }
+
+    /// Keycloak's `DefaultBruteForceProtector`: a temporary lockout sets a not-before time
+    /// and leaves the user enabled; only a permanent one disables the user. Re-enabling a
+    /// locked user clears its login failures with a `USER_LOGIN_FAILURE` `DELETE` on the
+    /// user's own path before the `USER` `UPDATE`; `users/profile` is the realm's profile.
+    #[test]
+    fn lockouts_unlocks_and_profile_config_are_not_account_lifecycle() {
+        let temporary = r#"{"time":1773900300000,"type":"USER_DISABLED_BY_TEMPORARY_LOCKOUT","realmId":"acme","userId":"5b1c","details":{"username":"jose.nunez","not_before":"1773900360000"}}"#;
+        let e = first(temporary);
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.subject, "jose.nunez");
+        assert_eq!(e.attrs["not_before"], "1773900360000");
+        let permanent = temporary.replace("TEMPORARY", "PERMANENT");
+        let e = first(&permanent);
+        assert_eq!(e.kind, EventKind::AccountDeactivated);
+
+        for (resource, path) in [
+            ("USER_LOGIN_FAILURE", "users/5b1c"),
+            (
+                "USER_LOGIN_FAILURE",
+                "attack-detection/brute-force/users/5b1c",
+            ),
+        ] {
+            let unlock = format!(
+                r#"{{"id":"u1","time":1773900000000,"realmId":"acme","authDetails":{{"userId":"admin-7"}},"operationType":"DELETE","resourceType":"{resource}","resourcePath":"{path}"}}"#
+            );
+            let e = first(&unlock);
+            assert_eq!(e.kind, EventKind::Other, "{path}");
+            assert_eq!(e.subject, "5b1c", "{path}");
+            assert_eq!(e.actor.as_deref(), Some("admin-7"));
+        }
+        let profile = r#"{"id":"p1","time":1773900000000,"realmId":"acme","authDetails":{"userId":"admin-7"},"operationType":"UPDATE","resourceType":"USER_PROFILE","resourcePath":"users/profile","representation":"{\"attributes\":[]}"}"#;
+        let e = first(profile);
+        assert_eq!(e.kind, EventKind::Other);
+        assert_ne!(e.subject, "profile");
+        // A `USER` delete on the same path is still the account's deletion.
+        let delete = r#"{"id":"d1","time":1773900000000,"realmId":"acme","authDetails":{"userId":"admin-7"},"operationType":"DELETE","resourceType":"USER","resourcePath":"users/5b1c"}"#;
+        let e = first(delete);
+        assert_eq!(e.kind, EventKind::AccountDeleted);
     }
 
     #[test]

@@ -28,7 +28,9 @@
 //! 153, 900, 904 (Mac and OneLogin Desktop), 1010 (re-authentication), 3001, 3005, 3009
 //! (OIDC flows) → auth.succeeded; 8 (an app), 78 (an app via the assertion proxy), 3011,
 //! 3013, 3017 (an app refreshing, validating or reading the user's tokens) → access.used;
-//! 7 and 29 (logged out of OneLogin / of an app) → session.ended. Their failures → auth.failed.
+//! 7 and 29 (logged out of OneLogin / of an app) → session.ended. Their failures → auth.failed,
+//! as are 3004, 3012, 3014 and 3018 (an OIDC code, refresh, validation or user-info call
+//! refused).
 //! Ending access: 15 deactivated, 21 and 551 suspended, 17 and 530 deleted; 16, 32 and 552
 //! reactivate; 516 and 550 log the user out (session.revoked).
 
@@ -148,6 +150,7 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     // person's tokens (Keycloak's REFRESH_TOKEN, INTROSPECT_TOKEN, USER_INFO_REQUEST).
     (3001, "OIDC_IMPLICIT_FLOW_SUCCESS", EventKind::AuthSucceeded),
     (3002, "OIDC_IMPLICIT_FLOW_FAILED", EventKind::AuthFailed),
+    (3004, "OIDC_GET_CODE_FAILED", EventKind::AuthFailed),
     (
         3005,
         "OIDC_AUTHORIZATION_CODE_SUCCESS",
@@ -161,9 +164,14 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (3009, "OIDC_PASSWORD_SUCCESS", EventKind::AuthSucceeded),
     (3010, "OIDC_PASSWORD_FAILED", EventKind::AuthFailed),
     (3011, "OIDC_REFRESH_TOKEN_SUCCESS", EventKind::AccessUsed),
+    // A refused refresh, validation or user-info call: an app still trying the person's
+    // tokens (after an offboarding, the attempt the failed-access rule looks for).
+    (3012, "OIDC_REFRESH_TOKEN_FAILED", EventKind::AuthFailed),
     (3013, "OIDC_VALIDATE_TOKEN_SUCCESS", EventKind::AccessUsed),
+    (3014, "OIDC_VALIDATE_TOKEN_FAILED", EventKind::AuthFailed),
     (3015, "OIDC_REVOKE_TOKEN_SUCCESS", EventKind::TokenRevoked),
     (3017, "OIDC_USER_INFO_SUCCESS", EventKind::AccessUsed),
+    (3018, "OIDC_USER_INFO_FAILED", EventKind::AuthFailed),
 ];
 
 fn classify(event_type_id: i64) -> (EventKind, Option<&'static str>) {
@@ -244,12 +252,21 @@ fn event_time(record: &Value) -> Result<(Timestamp, String), FieldError> {
         return req_time(record, "/created_at");
     }
     let text = opt_str(record, "/event_timestamp").unwrap_or_default();
-    match chrono::DateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f%z") {
-        Ok(t) => Ok((
+    let trimmed = text.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S%.f%z") {
+        return Ok((
             Timestamp::from_datetime(t.with_timezone(&chrono::Utc)),
             text,
-        )),
-        Err(_) => parse_time("/event_timestamp", text),
+        ));
+    }
+    // The webhook's "JSON Array" format (OneLogin's "Event webhooks" page):
+    // `2017-12-05 19:13:06 UTC`.
+    let utc = trimmed
+        .strip_suffix(" UTC")
+        .and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").ok());
+    match utc {
+        Some(t) => Ok((Timestamp::from_datetime(t.and_utc()), text)),
+        None => parse_time("/event_timestamp", text),
     }
 }
 
@@ -382,6 +399,28 @@ mod tests {
         assert!(err.contains("/event/event_timestamp"), "{err}");
     }
 
+    /// The webhook's recommended "JSON Array" format (OneLogin's "Event webhooks" page;
+    /// the same shape as Azure-Sentinel's `OneLogin_CL` sample): flat events keyed by
+    /// `uuid`, timed `2017-12-05 19:13:06 UTC`. Values are ours.
+    #[test]
+    fn webhook_arrays_with_utc_times_are_read() {
+        let input = r#"[{"uuid":"7c0f3a57-0000-4000-8000-00000000cafe","event_type_id":5,"event_timestamp":"2026-03-14 07:02:09 UTC","account_id":55,"user_id":123456,"user_name":"Bob Cat","ipaddr":"203.0.113.8"}]"#;
+        let got = normalise_all(&OneLogin, input.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::AuthSucceeded);
+        assert_eq!(e.occurred_at.to_rfc3339(), "2026-03-14T07:02:09Z");
+        assert_eq!(e.original_time, "2026-03-14 07:02:09 UTC");
+        assert_eq!(
+            e.source_id.as_deref(),
+            Some("7c0f3a57-0000-4000-8000-00000000cafe")
+        );
+        let local = input.replace(" UTC", " PST");
+        let err = normalise_all(&OneLogin, local.as_bytes())[0]
+            .clone()
+            .unwrap_err();
+        assert!(err.contains("event_timestamp"), "{err}");
+    }
+
     #[test]
     fn unknown_types_are_other_and_panther_forms_are_refused() {
         let unknown = DEACTIVATED.replace(r#""event_type_id":15"#, r#""event_type_id":9999"#);
@@ -439,7 +478,9 @@ mod tests {
             (1010, EventKind::AuthSucceeded),
             (3010, EventKind::AuthFailed),
             (3011, EventKind::AccessUsed),
+            (3012, EventKind::AuthFailed),
             (3015, EventKind::TokenRevoked),
+            (3018, EventKind::AuthFailed),
             (32, EventKind::AccountReactivated),
             (72, EventKind::GroupGranted),
             (73, EventKind::GroupRemoved),
