@@ -267,6 +267,68 @@ fn the_upcoming_report_names_a_reminder_contact_who_has_left() {
     );
 }
 
+/// The markers of the timeline titled `title` in the demo's SOC 2 report: (label, kind).
+fn soc2_markers(title: &str) -> Vec<(String, String)> {
+    let report = report_json("soc2.json");
+    let timeline = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["timelines"].as_array().cloned().unwrap_or_default())
+        .find(|t| t["title"] == title)
+        .unwrap_or_else(|| panic!("no timeline {title:?}"));
+    timeline["markers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["label"].as_str().unwrap().to_string(),
+                m["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Marco's ext-22: the tech lead approved 6 h 30 min after the request, past the 4 h the
+/// policy allows. The timeline draws the decision deadline and that approval as late, the
+/// first (in time) approval as a control.
+#[test]
+fn an_extension_timeline_draws_the_decision_deadline_and_the_late_approval() {
+    let markers = soc2_markers("Marco Rossi: extension-approval (ext-22)");
+    assert!(
+        markers.contains(&("decision deadline".into(), "deadline".into())),
+        "{markers:?}"
+    );
+    let approvals: Vec<&str> = markers
+        .iter()
+        .filter(|(label, _)| label.starts_with("extension.approved"))
+        .map(|(_, kind)| kind.as_str())
+        .collect();
+    assert_eq!(approvals, ["control", "late_control"], "{markers:?}");
+}
+
+/// A finding about one IdP shows that IdP's controls: Lena's GitHub removal belongs on her
+/// GitHub timeline, not on the one about her Entra sign-ins.
+#[test]
+fn a_timeline_about_one_idp_shows_that_idps_controls() {
+    let entra = soc2_markers("Lena Okafor: access-after-expiry (entra-signin)");
+    assert!(
+        entra.iter().all(|(label, _)| !label.contains("(github)")),
+        "{entra:?}"
+    );
+    assert!(entra
+        .iter()
+        .any(|(label, _)| label == "account.deactivated (entra-audit)"));
+    let github = soc2_markers("Lena Okafor: access-after-expiry (github)");
+    assert!(
+        github
+            .iter()
+            .any(|(label, _)| label == "account.deactivated (github)"),
+        "{github:?}"
+    );
+}
+
 #[test]
 fn csv_and_json_agree_with_the_policy_findings() {
     let check = report_json("findings.json");

@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::event::Timestamp;
 use crate::finding::{Evidence, Finding};
-use crate::policy::facts::Facts;
+use crate::policy::facts::{idp_of, Facts};
 use crate::policy::{CheckResult, PersonStatus};
 use crate::report::model::*;
 
@@ -440,8 +440,25 @@ impl<'a> Builder<'a> {
             });
         }
         markers.extend(context);
+        // An extension's decisions were due within the policy's hours of the request: the
+        // deadline is drawn, and an approval after it is a late control.
+        let decide_by = f
+            .details
+            .get("decide_by")
+            .and_then(|t| Timestamp::parse_rfc3339(t).ok());
+        if let Some(due) = decide_by {
+            markers.push(Marker {
+                at: due,
+                label: "decision deadline".into(),
+                kind: MarkerKind::Deadline,
+                seq: None,
+            });
+        }
         for m in &mut markers {
-            if m.kind == MarkerKind::Control && m.seq.is_some_and(|s| self.late.contains(&s)) {
+            let late_approval = m.label.starts_with("extension.approved")
+                && decide_by.is_some_and(|due| m.at > due);
+            let cited_late = m.seq.is_some_and(|s| self.late.contains(&s));
+            if m.kind == MarkerKind::Control && (cited_late || late_approval) {
                 m.kind = MarkerKind::LateControl;
             }
         }
@@ -490,18 +507,30 @@ impl<'a> Builder<'a> {
             .unwrap_or(expiry)
             .max(expiry);
         let cited: BTreeSet<u64> = f.evidence.iter().map(|e| e.seq).collect();
+        // A finding about one IdP (access through it, a late revocation there) shows that
+        // IdP's controls only, and its deactivation however late it came: that is when
+        // the access it is about ended. Another IdP's controls on the same chart misled.
+        let idp = f
+            .details
+            .get("source")
+            .or_else(|| f.details.get("idp"))
+            .map(|s| idp_of(s).to_string());
         let mut found = Vec::new();
         for a in self.inputs.facts.acts_of(&f.subject) {
             let c = &a.cite;
-            let acting = crate::policy::expiry::is_deactivation(c.kind)
+            let deactivation = crate::policy::expiry::is_deactivation(c.kind);
+            let acting = deactivation
                 || matches!(
                     c.kind,
                     crate::event::EventKind::SessionRevoked | crate::event::EventKind::TokenRevoked
                 );
+            let same_idp = idp.as_deref().is_none_or(|i| idp_of(&c.source) == i);
+            let in_window = c.at.0 <= last.0 + 3 * DAY || (idp.is_some() && deactivation);
             if acting
+                && same_idp
+                && in_window
                 && !cited.contains(&c.seq)
                 && c.at.0 >= expiry.0 - 2 * DAY
-                && c.at.0 <= last.0 + 3 * DAY
             {
                 found.push(c.evidence());
             }

@@ -282,6 +282,7 @@ impl Source for Google {
             let group = is_group
                 .then(|| parameter(event, "GROUP_EMAIL").or_else(|| parameter(event, "ROLE_NAME")))
                 .flatten();
+            let renamed = name == "RENAME_USER";
             put(&mut e, "type", Some(name));
             put(&mut e, "application", Some(application.clone()));
             put(&mut e, "event_type", event_type);
@@ -289,6 +290,11 @@ impl Source for Google {
             put(&mut e, "reason", reason);
             put(&mut e, "ip", ip.clone());
             put(&mut e, "login_type", parameter(event, "login_type"));
+            // A renamed user's later events name the new address: keep it, or the person
+            // is lost at the rename.
+            if renamed {
+                put(&mut e, "new_account", parameter(event, "NEW_VALUE"));
+            }
             put(&mut e, "group", group);
             put(
                 &mut e,
@@ -334,6 +340,21 @@ mod tests {
        "actor":{"email":"jose.nunez@acme.example"},
        "events":[{"type":"login","name":"login_failure","parameters":[{"name":"login_type","value":"google_password"},{"name":"login_failure_type","value":"login_failure_account_disabled"},{"name":"is_suspicious","boolValue":false}]}]}
     ]}"#;
+
+    /// "Admin Audit: User Settings", RENAME_USER: `USER_EMAIL` the old address, `NEW_VALUE`
+    /// the new one.
+    #[test]
+    fn a_rename_keeps_the_new_address() {
+        let page = PAGE.replace(
+            r#"{"type":"USER_SETTINGS","name":"SUSPEND_USER","parameters":[{"name":"USER_EMAIL","value":"Jose.Nunez@acme.example"}]}"#,
+            r#"{"type":"USER_SETTINGS","name":"RENAME_USER","parameters":[{"name":"USER_EMAIL","value":"jose.nunez@acme.example"},{"name":"NEW_VALUE","value":"jose.nunez-ext@acme.example"}]}"#,
+        );
+        let got = normalise_all(&Google, page.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::AccountUpdated);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+        assert_eq!(e.attrs["new_account"], "jose.nunez-ext@acme.example");
+    }
 
     #[test]
     fn one_event_per_element_with_the_user_parameter_as_subject() {

@@ -226,8 +226,22 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
         }
         "system.api_token.create" => (TokenCreated, Actor),
         "system.api_token.revoke" => (TokenRevoked, Actor),
-        t if t.starts_with("app.oauth2.") && t.contains("token.grant") => (TokenCreated, Actor),
-        t if t.starts_with("app.oauth2.") && t.contains("token.revoke") => (TokenRevoked, Actor),
+        // Only a refresh token is a credential that outlives a sign-in; an access or ID
+        // token grant is the person using access (it lapses within the hour), and counting
+        // it as a credential would ask for a revocation of every short-lived token. The
+        // client app is the actor; the person is the target User when one is named.
+        t if t.starts_with("app.oauth2.") && t.contains("token.grant") => {
+            if t.ends_with("refresh_token") {
+                (TokenCreated, TargetUser)
+            } else {
+                (TokenUsed, TargetUser)
+            }
+        }
+        t if t.starts_with("app.oauth2.") && t.contains("token.revoke") => {
+            (TokenRevoked, TargetUser)
+        }
+        // A user's consent to an app withdrawn: the app's tokens for them stop working.
+        t if t.starts_with("app.oauth2.as.consent.revoke") => (TokenRevoked, TargetUser),
         "user.session.start" => (AuthSucceeded, Actor),
         "user.authentication.sso" => (AccessUsed, Actor),
         t if t.starts_with("user.authentication.") => (AuthSucceeded, Actor),
@@ -693,12 +707,17 @@ mod tests {
             ("user.authentication.slo", SessionEnded, false),
             ("system.api_token.create", TokenCreated, false),
             ("system.api_token.revoke", TokenRevoked, false),
+            // An OAuth grant or revocation names the client app as actor and the person
+            // as the target User; only a refresh token is a lasting credential.
             (
                 "app.oauth2.as.token.grant.refresh_token",
                 TokenCreated,
-                false,
+                true,
             ),
-            ("app.oauth2.token.revoke", TokenRevoked, false),
+            ("app.oauth2.as.token.grant.access_token", TokenUsed, true),
+            ("app.oauth2.as.token.grant.id_token", TokenUsed, true),
+            ("app.oauth2.token.revoke", TokenRevoked, true),
+            ("app.oauth2.as.consent.revoke", TokenRevoked, true),
             ("user.session.impersonation.initiate", AccessUsed, false),
             ("user.session.impersonation.end", SessionEnded, false),
             ("user.session.impersonation.grant", Other, false),

@@ -4,6 +4,7 @@
 //! recorded. The assessment itself is `expiry::assess`, shared with the expiry.
 
 use super::{name, Context, Draft, Rule};
+use crate::event::Timestamp;
 use crate::policy::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -30,6 +31,16 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 .or(r.decisions.first().map(|d| &d.cite))
                 .map(|c| c.at)
                 .unwrap_or(s.effective);
+            // When the decisions were due: a timeline draws it, and a reader checks the
+            // approvals against it.
+            let hours = i64::from(cx.policy.rules.extension_approval.decision_within_hours);
+            let decide_by = r.requested.as_ref().map(|c| {
+                (
+                    "decide_by",
+                    Timestamp(c.at.0.saturating_add(hours.saturating_mul(3_600_000_000)))
+                        .to_rfc3339(),
+                )
+            });
             let kind = if r.emergency {
                 "emergency grant"
             } else {
@@ -55,7 +66,10 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                         ("new_expiry", r.new_expiry.clone().unwrap_or_default()),
                         ("emergency", r.emergency.to_string()),
                         ("old_expiry", a.old_expiry.to_rfc3339()),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(decide_by)
+                    .collect(),
                 }
                 .finish(),
             );
