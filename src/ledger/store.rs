@@ -90,7 +90,8 @@ const DEDUP_RECORD: usize = 32;
 /// ledger bench (2026-12-03) it beat level 1 in every pair: batched append 278-308 k/s
 /// against 223-296 k/s, prepared 279-345 k/s against 268-315 k/s, verify 811-931 k/s
 /// against 683-785 k/s (decompression is faster too), for 415 B/event on disk instead of
-/// 381 (0.79x raw instead of 0.72x; the target is 1.0x). Level 3 had cost ingest a
+/// 381 (0.79x raw instead of 0.72x; the target is 1.0x); `ingest` end to end moved within
+/// the noise (0.95-1.06x in paired runs). Level 3 had cost ingest a
 /// quarter of its speed for 4% fewer bytes. Readers decompress any level: a ledger
 /// written at another level reads the same.
 const ZSTD_LEVEL: i32 = -1;
