@@ -308,6 +308,25 @@ fn an_extension_timeline_draws_the_decision_deadline_and_the_late_approval() {
     assert_eq!(approvals, ["control", "late_control"], "{markers:?}");
 }
 
+/// José's access ended on his contract's last day (2026-03-14 07:00 UTC) though sprint
+/// auth-5 was extended to 2026-03-20: the timeline shows when access ended, the sprint's
+/// end (the aligned expiry), and the deactivations around the end of access, not only a
+/// lone expiry line.
+#[test]
+fn a_sprint_alignment_timeline_shows_access_end_and_sprint_end() {
+    let markers = soc2_markers("José Núñez: sprint-alignment (sprint auth-5)");
+    let labels: Vec<&str> = markers.iter().map(|(l, _)| l.as_str()).collect();
+    assert!(labels.contains(&"access ended"), "{labels:?}");
+    assert!(
+        labels.contains(&"expiry (sprint auth-5 ends)"),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|l| l.starts_with("account.deactivated")),
+        "{labels:?}"
+    );
+}
+
 /// A finding about one IdP shows that IdP's controls: Lena's GitHub removal belongs on her
 /// GitHub timeline, not on the one about her Entra sign-ins.
 #[test]

@@ -440,6 +440,37 @@ impl<'a> Builder<'a> {
             });
         }
         markers.extend(context);
+        // Sprint alignment sets when access ended beside when the sprint ends.
+        let detail_time = |key: &str| {
+            f.details
+                .get(key)
+                .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+        };
+        if let Some(at) = detail_time("access_end") {
+            markers.push(Marker {
+                at,
+                label: "access ended".into(),
+                kind: MarkerKind::Note,
+                seq: None,
+            });
+        }
+        if let Some(at) = detail_time("sprint_end_at") {
+            let sprint = f.details.get("sprint").map(String::as_str).unwrap_or("");
+            let label = format!("sprint {sprint} ends");
+            // Aligned to the sprint, the expiry is its end: one line, named for both.
+            match markers
+                .iter_mut()
+                .find(|m| m.kind == MarkerKind::Deadline && m.at == at)
+            {
+                Some(expiry) => expiry.label = format!("{} ({label})", expiry.label),
+                None => markers.push(Marker {
+                    at,
+                    label,
+                    kind: MarkerKind::Deadline,
+                    seq: None,
+                }),
+            }
+        }
         // An extension's decisions were due within the policy's hours of the request: the
         // deadline is drawn, and an approval after it is a late control.
         let decide_by = f
@@ -499,6 +530,12 @@ impl<'a> Builder<'a> {
             return Vec::new();
         };
         const DAY: i64 = 86_400_000_000;
+        // A sprint-alignment finding is about access that ended before the expiry.
+        let expiry = f
+            .details
+            .get("access_end")
+            .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+            .map_or(expiry, |end| end.min(expiry));
         let last = f
             .evidence
             .iter()

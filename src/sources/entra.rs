@@ -454,6 +454,12 @@ fn classify_audit(activity: &str, view: &View) -> EventKind {
         }
         _ if is_membership("add") => GroupGranted,
         _ if is_membership("remove") => GroupRemoved,
+        // Access to an enterprise app (its service principal is the "group"), and a user's
+        // app passwords (legacy clients), from Entra's audit activity reference.
+        "add app role assignment grant to user" => GroupGranted,
+        "remove app role assignment from user" => GroupRemoved,
+        "create application password for user" => TokenCreated,
+        "delete application password for user" => TokenRevoked,
         _ => Other,
     }
 }
@@ -556,17 +562,17 @@ impl Source for EntraAudit {
                 | EventKind::GroupGranted
                 | EventKind::GroupRemoved
         );
+        let token_kind = matches!(attempted, EventKind::TokenCreated | EventKind::TokenRevoked);
         let subject = match target_of_type(&view, "User") {
-            Some((i, t))
-                if !matches!(attempted, EventKind::TokenCreated | EventKind::TokenRevoked) =>
-            {
-                target_user_account(t).ok_or_else(|| {
+            // A credential is its application's, unless only a user is named (a user's
+            // app password).
+            Some((i, t)) if !token_kind || app_target().is_none() => target_user_account(t)
+                .ok_or_else(|| {
                     FieldError::new(
                         view.ptr(&format!("/targetResources/{i}/userPrincipalName")),
                         "missing (and no id); expected the user the event is about",
                     )
-                })?
-            }
+                })?,
             _ if about_app && app_target().is_some() => app_target()
                 .and_then(|(_, t)| target_app_name(t))
                 .ok_or_else(|| {
@@ -650,7 +656,11 @@ impl Source for EntraAudit {
                 .or_else(|| target_of_type(&view, "Role"))
                 .and_then(|(_, t)| opt_str(t, "/displayName"))
                 .or_else(|| new_value_of(&view, "Group.DisplayName").flatten())
-                .or_else(|| new_value_of(&view, "Role.DisplayName").flatten());
+                .or_else(|| new_value_of(&view, "Role.DisplayName").flatten())
+                .or_else(|| {
+                    target_of_type(&view, "ServicePrincipal")
+                        .and_then(|(_, t)| opt_str(t, "/displayName"))
+                });
             put(&mut e, "group", group);
         }
         if matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked) {
@@ -1022,6 +1032,24 @@ mod tests {
         );
     }
 
+    /// An enterprise app's role removed from a user: about the user, the app (its service
+    /// principal) as the group; a user's app password removed: about the user.
+    #[test]
+    fn app_role_assignments_and_app_passwords_are_about_the_user() {
+        let removal = DISABLE.replace("Disable account", "Remove app role assignment from user").replace(
+            r#""targetResources":["#,
+            r#""targetResources":[{"id":"sp-1","type":"ServicePrincipal","displayName":"Payments Portal","modifiedProperties":[]},"#,
+        );
+        let e = one(&EntraAudit, &removal);
+        assert_eq!(e.kind, EventKind::GroupRemoved);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+        assert_eq!(e.attrs["group"], "Payments Portal");
+        let password = DISABLE.replace("Disable account", "Delete application password for user");
+        let e = one(&EntraAudit, &password);
+        assert_eq!(e.kind, EventKind::TokenRevoked);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+    }
+
     /// Azure Monitor writes `"<null>"` where a record has no IP address.
     #[test]
     fn a_null_ip_is_no_ip() {
@@ -1044,6 +1072,22 @@ mod tests {
             ("Add user", EventKind::AccountCreated),
             ("Update user", EventKind::AccountUpdated),
             ("Add eligible member to role", EventKind::GroupGranted),
+            (
+                "Add app role assignment grant to user",
+                EventKind::GroupGranted,
+            ),
+            (
+                "Remove app role assignment from user",
+                EventKind::GroupRemoved,
+            ),
+            (
+                "Create application password for user",
+                EventKind::TokenCreated,
+            ),
+            (
+                "Delete application password for user",
+                EventKind::TokenRevoked,
+            ),
             ("Remove member from role", EventKind::GroupRemoved),
             (
                 "Add member to role in PIM requested (timebound)",

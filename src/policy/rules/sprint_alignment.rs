@@ -4,7 +4,7 @@
 //! expiry was planned, so that it now outlives the expiry, the finding says so.
 
 use super::{name, Context, Draft, Rule};
-use crate::policy::facts::{last_day, SprintVersion};
+use crate::policy::facts::{end_of_day, last_day, SprintVersion};
 use crate::policy::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -93,6 +93,9 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 details: vec![
                     ("sprint", sprint.sprint.clone()),
                     ("sprint_end", sprint.end.to_string()),
+                    // The two instants a timeline sets side by side.
+                    ("access_end", s.access_end.to_rfc3339()),
+                    ("sprint_end_at", end_of_day(sprint.end, s.tz).to_rfc3339()),
                     ("last_day", end_day.to_string()),
                     ("days_before_sprint_end", left.to_string()),
                 ],
