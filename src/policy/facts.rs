@@ -17,7 +17,7 @@
 //! cut-off on); everything else is counted, never held. The rule tests evaluate every case
 //! both ways and assert the same findings.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -221,9 +221,11 @@ pub struct Facts {
     /// `idp:account` (lower-case) → the email of the latest roster row listing it, and
     /// that row's time and seq.
     accounts: HashMap<String, (String, (Timestamp, u64))>,
-    /// `idp:token` → its owner's email: tokens the roster lists, and tokens seen created
-    /// by someone it names. While gathering; empty after.
-    token_owners: HashMap<String, String>,
+    /// `idp:token` → the emails of the roster rows that list it. While gathering.
+    listed_tokens: HashMap<String, BTreeSet<String>>,
+    /// `idp:token` → the emails of those seen creating it (one OAuth client id is every
+    /// user's). While gathering; empty after.
+    created_tokens: HashMap<String, BTreeSet<String>>,
     /// While gathering; empty after.
     strings: Interner,
 }
@@ -444,11 +446,19 @@ impl Facts {
             Keep::All => None,
             Keep::ForRules { policy, .. } => Some(expiry::in_scope(&facts, policy)),
         };
+        // Revocations last, so every token seen created is known whatever order the logs
+        // were ingested in (acts are sorted by time below).
+        let mut revocations = Vec::new();
         for scanned in scan() {
             let (seq, hash, e) = scanned?;
-            if pass_of(e.kind) == Pass::Rare {
+            if e.kind == EventKind::TokenRevoked {
+                revocations.push((seq, hash, e));
+            } else if pass_of(e.kind) == Pass::Rare {
                 facts.take_rare(seq, hash, e, in_scope.as_ref());
             }
+        }
+        for (seq, hash, e) in revocations {
+            facts.take_rare(seq, hash, e, in_scope.as_ref());
         }
         let from = match keep {
             Keep::All => None,
@@ -472,7 +482,8 @@ impl Facts {
     fn gathered(mut self) -> Facts {
         self.strings = Interner::default();
         self.accounts = HashMap::new();
-        self.token_owners = HashMap::new();
+        self.listed_tokens = HashMap::new();
+        self.created_tokens = HashMap::new();
         self
     }
 
@@ -485,23 +496,43 @@ impl Facts {
         hold: impl Fn(&str, Timestamp) -> bool,
     ) {
         // A token revoked by an admin names the admin (Okta's `system.api_token.revoke`
-        // targets only the token): whose token it was decides whose revocation it is.
+        // targets only the token). A revocation naming someone who does not hold the token
+        // is its holder's when the roster lists exactly one; when it names nobody the
+        // roster knows, also when exactly one person was seen creating it.
         let token_key = attr(e, "token_id")
             .or_else(|| attr(e, "token_name"))
             .map(|t| format!("{}:{t}", idp_of(&e.source)));
-        let owner = match (&token_key, e.kind) {
-            (Some(key), EventKind::TokenRevoked) => self.token_owners.get(key).cloned(),
+        let named = self.resolve(&e.source, &candidates_of(e));
+        let holder = match (&token_key, e.kind) {
+            (Some(key), EventKind::TokenRevoked) => {
+                let (listed, created) = (self.listed_tokens.get(key), self.created_tokens.get(key));
+                let sole = |set: Option<&BTreeSet<String>>| {
+                    set.filter(|s| s.len() == 1)
+                        .and_then(|s| s.iter().next().cloned())
+                };
+                match &named {
+                    Some(n)
+                        if listed.is_some_and(|l| l.contains(n))
+                            || created.is_some_and(|c| c.contains(n)) =>
+                    {
+                        None
+                    }
+                    Some(_) => sole(listed),
+                    None => sole(listed).or_else(|| sole(created)),
+                }
+            }
             _ => None,
         };
-        match owner.or_else(|| self.resolve(&e.source, &candidates_of(e))) {
+        match holder.or(named) {
             None => *self.unattributed.entry(e.source.clone()).or_default() += 1,
             Some(email) => {
-                if let (Some(key), EventKind::TokenCreated) = (token_key, e.kind) {
-                    self.token_owners
-                        .entry(key)
-                        .or_insert_with(|| email.clone());
-                }
                 self.attributed += 1;
+                if let (Some(key), EventKind::TokenCreated) = (token_key, e.kind) {
+                    self.created_tokens
+                        .entry(key)
+                        .or_default()
+                        .insert(email.clone());
+                }
                 if hold(&email, e.occurred_at) {
                     let cite = Cite::of(seq, hash, e, &mut self.strings);
                     let act = act_of(cite, e, &mut self.strings);
@@ -643,8 +674,10 @@ impl Facts {
     fn add_roster_row(&mut self, row: Person) {
         let when = (row.cite.at, row.cite.seq);
         for (idp, token) in &row.tokens {
-            self.token_owners
-                .insert(format!("{idp}:{token}"), row.email.clone());
+            self.listed_tokens
+                .entry(format!("{idp}:{token}"))
+                .or_default()
+                .insert(row.email.clone());
         }
         for (idp, account) in &row.accounts {
             let key = format!("{idp}:{}", account.to_lowercase());

@@ -389,8 +389,33 @@ fn a_token_revoked_by_an_admin_counts_for_its_owner() {
         e
     });
     seen.push(by_admin("9999", "2026-03-14T07:20:00Z"));
+    let f = run(seen.clone());
+    assert!(of(&f, "token-revocation").is_empty(), "{f:#?}");
+    // Whatever order the logs were ingested in: the revocation first.
+    let created = seen.remove(seen.len() - 2);
+    seen.push(created);
     let f = run(seen);
     assert!(of(&f, "token-revocation").is_empty(), "{f:#?}");
+
+    // A revocation naming someone the roster knows stays theirs unless the roster lists
+    // the token for another: one OAuth client id is every user's (Google's token log).
+    let mut shared = clean();
+    shared.push({
+        let mut e = token(TokenCreated, "2026-02-01T10:00:00Z");
+        e.attrs.insert("token_id".into(), "9999".into());
+        e
+    });
+    shared.push(ev(
+        TokenRevoked,
+        "github",
+        "maria@acme.example",
+        "2026-03-14T07:20:00Z",
+        &[("token_id", "9999")],
+    ));
+    let f = run(shared);
+    let t = of(&f, "token-revocation");
+    assert_eq!(t.len(), 1, "{f:#?}");
+    assert!(t[0].summary.contains("9999"));
 
     // Someone else's token revoked by the admin is not this contractor's.
     let mut other = clean();

@@ -163,6 +163,24 @@ fn date_of(t: Timestamp) -> NaiveDate {
     t.to_datetime().date_naive()
 }
 
+/// Adds a marker `label` at `at`, or, when a deadline already stands at that instant,
+/// names it in that deadline's label ("expiry (sprint auth-5 ends)"): two labels on one
+/// line would overlap.
+fn add_or_name_deadline(markers: &mut Vec<Marker>, at: Timestamp, label: &str, kind: MarkerKind) {
+    match markers
+        .iter_mut()
+        .find(|m| m.kind == MarkerKind::Deadline && m.at == at)
+    {
+        Some(deadline) => deadline.label = format!("{} ({label})", deadline.label),
+        None => markers.push(Marker {
+            at,
+            label: label.to_string(),
+            kind,
+            seq: None,
+        }),
+    }
+}
+
 fn col(key: &str, title: &str, width: u8) -> Column {
     Column {
         key: key.into(),
@@ -446,37 +464,18 @@ impl<'a> Builder<'a> {
                 .get(key)
                 .and_then(|t| Timestamp::parse_rfc3339(t).ok())
         };
+        // Where such an instant is the expiry itself, one line is named for both.
         if let Some(at) = detail_time("access_end") {
-            markers.push(Marker {
-                at,
-                label: "access ended".into(),
-                kind: MarkerKind::Note,
-                seq: None,
-            });
+            add_or_name_deadline(&mut markers, at, "access ended", MarkerKind::Note);
         }
         if let Some(at) = detail_time("sprint_end_at") {
             let sprint = f.details.get("sprint").map(String::as_str).unwrap_or("");
             let label = format!("sprint {sprint} ends");
-            // Aligned to the sprint, the expiry is its end: one line, named for both.
-            match markers
-                .iter_mut()
-                .find(|m| m.kind == MarkerKind::Deadline && m.at == at)
-            {
-                Some(expiry) => expiry.label = format!("{} ({label})", expiry.label),
-                None => markers.push(Marker {
-                    at,
-                    label,
-                    kind: MarkerKind::Deadline,
-                    seq: None,
-                }),
-            }
+            add_or_name_deadline(&mut markers, at, &label, MarkerKind::Deadline);
         }
         // An extension's decisions were due within the policy's hours of the request: the
         // deadline is drawn, and an approval after it is a late control.
-        let decide_by = f
-            .details
-            .get("decide_by")
-            .and_then(|t| Timestamp::parse_rfc3339(t).ok());
+        let decide_by = detail_time("decide_by");
         if let Some(due) = decide_by {
             markers.push(Marker {
                 at: due,
@@ -485,9 +484,19 @@ impl<'a> Builder<'a> {
                 seq: None,
             });
         }
+        // An extension (not an emergency grant) must also be approved before the old
+        // expiry: an approval after it is late however soon after the request.
+        let approve_by = match (decide_by, detail_time("old_expiry")) {
+            (Some(due), Some(old))
+                if f.details.get("emergency").map(String::as_str) == Some("false") =>
+            {
+                Some(due.min(old))
+            }
+            (due, _) => due,
+        };
         for m in &mut markers {
             let late_approval = m.label.starts_with("extension.approved")
-                && decide_by.is_some_and(|due| m.at > due);
+                && approve_by.is_some_and(|due| m.at > due);
             let cited_late = m.seq.is_some_and(|s| self.late.contains(&s));
             if m.kind == MarkerKind::Control && (cited_late || late_approval) {
                 m.kind = MarkerKind::LateControl;
@@ -530,8 +539,9 @@ impl<'a> Builder<'a> {
             return Vec::new();
         };
         const DAY: i64 = 86_400_000_000;
-        // A sprint-alignment finding is about access that ended before the expiry.
-        let expiry = f
+        // A sprint-alignment finding is about access that ended before the expiry: the
+        // window opens before that end.
+        let from = f
             .details
             .get("access_end")
             .and_then(|t| Timestamp::parse_rfc3339(t).ok())
@@ -551,6 +561,10 @@ impl<'a> Builder<'a> {
             .details
             .get("source")
             .or_else(|| f.details.get("idp"))
+            .filter(|s| {
+                crate::sources::has_own_controls(s)
+                    || crate::sources::identity_providers().contains(&s.as_str())
+            })
             .map(|s| idp_of(s).to_string());
         let mut found = Vec::new();
         for a in self.inputs.facts.acts_of(&f.subject) {
@@ -567,7 +581,7 @@ impl<'a> Builder<'a> {
                 && same_idp
                 && in_window
                 && !cited.contains(&c.seq)
-                && c.at.0 >= expiry.0 - 2 * DAY
+                && c.at.0 >= from.0 - 2 * DAY
             {
                 found.push(c.evidence());
             }
@@ -1096,6 +1110,9 @@ impl<'a> Builder<'a> {
                 open = true;
                 status.push("no manager or tech lead named to remind".into());
             }
+            let mut contacts = contacts;
+            contacts.sort_unstable();
+            contacts.dedup();
             for contact in contacts {
                 let left = facts.people.get(contact).and_then(|c| c.left_on);
                 if let Some(left) = left.filter(|left| *left <= last_due) {
@@ -1156,7 +1173,7 @@ impl<'a> Builder<'a> {
             population: self.inputs.check.people.len() as u64,
             exceptions: open_items,
             conclusion: format!(
-                "{} of {} contractors expiring, {open_items} with an open item (a reminder past due, a reminder contact who has left, a missing approval or a sprint mismatch)",
+                "{} of {} contractors expiring, {open_items} with an open item (a reminder past due, no contact named or one who has left, a missing approval or a sprint mismatch)",
                 soon.len(),
                 self.inputs.check.people.len()
             ),

@@ -230,6 +230,17 @@ pub fn identity_providers() -> Vec<&'static str> {
     out
 }
 
+/// Whether `source` (a source name, as events carry it) is an IdP or a platform: a log
+/// with its own accounts and the controls that end them, unlike a tool's generic CSV.
+pub fn has_own_controls(source: &str) -> bool {
+    by_name(source).is_some_and(|s| {
+        matches!(
+            s.role(),
+            Role::IdentityProvider { .. } | Role::Platform { .. }
+        )
+    })
+}
+
 /// Whether `name` is a team source (its records are facts about the team, not IdP events).
 pub fn is_team(name: &str) -> bool {
     by_name(name).is_some_and(|s| s.role() == Role::Team)

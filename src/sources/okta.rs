@@ -398,8 +398,16 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
         .or_else(|| f.target("access_token"))
         .or_else(|| f.target("refresh_token"))
     {
-        put(&mut e, "token_id", real(&token.id));
-        put(&mut e, "token_name", real(&token.display_name));
+        // A short-lived access or ID token is no credential of its own: its id is kept
+        // apart, or each hourly grant would count as another credential used.
+        let credential = !(e.kind == EventKind::TokenUsed && event_type.starts_with("app.oauth2."));
+        let (id_key, name_key) = if credential {
+            ("token_id", "token_name")
+        } else {
+            ("grant_token_id", "grant_token_name")
+        };
+        put(&mut e, id_key, real(&token.id));
+        put(&mut e, name_key, real(&token.display_name));
     }
     put(&mut e, "group", group);
     Ok(vec![e])
@@ -486,6 +494,37 @@ mod tests {
     const JOSE: &str = r#"[{"type":"User","alternateId":"jose.nunez@acme.example"},{"type":"UserGroup","displayName":"contractors"}]"#;
     const APP: &str = r#"[{"type":"AppInstance","alternateId":"AWS Production","displayName":"AWS IAM Identity Center"},{"type":"AppUser","alternateId":"jose"}]"#;
     const NO_CLIENT: &str = "null";
+
+    /// An access-token grant keeps its token apart: it is no credential (an hourly grant
+    /// would otherwise be one more credential each time); a refresh token is one.
+    #[test]
+    fn only_refresh_token_grants_name_a_credential() {
+        let targets = |kind: &str| {
+            format!(
+                r#"[{{"type":"User","alternateId":"jose.nunez@acme.example"}},{{"type":"{kind}","id":"tok-1","displayName":"Access Token"}}]"#
+            )
+        };
+        let access = rec(
+            "app.oauth2.as.token.grant.access_token",
+            "SUCCESS",
+            "0oa1client",
+            &targets("access_token"),
+            NO_CLIENT,
+        );
+        assert_eq!(access.kind, EventKind::TokenUsed);
+        assert_eq!(access.subject, "jose.nunez@acme.example");
+        assert!(!access.attrs.contains_key("token_id"), "{:?}", access.attrs);
+        assert_eq!(access.attrs["grant_token_id"], "tok-1");
+        let refresh = rec(
+            "app.oauth2.as.token.grant.refresh_token",
+            "SUCCESS",
+            "0oa1client",
+            &targets("refresh_token"),
+            NO_CLIENT,
+        );
+        assert_eq!(refresh.kind, EventKind::TokenCreated);
+        assert_eq!(refresh.attrs["token_id"], "tok-1");
+    }
 
     #[test]
     fn case1_a_failed_or_denied_operation_is_never_the_successful_kind() {
