@@ -449,10 +449,19 @@ impl Facts {
         // Revocations last, so every token seen created is known whatever order the logs
         // were ingested in (acts are sorted by time below).
         let mut revocations = Vec::new();
+        // A session revoked by its id alone (Keycloak's admin `DELETE sessions/<id>`)
+        // names nobody: it is the person's who signed in with that session, which only the
+        // everyday pass reads. (No cutoff depends on session revocations.)
+        let mut session_only = Vec::new();
         for scanned in scan() {
             let (seq, hash, e) = scanned?;
             if e.kind == EventKind::TokenRevoked {
                 revocations.push((seq, hash, e));
+            } else if e.kind == EventKind::SessionRevoked
+                && attr(&e, "session_id").is_some()
+                && facts.person_of(&e).is_none()
+            {
+                session_only.push((seq, hash, e));
             } else if pass_of(e.kind) == Pass::Rare {
                 facts.take_rare(seq, hash, e, in_scope.as_ref());
             }
@@ -464,11 +473,31 @@ impl Facts {
             Keep::All => None,
             Keep::ForRules { policy, now } => Some(expiry::everyday_cutoffs(&facts, policy, now)),
         };
+        let mut session_owners: HashMap<String, Option<String>> = session_only
+            .iter()
+            .filter_map(|(_, _, e)| attr(e, "session_id").map(|s| (s.to_string(), None)))
+            .collect();
         for scanned in scan() {
             let (seq, hash, e) = scanned?;
             if pass_of(e.kind) == Pass::Everyday {
+                if let Some(owner @ None) =
+                    attr(&e, "session_id").and_then(|s| session_owners.get_mut(s))
+                {
+                    *owner = facts.person_of(&e).map(|p| p.email.clone());
+                }
                 facts.take_everyday(seq, hash, e, from.as_ref());
             }
+        }
+        for (seq, hash, mut e) in session_only {
+            let owner = attr(&e, "session_id")
+                .and_then(|s| session_owners.get(s))
+                .cloned()
+                .flatten();
+            if let Some(owner) = owner {
+                e.attrs.insert("session_owner".into(), owner.clone());
+                e.account = Some(owner);
+            }
+            facts.take_rare(seq, hash, e, in_scope.as_ref());
         }
         for acts in facts.acts.values_mut() {
             acts.sort_by_key(|a| (a.cite.at, a.cite.seq));

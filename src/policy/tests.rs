@@ -311,6 +311,36 @@ fn session_revocation_limit_and_orphaned_sessions() {
     assert_eq!(s[0].evidence.len(), 2);
 }
 
+/// Keycloak's admin `DELETE sessions/<id>` names only the session: the revocation is
+/// the person's who signed in with it, whichever order the two were ingested in.
+#[test]
+fn a_session_revoked_by_its_id_is_its_owners() {
+    let signed_in = ev(
+        AuthSucceeded,
+        "okta",
+        JOSE,
+        "2026-03-13T20:00:00Z",
+        &[("session_id", "s-77")],
+    );
+    let by_id = ev(
+        SessionRevoked,
+        "okta",
+        "s-77",
+        "2026-03-14T07:05:00Z",
+        &[("session_id", "s-77")],
+    );
+    let mut without = clean();
+    without.retain(|e| e.kind != SessionRevoked);
+    let f = run(without.clone());
+    assert!(!of(&f, "session-revocation").is_empty(), "{f:#?}");
+    for order in [[signed_in.clone(), by_id.clone()], [by_id, signed_in]] {
+        let mut events = without.clone();
+        events.extend(order);
+        let f = run(events);
+        assert!(of(&f, "session-revocation").is_empty(), "{f:#?}");
+    }
+}
+
 /// A session after the account was opened again (reactivated, or activated anew as Okta
 /// does for a deactivated user) is not an orphan of the earlier deactivation.
 #[test]

@@ -1164,7 +1164,8 @@ impl<'a> Builder<'a> {
         self.report.subtitle = format!(
             "Next {} days from {}; {}",
             self.inputs.days,
-            now.to_rfc3339(),
+            // As the report's other times read.
+            now.to_datetime().format("%Y-%m-%d %H:%M UTC"),
             self.inputs.origin
         );
         self.report.summary = vec![SummaryRow {
