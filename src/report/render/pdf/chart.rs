@@ -97,6 +97,33 @@ const SUB_SIZE: f32 = 6.5;
 /// Above the highest label, inside the panel.
 const HEADROOM: f32 = 10.0;
 
+/// Dots closer than this (points) overlap; a lifted dot sits this far above the one below.
+const DOT_GAP: f32 = 6.5;
+/// How many kinds at one instant are lifted apart; more share the top step.
+const MAX_DOT_STEP: u8 = 3;
+
+/// For dots in drawing order, how many steps up its stem each is lifted: a dot near one
+/// of another kind already drawn goes a step above it, one of the same kind shares its
+/// step (overlap there hides no colour), at most [`MAX_DOT_STEP`].
+fn dot_steps(dots: &[(f32, MarkerKind)]) -> Vec<u8> {
+    let mut steps: Vec<u8> = Vec::with_capacity(dots.len());
+    for (i, (x, kind)) in dots.iter().enumerate() {
+        let near = || {
+            dots.iter()
+                .zip(&steps)
+                .take(i)
+                .filter(|((other, _), _)| (other - x).abs() < DOT_GAP)
+        };
+        let step = near()
+            .find(|((_, k), _)| k == kind)
+            .map(|(_, step)| *step)
+            .unwrap_or_else(|| near().map(|(_, step)| step + 1).max().unwrap_or(0))
+            .min(MAX_DOT_STEP);
+        steps.push(step);
+    }
+    steps
+}
+
 /// A marker as drawn.
 struct Mark {
     x: f32,
@@ -345,17 +372,33 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
         }
         doc.text(rect.left, b, &m.sub, Face::Regular, SUB_SIZE, MUTED);
     }
-    // Dots last, so they sit on top of lines; violations on top of everything.
-    for kind in [
+    // Dots last, so they sit on top of lines; violations on top of everything. Dots of
+    // another kind at (nearly) the same instant are lifted up their stem, one step per
+    // kind: drawn over each other, a late control hid the control beside it, and the
+    // legend named a colour no reader could find.
+    let order = [
         MarkerKind::Note,
         MarkerKind::Control,
         MarkerKind::LateControl,
         MarkerKind::Attempt,
         MarkerKind::Violation,
-    ] {
-        for m in marks.iter().filter(|m| m.kind == kind) {
-            doc.dot(m.x, axis_y, 3.4, marker_colour(kind));
-        }
+    ];
+    let dots: Vec<(f32, MarkerKind)> = order
+        .iter()
+        .flat_map(|kind| {
+            marks
+                .iter()
+                .filter(move |m| m.kind == *kind)
+                .map(|m| (m.x, m.kind))
+        })
+        .collect();
+    for ((x, kind), step) in dots.iter().zip(dot_steps(&dots)) {
+        doc.dot(
+            *x,
+            axis_y - f32::from(step) * DOT_GAP,
+            3.4,
+            marker_colour(*kind),
+        );
     }
 
     // Legend: the kinds present.
@@ -446,4 +489,32 @@ fn tick_step(span: f64) -> f64 {
         .into_iter()
         .find(|s| span / s <= 6.0)
         .unwrap_or_else(|| (span / 6.0 / 31_536_000.0).ceil().max(1.0) * 31_536_000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MarkerKind::*;
+
+    #[test]
+    fn dots_of_other_kinds_at_one_instant_are_lifted_apart() {
+        // A control and a late control at the same instant: both stay visible.
+        assert_eq!(dot_steps(&[(100.0, Control), (101.0, LateControl)]), [0, 1]);
+        // The same kind overlapping hides no colour: one step.
+        assert_eq!(dot_steps(&[(100.0, Violation), (102.0, Violation)]), [0, 0]);
+        // Apart on the axis: nothing moves.
+        assert_eq!(dot_steps(&[(100.0, Control), (120.0, LateControl)]), [0, 0]);
+        // A third kind goes above both; a fourth and fifth share the top step.
+        assert_eq!(
+            dot_steps(&[
+                (50.0, Note),
+                (50.0, Control),
+                (50.0, LateControl),
+                (50.0, Attempt),
+                (50.0, Violation),
+                (50.0, Control),
+            ]),
+            [0, 1, 2, 3, 3, 1]
+        );
+    }
 }
