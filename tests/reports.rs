@@ -265,6 +265,14 @@ fn the_upcoming_report_names_a_reminder_contact_who_has_left() {
         "{}",
         report["summary"]
     );
+    // No rule fired: the PDF's empty findings table says where the counted item is.
+    let text = pdf_extract::extract_text_from_mem(&fs::read(demo().join("upcoming.pdf")).unwrap())
+        .unwrap();
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("the exceptions counted above are open items"),
+        "{flat}"
+    );
 }
 
 /// The markers of the timeline titled `title` in the demo's SOC 2 report: (label, kind).

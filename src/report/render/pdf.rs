@@ -452,11 +452,18 @@ fn summary(doc: &mut Doc, r: &Report) {
             ]
         })
         .collect();
+    // The upcoming report counts open items (a reminder due, a contact who left) as its
+    // exceptions without any rule having fired: say where they are.
+    let open_items = r.summary.iter().any(|s| s.exceptions > 0);
     let spec = TableSpec {
         title: "",
         columns,
         rows,
-        empty_text: "No findings.",
+        empty_text: if open_items {
+            "No findings of the policy's rules; the exceptions counted above are open items, listed in the section that follows."
+        } else {
+            "No findings."
+        },
     };
     let prepared = table::prepare(doc, &spec);
     subheading(doc, "Findings", prepared.lead_height());
