@@ -561,10 +561,7 @@ impl<'a> Builder<'a> {
             .details
             .get("source")
             .or_else(|| f.details.get("idp"))
-            .filter(|s| {
-                crate::sources::has_own_controls(s)
-                    || crate::sources::identity_providers().contains(&s.as_str())
-            })
+            .filter(|s| crate::sources::has_own_controls(s))
             .map(|s| idp_of(s).to_string());
         let mut found = Vec::new();
         for a in self.inputs.facts.acts_of(&f.subject) {
@@ -1095,7 +1092,7 @@ impl<'a> Builder<'a> {
             let last_due = crate::policy::expiry::plus_days(p.expiry, -2)
                 .to_datetime()
                 .date_naive();
-            let contacts: Vec<&str> = facts
+            let mut contacts: Vec<&str> = facts
                 .people
                 .get(&p.email)
                 .map(|person| {
@@ -1106,13 +1103,12 @@ impl<'a> Builder<'a> {
                         .collect()
                 })
                 .unwrap_or_default();
+            contacts.sort_unstable();
+            contacts.dedup();
             if contacts.is_empty() {
                 open = true;
                 status.push("no manager or tech lead named to remind".into());
             }
-            let mut contacts = contacts;
-            contacts.sort_unstable();
-            contacts.dedup();
             for contact in contacts {
                 let left = facts.people.get(contact).and_then(|c| c.left_on);
                 if let Some(left) = left.filter(|left| *left <= last_due) {

@@ -390,14 +390,6 @@ fn key_changes(view: &View) -> (Vec<String>, Vec<String>) {
     (added, removed)
 }
 
-/// An IP address, never the `"<null>"` Azure Monitor writes when there is none.
-fn ip_address(text: String) -> Option<String> {
-    let text = text.trim();
-    text.parse::<std::net::IpAddr>()
-        .is_ok()
-        .then(|| text.to_string())
-}
-
 fn classify_audit(activity: &str, view: &View) -> EventKind {
     use EventKind::*;
     let a = activity.trim().to_lowercase();
@@ -621,7 +613,8 @@ impl Source for EntraAudit {
             "ip",
             view.str("/initiatedBy/user/ipAddress")
                 .or_else(|| view.outer("/callerIpAddress"))
-                .and_then(ip_address),
+                .as_deref()
+                .and_then(super::ip_address),
         );
         put(
             &mut e,
@@ -629,16 +622,12 @@ impl Source for EntraAudit {
             view.str("/correlationId")
                 .or_else(|| view.outer("/correlationId")),
         );
+        let leave_date = new_value_of(&view, "EmployeeLeaveDateTime").flatten();
         if kind == EventKind::ExpirySet {
-            put(
-                &mut e,
-                "expires_at",
-                new_value_of(&view, "EmployeeLeaveDateTime").flatten(),
-            );
+            put(&mut e, "expires_at", leave_date.clone());
         }
         // Re-enabling an account with a new leave date is how an extension often looks:
         // losing either half would lose the reactivation or the new expiry.
-        let leave_date = new_value_of(&view, "EmployeeLeaveDateTime").flatten();
         let also_expiry = matches!(
             kind,
             EventKind::AccountDeactivated | EventKind::AccountReactivated
@@ -906,7 +895,8 @@ impl Source for EntraSignIn {
             "ip",
             view.str("/ipAddress")
                 .or_else(|| view.outer("/callerIpAddress"))
-                .and_then(ip_address),
+                .as_deref()
+                .and_then(super::ip_address),
         );
         put(
             &mut e,

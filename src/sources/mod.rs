@@ -430,6 +430,15 @@ pub fn new_event(
 }
 
 /// Sets `attrs[key]` when `value` is present.
+/// `text` when it is an IP address: never the `"null"`, `"unknown"` or `"<null>"` IdPs
+/// write where a record has none.
+pub fn ip_address(text: &str) -> Option<String> {
+    let text = text.trim();
+    text.parse::<std::net::IpAddr>()
+        .is_ok()
+        .then(|| text.to_string())
+}
+
 pub fn put(event: &mut Event, key: &str, value: Option<String>) {
     if let Some(v) = value {
         event.attrs.insert(key.to_string(), v);

@@ -290,11 +290,7 @@ fn real(value: &Option<Cow<'_, str>>) -> Option<String> {
 
 /// `client.ipAddress` when it is an IP address (never `"null"` or `"unknown"`).
 fn client_ip(value: &Option<Cow<'_, str>>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
-        .map(str::to_string)
+    value.as_deref().and_then(super::ip_address)
 }
 
 impl Source for Okta {
