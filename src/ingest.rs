@@ -262,15 +262,15 @@ const CHUNK: usize = 256;
 
 /// Walks every record of `input`, normalising it with `source`: the first stage of
 /// [`ingest_file`], public so the golden-file tests read fixtures through this very path.
-/// Reading, parsing, normalising and `ready` run on a second thread, a chunk of records
-/// ahead of `each` on this one: `ingest` prepares records for the ledger in `ready`, so
+/// Reading, parsing, normalising and `ready` (called on each chunk of records) run on a
+/// second thread, a chunk ahead of `each` on this one: `ingest` prepares records for the ledger in `ready`, so
 /// this thread is left only what must be done in order (de-duplication, the chain,
 /// writing).
 pub fn walk<T: Send>(
     input: &Input,
     source: &dyn Source,
     progress: &mut dyn FnMut(u64),
-    ready: &(dyn Fn(Normalised) -> T + Sync),
+    ready: &(dyn Fn(Vec<Normalised>) -> Vec<T> + Sync),
     each: &mut dyn FnMut(T) -> Result<(), String>,
 ) -> Result<(), IngestError> {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -284,16 +284,16 @@ pub fn walk<T: Send>(
             let counting = Counting::new(reader, &mut tick);
             let mut chunk = Vec::with_capacity(CHUNK);
             let result = framing::for_each_record(counting, &framing::Reads::Later, &mut |r| {
-                chunk.push(ready(normalise_record(source, r)));
+                chunk.push(normalise_record(source, r));
                 if chunk.len() >= CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                     // The receiver is gone only when `each` stopped the walk.
-                    tx.send(full).map_err(|_| String::new())?;
+                    tx.send(ready(full)).map_err(|_| String::new())?;
                 }
                 Ok(())
             });
             if result.is_ok() && !chunk.is_empty() {
-                let _ = tx.send(chunk);
+                let _ = tx.send(ready(chunk));
             }
             result
         });
@@ -457,42 +457,64 @@ struct ReadyEvent {
     record: PreparedRecord,
 }
 
-/// Checks a normalised record's size and prepares its events (see `walk`).
-fn make_ready(n: Normalised, max_record_bytes: usize) -> Ready {
-    let mut raw = n.raw;
-    let events = match n.result {
-        Ok(_) if raw.len() > max_record_bytes => Err(format!(
-            "the record is {} bytes; the limit is {max_record_bytes} (--max-record-bytes)",
-            raw.len(),
-        )),
-        other => other,
-    };
-    let result = events.map(|events| {
-        // A record is usually one event: the last one takes the bytes, the others (a
-        // record of several events) get copies.
-        let last = events.len().saturating_sub(1);
-        let mut ready = Vec::with_capacity(events.len());
-        for (i, event) in events.into_iter().enumerate() {
-            let other_type = (event.kind == EventKind::Other)
-                .then(|| event.attrs.get("type").cloned().unwrap_or_default());
-            let raw = if i == last {
-                std::mem::take(&mut raw)
-            } else {
-                raw.clone()
-            };
-            ready.push(ReadyEvent {
-                kind: event.kind,
-                other_type,
-                record: NewRecord { event, raw }.prepare(),
-            });
-        }
-        ready
-    });
-    Ready {
-        location: n.location,
-        raw,
-        result,
+/// Checks each normalised record's size and prepares its events (see `walk`), the raw
+/// records of the whole chunk hashed at once (`NewRecord::prepare_all`).
+fn make_ready(chunk: Vec<Normalised>, max_record_bytes: usize) -> Vec<Ready> {
+    type Kinds = Vec<(EventKind, Option<String>)>;
+    let mut records = Vec::with_capacity(chunk.len());
+    let mut shapes: Vec<(Location, Vec<u8>, Result<Kinds, String>)> =
+        Vec::with_capacity(chunk.len());
+    for n in chunk {
+        let mut raw = n.raw;
+        let events = match n.result {
+            Ok(_) if raw.len() > max_record_bytes => Err(format!(
+                "the record is {} bytes; the limit is {max_record_bytes} (--max-record-bytes)",
+                raw.len(),
+            )),
+            other => other,
+        };
+        let kinds = events.map(|events| {
+            // A record is usually one event: the last one takes the bytes, the others (a
+            // record of several events) get copies.
+            let last = events.len().saturating_sub(1);
+            let mut kinds = Vec::with_capacity(events.len());
+            for (i, event) in events.into_iter().enumerate() {
+                let other_type = (event.kind == EventKind::Other)
+                    .then(|| event.attrs.get("type").cloned().unwrap_or_default());
+                let raw = if i == last {
+                    std::mem::take(&mut raw)
+                } else {
+                    raw.clone()
+                };
+                kinds.push((event.kind, other_type));
+                records.push(NewRecord { event, raw });
+            }
+            kinds
+        });
+        shapes.push((n.location, raw, kinds));
     }
+    let mut prepared = NewRecord::prepare_all(records).into_iter();
+    shapes
+        .into_iter()
+        .map(|(location, raw, kinds)| Ready {
+            location,
+            raw,
+            result: kinds.map(|kinds| {
+                let mut events = Vec::with_capacity(kinds.len());
+                for (kind, other_type) in kinds {
+                    // `prepare_all` gives one record for each pushed above, in order.
+                    if let Some(record) = prepared.next() {
+                        events.push(ReadyEvent {
+                            kind,
+                            other_type,
+                            record,
+                        });
+                    }
+                }
+                events
+            }),
+        })
+        .collect()
 }
 
 fn ingest_staged(
@@ -650,7 +672,7 @@ fn ingest_staged(
         Ok(())
     };
     let max_record_bytes = opts.max_record_bytes;
-    let ready = move |n: Normalised| make_ready(n, max_record_bytes);
+    let ready = move |chunk: Vec<Normalised>| make_ready(chunk, max_record_bytes);
     let walked = walk(input, source, progress, &ready, &mut take);
     if let Some(e) = failure {
         return Err(e);

@@ -230,6 +230,16 @@ pub fn raw_hash(raw: &[u8]) -> Hash {
     h.finalize().into()
 }
 
+/// [`raw_hash`] of each record, many at once (see `hash_many`).
+pub fn raw_hashes(raws: &[&[u8]]) -> Vec<Hash> {
+    super::hash_many::derive_key_many(&RAW_KEY, raws)
+}
+
+/// [`chain_hash`] of each entry's canonical bytes, many at once (see `hash_many`).
+pub fn chain_hashes(canonicals: &[&[u8]]) -> Vec<Hash> {
+    super::hash_many::derive_key_many(&CHAIN_KEY, canonicals)
+}
+
 /// The hasher `raw_hash` uses, for callers that stream a large raw record.
 pub fn raw_hasher() -> blake3::Hasher {
     derive_key_hasher(&RAW_KEY)

@@ -64,6 +64,7 @@
 pub mod cplog;
 pub mod entry;
 pub mod fs;
+mod hash_many;
 pub mod keys;
 pub mod legacy;
 pub mod merkle;
@@ -262,19 +263,57 @@ pub struct PreparedRecord {
 
 impl NewRecord {
     pub fn prepare(self) -> PreparedRecord {
-        let (raw_hash, dedup, payload) = self.prepared_parts();
-        PreparedRecord {
-            raw: self.raw,
-            raw_hash,
-            dedup,
-            payload,
-        }
+        let raw_hash = raw_hash(&self.raw);
+        self.prepared_with(raw_hash)
     }
 
-    fn prepared_parts(&self) -> (Hash, Hash, Vec<u8>) {
-        let raw_hash = raw_hash(&self.raw);
-        let dedup = dedup_key(&self.event, &raw_hash);
-        (raw_hash, dedup, entry::encode_event_payload(&self.event))
+    /// [`NewRecord::prepare`] of each, with the raw records hashed many at once, which
+    /// costs a fifth of hashing them one by one (`hash_many`).
+    pub fn prepare_all(records: Vec<NewRecord>) -> Vec<PreparedRecord> {
+        let raws: Vec<&[u8]> = records.iter().map(|r| r.raw.as_slice()).collect();
+        let hashes = entry::raw_hashes(&raws);
+        records
+            .into_iter()
+            .zip(hashes)
+            .map(|(r, raw_hash)| r.prepared_with(raw_hash))
+            .collect()
+    }
+
+    /// [`NewRecord::prepare_all`] on `workers` threads, results in order.
+    fn prepare_all_on(workers: usize, mut records: Vec<NewRecord>) -> Vec<PreparedRecord> {
+        if workers <= 1 || records.len() < 64 {
+            return Self::prepare_all(records);
+        }
+        let share = records.len().div_ceil(workers);
+        let mut later_shares = Vec::new();
+        while records.len() > share {
+            later_shares.push(records.split_off(records.len() - share));
+        }
+        later_shares.reverse();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = later_shares
+                .into_iter()
+                .map(|part| scope.spawn(move || Self::prepare_all(part)))
+                .collect();
+            // This thread prepares the first share itself (see `par_map`).
+            let mut out = Self::prepare_all(records);
+            for h in handles {
+                match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            out
+        })
+    }
+
+    fn prepared_with(self, raw_hash: Hash) -> PreparedRecord {
+        PreparedRecord {
+            dedup: dedup_key(&self.event, &raw_hash),
+            payload: entry::encode_event_payload(&self.event),
+            raw: self.raw,
+            raw_hash,
+        }
     }
 }
 
@@ -970,25 +1009,7 @@ impl Ledger {
     /// backdated copy hide the real event, or the real event hide a forgery.
     pub fn stage(&mut self, records: Vec<NewRecord>) -> Result<CommitSummary, LedgerError> {
         self.signer()?;
-        // Preparing and the index lookups in one parallel step; the index is read-only here.
-        let store = &self.store;
-        let parts = par_map(store.workers(), &records, |r| {
-            let (raw_hash, dedup, payload) = r.prepared_parts();
-            let candidates = store.dedup_candidates(&dedup);
-            (raw_hash, dedup, payload, candidates)
-        });
-        let mut prepared = Vec::with_capacity(records.len());
-        let mut candidates = Vec::with_capacity(records.len());
-        for (r, (raw_hash, dedup, payload, found)) in records.into_iter().zip(parts) {
-            prepared.push(PreparedRecord {
-                raw: r.raw,
-                raw_hash,
-                dedup,
-                payload,
-            });
-            candidates.push(found);
-        }
-        self.stage_with(prepared, candidates)
+        self.stage_prepared(NewRecord::prepare_all_on(self.store.workers(), records))
     }
 
     /// [`Ledger::stage`] for records prepared ahead ([`NewRecord::prepare`]).

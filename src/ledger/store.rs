@@ -62,7 +62,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::entry::{chain_hash, raw_hash, Entry};
+use super::entry::{chain_hashes, raw_hashes, Entry};
 use super::fs::{FileHandle, Fs};
 use super::merkle::{CompactRange, Hash, Sha256Hasher, SubtreeSource, TreeHasher};
 
@@ -367,10 +367,10 @@ pub fn encode_raw_record(out: &mut Vec<u8>, hash: &Hash, raw: &RawState) {
 
 /// Calls `each(seq, canonical bytes)` for every record of an entries payload, in order,
 /// from `first_seq` on; a payload cut short is a [`StoreError::BadEntry`] at its seq.
-pub fn for_each_entry_record(
-    value: &[u8],
+pub fn for_each_entry_record<'a>(
+    value: &'a [u8],
     first_seq: u64,
-    mut each: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
+    mut each: impl FnMut(u64, &'a [u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let mut at = 0usize;
     let mut seq = first_seq;
@@ -403,18 +403,26 @@ pub fn split_entry_records(
     first_seq: u64,
     out: &mut Vec<StoredEntry>,
 ) -> Result<(), StoreError> {
+    let mut canonicals = Vec::new();
+    let mut entries = Vec::new();
     for_each_entry_record(value, first_seq, |seq, canonical| {
         let entry = Entry::decode(canonical).map_err(|e| bad_entry(seq, e.to_string()))?;
         if entry.seq != seq {
             return Err(bad_entry(seq, format!("holds seq {} instead", entry.seq)));
         }
+        canonicals.push(canonical);
+        entries.push(entry);
+        Ok(())
+    })?;
+    let chains = chain_hashes(&canonicals);
+    for ((entry, canonical), chain) in entries.into_iter().zip(canonicals).zip(chains) {
         out.push(StoredEntry {
             entry,
             canonical: canonical.to_vec(),
-            chain: chain_hash(canonical),
+            chain,
         });
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// A raw record as it sits in a frame payload, its bytes borrowed (and already checked
@@ -433,6 +441,40 @@ pub fn for_each_raw_record<'a>(
     value: &'a [u8],
     first_seq: u64,
     mut each: impl FnMut(Hash, RawRef<'a>),
+) -> Result<(), StoreError> {
+    let mut records = Vec::new();
+    let parsed = parse_raw_records(value, first_seq, &mut records);
+    // The kept bytes are hashed many at once; the first record that is wrong in either
+    // way, by seq, is the one reported.
+    let kept: Vec<&[u8]> = records
+        .iter()
+        .filter_map(|(_, r)| match r {
+            RawRef::Kept(b) => Some(*b),
+            _ => None,
+        })
+        .collect();
+    let mut hashes = raw_hashes(&kept).into_iter();
+    for (seq, (hash, state)) in (first_seq..).zip(&records) {
+        if matches!(state, RawRef::Kept(_)) && hashes.next().as_ref() != Some(hash) {
+            return Err(StoreError::BadRaw {
+                seq,
+                problem: "bytes do not match their BLAKE3 hash".into(),
+            });
+        }
+    }
+    parsed?;
+    for (hash, state) in records {
+        each(hash, state);
+    }
+    Ok(())
+}
+
+/// Splits a raw-records payload into `(hash, state)` pairs without checking the hashes,
+/// stopping at the first record that is cut short or of an unknown state.
+fn parse_raw_records<'a>(
+    value: &'a [u8],
+    first_seq: u64,
+    out: &mut Vec<(Hash, RawRef<'a>)>,
 ) -> Result<(), StoreError> {
     let mut at = 0usize;
     let mut seq = first_seq;
@@ -453,20 +495,16 @@ pub fn for_each_raw_record<'a>(
             .map(|_| be_u32(value, at + 33) as usize)
             .ok_or_else(|| bad("record is cut short (length)"))?;
         let state = match state {
-            0 => {
-                let b = value
+            0 => RawRef::Kept(
+                value
                     .get(at + 37..at + 37 + len)
-                    .ok_or_else(|| bad("record is cut short (bytes)"))?;
-                if raw_hash(b) != hash {
-                    return Err(bad("bytes do not match their BLAKE3 hash"));
-                }
-                RawRef::Kept(b)
-            }
+                    .ok_or_else(|| bad("record is cut short (bytes)"))?,
+            ),
             1 if len == 0 => RawRef::Redacted,
             2 if len == 0 => RawRef::None,
             _ => return Err(bad("unknown record state")),
         };
-        each(hash, state);
+        out.push((hash, state));
         at += 37 + len;
         seq += 1;
     }

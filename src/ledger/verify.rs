@@ -17,7 +17,7 @@ use std::sync::{mpsc, Mutex};
 
 use thiserror::Error;
 
-use super::entry::{chain_hash, dedup_key_of, genesis_link, to_hex, EntryView, Payload};
+use super::entry::{chain_hashes, dedup_key_of, genesis_link, to_hex, EntryView, Payload};
 use super::keys::rotation_statement;
 use super::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
 use super::note::{Checkpoint, NoteVerifier};
@@ -149,6 +149,7 @@ fn check_frame(
     out.clear();
     out.reserve(count as usize);
     let mut raws = rs.into_iter();
+    let mut canonicals = Vec::with_capacity(count as usize);
     for_each_entry_record(entries, first, |seq, canonical| {
         let view = EntryView::decode(canonical).map_err(|e| bad_entry(seq, e.to_string()))?;
         if view.seq != seq {
@@ -161,7 +162,8 @@ fn check_frame(
             seq,
             prev: view.prev,
             raw_hash: view.raw_hash,
-            chain: chain_hash(canonical),
+            // Filled in below, with every chain hash of the frame at once.
+            chain: [0; 32],
             leaf: hasher.leaf(canonical),
             dedup: view
                 .event_ids
@@ -169,9 +171,13 @@ fn check_frame(
             other: view.other,
             raw,
         });
+        canonicals.push(canonical);
         Ok(())
     })
     .map_err(store_failure)?;
+    for (c, chain) in out.iter_mut().zip(chain_hashes(&canonicals)) {
+        c.chain = chain;
+    }
     if out.len() as u64 != count || raws.next().is_some() {
         return Err(at(
             first + (out.len() as u64).min(count),
