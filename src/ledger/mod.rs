@@ -10,7 +10,8 @@
 //!    `tests/tamper.rs` (bytes changed in the files), `tests/crash.rs` (power cuts).
 //! 2. **Hash chain.** Entry hash = BLAKE3 derive_key over the canonical bytes, which hold
 //!    seq, previous hash, event and raw-record hash; genesis links to a hash of the ledger id
-//!    (`entry::chain_hash`, `entry::genesis_link`). Tests: `entry::tests` known answer,
+//!    (`entry::chain_hash`, `entry::genesis_link`; many at once, with the same output:
+//!    `hash_many`). Tests: `entry::tests` known answer, `hash_many::tests`,
 //!    `tests/tamper.rs`.
 //! 3. **Merkle tree.** Leaves are the canonical entry bytes in an RFC 6962 SHA-256 tree;
 //!    every perfect subtree hash is stored in post-order in `tree` (`store::node_position`).
