@@ -56,7 +56,11 @@ fn bytes(words: &Words) -> Hash {
 
 /// BLAKE3 `derive_key` (for the context whose key is `key`) of each message, in order.
 pub fn derive_key_many(key: &ContextKey, messages: &[&[u8]]) -> Vec<Hash> {
-    let platform = Platform::detect();
+    derive_key_many_on(Platform::detect(), key, messages)
+}
+
+/// [`derive_key_many`] with the SIMD width `platform` names (the tests try each).
+fn derive_key_many_on(platform: Platform, key: &ContextKey, messages: &[&[u8]]) -> Vec<Hash> {
     let key_words = words(key);
     // Each message's chaining value after its leading blocks; `None` for those hashed alone.
     let mut cvs: Vec<Option<Words>> = messages
@@ -183,16 +187,37 @@ mod tests {
         hash_derive_key_context("auditledger test of hash_many")
     }
 
+    /// Every SIMD width this CPU runs, not only the one `detect` picks: another machine
+    /// may take another.
+    fn platforms() -> Vec<Platform> {
+        // `detect` gives AVX-512 where the crate was built with it (no constructor of its
+        // own exists without that build flag).
+        #[allow(unused_mut)]
+        let mut all = vec![Platform::portable(), Platform::detect()];
+        #[cfg(target_arch = "x86_64")]
+        {
+            all.extend(Platform::sse2());
+            all.extend(Platform::sse41());
+            all.extend(Platform::avx2());
+        }
+        all
+    }
+
     #[test]
     fn every_length_up_to_past_a_chunk_equals_the_plain_hasher() {
         let key = key();
         let data: Vec<u8> = (0..1100u32).map(|i| (i * 7 + 3) as u8).collect();
         let messages: Vec<&[u8]> = (0..=data.len()).map(|len| &data[..len]).collect();
-        let hashes = derive_key_many(&key, &messages);
-        assert_eq!(hashes.len(), messages.len());
-        for (m, h) in messages.iter().zip(&hashes) {
-            assert_eq!(*h, hash_alone(&key, m), "{} bytes", m.len());
+        // Each length several times, so every group fills the widest SIMD lanes.
+        let repeated: Vec<&[u8]> = messages.iter().flat_map(|m| [*m; 17]).collect();
+        for platform in platforms() {
+            let hashes = derive_key_many_on(platform, &key, &repeated);
+            assert_eq!(hashes.len(), repeated.len());
+            for (m, h) in repeated.iter().zip(&hashes) {
+                assert_eq!(*h, hash_alone(&key, m), "{} bytes, {platform:?}", m.len());
+            }
         }
+        let hashes = derive_key_many(&key, &messages);
         // Against the public constructor too, not only the hazmat one.
         let mut h = blake3::Hasher::new_derive_key("auditledger test of hash_many");
         h.update(&data[..525]);
