@@ -6,7 +6,8 @@
 //!   staged in the ledger (`Ledger::stage_prepared`) a batch at a time; the commit comes at
 //!   the end.
 //! - Two threads, each kept busy: the reading one frames, parses and normalises records and
-//!   prepares their events for the ledger (hashes, encoding: `NewRecord::prepare`); this
+//!   prepares their events for the ledger, a chunk at a time (hashes, encoding:
+//!   `NewRecord::prepare_all`); this
 //!   one counts them and stages them in order. The ledger is told to start no threads of
 //!   its own (`Ledger::set_workers`): on two cores they only contended with the reader.
 //!   A refused record (without `skip_invalid`), an unreadable file, a failed write or an
@@ -263,9 +264,9 @@ const CHUNK: usize = 256;
 /// Walks every record of `input`, normalising it with `source`: the first stage of
 /// [`ingest_file`], public so the golden-file tests read fixtures through this very path.
 /// Reading, parsing, normalising and `ready` (called on each chunk of records) run on a
-/// second thread, a chunk ahead of `each` on this one: `ingest` prepares records for the ledger in `ready`, so
-/// this thread is left only what must be done in order (de-duplication, the chain,
-/// writing).
+/// second thread, a chunk ahead of `each` on this one: `ingest` prepares records for the
+/// ledger in `ready`, so this thread is left only what must be done in order
+/// (de-duplication, the chain, writing).
 pub fn walk<T: Send>(
     input: &Input,
     source: &dyn Source,

@@ -1,21 +1,24 @@
-//! Many short BLAKE3 `derive_key` hashes at once: `verify`'s raw-record and chain hashes
-//! and the raw hashes of a batch being appended.
+//! Many short BLAKE3 `derive_key` hashes at once: the raw-record and chain hashes of every
+//! frame read (`verify`, and `store::split_entry_records` for every other read) and the
+//! raw hashes of a batch being appended or ingested.
 //!
 //! BLAKE3 is fast on long inputs because it compresses many chunks side by side with SIMD;
 //! but a record of a few hundred bytes is one chunk, whose blocks chain one after another,
 //! so hashed alone each 64-byte block costs a whole compression (about 94 ns on the bench
 //! machine) while the vector units idle. The blake3 crate's own `hash_many`, the routine it
 //! hashes the chunks of a long input with, compresses the same block of up to 16 messages
-//! side by side (AVX-512; 8 with AVX2, 4 with SSE4.1). Here it runs over all but the last
-//! block of messages with the same number of blocks, and the last block of each (the one
-//! marked ROOT, and the only one that may be partial) is compressed alone: a 525-byte raw
-//! record took 0.18 us instead of 0.87 us.
+//! side by side (AVX-512, where blake3's build compiled its C code for it; else 8 with
+//! AVX2, 4 with SSE4.1). Here it runs over all but the last block of messages with the
+//! same number of blocks, and the last block of each (the one marked ROOT, and the only
+//! one that may be partial) is compressed alone: a 525-byte raw record took about 0.2 us
+//! instead of 0.8-0.9 us on the bench machine (AVX-512).
 //!
 //! Invariant: every hash equals `Hasher::new_from_context_key(key).update(m).finalize()`
 //! (the tests compare every length from 0 to 1,100, and mixed batches); messages longer
 //! than one chunk take that path. `blake3::platform` is public but hidden from the crate's
-//! docs and carries no stability promise, so Cargo.toml holds blake3 to 1.8.x: a change
-//! there fails the build or these tests, never the hashes silently.
+//! docs ("undocumented and unstable, for benchmarks only"), so Cargo.toml pins blake3 to
+//! exactly 1.8.7: moving to another release is a deliberate change, which must pass these
+//! tests (on every SIMD width the machine has) before it lands.
 
 use blake3::hazmat::{ContextKey, HasherExt as _};
 use blake3::platform::Platform;

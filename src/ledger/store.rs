@@ -434,9 +434,10 @@ pub enum RawRef<'a> {
     None,
 }
 
-/// Reads the raw records of a frame payload whose first record is `first_seq`, checking
-/// each kept record's bytes against its hash, and hands each to `each` borrowed: `verify`
-/// needs only hash and state, and copying every record cost it an allocation apiece.
+/// Reads the raw records of a frame payload whose first record is `first_seq`, checks
+/// every kept record's bytes against its hash (all at once: `hash_many`), and only then
+/// hands each to `each`, borrowed: `verify` needs only hash and state, and copying every
+/// record cost it an allocation apiece. On an error `each` is not called at all.
 pub fn for_each_raw_record<'a>(
     value: &'a [u8],
     first_seq: u64,
