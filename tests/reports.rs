@@ -275,6 +275,131 @@ fn the_upcoming_report_names_a_reminder_contact_who_has_left() {
     );
 }
 
+/// The upcoming report reads reminders and approvals under the policy the check uses: a
+/// policy that asks three contacts per reminder makes José's 7-day reminder, which reached
+/// two, an open item; an extension for Noah approved by his tech lead alone awaits the
+/// security role, and the legal role too when the policy adds it; a policy without
+/// reminders shows none.
+#[test]
+fn the_upcoming_report_reads_the_policys_reminder_and_approval_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A copy of the demo ledger, with an extension request for Noah half approved.
+    let ledger = tmp.path().join("ledger");
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(demo().join("demo-ledger"))
+        .arg(&ledger)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let approvals = tmp.path().join("approvals.csv");
+    fs::write(
+        &approvals,
+        "request_id,action,subject,actor,role,new_expiry,emergency,reason,at,notes\n\
+         ext-90,requested,noah.kim@acme.example,priya.raman@acme.example,tech_lead,2026-03-27,,finish the ledger export,2026-03-09T10:00:00Z,\n\
+         ext-90,approved,noah.kim@acme.example,priya.raman@acme.example,tech_lead,,,,2026-03-09T11:00:00Z,\n",
+    )
+    .unwrap();
+    let o = bin()
+        .arg("--ledger")
+        .arg(&ledger)
+        .arg("ingest")
+        .arg("--key-file")
+        .arg(demo().join("demo-signing.key"))
+        .arg(&approvals)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let policy_with = |name: &str, from: &str, to: &str| {
+        let text =
+            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"))
+                .unwrap();
+        assert!(text.contains(from), "{from} is not in fixtures/policy.toml");
+        let path = tmp.path().join(name);
+        fs::write(&path, text.replace(from, to)).unwrap();
+        path
+    };
+    let upcoming = |policy: &Path| -> (Vec<String>, u64) {
+        let out = tmp.path().join("out");
+        let o = bin()
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(["report", "--report", "upcoming", "--format", "json,csv"])
+            .args(["--now", "2026-03-09T16:00:00Z", "--days", "14"])
+            .arg("--policy")
+            .arg(policy)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("upcoming.json")).unwrap()).unwrap();
+        let csv = fs::read_to_string(out.join("upcoming-expiring.csv")).unwrap();
+        (
+            csv.lines().map(str::to_string).collect(),
+            json["summary"][0]["exceptions"].as_u64().unwrap(),
+        )
+    };
+    let row = |rows: &[String], who: &str| -> String {
+        rows.iter()
+            .find(|l| l.contains(who))
+            .unwrap_or_else(|| panic!("{who} is not in {rows:?}"))
+            .clone()
+    };
+
+    let (rows, open) =
+        upcoming(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"));
+    let jose = row(&rows, "José");
+    assert!(
+        jose.contains("7-day: reached 2 of 2 contacts; 2-day: due 2026-03-12 07:00 UTC"),
+        "{jose}"
+    );
+    let noah = row(&rows, "Noah");
+    assert!(
+        noah.contains("ext-90 (1 of 2 approvals; awaiting security)"),
+        "{noah}"
+    );
+    assert_eq!(
+        open, 1,
+        "Noah only: his departed contact and the missing approval"
+    );
+
+    let (rows, open) = upcoming(&policy_with(
+        "three.toml",
+        "min_contacts = 2",
+        "min_contacts = 3",
+    ));
+    assert!(
+        row(&rows, "José").contains("7-day: reached 2 of 3 contacts"),
+        "{rows:?}"
+    );
+    assert_eq!(open, 2, "José's reminder is an open item under this policy");
+
+    let (rows, _) = upcoming(&policy_with(
+        "legal.toml",
+        r#"required_roles = ["tech_lead", "security"]"#,
+        r#"required_roles = ["tech_lead", "security", "legal"]"#,
+    ));
+    let noah = row(&rows, "Noah");
+    assert!(
+        noah.contains("ext-90 (1 of 3 approvals; awaiting security and legal)"),
+        "{noah}"
+    );
+
+    let (rows, _) = upcoming(&policy_with(
+        "quiet.toml",
+        "[rules.reminders]\nenabled = true",
+        "[rules.reminders]\nenabled = false",
+    ));
+    assert!(!row(&rows, "José").contains("7-day"), "{rows:?}");
+    let noah = row(&rows, "Noah");
+    assert!(!noah.contains("7-day"), "{noah}");
+    // The roster's pitfall is named whatever the reminder rule says.
+    assert!(noah.contains("left on 2026-02-27"), "{noah}");
+}
+
 /// The markers of the timeline titled `title` in the demo's SOC 2 report: (label, kind).
 fn soc2_markers(title: &str) -> Vec<(String, String)> {
     let report = report_json("soc2.json");

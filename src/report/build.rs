@@ -11,7 +11,9 @@ use thiserror::Error;
 
 use crate::event::Timestamp;
 use crate::finding::{Evidence, Finding};
+use crate::policy::config::Policy;
 use crate::policy::facts::{idp_of, Facts};
+use crate::policy::rules::reminders;
 use crate::policy::{CheckResult, PersonStatus};
 use crate::report::model::*;
 
@@ -29,6 +31,9 @@ const MAX_TIMELINES: usize = 25;
 /// What a report is built from.
 pub struct Inputs<'a> {
     pub check: &'a CheckResult,
+    /// The policy the check ran under (the upcoming report reads its reminder and
+    /// approval rules as the check does).
+    pub policy: &'a Policy,
     pub facts: &'a Facts,
     pub attestation: Attestation,
     pub origin: String,
@@ -1064,34 +1069,52 @@ impl<'a> Builder<'a> {
         let mut open_items = 0u64;
         for p in &soon {
             let mut open = false;
-            let reminders = facts
-                .reminders
-                .get(&p.email)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
             let mut status = Vec::new();
-            for days in [7i64, 2] {
-                let due = crate::policy::expiry::plus_days(p.expiry, -days);
-                let sent = reminders
-                    .iter()
-                    .filter(|r| {
-                        &*r.status == "delivered" && (r.cite.at.0 - due.0).abs() <= 86_400_000_000
-                    })
-                    .count();
-                open |= due <= now && sent == 0;
-                status.push(if due > now && sent == 0 {
+            // Each reminder slot as the reminders rule reads it, whether or not it is due.
+            let reminders = &self.inputs.policy.rules.reminders;
+            let days_before = if reminders.enabled {
+                reminders.days_before.as_slice()
+            } else {
+                &[]
+            };
+            for &days in days_before {
+                let slot = reminders::slot(facts, reminders, &p.email, p.expiry, days);
+                let enough = slot.reached.len() as u32 >= reminders.min_contacts;
+                open |= slot.to <= now && !enough;
+                let reached = format!(
+                    "reached {} of {} contacts{}",
+                    slot.reached.len(),
+                    reminders.min_contacts,
+                    if slot.not_counted.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", slot.not_counted.join("; "))
+                    }
+                );
+                status.push(if slot.to > now && !enough {
+                    // Not late yet: when it is due, and what it has reached so far.
+                    let due = crate::policy::expiry::plus_days(p.expiry, -i64::from(days));
                     format!(
-                        "{days}-day: due {}",
-                        due.to_datetime().format("%Y-%m-%d %H:%M UTC")
+                        "{days}-day: due {}{}",
+                        due.to_datetime().format("%Y-%m-%d %H:%M UTC"),
+                        if slot.sent.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {reached} so far")
+                        }
                     )
                 } else {
-                    format!("{days}-day: delivered to {sent}")
+                    format!("{days}-day: {reached}")
                 });
             }
-            // The seed's pitfall: a manager who left makes the reminder go nowhere.
-            let last_due = crate::policy::expiry::plus_days(p.expiry, -2)
-                .to_datetime()
-                .date_naive();
+            // The seed's pitfall: a manager who left makes the reminder go nowhere. Checked
+            // against the last reminder's day.
+            let last_due = crate::policy::expiry::plus_days(
+                p.expiry,
+                -i64::from(days_before.iter().copied().min().unwrap_or(0)),
+            )
+            .to_datetime()
+            .date_naive();
             let mut contacts: Vec<&str> = facts
                 .people
                 .get(&p.email)
@@ -1116,18 +1139,28 @@ impl<'a> Builder<'a> {
                     status.push(format!("contact {contact} left on {left}"));
                 }
             }
+            // An approval by each role the policy requires (whether each one is valid is
+            // the extension-approval rule's, whose findings are listed above).
+            let required = &self.inputs.policy.rules.extension_approval.required_roles;
             let pending: Vec<String> = facts
                 .requests
                 .values()
-                .filter(|r| {
-                    r.subject == p.email && r.decisions.iter().filter(|d| d.approved).count() < 2
-                })
-                .map(|r| {
-                    format!(
-                        "{} ({} of 2 approvals)",
-                        r.id,
-                        r.decisions.iter().filter(|d| d.approved).count()
-                    )
+                .filter(|r| r.subject == p.email)
+                .filter_map(|r| {
+                    let missing: Vec<&str> = required
+                        .iter()
+                        .filter(|role| !r.decisions.iter().any(|d| d.approved && d.role == **role))
+                        .map(String::as_str)
+                        .collect();
+                    (!missing.is_empty()).then(|| {
+                        format!(
+                            "{} ({} of {} approvals; awaiting {})",
+                            r.id,
+                            required.len() - missing.len(),
+                            required.len(),
+                            missing.join(" and ")
+                        )
+                    })
                 })
                 .collect();
             let misaligned = self
@@ -1170,13 +1203,13 @@ impl<'a> Builder<'a> {
             population: self.inputs.check.people.len() as u64,
             exceptions: open_items,
             conclusion: format!(
-                "{} of {} contractors expiring, {open_items} with an open item (a reminder past due, no contact named or one who has left, a missing approval or a sprint mismatch)",
+                "{} of {} contractors expiring, {open_items} with an open item (a reminder due that reached too few contacts, no contact named or one who has left, a missing approval or a sprint mismatch)",
                 soon.len(),
                 self.inputs.check.people.len()
             ),
         }];
         self.report.sections = vec![Section {
-            paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that both reminders went out to contacts still with the company, and that any extension has both approvals before the expiry.")],
+            paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that each reminder the policy asks for reaches enough contacts still with the company, and that any extension has an approval from every role the policy requires before the expiry.")],
             ..Section::new("upcoming", "Expiring soon", vec![Table {
                 name: "expiring".into(),
                 title: "Contractors whose access expires soon".into(),

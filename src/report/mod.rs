@@ -90,6 +90,7 @@ pub fn generate(
     };
     let inputs = build::Inputs {
         check: &check,
+        policy,
         facts: &facts,
         attestation,
         origin: ledger.meta().origin.clone(),

@@ -3,8 +3,10 @@
 //! themself or to someone who had left the company by then does not count.
 
 use super::{name, Context, Draft, Rule};
+use crate::event::Timestamp;
+use crate::policy::config::Reminders;
 use crate::policy::expiry::plus_days;
-use crate::policy::facts::Cite;
+use crate::policy::facts::{Cite, Facts, Reminder};
 use crate::policy::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -15,46 +17,77 @@ pub const RULE: Rule = Rule {
     evaluate,
 };
 
+/// What the reminder due `days` before `end` achieved: the reminders sent in its window,
+/// the distinct contacts they reached, and why the others do not count.
+pub struct Slot<'a> {
+    /// The window a reminder counts in: `days` ± `window_days` before `end`.
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub sent: Vec<&'a Reminder>,
+    pub reached: Vec<&'a str>,
+    pub not_counted: Vec<String>,
+}
+
+/// The one reading of a reminder slot, for this rule and for the upcoming report.
+pub fn slot<'a>(
+    facts: &'a Facts,
+    cfg: &Reminders,
+    email: &str,
+    end: Timestamp,
+    days: u32,
+) -> Slot<'a> {
+    let (days, window) = (i64::from(days), i64::from(cfg.window_days));
+    let from = plus_days(end, -(days + window));
+    let to = plus_days(end, -(days - window));
+    let sent: Vec<&Reminder> = facts
+        .reminders
+        .get(email)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|r| from <= r.cite.at && r.cite.at <= to)
+        .collect();
+    let mut reached: Vec<&str> = Vec::new();
+    let mut not_counted: Vec<String> = Vec::new();
+    for r in &sent {
+        let day = r.cite.at.to_datetime().date_naive();
+        let departed = facts
+            .people
+            .get(&r.recipient)
+            .and_then(|p| p.left_on)
+            .filter(|left| *left <= day);
+        if *r.recipient == *email {
+            not_counted.push(format!("{} is the contractor", r.recipient));
+        } else if let Some(left) = departed {
+            not_counted.push(format!("{} had left on {left}", r.recipient));
+        } else if &*r.status != "delivered" {
+            not_counted.push(format!("{} {}", r.recipient, r.status));
+        } else if !reached.contains(&&*r.recipient) {
+            reached.push(&r.recipient);
+        }
+    }
+    Slot {
+        from,
+        to,
+        sent,
+        reached,
+        not_counted,
+    }
+}
+
 fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
     let cfg = &cx.policy.rules.reminders;
     for s in &cx.subjects {
-        let sent = cx
-            .facts
-            .reminders
-            .get(&s.person.email)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
         for &days in &cfg.days_before {
-            let days = days as i64;
-            let window = cfg.window_days as i64;
-            let from = plus_days(s.access_end, -(days + window));
-            let to = plus_days(s.access_end, -(days - window));
+            let Slot {
+                to,
+                sent: in_slot,
+                reached,
+                not_counted,
+                ..
+            } = slot(cx.facts, cfg, &s.person.email, s.access_end, days);
             if to > cx.now {
                 continue;
-            }
-            let in_slot: Vec<_> = sent
-                .iter()
-                .filter(|r| from <= r.cite.at && r.cite.at <= to)
-                .collect();
-            let mut reached: Vec<&str> = Vec::new();
-            let mut not_counted: Vec<String> = Vec::new();
-            for r in &in_slot {
-                let day = r.cite.at.to_datetime().date_naive();
-                let departed = cx
-                    .facts
-                    .people
-                    .get(&r.recipient)
-                    .and_then(|p| p.left_on)
-                    .filter(|left| *left <= day);
-                if *r.recipient == *s.person.email {
-                    not_counted.push(format!("{} is the contractor", r.recipient));
-                } else if let Some(left) = departed {
-                    not_counted.push(format!("{} had left on {left}", r.recipient));
-                } else if &*r.status != "delivered" {
-                    not_counted.push(format!("{} {}", r.recipient, r.status));
-                } else if !reached.contains(&&*r.recipient) {
-                    reached.push(&r.recipient);
-                }
             }
             if reached.len() as u32 >= cfg.min_contacts {
                 continue;
@@ -86,7 +119,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     key: format!("{days}d"),
                     severity: Severity::Medium,
                     summary,
-                    at: plus_days(s.access_end, -days),
+                    at: plus_days(s.access_end, -i64::from(days)),
                     cites,
                     details: vec![
                         ("days_before", days.to_string()),
