@@ -400,6 +400,68 @@ fn the_upcoming_report_reads_the_policys_reminder_and_approval_rules() {
     assert!(noah.contains("left on 2026-02-27"), "{noah}");
 }
 
+/// The sprint review's advice quotes the policy it was checked under: the minutes of the
+/// session check, the approving roles and their hours.
+#[test]
+fn sprint_review_advice_quotes_the_policys_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("policy.toml");
+    let standard =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"))
+            .unwrap();
+    for (from, to) in [
+        ("within_minutes = 15", "within_minutes = 30"),
+        ("decision_within_hours = 4", "decision_within_hours = 6"),
+    ] {
+        assert!(
+            standard.contains(from),
+            "{from} is not in fixtures/policy.toml"
+        );
+    }
+    fs::write(
+        &policy,
+        standard
+            .replace("within_minutes = 15", "within_minutes = 30")
+            .replace("decision_within_hours = 4", "decision_within_hours = 6"),
+    )
+    .unwrap();
+    let advice = |sprint: &str| -> String {
+        let out = tmp.path().join(sprint);
+        let o = bin()
+            .arg("--ledger")
+            .arg(demo().join("demo-ledger"))
+            .args(["report", "--report", "sprint-review", "--sprint", sprint])
+            .args(["--format", "json", "--now", "2026-04-01T09:00:00Z"])
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("sprint-review.json")).unwrap())
+                .unwrap();
+        json["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "changes")
+            .unwrap()["paragraphs"]
+            .to_string()
+    };
+    let pay3 = advice("pay-3");
+    assert!(
+        pay3.contains("check for lingering access 30 minutes later"),
+        "{pay3}"
+    );
+    let pay4 = advice("pay-4");
+    assert!(
+        pay4.contains("Require an approval from each of tech_lead and security within 6 hours"),
+        "{pay4}"
+    );
+}
+
 /// The markers of the timeline titled `title` in the demo's SOC 2 report: (label, kind).
 fn soc2_markers(title: &str) -> Vec<(String, String)> {
     let report = report_json("soc2.json");

@@ -947,23 +947,25 @@ impl<'a> Builder<'a> {
         let findings_table = self.exceptions_table("all-findings", &all);
         let mut advice: Vec<Paragraph> = Vec::new();
         let rules: BTreeSet<&str> = all.iter().map(|f| f.rule.as_str()).collect();
+        // The advice quotes the policy's own numbers, not the standard profile's.
+        let policy = &self.inputs.policy.rules;
         for rule in rules {
             let tip = match rule {
-                "access-after-expiry" => "Revoke sessions, tokens and API keys in the same run as the IdP deactivation; check for lingering access 15 minutes later.",
-                "token-revocation" => "List every PAT and API key in the roster and rotate them at deactivation.",
-                "session-revocation" => "Add a forced sign-out (session revocation) step to the deactivation runbook.",
-                "deactivation-timeliness" => "Automate deactivation at the effective expiry; do not apply extensions that the policy did not approve.",
-                "extension-approval" => "Require both the tech lead and security to approve within 4 hours, before the old expiry; expire undecided requests.",
-                "reminders" => "Keep each contractor's manager current in the roster so reminders reach two people.",
-                "sprint-alignment" => "When a sprint is extended, move the expiry of contractors whose contract ends in it.",
-                "failed-auth-after-expiry" => "Find the client or script still using the expired credentials and remove it.",
-                "timezone" => "Set expiries at the end of the day in the contractor's zone, not midnight UTC.",
-                "pre-expiry-review" => "Schedule the security review at least 48 hours before each expiry.",
+                "access-after-expiry" => format!("Revoke sessions, tokens and API keys in the same run as the IdP deactivation; check for lingering access {} minutes later.", policy.session_revocation.within_minutes),
+                "token-revocation" => "List every PAT and API key in the roster and rotate them at deactivation.".into(),
+                "session-revocation" => "Add a forced sign-out (session revocation) step to the deactivation runbook.".into(),
+                "deactivation-timeliness" => "Automate deactivation at the effective expiry; do not apply extensions that the policy did not approve.".into(),
+                "extension-approval" => format!("Require an approval from each of {} within {} hours, before the old expiry; expire undecided requests.", policy.extension_approval.required_roles.join(" and "), policy.extension_approval.decision_within_hours),
+                "reminders" => format!("Keep each contractor's manager and tech lead current in the roster so reminders reach {} people.", policy.reminders.min_contacts),
+                "sprint-alignment" => "When a sprint is extended, move the expiry of contractors whose contract ends in it.".into(),
+                "failed-auth-after-expiry" => "Find the client or script still using the expired credentials and remove it.".into(),
+                "timezone" => "Set expiries at the end of the day in the contractor's zone, not midnight UTC.".into(),
+                "pre-expiry-review" => format!("Schedule the security review at least {} hours before each expiry.", policy.pre_expiry_review.hours_before),
                 _ => continue,
             };
             advice.push(Paragraph {
                 label: Some(rule.into()),
-                text: tip.into(),
+                text: tip,
             });
         }
         if advice.is_empty() {
