@@ -275,6 +275,42 @@ fn the_upcoming_report_names_a_reminder_contact_who_has_left() {
     );
 }
 
+/// The demo's policy file with each `(from, to)` replaced, written to `dir/name`.
+fn policy_with(dir: &Path, name: &str, changes: &[(&str, &str)]) -> PathBuf {
+    let mut text =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"))
+            .unwrap();
+    for (from, to) in changes {
+        assert!(text.contains(from), "{from} is not in fixtures/policy.toml");
+        text = text.replace(from, to);
+    }
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `report` on `ledger` under `policy` with `args`, into `out`; the report's JSON.
+fn run_report(ledger: &Path, policy: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let o = bin()
+        .arg("--ledger")
+        .arg(ledger)
+        .arg("report")
+        .args(args)
+        .arg("--policy")
+        .arg(policy)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let kind = args
+        .windows(2)
+        .find(|w| w[0] == "--report")
+        .map(|w| w[1])
+        .unwrap();
+    serde_json::from_str(&fs::read_to_string(out.join(format!("{kind}.json"))).unwrap()).unwrap()
+}
+
 /// The upcoming report reads reminders and approvals under the policy the check uses: a
 /// policy that asks three contacts per reminder makes José's 7-day reminder, which reached
 /// two, an open item; an extension for Noah approved by his tech lead alone awaits the
@@ -311,31 +347,24 @@ fn the_upcoming_report_reads_the_policys_reminder_and_approval_rules() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
-    let policy_with = |name: &str, from: &str, to: &str| {
-        let text =
-            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"))
-                .unwrap();
-        assert!(text.contains(from), "{from} is not in fixtures/policy.toml");
-        let path = tmp.path().join(name);
-        fs::write(&path, text.replace(from, to)).unwrap();
-        path
-    };
     let upcoming = |policy: &Path| -> (Vec<String>, u64) {
         let out = tmp.path().join("out");
-        let o = bin()
-            .arg("--ledger")
-            .arg(&ledger)
-            .args(["report", "--report", "upcoming", "--format", "json,csv"])
-            .args(["--now", "2026-03-09T16:00:00Z", "--days", "14"])
-            .arg("--policy")
-            .arg(policy)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let json: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(out.join("upcoming.json")).unwrap()).unwrap();
+        let json = run_report(
+            &ledger,
+            policy,
+            &out,
+            &[
+                "--report",
+                "upcoming",
+                "--format",
+                "json,csv",
+                // The demo's time for this report.
+                "--now",
+                "2026-03-09T16:00:00Z",
+                "--days",
+                "14",
+            ],
+        );
         let csv = fs::read_to_string(out.join("upcoming-expiring.csv")).unwrap();
         (
             csv.lines().map(str::to_string).collect(),
@@ -349,8 +378,7 @@ fn the_upcoming_report_reads_the_policys_reminder_and_approval_rules() {
             .clone()
     };
 
-    let (rows, open) =
-        upcoming(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"));
+    let (rows, open) = upcoming(&policy_with(tmp.path(), "standard.toml", &[]));
     let jose = row(&rows, "José");
     assert!(
         jose.contains("7-day: reached 2 of 2 contacts; 2-day: due 2026-03-12 07:00 UTC"),
@@ -366,33 +394,42 @@ fn the_upcoming_report_reads_the_policys_reminder_and_approval_rules() {
         "Noah only: his departed contact and the missing approval"
     );
 
-    let (rows, open) = upcoming(&policy_with(
+    let three = policy_with(
+        tmp.path(),
         "three.toml",
-        "min_contacts = 2",
-        "min_contacts = 3",
-    ));
+        &[("min_contacts = 2", "min_contacts = 3")],
+    );
+    let (rows, open) = upcoming(&three);
     assert!(
         row(&rows, "José").contains("7-day: reached 2 of 3 contacts"),
         "{rows:?}"
     );
     assert_eq!(open, 2, "José's reminder is an open item under this policy");
 
-    let (rows, _) = upcoming(&policy_with(
+    let legal = policy_with(
+        tmp.path(),
         "legal.toml",
-        r#"required_roles = ["tech_lead", "security"]"#,
-        r#"required_roles = ["tech_lead", "security", "legal"]"#,
-    ));
+        &[(
+            r#"required_roles = ["tech_lead", "security"]"#,
+            r#"required_roles = ["tech_lead", "security", "legal"]"#,
+        )],
+    );
+    let (rows, _) = upcoming(&legal);
     let noah = row(&rows, "Noah");
     assert!(
         noah.contains("ext-90 (1 of 3 approvals; awaiting security and legal)"),
         "{noah}"
     );
 
-    let (rows, _) = upcoming(&policy_with(
+    let quiet = policy_with(
+        tmp.path(),
         "quiet.toml",
-        "[rules.reminders]\nenabled = true",
-        "[rules.reminders]\nenabled = false",
-    ));
+        &[(
+            "[rules.reminders]\nenabled = true",
+            "[rules.reminders]\nenabled = false",
+        )],
+    );
+    let (rows, _) = upcoming(&quiet);
     assert!(!row(&rows, "José").contains("7-day"), "{rows:?}");
     let noah = row(&rows, "Noah");
     assert!(!noah.contains("7-day"), "{noah}");
@@ -405,43 +442,30 @@ fn the_upcoming_report_reads_the_policys_reminder_and_approval_rules() {
 #[test]
 fn sprint_review_advice_quotes_the_policys_numbers() {
     let tmp = tempfile::tempdir().unwrap();
-    let policy = tmp.path().join("policy.toml");
-    let standard =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy.toml"))
-            .unwrap();
-    for (from, to) in [
-        ("within_minutes = 15", "within_minutes = 30"),
-        ("decision_within_hours = 4", "decision_within_hours = 6"),
-    ] {
-        assert!(
-            standard.contains(from),
-            "{from} is not in fixtures/policy.toml"
-        );
-    }
-    fs::write(
-        &policy,
-        standard
-            .replace("within_minutes = 15", "within_minutes = 30")
-            .replace("decision_within_hours = 4", "decision_within_hours = 6"),
-    )
-    .unwrap();
+    let policy = policy_with(
+        tmp.path(),
+        "policy.toml",
+        &[
+            ("within_minutes = 15", "within_minutes = 30"),
+            ("decision_within_hours = 4", "decision_within_hours = 6"),
+        ],
+    );
     let advice = |sprint: &str| -> String {
-        let out = tmp.path().join(sprint);
-        let o = bin()
-            .arg("--ledger")
-            .arg(demo().join("demo-ledger"))
-            .args(["report", "--report", "sprint-review", "--sprint", sprint])
-            .args(["--format", "json", "--now", "2026-04-01T09:00:00Z"])
-            .arg("--policy")
-            .arg(&policy)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let json: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(out.join("sprint-review.json")).unwrap())
-                .unwrap();
+        let json = run_report(
+            &demo().join("demo-ledger"),
+            &policy,
+            &tmp.path().join(sprint),
+            &[
+                "--report",
+                "sprint-review",
+                "--sprint",
+                sprint,
+                "--format",
+                "json",
+                "--now",
+                "2026-04-01T09:00:00Z",
+            ],
+        );
         json["sections"]
             .as_array()
             .unwrap()
