@@ -33,7 +33,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::event::{Event, EventKind};
-use crate::ledger::entry::{self, raw_hash, to_hex};
+use crate::ledger::entry;
 use crate::ledger::merkle::Hash;
 use crate::ledger::{IdConflict, Ledger, LedgerError, Lookup, NewRecord, PreparedRecord};
 use crate::sources::framing::{self, Counting, FramingError, Location};
@@ -370,14 +370,7 @@ fn normalise_record(source: &dyn Source, r: framing::RawRecord) -> Normalised {
             .map_err(|e| e.hint_other_casing(&r.raw, &v).to_string()),
     };
     let result = result.map(|mut events| {
-        if events.len() > 1 {
-            let record = to_hex(&raw_hash(&r.raw));
-            for (i, e) in events.iter_mut().enumerate() {
-                if e.source_id.is_none() {
-                    e.source_id = Some(format!("{record}#{i}"));
-                }
-            }
-        }
+        sources::key_events(&r.raw, &mut events);
         events
     });
     Normalised {

@@ -861,6 +861,27 @@ fn same_id_is_a_duplicate_only_with_the_same_content() {
 /// Once a record's raw bytes are redacted, only its normalised event is left to compare: the
 /// same event again (as it was, or reformatted) is a duplicate, through `ingest` and its
 /// dry run alike, and the same id with other content is stored and reported.
+/// An Entra "Update user" that re-enables an account and sets a new leave date is two
+/// events from one record; when the record has no id, the second must not be dropped as a
+/// copy of the first (they share the raw record), and a re-ingest adds neither.
+#[test]
+fn both_events_of_one_record_without_an_id_are_kept_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let record = r#"{"activityDisplayName":"Update user","activityDateTime":"2026-03-01T09:00:00Z","initiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"targetResources":[{"id":"u1","type":"User","userPrincipalName":"jose.nunez@acme.example","modifiedProperties":[{"displayName":"AccountEnabled","oldValue":"[false]","newValue":"[true]"},{"displayName":"EmployeeLeaveDateTime","oldValue":"[]","newValue":"[\"2026-03-31T23:59:59Z\"]"}]}]}"#;
+    let f = tmp.path().join("audit.json");
+    fs::write(&f, format!("[{record}]")).unwrap();
+    let file = f.to_str().unwrap();
+    let (code, out, err) = run(&dir, &["ingest", "--source", "entra-audit", file]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 2, duplicates 0"), "{out}");
+    let (code, out, err) = run(&dir, &["ingest", "--source", "entra-audit", file]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 0, duplicates 2"), "{out}");
+    assert_eq!(size(&dir), 2);
+}
+
 #[test]
 fn a_redacted_record_is_still_recognised_by_its_event() {
     let tmp = tempfile::tempdir().unwrap();

@@ -255,9 +255,19 @@ fn entra_pull_reads_both_logs_once_through_throttling_and_rereads_the_overlap_fo
         last_audit - Duration::minutes(10),
         entra_audit(900, last_audit - Duration::minutes(10)),
     ));
+    // And a record without an id that is two events (an account re-enabled with a new
+    // leave date): both are kept, not the second taken for a copy of the first.
+    let both_at = last_audit - Duration::minutes(5);
+    graph.audits.lock().unwrap().push((
+        both_at,
+        format!(
+            r#"{{"activityDisplayName":"Update user","activityDateTime":"{}","initiatedBy":{{"user":{{"userPrincipalName":"it.admin@acme.example"}}}},"targetResources":[{{"id":"u1","type":"User","userPrincipalName":"leaver901@acme.example","modifiedProperties":[{{"displayName":"AccountEnabled","oldValue":"[false]","newValue":"[true]"}},{{"displayName":"EmployeeLeaveDateTime","oldValue":"[]","newValue":"[\"2026-05-01T00:00:00Z\"]"}}]}}]}}"#,
+            both_at.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    ));
     let (code, out, err) = pull(&dir, &config, &env);
     assert_eq!(code, 0, "{out}\n{err}");
-    assert_exactly_once(&dir, 294);
+    assert_exactly_once(&dir, 296);
     // The second run resumed from the watermark minus the overlap, not from `since`.
     let resumed = &graph.api.requests()[asked_before];
     assert_eq!(resumed.path(), "/v1.0/auditLogs/signIns");
@@ -275,7 +285,7 @@ fn entra_pull_reads_both_logs_once_through_throttling_and_rereads_the_overlap_fo
         out.lines().all(|l| l.contains(" 0 event(s) added")),
         "{out}"
     );
-    assert_exactly_once(&dir, 294);
+    assert_exactly_once(&dir, 296);
 
     assert_wrong_token_refused(&config, "GRAPH_TEST_TOKEN");
 }

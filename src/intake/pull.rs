@@ -293,7 +293,8 @@ fn catch_up(
         let mut newest: Option<Timestamp> = None;
         for (i, r) in page.records.into_iter().enumerate() {
             match stream.source.normalise(&r.value) {
-                Ok(events) => {
+                Ok(mut events) => {
+                    crate::sources::key_events(&r.raw, &mut events);
                     for event in events {
                         newest = newest.max(Some(event.occurred_at));
                         records.push(NewRecord {

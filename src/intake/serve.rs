@@ -444,10 +444,13 @@ async fn okta_hook(
     let mut out = Vec::with_capacity(records.len());
     for (i, r) in records.into_iter().enumerate() {
         match sources::okta::Okta.normalise(&r.value) {
-            Ok(events) => out.extend(events.into_iter().map(|event| NewRecord {
-                event,
-                raw: r.raw.clone(),
-            })),
+            Ok(mut events) => {
+                sources::key_events(&r.raw, &mut events);
+                out.extend(events.into_iter().map(|event| NewRecord {
+                    event,
+                    raw: r.raw.clone(),
+                }))
+            }
             Err(e) => {
                 return bad_request(&state, "okta", format!("data.events[{i}]: {e}"));
             }
@@ -524,7 +527,8 @@ async fn github_hook(
         Err(e) => return bad_request(&state, "github", format!("body is not JSON: {e}")),
     };
     match sources::github::hook::normalise(&event_name, &delivery, &value, Timestamp::now()) {
-        Ok(events) => {
+        Ok(mut events) => {
+            sources::key_events(&body, &mut events);
             let records = events
                 .into_iter()
                 .map(|event| NewRecord {
@@ -636,10 +640,13 @@ async fn events_hook(
     let mut out = Vec::new();
     for (i, r) in records.into_iter().enumerate() {
         match source.normalise(&r.value) {
-            Ok(events) => out.extend(events.into_iter().map(|event| NewRecord {
-                event,
-                raw: r.raw.clone(),
-            })),
+            Ok(mut events) => {
+                sources::key_events(&r.raw, &mut events);
+                out.extend(events.into_iter().map(|event| NewRecord {
+                    event,
+                    raw: r.raw.clone(),
+                }))
+            }
             Err(e) => return bad_request(&state, "events", format!("data[{i}]: {e}")),
         }
     }

@@ -207,6 +207,23 @@ fn edits(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or(0)
 }
 
+/// Gives each event of a record that yields several a key of its own where the source
+/// gave none: `<the raw record's BLAKE3 hash>#<its place in the record>`. Keyed by the raw
+/// record alone, the ledger would take the second for a copy of the first and keep one
+/// (an Entra "Update user" without an id that re-enables an account and sets a leave
+/// date). Every way in (files, hooks, pulls) calls this, so a record keys the same
+/// however it arrives with the same bytes.
+pub fn key_events(raw: &[u8], events: &mut [Event]) {
+    if events.len() > 1 {
+        let record = crate::ledger::entry::to_hex(&crate::ledger::entry::raw_hash(raw));
+        for (i, e) in events.iter_mut().enumerate() {
+            if e.source_id.is_none() {
+                e.source_id = Some(format!("{record}#{i}"));
+            }
+        }
+    }
+}
+
 /// The IdP an event's `source` belongs to (`entra-signin` → `entra`): what roster accounts
 /// are prefixed with. A tool's events (generic CSV) name their tool, which is its own IdP.
 pub fn idp_of(source: &str) -> &str {
