@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use thiserror::Error;
 
-use crate::event::Timestamp;
+use crate::event::{Event, Timestamp};
 use crate::ledger::{Ledger, NewRecord};
 use crate::sources::{self, poll::records_at_path, Source};
 
@@ -429,6 +429,16 @@ async fn okta_verify(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
     }
 }
 
+/// The ledger records of one source record's events, each with its own key where the
+/// source gave none (`sources::key_events`).
+fn ledger_records(raw: &[u8], mut events: Vec<Event>) -> impl Iterator<Item = NewRecord> + '_ {
+    sources::key_events(raw, &mut events);
+    events.into_iter().map(|event| NewRecord {
+        event,
+        raw: raw.to_vec(),
+    })
+}
+
 async fn okta_hook(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -444,13 +454,7 @@ async fn okta_hook(
     let mut out = Vec::with_capacity(records.len());
     for (i, r) in records.into_iter().enumerate() {
         match sources::okta::Okta.normalise(&r.value) {
-            Ok(mut events) => {
-                sources::key_events(&r.raw, &mut events);
-                out.extend(events.into_iter().map(|event| NewRecord {
-                    event,
-                    raw: r.raw.clone(),
-                }))
-            }
+            Ok(events) => out.extend(ledger_records(&r.raw, events)),
             Err(e) => {
                 return bad_request(&state, "okta", format!("data.events[{i}]: {e}"));
             }
@@ -527,15 +531,8 @@ async fn github_hook(
         Err(e) => return bad_request(&state, "github", format!("body is not JSON: {e}")),
     };
     match sources::github::hook::normalise(&event_name, &delivery, &value, Timestamp::now()) {
-        Ok(mut events) => {
-            sources::key_events(&body, &mut events);
-            let records = events
-                .into_iter()
-                .map(|event| NewRecord {
-                    event,
-                    raw: body.to_vec(),
-                })
-                .collect();
+        Ok(events) => {
+            let records = ledger_records(&body, events).collect();
             commit(&state, "github", records, Some(key)).await
         }
         Err(e) => bad_request(&state, "github", format!("body: {e}")),
@@ -640,13 +637,7 @@ async fn events_hook(
     let mut out = Vec::new();
     for (i, r) in records.into_iter().enumerate() {
         match source.normalise(&r.value) {
-            Ok(mut events) => {
-                sources::key_events(&r.raw, &mut events);
-                out.extend(events.into_iter().map(|event| NewRecord {
-                    event,
-                    raw: r.raw.clone(),
-                }))
-            }
+            Ok(events) => out.extend(ledger_records(&r.raw, events)),
             Err(e) => return bad_request(&state, "events", format!("data[{i}]: {e}")),
         }
     }

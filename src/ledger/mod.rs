@@ -264,56 +264,46 @@ pub struct PreparedRecord {
 
 impl NewRecord {
     pub fn prepare(self) -> PreparedRecord {
-        let raw_hash = raw_hash(&self.raw);
-        self.prepared_with(raw_hash)
+        let parts = self.parts(raw_hash(&self.raw));
+        self.with_parts(parts)
     }
 
     /// [`NewRecord::prepare`] of each, with the raw records hashed many at once, which
     /// costs a fifth of hashing them one by one (`hash_many`).
     pub fn prepare_all(records: Vec<NewRecord>) -> Vec<PreparedRecord> {
-        let raws: Vec<&[u8]> = records.iter().map(|r| r.raw.as_slice()).collect();
-        let hashes = entry::raw_hashes(&raws);
+        Self::prepare_all_on(1, records)
+    }
+
+    /// [`NewRecord::prepare_all`] on `workers` threads, results in order: the shares are
+    /// hashed and encoded in parallel, then each record's bytes move into its result.
+    fn prepare_all_on(workers: usize, records: Vec<NewRecord>) -> Vec<PreparedRecord> {
+        let parts = par_chunks(workers, &records, |share| {
+            let raws: Vec<&[u8]> = share.iter().map(|r| r.raw.as_slice()).collect();
+            share
+                .iter()
+                .zip(entry::raw_hashes(&raws))
+                .map(|(r, raw_hash)| r.parts(raw_hash))
+                .collect()
+        });
         records
             .into_iter()
-            .zip(hashes)
-            .map(|(r, raw_hash)| r.prepared_with(raw_hash))
+            .zip(parts)
+            .map(|(r, parts)| r.with_parts(parts))
             .collect()
     }
 
-    /// [`NewRecord::prepare_all`] on `workers` threads, results in order.
-    fn prepare_all_on(workers: usize, mut records: Vec<NewRecord>) -> Vec<PreparedRecord> {
-        if workers <= 1 || records.len() < 64 {
-            return Self::prepare_all(records);
-        }
-        let share = records.len().div_ceil(workers);
-        let mut later_shares = Vec::new();
-        while records.len() > share {
-            later_shares.push(records.split_off(records.len() - share));
-        }
-        later_shares.reverse();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = later_shares
-                .into_iter()
-                .map(|part| scope.spawn(move || Self::prepare_all(part)))
-                .collect();
-            // This thread prepares the first share itself (see `par_map`).
-            let mut out = Self::prepare_all(records);
-            for h in handles {
-                match h.join() {
-                    Ok(part) => out.extend(part),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            out
-        })
+    /// The raw hash given, the de-duplication key and the encoded payload.
+    fn parts(&self, raw_hash: Hash) -> (Hash, Hash, Vec<u8>) {
+        let dedup = dedup_key(&self.event, &raw_hash);
+        (raw_hash, dedup, entry::encode_event_payload(&self.event))
     }
 
-    fn prepared_with(self, raw_hash: Hash) -> PreparedRecord {
+    fn with_parts(self, (raw_hash, dedup, payload): (Hash, Hash, Vec<u8>)) -> PreparedRecord {
         PreparedRecord {
-            dedup: dedup_key(&self.event, &raw_hash),
-            payload: entry::encode_event_payload(&self.event),
             raw: self.raw,
             raw_hash,
+            dedup,
+            payload,
         }
     }
 }
@@ -1504,8 +1494,18 @@ pub(crate) fn cores() -> usize {
 /// `f` over `items` on `workers` threads, results in order. Small inputs stay on this
 /// thread.
 fn par_map<T: Sync, R: Send>(workers: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    par_chunks(workers, items, |share| share.iter().map(&f).collect())
+}
+
+/// `f` over up to `workers` contiguous shares of `items`, one thread each, results in
+/// order. Small inputs stay on this thread, whole.
+fn par_chunks<T: Sync, R: Send>(
+    workers: usize,
+    items: &[T],
+    f: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
     if workers <= 1 || items.len() < 64 {
-        return items.iter().map(f).collect();
+        return f(items);
     }
     let chunk = items.len().div_ceil(workers);
     let f = &f;
@@ -1515,10 +1515,10 @@ fn par_map<T: Sync, R: Send>(workers: usize, items: &[T], f: impl Fn(&T) -> R + 
         let (mine, theirs) = items.split_at(chunk.min(items.len()));
         let handles: Vec<_> = theirs
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .map(|part| scope.spawn(move || f(part)))
             .collect();
         let mut out = Vec::with_capacity(items.len());
-        out.extend(mine.iter().map(f));
+        out.extend(f(mine));
         for h in handles {
             match h.join() {
                 Ok(part) => out.extend(part),

@@ -1069,16 +1069,17 @@ impl<'a> Builder<'a> {
         let mut rows = Vec::new();
         // Someone expiring soon is no exception by itself; one with an item still open is.
         let mut open_items = 0u64;
+        let reminders = &self.inputs.policy.rules.reminders;
+        let days_before = if reminders.enabled {
+            reminders.days_before.as_slice()
+        } else {
+            &[]
+        };
+        let required = &self.inputs.policy.rules.extension_approval.required_roles;
         for p in &soon {
             let mut open = false;
             let mut status = Vec::new();
             // Each reminder slot as the reminders rule reads it, whether or not it is due.
-            let reminders = &self.inputs.policy.rules.reminders;
-            let days_before = if reminders.enabled {
-                reminders.days_before.as_slice()
-            } else {
-                &[]
-            };
             for &days in days_before {
                 let slot = reminders::slot(facts, reminders, &p.email, p.expiry, days);
                 let enough = slot.reached.len() as u32 >= reminders.min_contacts;
@@ -1087,18 +1088,13 @@ impl<'a> Builder<'a> {
                     "reached {} of {} contacts{}",
                     slot.reached.len(),
                     reminders.min_contacts,
-                    if slot.not_counted.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", slot.not_counted.join("; "))
-                    }
+                    slot.not_counted_note()
                 );
                 status.push(if slot.to > now && !enough {
                     // Not late yet: when it is due, and what it has reached so far.
-                    let due = crate::policy::expiry::plus_days(p.expiry, -i64::from(days));
                     format!(
                         "{days}-day: due {}{}",
-                        due.to_datetime().format("%Y-%m-%d %H:%M UTC"),
+                        slot.due.to_datetime().format("%Y-%m-%d %H:%M UTC"),
                         if slot.sent.is_empty() {
                             String::new()
                         } else {
@@ -1143,7 +1139,6 @@ impl<'a> Builder<'a> {
             }
             // An approval by each role the policy requires (whether each one is valid is
             // the extension-approval rule's, whose findings are listed above).
-            let required = &self.inputs.policy.rules.extension_approval.required_roles;
             let pending: Vec<String> = facts
                 .requests
                 .values()

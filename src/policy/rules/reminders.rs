@@ -20,8 +20,9 @@ pub const RULE: Rule = Rule {
 /// What the reminder due `days` before `end` achieved: the reminders sent in its window,
 /// the distinct contacts they reached, and why the others do not count.
 pub struct Slot<'a> {
-    /// The window a reminder counts in: `days` ± `window_days` before `end`.
-    pub from: Timestamp,
+    /// When the reminder is due, `days` before `end`; one counts when sent within
+    /// `window_days` of it, so until `to`.
+    pub due: Timestamp,
     pub to: Timestamp,
     pub sent: Vec<&'a Reminder>,
     pub reached: Vec<&'a str>,
@@ -67,7 +68,7 @@ pub fn slot<'a>(
         }
     }
     Slot {
-        from,
+        due: plus_days(end, -days),
         to,
         sent,
         reached,
@@ -75,24 +76,26 @@ pub fn slot<'a>(
     }
 }
 
+impl Slot<'_> {
+    /// Why some reminders in the slot do not count, as ` (a; b)`, or nothing.
+    pub fn not_counted_note(&self) -> String {
+        if self.not_counted.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.not_counted.join("; "))
+        }
+    }
+}
+
 fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
     let cfg = &cx.policy.rules.reminders;
     for s in &cx.subjects {
         for &days in &cfg.days_before {
-            let Slot {
-                to,
-                sent: in_slot,
-                reached,
-                not_counted,
-                ..
-            } = slot(cx.facts, cfg, &s.person.email, s.access_end, days);
-            if to > cx.now {
+            let slot = slot(cx.facts, cfg, &s.person.email, s.access_end, days);
+            if slot.to > cx.now || slot.reached.len() as u32 >= cfg.min_contacts {
                 continue;
             }
-            if reached.len() as u32 >= cfg.min_contacts {
-                continue;
-            }
-            let summary = if in_slot.is_empty() {
+            let summary = if slot.sent.is_empty() {
                 format!(
                     "No {days}-day reminder was recorded before {}'s access ended",
                     name(s)
@@ -101,16 +104,12 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                 format!(
                     "The {days}-day reminder before {}'s expiry reached {} of the {} contacts required{}",
                     name(s),
-                    reached.len(),
+                    slot.reached.len(),
                     cfg.min_contacts,
-                    if not_counted.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", not_counted.join("; "))
-                    }
+                    slot.not_counted_note()
                 )
             };
-            let mut cites: Vec<&Cite> = in_slot.iter().map(|r| &r.cite).collect();
+            let mut cites: Vec<&Cite> = slot.sent.iter().map(|r| &r.cite).collect();
             cites.push(&s.person.cite);
             out.push(
                 Draft {
@@ -119,11 +118,11 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
                     key: format!("{days}d"),
                     severity: Severity::Medium,
                     summary,
-                    at: plus_days(s.access_end, -i64::from(days)),
+                    at: slot.due,
                     cites,
                     details: vec![
                         ("days_before", days.to_string()),
-                        ("reached", reached.join(";")),
+                        ("reached", slot.reached.join(";")),
                         ("access_end", s.access_end.to_rfc3339()),
                     ],
                 }
