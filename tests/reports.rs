@@ -265,6 +265,47 @@ fn the_upcoming_report_names_a_reminder_contact_who_has_left() {
         "{}",
         report["summary"]
     );
+    // The rate is of those expiring in the window, and the summary names the open item.
+    assert_eq!(
+        report["summary"][0]["population"], 2,
+        "{}",
+        report["summary"]
+    );
+    let conclusion = report["summary"][0]["conclusion"].as_str().unwrap();
+    assert!(
+        conclusion.contains(
+            "1 has an item open: Noah Kim (contact tom.berg@acme.example left on 2026-02-27)"
+        ),
+        "{conclusion}"
+    );
+    // "reached 2 of 2 contacts" cites the reminder sends it counted, and the index lists them.
+    let jose_seqs: Vec<u64> = rows
+        .iter()
+        .find(|r| r[0]["value"] == "José Núñez")
+        .and_then(|r| {
+            r.as_array().unwrap().last().unwrap()["value"]
+                .as_array()
+                .cloned()
+        })
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
+    let reminder_seqs: Vec<u64> = report["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "reminder.sent" && jose_seqs.contains(&e["seq"].as_u64().unwrap()))
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        reminder_seqs.len(),
+        2,
+        "{jose_seqs:?} in {}",
+        report["evidence"]
+    );
+    assert_eq!(report["period"]["from"], "2026-03-09");
+    assert_eq!(report["period"]["to"], "2026-03-23");
     // No rule fired: the PDF's empty findings table says where the counted item is.
     let text = pdf_extract::extract_text_from_mem(&fs::read(demo().join("upcoming.pdf")).unwrap())
         .unwrap();
@@ -405,6 +446,10 @@ fn the_upcoming_report_reads_the_policys_reminder_and_approval_rules() {
         "{rows:?}"
     );
     assert_eq!(open, 2, "José's reminder is an open item under this policy");
+    assert!(
+        row(&rows, "José").contains("7-day reminder reached 2 of 3 contacts"),
+        "{rows:?}"
+    );
 
     let legal = policy_with(
         tmp.path(),

@@ -1053,11 +1053,11 @@ impl<'a> Builder<'a> {
     }
 
     fn upcoming(&mut self) {
-        let now = self.inputs.now;
-        let until = crate::policy::expiry::plus_days(now, self.inputs.days as i64);
-        let facts = self.inputs.facts;
-        let soon: Vec<&PersonStatus> = self
-            .inputs
+        let inputs = self.inputs;
+        let now = inputs.now;
+        let until = crate::policy::expiry::plus_days(now, inputs.days as i64);
+        let facts = inputs.facts;
+        let soon: Vec<&PersonStatus> = inputs
             .check
             .people
             .iter()
@@ -1067,29 +1067,35 @@ impl<'a> Builder<'a> {
         self.findings
             .retain(|f| emails.contains(f.subject.as_str()));
         let mut rows = Vec::new();
-        // Someone expiring soon is no exception by itself; one with an item still open is.
-        let mut open_items = 0u64;
-        let reminders = &self.inputs.policy.rules.reminders;
+        // Someone expiring soon is no exception by itself; one with an item still open is,
+        // and the summary names them with their items.
+        let mut open_people: Vec<String> = Vec::new();
+        let reminders = &inputs.policy.rules.reminders;
         let days_before = if reminders.enabled {
             reminders.days_before.as_slice()
         } else {
             &[]
         };
-        let required = &self.inputs.policy.rules.extension_approval.required_roles;
+        let required = &inputs.policy.rules.extension_approval.required_roles;
         for p in &soon {
-            let mut open = false;
+            let mut open: Vec<String> = Vec::new();
             let mut status = Vec::new();
+            // The roster row, and every reminder and request the row's words rest on.
+            let mut evidence = vec![p.roster.clone()];
             // Each reminder slot as the reminders rule reads it, whether or not it is due.
             for &days in days_before {
                 let slot = reminders::slot(facts, reminders, &p.email, p.expiry, days);
+                evidence.extend(slot.sent.iter().map(|r| r.cite.evidence()));
                 let enough = slot.reached.len() as u32 >= reminders.min_contacts;
-                open |= slot.to <= now && !enough;
                 let reached = format!(
                     "reached {} of {} contacts{}",
                     slot.reached.len(),
                     reminders.min_contacts,
                     slot.not_counted_note()
                 );
+                if slot.to <= now && !enough {
+                    open.push(format!("{days}-day reminder {reached}"));
+                }
                 status.push(if slot.to > now && !enough {
                     // Not late yet: when it is due, and what it has reached so far.
                     format!(
@@ -1127,50 +1133,51 @@ impl<'a> Builder<'a> {
             contacts.sort_unstable();
             contacts.dedup();
             if contacts.is_empty() {
-                open = true;
-                status.push("no manager or tech lead named to remind".into());
+                open.push("no manager or tech lead named to remind".into());
             }
             for contact in contacts {
                 let left = facts.people.get(contact).and_then(|c| c.left_on);
                 if let Some(left) = left.filter(|left| *left <= last_due) {
-                    open = true;
-                    status.push(format!("contact {contact} left on {left}"));
+                    open.push(format!("contact {contact} left on {left}"));
                 }
             }
             // An approval by each role the policy requires (whether each one is valid is
             // the extension-approval rule's, whose findings are listed above).
-            let pending: Vec<String> = facts
-                .requests
-                .values()
-                .filter(|r| r.subject == p.email)
-                .filter_map(|r| {
-                    let missing: Vec<&str> = required
-                        .iter()
-                        .filter(|role| !r.decisions.iter().any(|d| d.approved && d.role == **role))
-                        .map(String::as_str)
-                        .collect();
-                    (!missing.is_empty()).then(|| {
-                        format!(
-                            "{} ({} of {} approvals; awaiting {})",
-                            r.id,
-                            required.len() - missing.len(),
-                            required.len(),
-                            missing.join(" and ")
-                        )
-                    })
-                })
-                .collect();
-            let misaligned = self
-                .inputs
+            for r in facts.requests.values().filter(|r| r.subject == p.email) {
+                let missing: Vec<&str> = required
+                    .iter()
+                    .filter(|role| !r.decisions.iter().any(|d| d.approved && d.role == **role))
+                    .map(String::as_str)
+                    .collect();
+                if missing.is_empty() {
+                    continue;
+                }
+                evidence.extend(r.requested.iter().map(|c| c.evidence()));
+                evidence.extend(r.decisions.iter().map(|d| d.cite.evidence()));
+                open.push(format!(
+                    "{} ({} of {} approvals; awaiting {})",
+                    r.id,
+                    required.len() - missing.len(),
+                    required.len(),
+                    missing.join(" and ")
+                ));
+            }
+            let misaligned = inputs
                 .check
                 .findings
                 .iter()
                 .find(|f| f.subject == p.email && f.rule == "sprint-alignment");
-            open |= misaligned.is_some() || !pending.is_empty();
+            if misaligned.is_some() {
+                open.push("expiry not at a sprint's end (see sprint alignment)".into());
+            }
             let alignment = misaligned
                 .map(|f| f.summary.clone())
                 .unwrap_or_else(|| sprint_alignment(facts, p));
-            open_items += u64::from(open);
+            if !open.is_empty() {
+                open_people.push(format!("{} ({})", p.name, open.join("; ")));
+            }
+            evidence.sort_by_key(|e| e.seq);
+            evidence.dedup_by_key(|e| e.seq);
             rows.push(vec![
                 text(&p.name),
                 text(p.team.clone().unwrap_or_default()),
@@ -1179,38 +1186,61 @@ impl<'a> Builder<'a> {
                 Cell::Duration((p.expiry.0 - now.0) / 1_000_000),
                 text(alignment),
                 text(status.join("; ")),
-                text(if pending.is_empty() {
+                text(if open.is_empty() {
                     "none".into()
                 } else {
-                    pending.join("; ")
+                    open.join("; ")
                 }),
-                Cell::Seqs(vec![p.roster.seq]),
+                self.cite(&evidence),
             ]);
         }
+        let date = |t: Timestamp| t.to_datetime().format("%Y-%m-%d").to_string();
+        self.report.period = Some(Period {
+            from: date(now),
+            to: date(until),
+        });
         self.report.subtitle = format!(
             "Next {} days from {}; {}",
-            self.inputs.days,
+            inputs.days,
             // As the report's other times read.
             now.to_datetime().format("%Y-%m-%d %H:%M UTC"),
-            self.inputs.origin
+            inputs.origin
         );
+        // The population is who expires in the window: the rate is of them, not of
+        // everyone on the roster.
+        let expiring = match soon.len() {
+            0 => format!("Nobody's access expires in the next {} days", inputs.days),
+            1 => format!(
+                "1 contractor's access expires in the next {} days",
+                inputs.days
+            ),
+            n => format!(
+                "{n} contractors' access expires in the next {} days",
+                inputs.days
+            ),
+        };
+        let conclusion = match open_people.len() {
+            _ if soon.is_empty() => expiring,
+            0 => format!("{expiring}; none has an item open"),
+            1 => format!("{expiring}; 1 has an item open: {}", open_people.join("")),
+            n => format!(
+                "{expiring}; {n} have items open: {}",
+                open_people.join("; ")
+            ),
+        };
         self.report.summary = vec![SummaryRow {
             id: "upcoming".into(),
-            title: format!("Access expiring in the next {} days", self.inputs.days),
-            population: self.inputs.check.people.len() as u64,
-            exceptions: open_items,
-            conclusion: format!(
-                "{} of {} contractors expiring, {open_items} with an open item (a reminder due that reached too few contacts, no contact named or one who has left, a missing approval or a sprint mismatch)",
-                soon.len(),
-                self.inputs.check.people.len()
-            ),
+            title: format!("Access expiring in the next {} days", inputs.days),
+            population: soon.len() as u64,
+            exceptions: open_people.len() as u64,
+            conclusion,
         }];
         self.report.sections = vec![Section {
-            paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that each reminder the policy asks for reaches enough contacts still with the company, and that any extension has an approval from every role the policy requires before the expiry.")],
+            paragraphs: vec![para("How to read it", "Each row is a contractor whose effective expiry falls in the window: check that the expiry is at the end of a sprint, that each reminder the policy asks for reaches enough contacts still with the company, and that any extension has an approval from every role the policy requires before the expiry. Open items lists what is still to do: a reminder past its window that reached too few contacts, a contact who has left or none named, a missing approval, an expiry that is not at a sprint's end.")],
             ..Section::new("upcoming", "Expiring soon", vec![Table {
                 name: "expiring".into(),
                 title: "Contractors whose access expires soon".into(),
-                columns: vec![col("person", "Person", 3), col("team", "Team", 2), col("expiry_utc", "Expiry (UTC)", 3), col("expiry_local", "Expiry (local)", 3), col("in_seconds", "In", 2), col("sprint_alignment", "Sprint alignment", 4), col("reminders", "Reminders", 3), col("pending_requests", "Missing approvals", 3), col("roster_seq", "Roster", 2)],
+                columns: vec![col("person", "Person", 3), col("team", "Team", 2), col("expiry_utc", "Expiry (UTC)", 3), col("expiry_local", "Expiry (local)", 3), col("in_seconds", "In", 2), col("sprint_alignment", "Sprint alignment", 4), col("reminders", "Reminders", 3), col("open_items", "Open items", 3), col("evidence", "Evidence", 2)],
                 rows,
                 empty_text: "Nobody's access expires in the window.".into(),
             }])

@@ -21,7 +21,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
         let Some(team) = &s.person.team else { continue };
         let end_day = last_day(s.access_end, s.tz);
         // The last day is a local date: name the zone, or it reads as a UTC day.
-        let last = format!("{end_day} (their last day, {})", s.person.tz_name);
+        let last = format!("{end_day} (the last day with access, {})", s.person.tz_name);
         let sprints = cx.facts.current_sprints(team);
         let Some(sprint) = sprints
             .iter()
@@ -49,7 +49,7 @@ fn evaluate(cx: &Context, out: &mut Vec<Finding>) {
             (
                 Severity::Medium,
                 format!(
-                    "{}'s access ended {last}, mid-sprint: sprint {} was extended from {} to {} but the expiry stayed",
+                    "{}'s access ended {last}, mid-sprint: sprint {} was extended from {} to {} but the expiry was not moved with it",
                     name(s),
                     sprint.sprint,
                     old.end,
