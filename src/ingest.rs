@@ -551,8 +551,7 @@ fn ingest_staged(
             std::mem::take(batch).into_iter().unzip();
         let dup_flags: Vec<bool> = if opts.dry_run {
             let mut flags = Vec::with_capacity(records.len());
-            for r in &records {
-                let found = ledger.lookup(r)?;
+            for (r, found) in records.iter().zip(ledger.lookup(&records)?) {
                 if found == Lookup::Duplicate {
                     flags.push(true);
                     continue;

@@ -1147,18 +1147,27 @@ impl Ledger {
         Ok(found)
     }
 
-    /// What `append` would decide about this record against the ledger alone: for dry
-    /// runs, which must report the duplicates and id conflicts a real run would.
-    pub fn lookup(&self, record: &PreparedRecord) -> Result<Lookup, LedgerError> {
-        let candidates = self.store.dedup_candidates(&record.dedup)?;
-        let mut earlier = None;
-        for s in self.entries_with_key(&record.dedup, &candidates, &mut Vec::new())? {
-            if self.same_record(&s, &record.raw, &record.raw_hash, &record.payload)? {
-                return Ok(Lookup::Duplicate);
+    /// What `append` would decide about each record against the ledger alone: for dry
+    /// runs, which must report the duplicates and id conflicts a real run would. Records
+    /// are looked up together, as `append` stages them, so the entries frame read for one
+    /// serves the next: a record at a time, a dry run over an export already ingested
+    /// decompressed a frame per record (40x slower than the real run).
+    pub fn lookup(&self, records: &[PreparedRecord]) -> Result<Vec<Lookup>, LedgerError> {
+        let mut cache = Vec::new();
+        let mut out = Vec::with_capacity(records.len());
+        'records: for record in records {
+            let candidates = self.store.dedup_candidates(&record.dedup)?;
+            let mut earlier = None;
+            for s in self.entries_with_key(&record.dedup, &candidates, &mut cache)? {
+                if self.same_record(&s, &record.raw, &record.raw_hash, &record.payload)? {
+                    out.push(Lookup::Duplicate);
+                    continue 'records;
+                }
+                earlier.get_or_insert(s.entry.seq);
             }
-            earlier.get_or_insert(s.entry.seq);
+            out.push(earlier.map_or(Lookup::New, |earlier| Lookup::Conflict { earlier }));
         }
-        Ok(earlier.map_or(Lookup::New, |earlier| Lookup::Conflict { earlier }))
+        Ok(out)
     }
 
     /// Every pair of entries in `0..size` that carry the same source and source event id
@@ -1536,4 +1545,67 @@ fn key_in_force(keys: &[(u64, NoteVerifier)], size: u64) -> Result<&NoteVerifier
         .find(|(from, _)| *from <= size)
         .map(|(_, k)| k)
         .ok_or_else(|| LedgerError::Invalid("the ledger has no genesis key".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    fn record(i: u64, content: &str) -> NewRecord {
+        let event = Event {
+            source: "test".into(),
+            source_id: Some(format!("evt-{i}")),
+            kind: EventKind::AuthSucceeded,
+            subject: format!("user{}@acme.example", i % 7),
+            account: None,
+            actor: None,
+            occurred_at: Timestamp(1_773_900_000_000_000 + i as i64 * 1_000_000),
+            original_time: String::new(),
+            attrs: BTreeMap::from([("content".to_string(), content.to_string())]),
+        };
+        let raw = format!("{{\"id\":\"evt-{i}\",\"content\":\"{content}\"}}").into_bytes();
+        NewRecord { event, raw }
+    }
+
+    /// `lookup` (the dry run's) decides as `append` does, for records whose entries lie
+    /// in different frames and in any order: one frame read is shared, never mixed up.
+    #[test]
+    fn lookup_decides_each_record_as_append_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = NoteSigner::from_seed("test.example/lookup", [7; 32]).unwrap();
+        let mut ledger = Ledger::init(dir.path(), signer).unwrap();
+        for commit in 0..3 {
+            let records = (commit * 200..commit * 200 + 200).map(|i| record(i, "a"));
+            assert_eq!(ledger.append(records.collect()).unwrap().added, 200);
+        }
+        let asked = [
+            record(500, "a"),
+            record(3, "c"),
+            record(999, "a"),
+            record(100, "a"),
+            record(599, "b"),
+            record(256, "a"),
+        ];
+        let prepared: Vec<PreparedRecord> = asked.iter().cloned().map(NewRecord::prepare).collect();
+        let expected = [
+            Lookup::Duplicate,
+            Lookup::Conflict { earlier: 3 },
+            Lookup::New,
+            Lookup::Duplicate,
+            Lookup::Conflict { earlier: 599 },
+            Lookup::Duplicate,
+        ];
+        assert_eq!(ledger.lookup(&prepared).unwrap(), expected);
+
+        let appended = ledger.append(asked.to_vec()).unwrap();
+        let duplicates: Vec<bool> = expected.iter().map(|l| *l == Lookup::Duplicate).collect();
+        assert_eq!(appended.duplicate_flags, duplicates);
+        let conflicts: Vec<(u64, u64)> = appended
+            .conflicts
+            .iter()
+            .map(|c| (c.earlier, c.later))
+            .collect();
+        assert_eq!(conflicts, [(3, 600), (599, 602)]);
+    }
 }
