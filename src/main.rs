@@ -112,6 +112,7 @@ enum Command {
     },
     /// Append already-normalised events (one JSON object per line; `-` for stdin).
     Append {
+        /// Files of normalised events, one JSON object per line (`-` reads standard input).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Events per durable commit.
@@ -126,6 +127,7 @@ enum Command {
         /// The input format, or `auto` to recognise it from the content.
         #[arg(long, default_value = "auto")]
         source: String,
+        /// Export files (`-` reads standard input).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Parse and report without writing anything.
@@ -166,10 +168,13 @@ enum Command {
     },
     /// Print entries, one per line.
     Log {
+        /// The first seq to print.
         #[arg(long, default_value_t = 0)]
         from: u64,
+        /// Print at most this many entries (default: to the last checkpoint).
         #[arg(long)]
         limit: Option<u64>,
+        /// text (a line per entry), or json (one object per line).
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -189,6 +194,7 @@ enum Command {
     },
     /// Print an inclusion proof of SEQ, or a consistency proof with --consistency.
     Prove {
+        /// The seq of the entry to prove included.
         seq: Option<u64>,
         /// Tree size to prove against (default: the current size).
         #[arg(long)]
@@ -199,6 +205,7 @@ enum Command {
     },
     /// Check a proof without the ledger.
     VerifyProof {
+        /// A proof file, as `prove` prints it.
         proof: PathBuf,
         /// The signed checkpoint you trust (for consistency: the old one).
         #[arg(long)]
@@ -243,7 +250,9 @@ enum Command {
     },
     /// Remove a raw record's bytes (e.g. an erasure request); recorded as an entry.
     Redact {
+        /// The raw record's BLAKE3 hash, 64 hex digits (as `log --format json` shows it).
         raw_hash: String,
+        /// Why it is erased; recorded in the redaction entry.
         #[arg(long, required = true)]
         reason: String,
         /// The result as text, or as one JSON object.
