@@ -811,3 +811,58 @@ fn a_control_with_no_population_is_not_tested_never_effective() {
         "{oscal_text}"
     );
 }
+
+/// The contents name the page each part starts on, and contents too long for the cover
+/// (HIPAA's) share their page with the summary instead of leaving most of it empty.
+#[test]
+fn the_contents_point_at_their_parts_and_never_fill_a_page_alone() {
+    let page_of = |contents: &str, part: &str| -> usize {
+        let after = contents
+            .split(&format!("{part} "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{part} is not in the contents: {contents}"));
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().unwrap()
+    };
+    let mut alone = Vec::new();
+    for name in [
+        "soc2.pdf",
+        "hipaa.pdf",
+        "access-after-expiry.pdf",
+        "sprint-review.pdf",
+        "upcoming.pdf",
+    ] {
+        let bytes = fs::read(demo().join(name)).unwrap();
+        let pages: Vec<String> = pdf_extract::extract_text_from_mem_by_pages(&bytes)
+            .unwrap()
+            .iter()
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let at = pages.iter().position(|p| p.contains("Contents")).unwrap();
+        let contents = pages[at].split("Contents").nth(1).unwrap();
+        let summary = page_of(contents, "Summary");
+        assert!(
+            pages[summary - 1].contains("Control / area Population Exceptions"),
+            "{name}: page {summary} holds no summary: {}",
+            pages[summary - 1]
+        );
+        let index = page_of(contents, "Evidence index");
+        assert!(
+            pages[index - 1].contains("Every ledger entry this report cites"),
+            "{name}: page {index} holds no evidence index"
+        );
+        if at > 0 {
+            alone.push(name);
+            assert_eq!(
+                summary,
+                at + 1,
+                "{name}: the summary should follow the contents on their page"
+            );
+        }
+    }
+    assert_eq!(
+        alone,
+        ["hipaa.pdf"],
+        "the demo's HIPAA contents do not fit on its cover"
+    );
+}

@@ -1020,12 +1020,17 @@ impl<'a> Builder<'a> {
                 population: team_people.len() as u64,
                 // People, as the population counts them.
                 exceptions: people_with_findings as u64,
+                // Say what the population counts: the team's contractors, not the findings.
                 conclusion: if all.is_empty() {
-                    "Clean".into()
+                    format!(
+                        "Clean: none about the team's {} contractor(s)",
+                        team_people.len()
+                    )
                 } else {
                     format!(
-                        "{} finding(s) about {people_with_findings} contractor(s): review",
-                        all.len()
+                        "{} finding(s) about {people_with_findings} of the team's {} contractor(s): review",
+                        all.len(),
+                        team_people.len()
                     )
                 },
             },

@@ -68,7 +68,13 @@ pub fn render(report: &Report) -> Result<Vec<u8>, PdfError> {
     cover(&mut doc, report);
     let contents_at = reserve_contents(&mut doc, report.sections.len() + 2);
     let mut parts = Vec::new();
-    doc.new_page();
+    // Contents on a page of their own leave most of it empty: the summary follows them
+    // there when most of its first table fits.
+    if matches!(contents_at, ContentsAt::Cover(_)) || doc.y + SUMMARY_START > BOTTOM {
+        doc.new_page();
+    } else {
+        doc.y += 28.0;
+    }
     parts.push(("Summary".to_string(), doc.pages.len() - 1));
     summary(&mut doc, report);
     for (i, section) in report.sections.iter().enumerate() {
@@ -317,6 +323,9 @@ const COVER_BOTTOM: f32 = PAGE_H - 48.0;
 /// A page heading's height (one line, its rule and the space under it).
 const HEADING_H: f32 = 36.0;
 
+/// Room the summary's heading and the first rows of its table need.
+const SUMMARY_START: f32 = 220.0;
+
 /// Where the table of contents goes.
 enum ContentsAt {
     /// On the cover, below the attestation ending at this height.
@@ -335,9 +344,13 @@ fn reserve_contents(doc: &mut Doc, entries: usize) -> ContentsAt {
     }
     let first = doc.pages.len();
     let per_page = (((BOTTOM - TOP - HEADING_H) / CONTENTS_LH).floor() as usize).max(1);
-    for _ in 0..entries.div_ceil(per_page).max(1) {
+    let pages = entries.div_ceil(per_page).max(1);
+    for _ in 0..pages {
         doc.new_page();
     }
+    // Below the last contents entry: where what follows may start.
+    let on_last = entries - (pages - 1) * per_page;
+    doc.y = TOP + if pages == 1 { HEADING_H } else { 0.0 } + CONTENTS_LH * on_last as f32;
     ContentsAt::Pages(first)
 }
 
