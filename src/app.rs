@@ -21,7 +21,7 @@ use crate::ingest::{
     IngestSummary, Input,
 };
 use crate::ledger::keys::{self, KeyError};
-use crate::ledger::note::{NoteError, NoteSigner};
+use crate::ledger::note::{NoteError, NoteSigner, NoteVerifier};
 use crate::ledger::verify::{verify, Verified, VerifyOptions};
 use crate::ledger::{Ledger, LedgerError, DEFAULT_KEY_FILE};
 use crate::policy::config::{Policy, PolicyError, Profile};
@@ -82,10 +82,44 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
 
 // ---- init --------------------------------------------------------------------------------
 
+/// Where `init` keeps keys by default, when set (else the user's config directory).
+pub const KEY_DIR_ENV: &str = "AUDITLEDGER_KEY_DIR";
+
+/// The directory keys are kept in by default: `$AUDITLEDGER_KEY_DIR`, else
+/// `$XDG_CONFIG_HOME/auditledger/keys`, else `$HOME/.config/auditledger/keys`. Outside
+/// every ledger directory, so copying or restoring a ledger never carries its key.
+pub fn default_key_dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var(KEY_DIR_ENV)
+        .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("auditledger/keys")))
+        .or_else(|| var("HOME").map(|d| d.join(".config/auditledger/keys")))
+}
+
+/// The default key file of a ledger whose genesis key is `genesis`: named by the origin
+/// and the genesis key's id, which never change (a rotation replaces the file's content).
+pub fn default_key_path(dir: &Path, genesis: &NoteVerifier) -> PathBuf {
+    let name: String = genesis
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    dir.join(format!("{name}+{:08x}.key", genesis.id))
+}
+
 /// The key file a writer of `ledger` uses when none is named: `<ledger>/signing.key` when
 /// it exists (ledgers created before keys moved out of the directory), else the default
 /// key file of the ledger's genesis key in the key directory
-/// ([`keys::default_key_dir`]); `<ledger>/signing.key` when there is no key directory.
+/// ([`default_key_dir`]); `<ledger>/signing.key` when there is no key directory.
 pub fn key_path(key_file: Option<&Path>, ledger: &Path) -> PathBuf {
     if let Some(k) = key_file {
         return k.to_path_buf();
@@ -94,8 +128,8 @@ pub fn key_path(key_file: Option<&Path>, ledger: &Path) -> PathBuf {
     if inside.exists() {
         return inside;
     }
-    match (keys::default_key_dir(), Ledger::genesis_key(ledger)) {
-        (Some(dir), Ok(genesis)) => keys::default_key_path(&dir, &genesis),
+    match (default_key_dir(), Ledger::genesis_key(ledger)) {
+        (Some(dir), Ok(genesis)) => default_key_path(&dir, &genesis),
         _ => inside,
     }
 }
@@ -142,14 +176,14 @@ pub fn init_ledger(
         let signer = NoteSigner::generate(origin)?;
         // By default the key lives outside the ledger directory, so a copy or backup of
         // the directory never carries the power to sign for it.
-        let path = match (key_file, keys::default_key_dir()) {
+        let path = match (key_file, default_key_dir()) {
             (Some(p), _) => p.to_path_buf(),
             (None, Some(keydir)) => {
                 std::fs::create_dir_all(&keydir).map_err(io(format!(
                     "creating the key directory {}",
                     keydir.display()
                 )))?;
-                keys::default_key_path(&keydir, signer.verifier())
+                default_key_path(&keydir, signer.verifier())
             }
             (None, None) => dir.join(DEFAULT_KEY_FILE),
         };

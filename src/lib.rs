@@ -5,6 +5,7 @@
 //! library function per subcommand and prints. The library never prints.
 //!
 //! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
+//! - [`proof`]: the JSON proof documents `prove` prints and bundles carry.
 //! - [`event`]: the normalised event model every source produces.
 //! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
 //! - [`finding`]: the vocabulary policy and reports share (findings, evidence, severity).
@@ -23,5 +24,6 @@ pub mod ingest;
 pub mod intake;
 pub mod ledger;
 pub mod policy;
+pub mod proof;
 pub mod report;
 pub mod sources;

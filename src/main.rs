@@ -20,11 +20,11 @@ use auditledger::ingest::{IngestError, IngestOptions, IngestSummary};
 use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
 use auditledger::ledger::keys::KEY_ENV;
 use auditledger::ledger::note::NoteVerifier;
-use auditledger::ledger::proof::Proof;
 use auditledger::ledger::verify::{verify_with_progress, VerifyFailure, VerifyOptions};
 use auditledger::ledger::{Access, KeySource, Ledger, LedgerError};
 use auditledger::policy::config::{Policy, Profile};
 use auditledger::policy::finding::Severity;
+use auditledger::proof::Proof;
 use auditledger::sources;
 
 #[global_allocator]

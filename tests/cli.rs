@@ -23,7 +23,7 @@ fn write_events(path: &Path, from: u64, to: u64) {
 /// Where `init` put the ledger's key: outside the ledger, in the tests' key directory.
 fn key_file(dir: &Path) -> std::path::PathBuf {
     let genesis = Ledger::genesis_key(dir).unwrap();
-    auditledger::ledger::keys::default_key_path(crate::util::key_dir(), &genesis)
+    auditledger::app::default_key_path(crate::util::key_dir(), &genesis)
 }
 
 fn init(dir: &Path) -> String {

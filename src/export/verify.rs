@@ -13,7 +13,7 @@ use super::{
 use crate::ledger::entry::{chain_hash, from_hex32, raw_hasher, to_hex, Entry, Payload};
 use crate::ledger::merkle::{Sha256Hasher, TreeHasher};
 use crate::ledger::note::{open_note, Checkpoint, NoteVerifier};
-use crate::ledger::proof::Proof;
+use crate::proof::Proof;
 
 /// Deeper than any bundle we write; a guard against pathological trees.
 const MAX_DEPTH: usize = 32;

@@ -1,4 +1,5 @@
-//! The signing key: where it lives, how it is read, and the key-rotation statement.
+//! The signing key: how it is read and written, and the key-rotation statement. (Where
+//! the CLI keeps it by default is `app::default_key_dir`.)
 //!
 //! Invariants kept here:
 //! - The key file holds a Go-compatible signer key string (`PRIVATE+KEY+...`), is created
@@ -20,40 +21,6 @@ use super::note::{NoteError, NoteSigner, NoteVerifier};
 
 /// Environment variable that may hold the signer key string instead of a file.
 pub const KEY_ENV: &str = "AUDITLEDGER_KEY";
-/// Where `init` keeps keys by default, when set (else the user's config directory).
-pub const KEY_DIR_ENV: &str = "AUDITLEDGER_KEY_DIR";
-
-/// The directory keys are kept in by default: `$AUDITLEDGER_KEY_DIR`, else
-/// `$XDG_CONFIG_HOME/auditledger/keys`, else `$HOME/.config/auditledger/keys`. Outside
-/// every ledger directory, so copying or restoring a ledger never carries its key.
-pub fn default_key_dir() -> Option<PathBuf> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    var(KEY_DIR_ENV)
-        .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("auditledger/keys")))
-        .or_else(|| var("HOME").map(|d| d.join(".config/auditledger/keys")))
-}
-
-/// The default key file of a ledger whose genesis key is `genesis`: named by the origin
-/// and the genesis key's id, which never change (a rotation replaces the file's content).
-pub fn default_key_path(dir: &Path, genesis: &super::note::NoteVerifier) -> PathBuf {
-    let name: String = genesis
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    dir.join(format!("{name}+{:08x}.key", genesis.id))
-}
-
 #[derive(Debug, Error)]
 pub enum KeyError {
     #[error("no signing key: {path} does not exist (pass --key-file or set {KEY_ENV})")]

@@ -70,7 +70,6 @@ pub mod keys;
 pub mod legacy;
 pub mod merkle;
 pub mod note;
-pub mod proof;
 mod store;
 pub mod verify;
 
@@ -91,6 +90,7 @@ use self::note::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
 use self::store::{CommitWrite, NewEntry, Store, StoreError};
 pub use self::store::{Meta, RawState, Recovery, StoredEntry, StoredRaw, BUNDLE};
 use crate::event::{Event, Timestamp};
+use crate::proof;
 
 pub const CHECKPOINT_LOG: &str = "checkpoints.log";
 pub const LOCK_FILE: &str = "LOCK";
@@ -577,7 +577,7 @@ impl Ledger {
     }
 
     /// The genesis key named in `dir`'s meta file, read without opening the ledger: what
-    /// its default key file is named by ([`keys::default_key_path`]).
+    /// its default key file is named by (`app::default_key_path`).
     pub fn genesis_key(dir: &Path) -> Result<NoteVerifier, LedgerError> {
         Ledger::check_is_ledger(&OsFs, dir)?;
         let meta = Store::read_meta(&OsFs, dir)?;
@@ -882,16 +882,11 @@ impl Ledger {
     ) -> Result<Vec<StoredEntry>, LedgerError> {
         let mut found = Vec::new();
         for &seq in candidates {
-            let hit = cache.iter().find(|e| e.entry.seq == seq);
-            let entry = match hit {
-                Some(e) => e.clone(),
-                None => {
-                    *cache = self.store.read_frame_entries(seq)?;
-                    match cache.iter().find(|e| e.entry.seq == seq) {
-                        Some(e) => e.clone(),
-                        None => continue,
-                    }
-                }
+            if !cache.iter().any(|e| e.entry.seq == seq) {
+                *cache = self.store.read_frame_entries(seq)?;
+            }
+            let Some(entry) = cache.iter().find(|e| e.entry.seq == seq).cloned() else {
+                continue;
             };
             if let Some(ev) = entry.entry.event() {
                 if &dedup_key(ev, &entry.entry.raw_hash) == key {
@@ -1033,16 +1028,11 @@ impl Ledger {
         let mut cache = Vec::new();
         for (r, candidates) in records.into_iter().zip(candidates) {
             let (rh, dk) = (r.raw_hash, r.dedup);
-            let stored = self.entries_with_key(&dk, &candidates?, &mut cache)?;
-            let mut earlier: Option<u64> = None;
-            let mut dup = false;
-            for s in &stored {
-                if self.same_record(s, &r.raw, &rh, &r.payload)? {
-                    dup = true;
-                    break;
-                }
-                earlier.get_or_insert(s.entry.seq);
-            }
+            let (mut dup, mut earlier) = match self.against_stored(&r, &candidates?, &mut cache)? {
+                Lookup::Duplicate => (true, None),
+                Lookup::Conflict { earlier } => (false, Some(earlier)),
+                Lookup::New => (false, None),
+            };
             if !dup {
                 let in_batch = batch
                     .get(&dk)
@@ -1070,12 +1060,10 @@ impl Ledger {
                     later: first_seq + index as u64,
                 });
             }
-            match batch.entry(dk) {
-                std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().1.push(index),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert((index, Vec::new()));
-                }
-            }
+            batch
+                .entry(dk)
+                .and_modify(|(_, more)| more.push(index))
+                .or_insert((index, Vec::new()));
             pending.push(Pending {
                 payload: r.payload,
                 new_key: None,
@@ -1154,20 +1142,32 @@ impl Ledger {
     /// decompressed a frame per record (40x slower than the real run).
     pub fn lookup(&self, records: &[PreparedRecord]) -> Result<Vec<Lookup>, LedgerError> {
         let mut cache = Vec::new();
-        let mut out = Vec::with_capacity(records.len());
-        'records: for record in records {
-            let candidates = self.store.dedup_candidates(&record.dedup)?;
-            let mut earlier = None;
-            for s in self.entries_with_key(&record.dedup, &candidates, &mut cache)? {
-                if self.same_record(&s, &record.raw, &record.raw_hash, &record.payload)? {
-                    out.push(Lookup::Duplicate);
-                    continue 'records;
-                }
-                earlier.get_or_insert(s.entry.seq);
+        records
+            .iter()
+            .map(|r| {
+                let candidates = self.store.dedup_candidates(&r.dedup)?;
+                self.against_stored(r, &candidates, &mut cache)
+            })
+            .collect()
+    }
+
+    /// How `record` stands against the stored entries among `candidates` (`cache` holds
+    /// the entries frame read last, shared across a batch). One decision for `append` and
+    /// for `lookup`, so a dry run decides as the real run does.
+    fn against_stored(
+        &self,
+        record: &PreparedRecord,
+        candidates: &[u64],
+        cache: &mut Vec<StoredEntry>,
+    ) -> Result<Lookup, LedgerError> {
+        let mut earlier = None;
+        for s in self.entries_with_key(&record.dedup, candidates, cache)? {
+            if self.same_record(&s, &record.raw, &record.raw_hash, &record.payload)? {
+                return Ok(Lookup::Duplicate);
             }
-            out.push(earlier.map_or(Lookup::New, |earlier| Lookup::Conflict { earlier }));
+            earlier.get_or_insert(s.entry.seq);
         }
-        Ok(out)
+        Ok(earlier.map_or(Lookup::New, |earlier| Lookup::Conflict { earlier }))
     }
 
     /// Every pair of entries in `0..size` that carry the same source and source event id

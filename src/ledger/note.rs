@@ -451,7 +451,7 @@ impl Checkpoint {
 /// Strategies for the properties that parsers and proof checks never panic (here, in
 /// `proof` and in `merkle`): random edits of valid inputs, and edge-case sizes.
 #[cfg(test)]
-pub(super) mod fuzz {
+pub(crate) mod fuzz {
     use proptest::prelude::*;
 
     /// One edit; positions count chars and are taken modulo the length.

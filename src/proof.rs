@@ -16,8 +16,8 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::merkle::{self, Hash, ProofError, Sha256Hasher};
-use super::note::{Checkpoint, NoteError, NoteVerifier};
+use crate::ledger::merkle::{self, Hash, ProofError, Sha256Hasher};
+use crate::ledger::note::{Checkpoint, NoteError, NoteVerifier};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
