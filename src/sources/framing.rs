@@ -150,6 +150,17 @@ impl<'de> Visitor<'de> for KeyRead {
 /// Keys whose array value holds the records of a JSON envelope.
 pub const ENVELOPE_KEYS: &[&str] = &["value", "records", "items", "data"];
 
+/// The `kind` of list pages that leave their records' key out when there are none: a
+/// Google Reports API page of no activities has no `items` (its own samples read
+/// `results.get('items', [])`). Such a page is zero records, not one malformed record.
+pub const LIST_PAGE_KINDS: &[&str] = &["admin#reports#activities"];
+
+fn is_list_page(map: &serde_json::Map<String, Value>) -> bool {
+    map.get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| LIST_PAGE_KINDS.contains(&k))
+}
+
 /// Where a record sits in its file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
@@ -275,7 +286,8 @@ pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
                         && !map
                             .get("data")
                             .and_then(|d| d.get("events"))
-                            .is_some_and(Value::is_array) =>
+                            .is_some_and(Value::is_array)
+                        && !is_list_page(&map) =>
                 {
                     Ok(Content::JsonLines)
                 }
@@ -568,8 +580,14 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
                     walk: self.walk,
                     key: Some(&key),
                 })?;
+            } else if key == "kind" {
+                let kind = map.next_value::<Value>()?;
+                if kind.as_str().is_some_and(|k| LIST_PAGE_KINDS.contains(&k)) {
+                    // A list page: zero records when its records' key is left out.
+                    self.walk.found_array = true;
+                }
             } else {
-                // Paging links, counts, kinds: not records.
+                // Paging links, counts: not records.
                 map.next_value::<IgnoredAny>()?;
             }
         }
@@ -975,6 +993,15 @@ mod tests {
         assert_eq!(r[1].raw, b"{\"a\":2}");
         let (_, r) = collect(b"{\"status\":{},\"data\":[{\"id\":7}]}");
         assert_eq!(r[0].location.to_string(), "data[0]");
+        // A Google Reports page of no activities leaves `items` out: zero records, on one
+        // line or several; another object without records is still refused below.
+        for empty in [
+            &b"{\"kind\":\"admin#reports#activities\",\"etag\":\"\\\"x/y\\\"\"}"[..],
+            b"{\n  \"kind\": \"admin#reports#activities\",\n  \"etag\": \"e\"\n}\n",
+        ] {
+            let (c, r) = collect(empty);
+            assert_eq!((c, r.len()), (Content::JsonDocument, 0));
+        }
         let none = for_each_record(
             &b"{\n\"data\":{\"x\":[{}]}\n}"[..],
             &Reads::All,

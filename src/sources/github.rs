@@ -19,7 +19,9 @@
 //!
 //! Subjects: membership, role and lifecycle events are about `user` (an org owner who
 //! removes someone, changes their role or invites them is the actor, never the subject; a
-//! record that names no `user` is kept as `other` about the actor);
+//! record that names no `user` is kept as `other` about the actor, and refused when it
+//! names no actor either; any other record that names no one is `other` about
+//! [`NO_ACTOR`]);
 //! token and key lifecycle events are about `user` when present, else the actor; everything
 //! else, git and token use included, is about the actor, or `user` when the record has no
 //! actor (`user.forgot_password`). `org.add_member` is `account.created` (not
@@ -91,6 +93,12 @@ enum Subject {
 /// repository. Not a possible GitHub login (see the header).
 pub const ANONYMOUS: &str = "(anonymous)";
 
+/// The subject of any other record that names no one (GitHub logs some system events with
+/// no `actor` or `user`: `repo.self_hosted_runner_online`, `repo.pages_soft_delete`): kept
+/// as `other`, never refused, so one such event does not keep a file's removals out of the
+/// ledger. Not a possible login either.
+pub const NO_ACTOR: &str = "(no actor)";
+
 /// Action prefixes that are a person's web or API activity in the organisation: use of
 /// access they already had (`access.used`), unless [`classify`] names the action first.
 pub const WEB_ACTIVITY: &[&str] = &[
@@ -119,7 +127,15 @@ pub const WEB_ACTIVITY: &[&str] = &[
 
 /// Actions whose meaning is "a credential was used": `token.used` when the record carries
 /// token data (else git stays `session.activity`, a download `access.used`).
-pub const TOKEN_USE: &[&str] = &["git.clone", "git.fetch", "git.push", "repo.download_zip"];
+pub const TOKEN_USE: &[&str] = &[
+    "git.clone",
+    "git.fetch",
+    "git.push",
+    "repo.download_zip",
+    // A REST API request (GitHub Enterprise Cloud streams them as audit events, with the
+    // token data and the `status_code`): only a request that succeeded is a use.
+    "api.request",
+];
 
 fn classify(action: &str) -> (EventKind, Subject) {
     use EventKind::*;
@@ -144,8 +160,15 @@ fn classify(action: &str) -> (EventKind, Subject) {
         "business.add_member" => (AccountCreated, AffectedUser),
         "external_identity.deprovision" => (AccountSuspended, AffectedUser),
         "external_identity.provision" => (AccountCreated, AffectedUser),
-        // A member's role changed (member ↔ owner): about the member, done by an owner.
-        "org.update_member" => (AccountUpdated, AffectedUser),
+        // A member's role changed (member ↔ owner), a collaborator's permission on a
+        // repository, a team member made or unmade maintainer: about the member, done by
+        // an owner or admin.
+        "org.update_member"
+        | "repo.update_member"
+        | "team.promote_maintainer"
+        | "team.demote_maintainer" => (AccountUpdated, AffectedUser),
+        // A push refused by branch protection: an attempt, never use of access.
+        "protected_branch.rejected_ref_update" => (Other, Actor),
         // An invitation is not access yet; it is about the invitee.
         "org.invite_member" => (Other, AffectedUser),
         // GitHub Enterprise Server's own user administration (its "Audited actions": a
@@ -291,9 +314,16 @@ impl Source for GitHub {
         let hashed_token = opt_str(record, "/hashed_token");
         let done_with_token =
             programmatic_access_type.is_some() || token_id.is_some() || hashed_token.is_some();
-        if done_with_token && TOKEN_USE.contains(&action.as_str()) {
+        // An HTTP status of 400 or more is a request refused: never recorded as a use.
+        let refused = opt_str(record, "/status_code")
+            .and_then(|c| c.parse::<u16>().ok())
+            .is_some_and(|c| c >= 400);
+        if done_with_token && TOKEN_USE.contains(&action.as_str()) && !refused {
             // The credential's use is what a rule needs ("the CI key that kept running").
             kind = EventKind::TokenUsed;
+        }
+        if refused && kind == EventKind::AccessUsed {
+            kind = EventKind::Other;
         }
         let actor = opt_str(record, "/actor");
         let user = opt_str(record, "/user");
@@ -348,13 +378,12 @@ impl Source for GitHub {
                         "missing, and /user and /actor too; expected a login",
                     )
                 })?,
-            Subject::Actor => actor.clone().or_else(|| user.clone()).ok_or_else(|| {
-                FieldError::new(
-                    "/actor",
-                    "missing or empty (and no /user); expected the login that acted",
-                )
-            })?,
+            Subject::Actor => actor.clone().or_else(|| user.clone()).unwrap_or_else(|| {
+                kind = EventKind::Other;
+                NO_ACTOR.to_string()
+            }),
         };
+        let no_actor = subject == NO_ACTOR;
         let mut e = new_event(
             "github",
             opt_str(record, "/_document_id"),
@@ -366,6 +395,10 @@ impl Source for GitHub {
         if anonymous {
             e.account = None;
             put(&mut e, "anonymous", Some("true".into()));
+        }
+        if no_actor {
+            e.account = None;
+            put(&mut e, "no_actor", Some("true".into()));
         }
         if actor.as_deref() != Some(subject.as_str()) {
             e.actor = actor;
@@ -480,7 +513,7 @@ mod tests {
         let bad = r#"[{"action":"git.clone","actor":"a","created_at":"2022-12-11 05:28:05.542"},
             {"action":"git.clone","actor":"a"},
             {"action":"org.remove_member","@timestamp":1773903600000},
-            {"action":"repo.create","actor":"","@timestamp":1773903600000},
+            {"action":"personal_access_token.access_revoked","actor":"","@timestamp":1773903600000},
             {"action":"git.clone","actor":"a","@timestamp":"2026-03-19T06:00:00+01:00"},
             {"action":"git.clone","actor":"a","@timestamp":99999999999999999},
             7]"#;
@@ -493,7 +526,7 @@ mod tests {
             err(1)
         );
         assert!(err(2).starts_with("[2]: field /user:"), "{}", err(2));
-        assert!(err(3).starts_with("[3]: field /actor:"), "{}", err(3));
+        assert!(err(3).starts_with("[3]: field /user:"), "{}", err(3));
         let ok = &got[4].as_ref().unwrap()[0];
         assert_eq!(ok.occurred_at.to_rfc3339(), "2026-03-19T05:00:00Z");
         assert!(err(5).starts_with("[5]: field /@timestamp:"), "{}", err(5));
@@ -553,6 +586,64 @@ mod tests {
         assert!(ANONYMOUS
             .chars()
             .any(|c| !c.is_ascii_alphanumeric() && c != '-'));
+    }
+
+    /// GitHub logs some system events with no actor or user (its event list names none
+    /// for `repo.self_hosted_runner_online` or `repo.pages_soft_delete`): kept as `other`,
+    /// never refused, or one of them kept a file's removals out of the ledger. (A
+    /// membership or credential event that names no one is refused: it needs the user.)
+    #[test]
+    fn a_record_that_names_no_one_is_kept_as_other() {
+        for text in [
+            r#"{"@timestamp":1700000000000,"action":"repo.self_hosted_runner_online","org":"acme","repo":"acme/ci","runner_id":42}"#,
+            r#"{"@timestamp":1700000000000,"action":"repo.pages_soft_delete","actor":"","org":"acme","repo":"acme/site"}"#,
+        ] {
+            let e = one(text);
+            assert_eq!(
+                (e.kind, e.subject.as_str()),
+                (EventKind::Other, NO_ACTOR),
+                "{text}"
+            );
+            assert_eq!((e.account, e.actor), (None, None), "{text}");
+            assert_eq!(e.attrs["no_actor"], "true");
+        }
+        assert!(NO_ACTOR
+            .chars()
+            .any(|c| !c.is_ascii_alphanumeric() && c != '-'));
+    }
+
+    /// A collaborator's permission raised to admin is about the collaborator; a refused
+    /// push or API request is never use of access; a token's API request that succeeded is.
+    #[test]
+    fn role_changes_are_the_members_and_refused_requests_are_no_use() {
+        let e = one(
+            r#"{"@timestamp":1700000000000,"action":"repo.update_member","actor":"ops-admin","user":"vendor-qa","repo":"acme/api","old_repo_permission":"write","new_repo_permission":"admin"}"#,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::AccountUpdated, "vendor-qa")
+        );
+        assert_eq!(e.actor.as_deref(), Some("ops-admin"));
+        let e = one(
+            r#"{"@timestamp":1700000000000,"action":"team.promote_maintainer","actor":"owner1","user":"kai","team":"acme/web"}"#,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::AccountUpdated, "kai")
+        );
+        let e = one(
+            r#"{"@timestamp":1700000000000,"action":"protected_branch.rejected_ref_update","actor":"leaver","repo":"acme/api"}"#,
+        );
+        assert_eq!(e.kind, EventKind::Other);
+        let request = |status: &str| {
+            one(&format!(
+                r#"{{"@timestamp":1700000000000,"action":"api.request","actor":"leaver","route":"/repos/{{owner}}/{{repo}}/pulls","token_id":555555,"programmatic_access_type":"Fine-grained personal access token","status_code":{status}}}"#
+            ))
+        };
+        assert_eq!(request("200").kind, EventKind::TokenUsed);
+        assert_eq!(request("200").subject, "leaver");
+        assert_eq!(request("403").kind, EventKind::Other);
+        assert_eq!(request("\"401\"").kind, EventKind::Other);
     }
 
     #[test]

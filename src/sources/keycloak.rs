@@ -47,9 +47,10 @@
 //! `username` on login events but not always on token and logout events (`CODE_TO_TOKEN`,
 //! `REFRESH_TOKEN`, `LOGOUT`), whose subject is then the user id; `attrs.user_id` is on
 //! every event that has one, to join the two. For admin events the
-//! `username` of the representation when present, else `details.username` (Keycloak 26
+//! `username` of the representation when present (a user's creation, update or deletion;
+//! a client's `clientId` on events about a client), else `details.username` (Keycloak 26
 //! names the affected user there on some events, a membership change among them), else
-//! the user id from `resourcePath`
+//! the user id from `resourcePath`, else the client id from it
 //! (so a roster should list a Keycloak user's id beside its username). A deactivation is
 //! only visible when the representation is included: an `UPDATE` on `users/<id>` whose
 //! representation says `"enabled": false`; without it the update is `account.updated`.
@@ -283,7 +284,7 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
         _ => None,
     };
     let client = match segments.as_slice() {
-        ["clients", id, "client-secret", ..] => Some(id.to_string()),
+        ["clients", id, ..] => Some(id.to_string()),
         _ => None,
     };
     // Organisation membership (Keycloak 25 on): `organizations/<org>/members/<user>` on a
@@ -299,14 +300,18 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
     // Keycloak 26 writes the affected user's `username` and `email` into `details` on
     // some admin events (a membership change, for one).
     let details_user = opt_str(record, "/details/username");
-    let user_level = segments.len() == 2 && user_id.is_some();
-    let rep = if user_level && (operation == "CREATE" || operation == "UPDATE") {
+    // A user's or client's own representation names it (a deletion's too: Keycloak
+    // includes the deleted user's, whose `username` is what the roster lists).
+    let own_level = segments.len() == 2 && (user_id.is_some() || client.is_some());
+    let rep = if own_level && matches!(operation.as_str(), "CREATE" | "UPDATE" | "DELETE") {
         representation(record)?
     } else {
         None
     };
+    // Whether the user is enabled after the change (a client's `enabled` is the client's).
     let enabled = rep
         .as_ref()
+        .filter(|_| user_id.is_some())
         .and_then(|r| r.get("enabled"))
         .and_then(Value::as_bool);
     let kind = if error.is_some() {
@@ -341,7 +346,7 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
     };
     let subject = rep
         .as_ref()
-        .and_then(|r| opt_str(r, "/username"))
+        .and_then(|r| opt_str(r, "/username").or_else(|| opt_str(r, "/clientId")))
         .or_else(|| details_user.clone())
         .or_else(|| user_id.clone())
         .or_else(|| member_id.clone())
@@ -494,6 +499,27 @@ mod tests {
         let e = &got[0].as_ref().unwrap()[0];
         assert_eq!(e.kind, EventKind::AccountUpdated);
         assert_eq!(e.subject, "5b1c");
+    }
+
+    /// A user's deletion is about the username its representation names (what a roster
+    /// lists, and what the user's sign-ins are about), not the bare id; an event about a
+    /// client is about the client, never the administrator.
+    #[test]
+    fn a_deletion_and_a_client_change_are_about_what_their_representation_names() {
+        let e = first(
+            r#"[{"id":"d1","time":1773903600000,"realmId":"acme","authDetails":{"realmId":"master","clientId":"security-admin-console","userId":"admin-7","ipAddress":"10.0.0.5"},"operationType":"DELETE","resourceType":"USER","resourcePath":"users/1f385e5d-0000","representation":"{\"id\":\"1f385e5d-0000\",\"username\":\"dave\"}"}]"#,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::AccountDeleted, "dave")
+        );
+        assert_eq!(e.attrs["user_id"], "1f385e5d-0000");
+        assert_eq!(e.actor.as_deref(), Some("admin-7"));
+        let e = first(
+            r#"[{"id":"c1","time":1773903600000,"realmId":"acme","authDetails":{"userId":"admin-7"},"operationType":"UPDATE","resourceType":"CLIENT","resourcePath":"clients/0f9a","representation":"{\"clientId\":\"ci-bot\",\"enabled\":false}"}]"#,
+        );
+        assert_eq!((e.kind, e.subject.as_str()), (EventKind::Other, "ci-bot"));
+        assert_eq!(e.actor.as_deref(), Some("admin-7"));
     }
 
     fn first(text: &str) -> Event {

@@ -339,6 +339,29 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
         Subject::TargetUser => target_user.clone().or_else(|| actor.clone()),
         Subject::Actor => actor.clone(),
     };
+    // A change done to a user that names no target user (no User target, or one with no
+    // usable `alternateId`) cannot say whose access changed: it is kept as `other` about
+    // the actor, never recorded as the admin's own deactivation or session clear. Token
+    // events keep their kind: the rules match a revocation to its token by id, whoever it
+    // names; and a logout names no target because it is the user's own.
+    let changes_a_user = matches!(
+        kind,
+        EventKind::AccountCreated
+            | EventKind::AccountDeactivated
+            | EventKind::AccountSuspended
+            | EventKind::AccountDeleted
+            | EventKind::AccountReactivated
+            | EventKind::AccountUpdated
+            | EventKind::ExpirySet
+            | EventKind::SessionRevoked
+            | EventKind::GroupGranted
+            | EventKind::GroupRemoved
+    );
+    let kind = if subject_of == Subject::TargetUser && target_user.is_none() && changes_a_user {
+        EventKind::Other
+    } else {
+        kind
+    };
     // A session someone else ended is a revocation of the target's session.
     let kind = if kind == EventKind::SessionEnded
         && event_type == "user.session.end"
@@ -485,6 +508,75 @@ mod tests {
         let mut events = Okta.normalise(&v).unwrap();
         assert_eq!(events.len(), 1);
         events.remove(0)
+    }
+
+    /// A change done to a user that names no usable target user is not the admin's own:
+    /// `other` about the actor. A user's own logout, which names no target, stays their
+    /// session ending, and a token revocation stays one (matched to its token by id).
+    #[test]
+    fn a_change_to_no_named_user_is_never_the_actors_own() {
+        for (event_type, targets) in [
+            ("user.lifecycle.deactivate", "null"),
+            ("user.lifecycle.deactivate", "[]"),
+            (
+                "user.lifecycle.suspend",
+                r#"[{"type":"User","alternateId":"unknown"}]"#,
+            ),
+            (
+                "user.session.clear",
+                r#"[{"type":"User","alternateId":"unknown"}]"#,
+            ),
+            (
+                "group.user_membership.remove",
+                r#"[{"type":"UserGroup","displayName":"contractors"}]"#,
+            ),
+        ] {
+            let e = rec(
+                event_type,
+                "SUCCESS",
+                "okta.trainer@okta.com",
+                targets,
+                NO_CLIENT,
+            );
+            assert_eq!(
+                (e.kind, e.subject.as_str()),
+                (EventKind::Other, "okta.trainer@okta.com"),
+                "{event_type} {targets}"
+            );
+        }
+        let e = rec(
+            "app.oauth2.as.token.revoke",
+            "SUCCESS",
+            "0oa5client",
+            r#"[{"type":"User","id":"abcd123"},{"type":"refresh_token","id":"tok-9"}]"#,
+            NO_CLIENT,
+        );
+        assert_eq!(
+            (e.kind, e.attrs["token_id"].as_str()),
+            (EventKind::TokenRevoked, "tok-9")
+        );
+        let e = rec(
+            "user.session.end",
+            "SUCCESS",
+            "jose.nunez@acme.example",
+            "null",
+            NO_CLIENT,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::SessionEnded, "jose.nunez@acme.example")
+        );
+        let e = rec(
+            "user.lifecycle.deactivate",
+            "SUCCESS",
+            "okta.trainer@okta.com",
+            JOSE,
+            NO_CLIENT,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::AccountDeactivated, "jose.nunez@acme.example")
+        );
     }
 
     const JOSE: &str = r#"[{"type":"User","alternateId":"jose.nunez@acme.example"},{"type":"UserGroup","displayName":"contractors"}]"#;

@@ -12,7 +12,11 @@
 //! `login_name`, `risk_score`.
 //!
 //! The subject is `user_name` (OneLogin's display name of the user), else `user_id`, else
-//! the actor; `user_id` is kept in `attrs.user_id` so a roster may list either.
+//! the actor, and then the event is `other` (it names no user acted upon), except an API
+//! credential's creation or deletion, which is the actor's own; `user_id` is
+//! kept in `attrs.user_id` so a roster may list either. When `assuming_acting_user_id` is
+//! set an admin acted as the user (`attrs.assumed_by`, and the actor when no other is
+//! named): a sign-in or app use is then `other`, not the user's own use of access.
 //!
 //! `id` and `event_type_id` are integers in the API and strings of digits in some SDK
 //! exports; both are read.
@@ -288,12 +292,30 @@ fn normalise_event(record: &Value) -> Result<Vec<Event>, FieldError> {
     let id = req_id(record, id_field)?;
     let time = event_time(record)?;
     let type_id = event_type_id(record)?;
-    let (kind, type_name) = classify(type_id);
+    let (mut kind, type_name) = classify(type_id);
     let user_id = opt_str(record, "/user_id");
+    let user_name = opt_str(record, "/user_name");
+    // "The user who assumed the role of the acting user to trigger the event": an admin
+    // working as the user. Their sign-ins and app use are the admin's acts, not the
+    // user's use of access.
+    let assumed_by = opt_str(record, "/assuming_acting_user_id");
     let actor = opt_str(record, "/actor_user_name")
         .or_else(|| opt_str(record, "/actor_system"))
-        .or_else(|| opt_str(record, "/actor_user_id"));
-    let subject = opt_str(record, "/user_name")
+        .or_else(|| opt_str(record, "/actor_user_id"))
+        .or_else(|| assumed_by.clone());
+    if assumed_by.is_some() && matches!(kind, EventKind::AuthSucceeded | EventKind::AccessUsed) {
+        kind = EventKind::Other;
+    }
+    // An event about a user ("the user that was acted upon") that names none cannot say
+    // whose access changed: `other` about the actor, never the actor's own deactivation.
+    // API credential events name no user by design: the credential is the actor's.
+    if user_name.is_none()
+        && user_id.is_none()
+        && !matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked)
+    {
+        kind = EventKind::Other;
+    }
+    let subject = user_name
         .or_else(|| user_id.clone())
         .or_else(|| actor.clone())
         .ok_or_else(|| {
@@ -330,6 +352,7 @@ fn normalise_event(record: &Value) -> Result<Vec<Event>, FieldError> {
     put(&mut e, "user_id", user_id);
     // The actor's name alone is not unique.
     put(&mut e, "actor_id", opt_str(record, "/actor_user_id"));
+    put(&mut e, "assumed_by", assumed_by);
     put(&mut e, "login_name", opt_str(record, "/login_name"));
     put(&mut e, "app", opt_str(record, "/app_name"));
     put(
@@ -371,6 +394,31 @@ mod tests {
         assert_eq!(f.kind, EventKind::AuthFailed);
         assert_eq!(f.attrs["reason"], "Invalid password");
         assert_eq!(f.actor, None);
+    }
+
+    /// A deactivation that names no user acted upon is not the admin's own; an admin
+    /// who assumed a user signs in as them, which is not the user's use of access.
+    #[test]
+    fn no_user_named_and_an_assumed_user_are_not_the_users_acts() {
+        let nobody = DEACTIVATED.replace(
+            r#","user_id":123456,"user_name":"Bob Cat""#,
+            r#","user_id":null,"user_name":null"#,
+        );
+        let got = normalise_all(&OneLogin, nobody.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::Other, "ada admin")
+        );
+        let assumed = r#"{"id":900003,"created_at":"2026-03-16T10:00:00.000Z","event_type_id":5,"user_id":123456,"user_name":"Bob Cat","assuming_acting_user_id":999,"ipaddr":"203.0.113.9"}"#;
+        let got = normalise_all(&OneLogin, assumed.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!((e.kind, e.subject.as_str()), (EventKind::Other, "bob cat"));
+        assert_eq!(e.actor.as_deref(), Some("999"));
+        assert_eq!(e.attrs["assumed_by"], "999");
+        let own = assumed.replace(r#""assuming_acting_user_id":999,"#, "");
+        let got = normalise_all(&OneLogin, own.as_bytes());
+        assert_eq!(got[0].as_ref().unwrap()[0].kind, EventKind::AuthSucceeded);
     }
 
     /// The event broadcaster's SIEM stream: one `{"event": {...}}` per line, keyed by
