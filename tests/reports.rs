@@ -304,8 +304,6 @@ fn the_upcoming_report_names_a_reminder_contact_who_has_left() {
         "{jose_seqs:?} in {}",
         report["evidence"]
     );
-    assert_eq!(report["period"]["from"], "2026-03-09");
-    assert_eq!(report["period"]["to"], "2026-03-23");
     // No rule fired: the PDF's empty findings table says where the counted item is.
     let text = pdf_extract::extract_text_from_mem(&fs::read(demo().join("upcoming.pdf")).unwrap())
         .unwrap();

@@ -1199,11 +1199,6 @@ impl<'a> Builder<'a> {
                 self.cite(&evidence),
             ]);
         }
-        let date = |t: Timestamp| t.to_datetime().format("%Y-%m-%d").to_string();
-        self.report.period = Some(Period {
-            from: date(now),
-            to: date(until),
-        });
         self.report.subtitle = format!(
             "Next {} days from {}; {}",
             inputs.days,

@@ -621,11 +621,13 @@ fn json_document<R: BufRead>(
         checked: false,
         places: Some(Rc::clone(&places)),
     });
-    // Several documents may follow each other (Graph pages saved one after another).
+    // Several documents may follow each other (Graph pages saved one after another); each
+    // must hold records (or be a list page that has none), or it is not a page at all.
     let result = loop {
+        walk.found_array = false;
         match (Document { walk: &mut walk }).deserialize(&mut de) {
             Err(e) => break Err(e),
-            Ok(()) if de.end().is_ok() => break Ok(()),
+            Ok(()) if de.end().is_ok() || !walk.found_array => break Ok(()),
             Ok(()) => walk.page += 1,
         }
     };
@@ -1002,6 +1004,11 @@ mod tests {
             let (c, r) = collect(empty);
             assert_eq!((c, r.len()), (Content::JsonDocument, 0));
         }
+        // Such a page followed by objects that are no page is refused, not read as empty.
+        let then_lines =
+            b"{\"kind\":\"admin#reports#activities\"}\n{\"id\":{\"time\":\"t\"},\"events\":[]}\n";
+        let err = for_each_record(&then_lines[..], &Reads::All, &mut |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("without a value/records"), "{err}");
         let none = for_each_record(
             &b"{\n\"data\":{\"x\":[{}]}\n}"[..],
             &Reads::All,

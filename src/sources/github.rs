@@ -167,8 +167,6 @@ fn classify(action: &str) -> (EventKind, Subject) {
         | "repo.update_member"
         | "team.promote_maintainer"
         | "team.demote_maintainer" => (AccountUpdated, AffectedUser),
-        // A push refused by branch protection: an attempt, never use of access.
-        "protected_branch.rejected_ref_update" => (Other, Actor),
         // An invitation is not access yet; it is about the invitee.
         "org.invite_member" => (Other, AffectedUser),
         // GitHub Enterprise Server's own user administration (its "Audited actions": a
@@ -314,16 +312,22 @@ impl Source for GitHub {
         let hashed_token = opt_str(record, "/hashed_token");
         let done_with_token =
             programmatic_access_type.is_some() || token_id.is_some() || hashed_token.is_some();
-        // An HTTP status of 400 or more is a request refused: never recorded as a use.
-        let refused = opt_str(record, "/status_code")
-            .and_then(|c| c.parse::<u16>().ok())
-            .is_some_and(|c| c >= 400);
-        if done_with_token && TOKEN_USE.contains(&action.as_str()) && !refused {
+        // A 401 is the credential refused: a failed attempt, never a use. Any other status
+        // (403, 404, 422...) answered a credential that authenticated, which is what an
+        // offboarding audit asks about, so the request stays a use.
+        let unauthenticated =
+            opt_str(record, "/status_code").and_then(|c| c.parse::<u16>().ok()) == Some(401);
+        if done_with_token && TOKEN_USE.contains(&action.as_str()) {
             // The credential's use is what a rule needs ("the CI key that kept running").
             kind = EventKind::TokenUsed;
         }
-        if refused && kind == EventKind::AccessUsed {
-            kind = EventKind::Other;
+        if unauthenticated
+            && matches!(
+                kind,
+                EventKind::TokenUsed | EventKind::AccessUsed | EventKind::SessionActivity
+            )
+        {
+            kind = EventKind::AuthFailed;
         }
         let actor = opt_str(record, "/actor");
         let user = opt_str(record, "/user");
@@ -612,10 +616,11 @@ mod tests {
             .any(|c| !c.is_ascii_alphanumeric() && c != '-'));
     }
 
-    /// A collaborator's permission raised to admin is about the collaborator; a refused
-    /// push or API request is never use of access; a token's API request that succeeded is.
+    /// A collaborator's permission raised to admin is about the collaborator; a token's
+    /// API request is a use whatever it was answered, except a 401 (the credential
+    /// refused), which is a failed attempt.
     #[test]
-    fn role_changes_are_the_members_and_refused_requests_are_no_use() {
+    fn role_changes_are_the_members_and_only_a_401_is_no_use() {
         let e = one(
             r#"{"@timestamp":1700000000000,"action":"repo.update_member","actor":"ops-admin","user":"vendor-qa","repo":"acme/api","old_repo_permission":"write","new_repo_permission":"admin"}"#,
         );
@@ -631,10 +636,11 @@ mod tests {
             (e.kind, e.subject.as_str()),
             (EventKind::AccountUpdated, "kai")
         );
+        // Branch protection refuses a push only after it authenticated the pusher.
         let e = one(
             r#"{"@timestamp":1700000000000,"action":"protected_branch.rejected_ref_update","actor":"leaver","repo":"acme/api"}"#,
         );
-        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.kind, EventKind::AccessUsed);
         let request = |status: &str| {
             one(&format!(
                 r#"{{"@timestamp":1700000000000,"action":"api.request","actor":"leaver","route":"/repos/{{owner}}/{{repo}}/pulls","token_id":555555,"programmatic_access_type":"Fine-grained personal access token","status_code":{status}}}"#
@@ -642,8 +648,9 @@ mod tests {
         };
         assert_eq!(request("200").kind, EventKind::TokenUsed);
         assert_eq!(request("200").subject, "leaver");
-        assert_eq!(request("403").kind, EventKind::Other);
-        assert_eq!(request("\"401\"").kind, EventKind::Other);
+        assert_eq!(request("404").kind, EventKind::TokenUsed);
+        assert_eq!(request("401").kind, EventKind::AuthFailed);
+        assert_eq!(request("\"401\"").kind, EventKind::AuthFailed);
     }
 
     #[test]

@@ -302,9 +302,15 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
     let details_user = opt_str(record, "/details/username");
     // A user's or client's own representation names it (a deletion's too: Keycloak
     // includes the deleted user's, whose `username` is what the roster lists).
+    // A user's creation or update needs its representation read (it says whether the
+    // account is enabled): a malformed one refuses the record. Elsewhere it only names
+    // the subject, and one that cannot be read leaves the id from the path.
     let own_level = segments.len() == 2 && (user_id.is_some() || client.is_some());
-    let rep = if own_level && matches!(operation.as_str(), "CREATE" | "UPDATE" | "DELETE") {
+    let changes_user = user_id.is_some() && matches!(operation.as_str(), "CREATE" | "UPDATE");
+    let rep = if own_level && changes_user {
         representation(record)?
+    } else if own_level && matches!(operation.as_str(), "CREATE" | "UPDATE" | "DELETE") {
+        representation(record).ok().flatten()
     } else {
         None
     };
