@@ -79,7 +79,7 @@ pub fn generate(
         // the same ledger. What the report claims about time is the checkpoint's own
         // signing time, beside it.
         verification: format!(
-            "full verification of the ledger passed before this report was built: {} entries, {} checkpoints and {} key(s) checked; the report covers the {} entries the checkpoint in its attestation signs",
+            "full verification of the ledger passed before this report was built: {} entries, {} checkpoints and {} key(s) checked; the report reads the {} entries the checkpoint in its attestation signs",
             v.size,
             v.checkpoints_checked,
             v.keys.len(),

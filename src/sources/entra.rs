@@ -413,7 +413,16 @@ fn classify_audit(activity: &str, view: &View) -> EventKind {
         "add user" => AccountCreated,
         // An update that also sets a leave date yields a second event for it (see
         // `normalise`): the account change comes first.
-        "update user" => match new_value_of(view, "AccountEnabled").flatten().as_deref() {
+        // The value is written `[false]` (a JSON array); `[False]` and `["False"]` are
+        // read the same.
+        "update user" => match new_value_of(view, "AccountEnabled")
+            .flatten()
+            .map(|v| {
+                v.trim_matches(|c: char| c == '[' || c == ']' || c == '"' || c.is_whitespace())
+                    .to_ascii_lowercase()
+            })
+            .as_deref()
+        {
             Some("false") => AccountDeactivated,
             Some("true") => AccountReactivated,
             _ if new_value_of(view, "EmployeeLeaveDateTime").is_some() => ExpirySet,
@@ -996,6 +1005,9 @@ mod tests {
         for (enabled, kind) in [
             ("false", EventKind::AccountDeactivated),
             ("true", EventKind::AccountReactivated),
+            ("False", EventKind::AccountDeactivated),
+            (r#"\"False\""#, EventKind::AccountDeactivated),
+            ("TRUE", EventKind::AccountReactivated),
         ] {
             let both = LEAVE.replace(
                 r#"{"displayName":"Included"#,
