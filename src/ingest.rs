@@ -702,8 +702,9 @@ fn ingest_staged(
     Ok(summary)
 }
 
-/// A hash equal for two raw records exactly when [`crate::ledger::entry::same_content`] says they hold the same
-/// content (for any records but the absurd: JSON followed by a form feed): of the JSON value
+/// A hash equal for two raw records exactly when [`crate::ledger::entry::same_content`]
+/// says they hold the same content (for any records but the absurd: JSON followed by a
+/// form feed): of the JSON value
 /// re-serialised (`serde_json` orders an object's keys), else of the bytes without
 /// trailing line ends. For a dry run, which keeps no raw records.
 fn content_fingerprint(raw: &[u8]) -> Hash {

@@ -133,7 +133,7 @@ pub const TOKEN_USE: &[&str] = &[
     "git.push",
     "repo.download_zip",
     // A REST API request (GitHub Enterprise Cloud streams them as audit events, with the
-    // token data and the `status_code`): only a request that succeeded is a use.
+    // token data and the `status_code`): a use unless answered 401 (see `normalise`).
     "api.request",
 ];
 
@@ -387,7 +387,6 @@ impl Source for GitHub {
                 NO_ACTOR.to_string()
             }),
         };
-        let no_actor = subject == NO_ACTOR;
         let mut e = new_event(
             "github",
             opt_str(record, "/_document_id"),
@@ -396,13 +395,15 @@ impl Source for GitHub {
             time,
         );
         put(&mut e, "trigger", trigger);
-        if anonymous {
+        // A placeholder subject is no account of anyone's.
+        let placeholder = if anonymous {
+            Some("anonymous")
+        } else {
+            (subject == NO_ACTOR).then_some("no_actor")
+        };
+        if let Some(flag) = placeholder {
             e.account = None;
-            put(&mut e, "anonymous", Some("true".into()));
-        }
-        if no_actor {
-            e.account = None;
-            put(&mut e, "no_actor", Some("true".into()));
+            put(&mut e, flag, Some("true".into()));
         }
         if actor.as_deref() != Some(subject.as_str()) {
             e.actor = actor;
