@@ -570,6 +570,26 @@ fn an_extension_timeline_draws_the_decision_deadline_and_the_late_approval() {
     assert_eq!(approvals, ["control", "late_control"], "{markers:?}");
 }
 
+/// Ana's Entra deactivation at 00:00 UTC cut her off at 16:00 on her last working day in
+/// Los Angeles: the timeline of that finding draws the deactivation as the exception (too
+/// early), not as a control that acted.
+#[test]
+fn a_timezone_timeline_draws_the_midday_deactivation_as_too_early() {
+    let markers = soc2_markers("Ana Costa: timezone (deactivation)");
+    let deactivations: Vec<&str> = markers
+        .iter()
+        .filter(|(label, _)| label == "account.deactivated (entra-audit)")
+        .map(|(_, kind)| kind.as_str())
+        .collect();
+    assert_eq!(deactivations, ["early_control"], "{markers:?}");
+    // The expiry Entra was given (00:00 UTC) is drawn beside the roster's.
+    let set = soc2_markers("Ana Costa: timezone (expiry set)");
+    assert!(
+        set.contains(&("expiry as set in the IdP".into(), "deadline".into())),
+        "{set:?}"
+    );
+}
+
 /// José's access ended on his contract's last day (2026-03-14 07:00 UTC) though sprint
 /// auth-5 was extended to 2026-03-20: the timeline shows when access ended, the sprint's
 /// end (the aligned expiry), and the deactivations around the end of access, not only a

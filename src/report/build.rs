@@ -470,6 +470,17 @@ impl<'a> Builder<'a> {
                 .and_then(|t| Timestamp::parse_rfc3339(t).ok())
         };
         // Where such an instant is the expiry itself, one line is named for both.
+        // A timezone finding about an expiry set is about the instant it set, which is not
+        // the roster's expiry drawn above: without it the timeline shows no exception.
+        if f.rule == "timezone" && f.details.get("action").map(String::as_str) == Some("expiry set")
+        {
+            markers.push(Marker {
+                at: f.at,
+                label: "expiry as set in the IdP".into(),
+                kind: MarkerKind::Deadline,
+                seq: None,
+            });
+        }
         if let Some(at) = detail_time("access_end") {
             add_or_name_deadline(&mut markers, at, "access ended", MarkerKind::Note);
         }
@@ -505,6 +516,10 @@ impl<'a> Builder<'a> {
             let cited_late = m.seq.is_some_and(|s| self.late.contains(&s));
             if m.kind == MarkerKind::Control && (cited_late || late_approval) {
                 m.kind = MarkerKind::LateControl;
+            }
+            let cited = m.seq.is_some_and(|s| f.evidence.iter().any(|e| e.seq == s));
+            if f.rule == "timezone" && m.kind == MarkerKind::Control && cited {
+                m.kind = MarkerKind::EarlyControl;
             }
         }
         markers.sort_by_key(|m| (m.at, m.seq));

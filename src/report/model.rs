@@ -240,6 +240,9 @@ pub enum MarkerKind {
     Control,
     /// A deactivation or revocation a policy rule found late: an amber point.
     LateControl,
+    /// A deactivation the `timezone` rule found too early (mid-workday where the person
+    /// is): an amber point, since acting is no defence when it cut off a working day.
+    EarlyControl,
     /// Access after it should have ended: a red point.
     Violation,
     /// A sign-in refused after access should have ended: someone still tried, and the

@@ -77,7 +77,8 @@ pub(super) fn exceptions_chart(doc: &mut Doc, rows: &[SummaryRow]) {
                 row.exceptions as f64 * 100.0 / row.population as f64
             )
         } else {
-            "not tested".to_string()
+            // An empty population is not a pass: nothing was there to test.
+            "nothing to test".to_string()
         };
         let value = doc.fonts.fit(Face::Regular, 8.0, &value, VALUE_W - 8.0);
         let colour = match (row.population, row.exceptions) {
@@ -380,6 +381,7 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
         MarkerKind::Note,
         MarkerKind::Control,
         MarkerKind::LateControl,
+        MarkerKind::EarlyControl,
         MarkerKind::Attempt,
         MarkerKind::Violation,
     ];
@@ -408,6 +410,7 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
         MarkerKind::Deadline,
         MarkerKind::Control,
         MarkerKind::LateControl,
+        MarkerKind::EarlyControl,
         MarkerKind::Violation,
         MarkerKind::Attempt,
         MarkerKind::Note,
@@ -419,6 +422,7 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
             MarkerKind::Deadline => "deadline",
             MarkerKind::Control => "control acted",
             MarkerKind::LateControl => "control acted late (per policy)",
+            MarkerKind::EarlyControl => "control acted too early (per policy)",
             MarkerKind::Violation => "violation",
             MarkerKind::Attempt => "refused attempt",
             MarkerKind::Note => "note",
@@ -458,7 +462,7 @@ fn marker_colour(kind: MarkerKind) -> Colour {
     match kind {
         MarkerKind::Deadline => AMBER,
         MarkerKind::Control => GREEN,
-        MarkerKind::LateControl => AMBER,
+        MarkerKind::LateControl | MarkerKind::EarlyControl => AMBER,
         MarkerKind::Violation => RED,
         MarkerKind::Attempt => PURPLE,
         MarkerKind::Note => GREY,
