@@ -27,9 +27,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use auditledger::event::{Event, EventKind, Timestamp};
-use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::{Access, Ledger, NewRecord};
 use auditledger::policy::config::{Policy, Profile};
+use auditledger::tlog::note::NoteSigner;
 
 const ORIGIN: &str = "bench.example/auditledger/check";
 

@@ -29,8 +29,8 @@ use std::time::Instant;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use auditledger::ingest::{ingest_file, IngestOptions, Input};
-use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::Ledger;
+use auditledger::tlog::note::NoteSigner;
 
 mod common;
 use common::peak_rss_kib;

@@ -35,9 +35,9 @@ use auditledger::intake::config::{
     Config, Credential, HooksConfig, PullConfig, Secret, ServeConfig,
 };
 use auditledger::intake::{run_pull, serve::run_serve};
-use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::Ledger;
 use auditledger::sources::poll::{self, Settings};
+use auditledger::tlog::note::NoteSigner;
 
 mod common;
 use common::peak_rss_kib;

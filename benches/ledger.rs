@@ -38,10 +38,10 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use auditledger::event::{Event, EventKind, Timestamp};
 use auditledger::ledger::entry::{self, Entry, Payload, FORMAT_VERSION};
-use auditledger::ledger::merkle::{self, Sha256Hasher, TreeHasher};
-use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::verify::{verify, VerifyOptions};
 use auditledger::ledger::{Access, Ledger, NewRecord, PreparedRecord};
+use auditledger::tlog::merkle::{self, Sha256Hasher, TreeHasher};
+use auditledger::tlog::note::NoteSigner;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::Deserialize;
 

@@ -21,7 +21,6 @@ use crate::ingest::{
     IngestSummary, Input,
 };
 use crate::ledger::keys::{self, KeyError};
-use crate::ledger::note::{NoteError, NoteSigner, NoteVerifier};
 use crate::ledger::verify::{verify, Verified, VerifyOptions};
 use crate::ledger::{Ledger, LedgerError, DEFAULT_KEY_FILE};
 use crate::policy::config::{Policy, PolicyError, Profile};
@@ -30,6 +29,7 @@ use crate::policy::CheckError;
 use crate::report::model::{Report, ReportKind};
 use crate::report::ReportError;
 use crate::sources::{self, Source};
+use crate::tlog::note::{NoteError, NoteSigner, NoteVerifier};
 
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -148,7 +148,7 @@ pub fn init_ledger(
     env_key: Option<&str>,
     origin: &str,
 ) -> Result<Initialised, AppError> {
-    if !crate::ledger::note::is_valid_name(origin) {
+    if !crate::tlog::note::is_valid_name(origin) {
         return Err(AppError::Invalid(format!(
             "--origin {origin:?} must be non-empty, with no spaces or '+'"
         )));

@@ -33,10 +33,10 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::event::{Event, EventKind};
-use crate::ledger::merkle::Hash;
 use crate::ledger::{IdConflict, Ledger, LedgerError, Lookup, NewRecord, PreparedRecord};
 use crate::sources::framing::{self, Counting, FramingError, Location};
 use crate::sources::{self, Source};
+use crate::tlog::merkle::Hash;
 
 #[derive(Debug, Error)]
 pub enum IngestError {

@@ -5,7 +5,8 @@
 //! library function per subcommand and prints. The library never prints.
 //!
 //! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
-//! - [`proof`]: the JSON proof documents `prove` prints and bundles carry.
+//! - [`tlog`]: the transparency-log formats others verify (signed notes, checkpoints, the
+//!   RFC 6962 tree and the proof JSON), independent of how a ledger is stored.
 //! - [`event`]: the normalised event model every source produces.
 //! - [`sources`] and [`ingest`]: reading IdP exports and the team's records into events.
 //! - [`finding`]: the vocabulary policy and reports share (findings, evidence, severity).
@@ -24,6 +25,6 @@ pub mod ingest;
 pub mod intake;
 pub mod ledger;
 pub mod policy;
-pub mod proof;
 pub mod report;
 pub mod sources;
+pub mod tlog;

@@ -17,15 +17,16 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use auditledger::app::{self, FileOutcome};
 use auditledger::ingest::{IngestError, IngestOptions, IngestSummary};
-use auditledger::ledger::entry::{from_hex32, to_hex, Payload};
+use auditledger::ledger::entry::Payload;
 use auditledger::ledger::keys::KEY_ENV;
-use auditledger::ledger::note::NoteVerifier;
 use auditledger::ledger::verify::{verify_with_progress, VerifyFailure, VerifyOptions};
 use auditledger::ledger::{Access, KeySource, Ledger, LedgerError};
 use auditledger::policy::config::{Policy, Profile};
 use auditledger::policy::finding::Severity;
-use auditledger::proof::Proof;
 use auditledger::sources;
+use auditledger::tlog::merkle::{from_hex32, to_hex};
+use auditledger::tlog::note::NoteVerifier;
+use auditledger::tlog::proof::Proof;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -6,11 +6,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use auditledger::export::{verify_bundle, write_bundle, BundleError, ExportError, Problem};
-use auditledger::ledger::entry::to_hex;
-use auditledger::ledger::note::{NoteSigner, NoteVerifier};
 use auditledger::ledger::verify::{verify, VerifyOptions};
 use auditledger::ledger::Ledger;
 use auditledger::policy::finding::Evidence;
+use auditledger::tlog::merkle::to_hex;
+use auditledger::tlog::note::{NoteSigner, NoteVerifier};
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use crate::sample_report::sample_report;

@@ -397,7 +397,7 @@ fn lock_and_key_errors_are_clear() {
     // Wrong key (valid, but not this ledger's).
     let other = tmp.path().join("other.key");
     let wrong =
-        auditledger::ledger::note::NoteSigner::from_seed("acme.example/auditledger/test", [1; 32])
+        auditledger::tlog::note::NoteSigner::from_seed("acme.example/auditledger/test", [1; 32])
             .unwrap();
     fs::write(&other, wrong.to_secret_string()).unwrap();
     #[cfg(unix)]
@@ -975,8 +975,7 @@ fn json_output_on_init_sources_verify_and_verify_proof() {
         (Some(true), Some(3))
     );
     // Failing: exit 1, and still a document.
-    let other =
-        auditledger::ledger::note::NoteSigner::from_seed("acme.example/j", [3; 32]).unwrap();
+    let other = auditledger::tlog::note::NoteSigner::from_seed("acme.example/j", [3; 32]).unwrap();
     let wrong = other.verifier().to_string();
     let (code, out, _) = run(
         &dir,

@@ -214,11 +214,11 @@ impl Model {
     }
 }
 
-fn key(seed: u8) -> auditledger::ledger::note::NoteSigner {
+fn key(seed: u8) -> auditledger::tlog::note::NoteSigner {
     if seed == 0 {
         signer()
     } else {
-        auditledger::ledger::note::NoteSigner::from_seed(crate::util::ORIGIN, [seed; 32]).unwrap()
+        auditledger::tlog::note::NoteSigner::from_seed(crate::util::ORIGIN, [seed; 32]).unwrap()
     }
 }
 

@@ -8,11 +8,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use auditledger::event::Timestamp;
-use auditledger::ledger::entry::to_hex;
 use auditledger::ledger::{Access, Ledger};
 use auditledger::policy::config::{Policy, Profile};
 use auditledger::policy::evaluate;
 use auditledger::policy::facts::{Facts, Keep};
+use auditledger::tlog::merkle::to_hex;
 
 use crate::util::run;
 

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use auditledger::ledger::cplog::parse_log;
 use auditledger::ledger::entry::{chain_hash, Entry};
-use auditledger::ledger::merkle::{CompactRange, Sha256Hasher, TreeHasher};
 use auditledger::ledger::verify::{verify, VerifyOptions};
 use auditledger::ledger::{
     Access, Ledger, CHECKPOINT_LOG, DEDUP_FILE, INDEX_FILE, LOG_FILE, META_FILE, TREE_FILE,
 };
+use auditledger::tlog::merkle::{CompactRange, Sha256Hasher, TreeHasher};
 
 use crate::util::{ledger_with, reopen, run};
 
@@ -371,7 +371,7 @@ fn cases() -> Vec<Case> {
             mutate: |d| {
                 let mut frames = read_frames(d);
                 let other =
-                    auditledger::ledger::note::NoteSigner::from_seed(crate::util::ORIGIN, [7; 32])
+                    auditledger::tlog::note::NoteSigner::from_seed(crate::util::ORIGIN, [7; 32])
                         .unwrap();
                 let last = frames.last_mut().unwrap();
                 last.count = 1;

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use auditledger::event::{Event, EventKind, Timestamp};
-use auditledger::ledger::note::NoteSigner;
 use auditledger::ledger::{Access, Ledger, NewRecord};
+use auditledger::tlog::note::NoteSigner;
 
 pub const ORIGIN: &str = "test.example/auditledger";
 

@@ -5,10 +5,10 @@
 use std::fs;
 use std::path::Path;
 
-use auditledger::ledger::merkle::{
+use auditledger::tlog::merkle::{
     verify_consistency, verify_inclusion, CompactRange, Sha256Hasher, TreeHasher,
 };
-use auditledger::ledger::note::Checkpoint;
+use auditledger::tlog::note::Checkpoint;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::Deserialize;
 

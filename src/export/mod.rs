@@ -39,9 +39,10 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::ledger::entry::{chain_hash, to_hex, Entry, Payload};
-use crate::ledger::merkle::{Hash, Sha256Hasher, TreeHasher};
+use crate::ledger::entry::{chain_hash, Entry, Payload};
 use crate::ledger::LedgerError;
+use crate::tlog::merkle::to_hex;
+use crate::tlog::merkle::{Hash, Sha256Hasher, TreeHasher};
 
 pub use self::verify::verify_bundle;
 pub use self::write::write_bundle;
@@ -190,7 +191,7 @@ pub struct BundleVerified {
 }
 
 /// `name+keyid`: what `status` calls the key fingerprint.
-pub fn key_fingerprint(key: &crate::ledger::note::NoteVerifier) -> String {
+pub fn key_fingerprint(key: &crate::tlog::note::NoteVerifier) -> String {
     format!("{}+{:08x}", key.name, key.id)
 }
 

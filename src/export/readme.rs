@@ -2,7 +2,7 @@
 //! the bundle with tools this project did not write.
 
 use crate::ledger::entry::RAW_CONTEXT;
-use crate::ledger::note::NoteVerifier;
+use crate::tlog::note::NoteVerifier;
 
 pub(super) struct Facts<'a> {
     pub origin: &'a str,

@@ -10,10 +10,11 @@ use super::{
     BundleError, BundleVerified, Problem, RawRef, CHECKPOINT, ENTRIES_DIR, MANIFEST, MANIFEST_NOTE,
     PROOFS_DIR, RAW_DIR, README, REPORT_DIR, VERIFIER_KEY,
 };
-use crate::ledger::entry::{chain_hash, from_hex32, raw_hasher, to_hex, Entry, Payload};
-use crate::ledger::merkle::{Sha256Hasher, TreeHasher};
-use crate::ledger::note::{open_note, Checkpoint, NoteVerifier};
-use crate::proof::Proof;
+use crate::ledger::entry::{chain_hash, raw_hasher, Entry, Payload};
+use crate::tlog::merkle::{from_hex32, to_hex};
+use crate::tlog::merkle::{Sha256Hasher, TreeHasher};
+use crate::tlog::note::{open_note, Checkpoint, NoteVerifier};
+use crate::tlog::proof::Proof;
 
 /// Deeper than any bundle we write; a guard against pathological trees.
 const MAX_DEPTH: usize = 32;

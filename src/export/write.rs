@@ -11,12 +11,13 @@ use super::{
     report_claims, verify_bundle, BundleError, BundleSummary, ExportError, RawRef, CHECKPOINT,
     ENTRIES_DIR, MANIFEST, MANIFEST_NOTE, PROOFS_DIR, RAW_DIR, README, REPORT_DIR, VERIFIER_KEY,
 };
-use crate::ledger::entry::{to_hex, Payload};
-use crate::ledger::merkle::Hash;
-use crate::ledger::note::{sign, Checkpoint, NoteSigner, NoteVerifier};
+use crate::ledger::entry::Payload;
 use crate::ledger::verify::Verified;
 use crate::ledger::Ledger;
 use crate::ledger::{RawState, StoredEntry};
+use crate::tlog::merkle::to_hex;
+use crate::tlog::merkle::Hash;
+use crate::tlog::note::{sign, Checkpoint, NoteSigner, NoteVerifier};
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {

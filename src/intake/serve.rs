@@ -485,7 +485,7 @@ async fn github_hook(
     };
     let tag = signature
         .strip_prefix("sha256=")
-        .and_then(crate::ledger::entry::from_hex32);
+        .and_then(crate::tlog::merkle::from_hex32);
     let valid = tag.is_some_and(|tag| {
         <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes()).is_ok_and(|mut m| {
             m.update(&body);

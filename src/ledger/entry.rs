@@ -22,8 +22,8 @@ use blake3::hazmat::{hash_derive_key_context, ContextKey, HasherExt as _};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::merkle::Hash;
 use crate::event::{Event, Timestamp};
+use crate::tlog::merkle::Hash;
 
 pub const FORMAT_VERSION: u8 = 1;
 pub const CHAIN_CONTEXT: &str = "auditledger 2026-11 entry chain hash v1";
@@ -376,28 +376,13 @@ impl<'a> EntryView<'a> {
     }
 }
 
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn from_hex32(text: &str) -> Option<Hash> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (byte, chunk) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
-    }
-    Some(out)
-}
-
 /// 32-byte hashes as hex in JSON, as raw bytes in postcard.
 mod hash_hex {
     use serde::{de, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(h: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
-            s.serialize_str(&super::to_hex(h))
+            s.serialize_str(&crate::tlog::merkle::to_hex(h))
         } else {
             serde::Serialize::serialize(h, s)
         }
@@ -406,7 +391,8 @@ mod hash_hex {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
         if d.is_human_readable() {
             let text = String::deserialize(d)?;
-            super::from_hex32(&text).ok_or_else(|| de::Error::custom("expected 64 hex digits"))
+            crate::tlog::merkle::from_hex32(&text)
+                .ok_or_else(|| de::Error::custom("expected 64 hex digits"))
         } else {
             <[u8; 32]>::deserialize(d)
         }
@@ -467,6 +453,7 @@ mod tests {
     use super::*;
 
     use crate::event::EventKind;
+    use crate::tlog::merkle::to_hex;
     use std::collections::BTreeMap;
 
     fn sample() -> Entry {

@@ -24,7 +24,7 @@ use blake3::hazmat::{ContextKey, HasherExt as _};
 use blake3::platform::Platform;
 use blake3::{IncrementCounter, BLOCK_LEN, CHUNK_LEN, OUT_LEN};
 
-use super::merkle::Hash;
+use crate::tlog::merkle::Hash;
 
 // Domain flags from the BLAKE3 specification (section 2.1), fixed by the standard.
 const CHUNK_START: u8 = 1;

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::entry::to_hex;
-use super::merkle::Hash;
-use super::note::{NoteError, NoteSigner, NoteVerifier};
+use crate::tlog::merkle::to_hex;
+use crate::tlog::merkle::Hash;
+use crate::tlog::note::{NoteError, NoteSigner, NoteVerifier};
 
 /// Environment variable that may hold the signer key string instead of a file.
 pub const KEY_ENV: &str = "AUDITLEDGER_KEY";

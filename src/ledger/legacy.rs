@@ -15,10 +15,10 @@ use std::sync::Arc;
 use super::cplog::CheckpointLog;
 use super::entry::{dedup_key, Entry};
 use super::fs::{Fs, OsFs};
-use super::merkle::{CompactRange, Sha256Hasher, TreeHasher};
-use super::note::Checkpoint;
 use super::store::{self, CommitWrite, Meta, NewEntry, Store, StoredRaw, BUNDLE};
 use super::{io_err, Ledger, LedgerError, CHECKPOINT_LOG, META_FILE};
+use crate::tlog::merkle::{CompactRange, Sha256Hasher, TreeHasher};
+use crate::tlog::note::Checkpoint;
 
 /// The old store's directory.
 pub const SLED_DIR: &str = "sled";

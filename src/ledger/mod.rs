@@ -16,9 +16,9 @@
 //! 3. **Merkle tree.** Leaves are the canonical entry bytes in an RFC 6962 SHA-256 tree;
 //!    every perfect subtree hash is stored in post-order in `tree` (`store::node_position`).
 //!    Tests: `tests/vectors.rs` (RFC 6962 vectors, `tlog_tiles` cross-check of our tiles),
-//!    `merkle::tests` (proptest against a naive tree).
+//!    `tlog::merkle::tests` (proptest against a naive tree).
 //! 4. **Signed checkpoints.** Every commit ends with a C2SP checkpoint signed with Ed25519
-//!    (`note`). Tests: `note::tests` (Go note known answers), `tests/vectors.rs`
+//!    (`tlog::note`). Tests: `tlog::note::tests` (Go note known answers), `tests/vectors.rs`
 //!    (`signed_note` cross-check).
 //! 5. **Canonical encoding.** postcard 1.x with a format version; decoding re-encodes and
 //!    compares (`entry`). Test: `entry::tests`.
@@ -68,8 +68,6 @@ pub mod fs;
 mod hash_many;
 pub mod keys;
 pub mod legacy;
-pub mod merkle;
-pub mod note;
 mod store;
 pub mod verify;
 
@@ -82,15 +80,16 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use self::cplog::{CheckpointLog, CheckpointLogError};
-use self::entry::{dedup_key, genesis_link, raw_hash, to_hex, Entry, Payload, FORMAT_VERSION};
+use self::entry::{dedup_key, genesis_link, raw_hash, Entry, Payload, FORMAT_VERSION};
 use self::fs::{Fs, OsFs};
 use self::keys::KeyError;
-use self::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
-use self::note::{Checkpoint, NoteError, NoteSigner, NoteVerifier};
 use self::store::{CommitWrite, NewEntry, Store, StoreError};
 pub use self::store::{Meta, RawState, Recovery, StoredEntry, StoredRaw, BUNDLE};
 use crate::event::{Event, Timestamp};
-use crate::proof;
+use crate::tlog::merkle::to_hex;
+use crate::tlog::merkle::{self, CompactRange, Hash, Sha256Hasher, TreeHasher};
+use crate::tlog::note::{self, Checkpoint, NoteError, NoteSigner, NoteVerifier};
+use crate::tlog::proof;
 
 pub const CHECKPOINT_LOG: &str = "checkpoints.log";
 pub const LOCK_FILE: &str = "LOCK";

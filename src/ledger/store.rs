@@ -64,7 +64,7 @@ use thiserror::Error;
 
 use super::entry::{chain_hashes, raw_hashes, Entry};
 use super::fs::{FileHandle, Fs};
-use super::merkle::{CompactRange, Hash, Sha256Hasher, SubtreeSource, TreeHasher};
+use crate::tlog::merkle::{CompactRange, Hash, Sha256Hasher, SubtreeSource, TreeHasher};
 
 pub const BUNDLE: u64 = 256;
 pub const META_FILE: &str = "meta";

@@ -17,13 +17,14 @@ use std::sync::{mpsc, Mutex};
 
 use thiserror::Error;
 
-use super::entry::{chain_hashes, dedup_key_of, genesis_link, to_hex, EntryView, Payload};
+use super::entry::{chain_hashes, dedup_key_of, genesis_link, EntryView, Payload};
 use super::keys::rotation_statement;
-use super::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
-use super::note::{Checkpoint, NoteVerifier};
 use super::store::{self, bad_entry, for_each_entry_record, RawRef, StoreError};
 use super::{Ledger, LedgerError};
 use crate::event::Timestamp;
+use crate::tlog::merkle::to_hex;
+use crate::tlog::merkle::{CompactRange, Hash, Sha256Hasher, TreeHasher};
+use crate::tlog::note::{Checkpoint, NoteVerifier};
 
 /// What a clean verification saw.
 #[derive(Clone, Debug, PartialEq, Eq)]

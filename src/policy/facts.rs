@@ -24,12 +24,13 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::event::{Event, EventKind, Timestamp};
-use crate::ledger::entry::{to_hex, Payload};
-use crate::ledger::merkle::Hash;
+use crate::ledger::entry::Payload;
 use crate::ledger::{Ledger, LedgerError};
 use crate::policy::config::Policy;
 use crate::policy::expiry;
 use crate::policy::finding::Evidence;
+use crate::tlog::merkle::to_hex;
+use crate::tlog::merkle::Hash;
 
 /// A ledger entry a fact came from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,8 +12,8 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::event::Timestamp;
-use crate::ledger::note::{parse_note, Checkpoint};
 use crate::ledger::{Ledger, LedgerError};
+use crate::tlog::note::{parse_note, Checkpoint};
 
 pub mod config;
 pub mod expiry;

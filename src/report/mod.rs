@@ -11,11 +11,11 @@ use chrono::NaiveDate;
 use thiserror::Error;
 
 use crate::event::Timestamp;
-use crate::ledger::note::Checkpoint;
 use crate::ledger::verify::Verified;
 use crate::ledger::Ledger;
 use crate::policy::config::Policy;
 use crate::policy::{check_with_facts, CheckError};
+use crate::tlog::note::Checkpoint;
 
 pub mod build;
 pub mod model;

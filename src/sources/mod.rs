@@ -215,7 +215,7 @@ fn edits(a: &str, b: &str) -> usize {
 /// however it arrives with the same bytes.
 pub fn key_events(raw: &[u8], events: &mut [Event]) {
     if events.len() > 1 {
-        let record = crate::ledger::entry::to_hex(&crate::ledger::entry::raw_hash(raw));
+        let record = crate::tlog::merkle::to_hex(&crate::ledger::entry::raw_hash(raw));
         for (i, e) in events.iter_mut().enumerate() {
             if e.source_id.is_none() {
                 e.source_id = Some(format!("{record}#{i}"));

@@ -994,7 +994,7 @@ mod tests {
     #[test]
     fn re_ingesting_team_files_adds_nothing() {
         use crate::ingest::{ingest_file, IngestOptions, Input};
-        use crate::ledger::{note::NoteSigner, Ledger};
+        use crate::{ledger::Ledger, tlog::note::NoteSigner};
         let tmp = tempfile::tempdir().unwrap();
         let signer = NoteSigner::from_seed("test.example/team", [7; 32]).unwrap();
         let mut ledger = Ledger::init(&tmp.path().join("l"), signer).unwrap();

@@ -16,8 +16,8 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::ledger::merkle::{self, Hash, ProofError, Sha256Hasher};
-use crate::ledger::note::{Checkpoint, NoteError, NoteVerifier};
+use crate::tlog::merkle::{self, Hash, ProofError, Sha256Hasher};
+use crate::tlog::note::{Checkpoint, NoteError, NoteVerifier};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -276,12 +276,12 @@ impl Proof {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::merkle::tests::perfect_root;
-    use crate::ledger::merkle::{
+    use crate::tlog::merkle::tests::perfect_root;
+    use crate::tlog::merkle::{
         consistency_proof, inclusion_proof, range_hash, SubtreeSource, TreeHasher,
     };
-    use crate::ledger::note::fuzz::{edge_u64, mutated};
-    use crate::ledger::note::NoteSigner;
+    use crate::tlog::note::fuzz::{edge_u64, mutated};
+    use crate::tlog::note::NoteSigner;
     use proptest::prelude::*;
 
     const ORIGIN: &str = "example.com/log";

@@ -12,7 +12,6 @@
 //! The hasher is a parameter: the ledger uses SHA-256 (what a C2SP checkpoint root is by
 //! definition), and the tests run the same code with BLAKE3 against a naive reference.
 
-use super::entry::to_hex;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
@@ -378,10 +377,26 @@ impl CompactRange {
     }
 }
 
+/// Lower-case hex, as hashes are shown to people.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn from_hex32(text: &str) -> Option<Hash> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, chunk) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::ledger::note::fuzz::edge_u64;
+    use crate::tlog::note::fuzz::edge_u64;
     use proptest::prelude::*;
 
     /// The same tree shape hashed with BLAKE3; used to check the generic code against a
