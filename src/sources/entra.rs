@@ -278,12 +278,19 @@ fn targets<'v>(view: &View<'v>) -> impl Iterator<Item = (usize, &'v Value)> {
         .enumerate()
 }
 
-/// A target's `type`; Microsoft's own list example spells it `Type`.
+/// A target's `type`; Microsoft's own list example spells it `Type`, and older Graph
+/// pages give only `@odata.type` (`#microsoft.graph.targetResourceUser`).
 fn target_type(target: &Value) -> Option<&str> {
     target
         .get("type")
         .or_else(|| target.get("Type"))
         .and_then(Value::as_str)
+        .or_else(|| {
+            target
+                .get("@odata.type")
+                .and_then(Value::as_str)
+                .and_then(|t| t.strip_prefix("#microsoft.graph.targetResource"))
+        })
 }
 
 fn target_of_type<'v>(view: &View<'v>, kind: &str) -> Option<(usize, &'v Value)> {
@@ -315,6 +322,16 @@ fn target_user_account(target: &Value) -> Option<String> {
 /// The new value of a modified property, decoded: Entra writes JSON text such as `[false]`
 /// or `["2026-03-31T23:59:59Z"]`; an empty list means the value was cleared.
 fn new_value_of(view: &View, property: &str) -> Option<Option<String>> {
+    modified_value(view, property, "newValue")
+}
+
+/// [`new_value_of`] of the value before the change: a removal names what was removed
+/// (the group of "Remove member from group") only there.
+fn old_value_of(view: &View, property: &str) -> Option<Option<String>> {
+    modified_value(view, property, "oldValue")
+}
+
+fn modified_value(view: &View, property: &str, side: &str) -> Option<Option<String>> {
     let found = targets(view)
         .filter_map(|(_, t)| t.get("modifiedProperties")?.as_array())
         .flatten()
@@ -323,7 +340,7 @@ fn new_value_of(view: &View, property: &str) -> Option<Option<String>> {
                 .and_then(Value::as_str)
                 .is_some_and(|n| n.eq_ignore_ascii_case(property))
         })?;
-    let raw = match found.get("newValue") {
+    let raw = match found.get(side) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => return Some(None),
         Some(other) => other.to_string(),
@@ -483,7 +500,8 @@ fn unless_failed(kind: EventKind, failure: Option<&str>) -> EventKind {
     }
 }
 
-/// The name of a service principal or application target: its display name, else its id.
+/// The name of a target that is no user (a service principal, an application, a device, a
+/// group): its display name, else its id.
 fn target_app_name(target: &Value) -> Option<String> {
     opt_str(target, "/displayName").or_else(|| opt_str(target, "/id"))
 }
@@ -545,7 +563,7 @@ impl Source for EntraAudit {
         };
         let attempted = classify_audit(&activity, &view);
         let failure = audit_failure(&view);
-        let kind = unless_failed(attempted, failure.as_deref());
+        let mut kind = unless_failed(attempted, failure.as_deref());
 
         let actor = view
             .str("/initiatedBy/user/userPrincipalName")
@@ -582,6 +600,16 @@ impl Source for EntraAudit {
                         "the service principal target has no displayName or id",
                     )
                 })?,
+            // A member that is no user (a device in an Intune group, a group nested in
+            // another, a group given a role) is kept, but no person's membership changed.
+            _ if matches!(attempted, EventKind::GroupGranted | EventKind::GroupRemoved)
+                && targets(&view).next().is_some() =>
+            {
+                kind = EventKind::Other;
+                targets(&view)
+                    .find_map(|(_, t)| target_app_name(t))
+                    .unwrap_or_else(|| NO_ACCOUNT.to_string())
+            }
             _ if attempted != EventKind::Other => {
                 return Err(FieldError::new(
                     view.ptr("/targetResources"),
@@ -654,6 +682,7 @@ impl Source for EntraAudit {
                 .or_else(|| target_of_type(&view, "Role"))
                 .and_then(|(_, t)| opt_str(t, "/displayName"))
                 .or_else(|| new_value_of(&view, "Group.DisplayName").flatten())
+                .or_else(|| old_value_of(&view, "Group.DisplayName").flatten())
                 .or_else(|| new_value_of(&view, "Role.DisplayName").flatten())
                 .or_else(|| {
                     target_of_type(&view, "ServicePrincipal")
@@ -977,6 +1006,38 @@ mod tests {
         assert_eq!(e.source_id.as_deref(), Some("a1"));
         assert_eq!(e.original_time, "2026-03-14T00:00:00.1234567Z");
         assert_eq!(e.attrs["ip"], "203.0.113.1");
+    }
+
+    /// Membership changes whose member is no user (SEKOIA-IO intake-formats' Entra Graph
+    /// tests 0062-0075 have Intune device groups) are kept as `other` about the member,
+    /// not refused with the whole file; a removal's group name is in `oldValue`; targets
+    /// typed only by `@odata.type` (older Graph pages) are read.
+    #[test]
+    fn memberships_of_devices_and_groups_are_kept_and_removals_name_their_group() {
+        let device = r#"{"id":"m1","activityDisplayName":"Add member to group","operationType":"Assign","activityDateTime":"2026-03-01T09:00:00Z","initiatedBy":{"app":{"displayName":"Microsoft Intune","servicePrincipalId":"sp1"}},"targetResources":[{"id":"d1","type":"Device","displayName":"laptop-042","modifiedProperties":[{"displayName":"Group.DisplayName","oldValue":null,"newValue":"\"GS_DYN_INTUNE_HP\""}]},{"id":"g1","type":"Group","groupType":"unknownFutureValue"}]}"#;
+        let e = one(&EntraAudit, device);
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.subject, "laptop-042");
+        assert_eq!(e.actor.as_deref(), Some("Microsoft Intune"));
+        let nested = device.replace(
+            r#""type":"Device","displayName":"laptop-042""#,
+            r#""type":"Group","displayName":"Contractors""#,
+        );
+        assert_eq!(one(&EntraAudit, &nested).subject, "contractors");
+
+        let removal = r#"{"id":"m2","activityDisplayName":"Remove member from group","activityDateTime":"2026-03-02T09:00:00Z","initiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"targetResources":[{"id":"u1","type":"User","userPrincipalName":"jose.nunez@acme.example","modifiedProperties":[{"displayName":"Group.DisplayName","oldValue":"\"Payments\"","newValue":null}]},{"id":"g1","type":"Group","displayName":null}]}"#;
+        let e = one(&EntraAudit, removal);
+        assert_eq!(e.kind, EventKind::GroupRemoved);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+        assert_eq!(e.attrs["group"], "Payments");
+
+        let odata = DISABLE.replace(
+            r#""type":"User""#,
+            r##""@odata.type":"#microsoft.graph.targetResourceUser""##,
+        );
+        let e = one(&EntraAudit, &odata);
+        assert_eq!(e.kind, EventKind::AccountDeactivated);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
     }
 
     #[test]

@@ -240,6 +240,22 @@ fn looks_binary(buf: &[u8]) -> bool {
     }
 }
 
+/// True for UTF-16 text: a byte-order mark, or (without one) ASCII with every other byte
+/// NUL at the start, as `[`, `{` or a CSV header in UTF-16 looks.
+fn looks_utf16(buf: &[u8]) -> bool {
+    if buf.starts_with(b"\xFF\xFE") || buf.starts_with(b"\xFE\xFF") {
+        return true;
+    }
+    let head = buf.get(..buf.len().min(64) & !1).unwrap_or_default();
+    let (even_nul, odd_nul) = head.chunks(2).fold((0, 0), |(e, o), pair| match pair {
+        [0, b] if *b != 0 => (e + 1, o),
+        [a, 0] if *a != 0 => (e, o + 1),
+        _ => (e, o),
+    });
+    let pairs = head.len() / 2;
+    pairs >= 4 && (even_nul == pairs || odd_nul == pairs)
+}
+
 /// A reader that counts the bytes taken from it, for progress reporting.
 pub struct Counting<'a, R> {
     inner: R,
@@ -266,35 +282,68 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
+/// Whether a top-level object holds records rather than being one: an envelope key with
+/// an array, an Okta event hook's `data.events`, or a list page with none.
+fn holds_records(map: &serde_json::Map<String, Value>) -> bool {
+    ENVELOPE_KEYS
+        .iter()
+        .any(|k| map.get(*k).is_some_and(Value::is_array))
+        || map
+            .get("data")
+            .and_then(|d| d.get("events"))
+            .is_some_and(Value::is_array)
+        || is_list_page(map)
+}
+
+/// How a file's records are laid out: [`Content`], with JSON objects told apart by whether
+/// each sits on one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    Lines,
+    /// Objects one after another over several lines each (`jq .` output; a single record
+    /// as a Graph `GET` of one item returns it, pretty-printed).
+    Objects,
+    Document,
+    Csv,
+    Empty,
+}
+
 /// Looks at the start of the content (after a UTF-8 BOM and whitespace) to tell its kind.
-/// A first line that is a complete JSON object without an envelope key (nor an Okta event
-/// hook's `data.events`) means JSON Lines.
+/// A first JSON object without an envelope key (nor an Okta event hook's `data.events`) is
+/// a record: JSON Lines, whether the records sit on one line each or not.
 pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
+    Ok(match sniff_layout(reader)? {
+        Layout::Lines | Layout::Objects => Content::JsonLines,
+        Layout::Document => Content::JsonDocument,
+        Layout::Csv => Content::Csv,
+        Layout::Empty => Content::Empty,
+    })
+}
+
+fn sniff_layout<R: BufRead>(reader: &mut R) -> io::Result<Layout> {
     let buf = reader.fill_buf()?;
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
     let rest = buf.trim_ascii_start();
     match rest.first() {
-        None => Ok(Content::Empty),
-        Some(b'[') => Ok(Content::JsonDocument),
+        None => Ok(Layout::Empty),
+        Some(b'[') => Ok(Layout::Document),
         Some(b'{') => {
             let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
             match serde_json::from_slice::<Value>(line) {
-                Ok(Value::Object(map))
-                    if !ENVELOPE_KEYS
-                        .iter()
-                        .any(|k| map.get(*k).is_some_and(Value::is_array))
-                        && !map
-                            .get("data")
-                            .and_then(|d| d.get("events"))
-                            .is_some_and(Value::is_array)
-                        && !is_list_page(&map) =>
+                Ok(Value::Object(map)) if !holds_records(&map) => Ok(Layout::Lines),
+                Ok(_) => Ok(Layout::Document),
+                // The first object goes on past its line: what it is decides, when it ends
+                // within what was read (an envelope larger than that is a document).
+                Err(_) => match serde_json::Deserializer::from_slice(rest)
+                    .into_iter::<Value>()
+                    .next()
                 {
-                    Ok(Content::JsonLines)
-                }
-                _ => Ok(Content::JsonDocument),
+                    Some(Ok(Value::Object(map))) if !holds_records(&map) => Ok(Layout::Objects),
+                    _ => Ok(Layout::Document),
+                },
             }
         }
-        Some(_) => Ok(Content::Csv),
+        Some(_) => Ok(Layout::Csv),
     }
 }
 
@@ -306,21 +355,145 @@ pub fn for_each_record<R: Read>(
     each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
 ) -> Result<Content, FramingError> {
     let mut reader = BufReader::with_capacity(1 << 20, reader);
-    let content = sniff(&mut reader).map_err(FramingError::Io)?;
+    let layout = sniff_layout(&mut reader).map_err(FramingError::Io)?;
     let head = reader.fill_buf().map_err(FramingError::Io)?;
+    // Windows PowerShell 5.1 writes UTF-16 with `>` and `Out-File`. A raw record must be
+    // the file's own bytes, and every parser reads UTF-8: say how to convert, not "binary".
+    if looks_utf16(head) {
+        return Err(FramingError::Shape {
+            at: "start of file".into(),
+            problem: "UTF-16 text; expected UTF-8: convert it first (`iconv -f UTF-16 -t UTF-8`, \
+                      or in PowerShell `Out-File -Encoding utf8`)"
+                .into(),
+        });
+    }
     if looks_binary(head.get(..64 << 10).unwrap_or(head)) {
         return Err(FramingError::Shape {
             at: "start of file".into(),
             problem: "binary data, not a JSON or CSV export".into(),
         });
     }
-    match content {
-        Content::Empty => {}
-        Content::JsonLines => json_lines(reader, reads, each)?,
-        Content::JsonDocument => json_document(reader, reads, each)?,
-        Content::Csv => csv_rows(reader, each)?,
+    Ok(match layout {
+        Layout::Empty => Content::Empty,
+        Layout::Lines => {
+            json_lines(reader, reads, each)?;
+            Content::JsonLines
+        }
+        Layout::Objects => {
+            json_objects(reader, reads, each)?;
+            Content::JsonLines
+        }
+        Layout::Document => {
+            json_document(reader, reads, each)?;
+            Content::JsonDocument
+        }
+        Layout::Csv => {
+            csv_rows(reader, each)?;
+            Content::Csv
+        }
+    })
+}
+
+/// JSON objects one after another, each over as many lines as it takes: a record ends at
+/// the brace that closes it, found outside strings, and is located by its first line.
+fn json_objects<R: BufRead>(
+    mut reader: R,
+    reads: &Reads,
+    each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
+) -> Result<(), FramingError> {
+    let mut record = Vec::new();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let (mut line, mut start_line) = (1u64, 1u64);
+    let mut first = true;
+    let mut emit = |record: &[u8], start_line: u64| {
+        let value = match std::str::from_utf8(record) {
+            Err(e) => Err(format!(
+                "not UTF-8 text (byte {} of the record); is this a binary file?",
+                e.valid_up_to() + 1
+            )),
+            Ok(_) if matches!(reads, Reads::Later) => Ok(Value::Null),
+            Ok(text) => parse_record(text, reads).map_err(|e| {
+                format!(
+                    "line {} column {}: {}",
+                    start_line + e.line() as u64 - 1,
+                    e.column(),
+                    without_position(&e)
+                )
+            }),
+        };
+        each(RawRecord {
+            location: Location::Line(start_line),
+            raw: record.to_vec(),
+            value,
+        })
+        .map_err(FramingError::Stopped)
+    };
+    loop {
+        let buf = reader.fill_buf().map_err(FramingError::Io)?;
+        if buf.is_empty() {
+            break;
+        }
+        let taken = buf.len();
+        let mut bytes = buf;
+        if first {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            first = false;
+        }
+        for &b in bytes {
+            if depth == 0 {
+                if b == b'\n' {
+                    line += 1;
+                }
+                if b.is_ascii_whitespace() {
+                    continue;
+                }
+                if b != b'{' {
+                    return Err(FramingError::Shape {
+                        at: format!("line {line}"),
+                        problem: format!(
+                            "{:?} between records; expected `{{` starting the next JSON object",
+                            char::from(b)
+                        ),
+                    });
+                }
+                start_line = line;
+            }
+            record.push(b);
+            if b == b'\n' {
+                line += 1;
+            }
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        emit(&record, start_line)?;
+                        record.clear();
+                    }
+                }
+                _ => {}
+            }
+        }
+        reader.consume(taken);
     }
-    Ok(content)
+    if record.is_empty() {
+        Ok(())
+    } else {
+        Err(FramingError::Shape {
+            at: format!("line {start_line}"),
+            problem: "the file ends inside this record (an unclosed `{` or string)".into(),
+        })
+    }
 }
 
 fn json_lines<R: BufRead>(
@@ -654,9 +827,8 @@ fn json_document<R: BufRead>(
         }
         Ok(()) if !walk.found_array => Err(FramingError::Shape {
             at: "top level".into(),
-            problem: "a JSON object without a value/records/items/data array of records \
-                      (one record written over several lines? put it on one line, as JSON \
-                      Lines, or in an array)"
+            problem: "a JSON object without a value/records/items/data array of records, \
+                      after one that had one (pages and records mixed in one file?)"
                 .into(),
         }),
         Ok(()) => Ok(()),
@@ -970,6 +1142,55 @@ mod tests {
         assert!(e.starts_with("column ") && !e.contains("line"), "{e}");
     }
 
+    /// `jq .` output (objects one after another, pretty), a single pretty record (a Graph
+    /// `GET` of one audit), and UTF-16 (Windows PowerShell's `>`), refused with a way out.
+    #[test]
+    fn pretty_objects_one_after_another_are_records_and_utf16_is_named() {
+        let input = "\u{FEFF}{\n  \"id\": \"a\",\n  \"note\": \"} { \\\" [\"\n}\n\n{\n  \"id\": \"b\",\n  \"list\": [{}]\n}\n";
+        let (c, r) = collect(input.as_bytes());
+        assert_eq!((c, r.len()), (Content::JsonLines, 2));
+        assert_eq!(r[0].location, Location::Line(1));
+        assert_eq!(
+            r[0].raw,
+            "{\n  \"id\": \"a\",\n  \"note\": \"} { \\\" [\"\n}".as_bytes()
+        );
+        assert_eq!(r[0].value.as_ref().unwrap()["note"], "} { \" [");
+        assert_eq!(r[1].location, Location::Line(6));
+        assert_eq!(r[1].value.as_ref().unwrap()["id"], "b");
+        // A malformed record names its own line in the file; a torn end is refused.
+        let (_, r) = collect(b"{\n\"id\": \"a\"\n}\n{\n\"id\": \"b\",\n\"n\": tru\n}\n");
+        let bad = r[1].value.as_ref().unwrap_err();
+        // (serde_json may stop on the byte after the fault: the newline that ends line 6.)
+        assert!(
+            bad.contains("expected ident")
+                && (bad.starts_with("line 6 ") || bad.starts_with("line 7 ")),
+            "{bad}"
+        );
+        let torn = for_each_record(
+            &b"{\n\"id\": 1\n}\n{\n\"id\": 2\n"[..],
+            &Reads::All,
+            &mut |_| Ok(()),
+        );
+        assert!(torn
+            .unwrap_err()
+            .to_string()
+            .contains("ends inside this record"));
+        let junk = for_each_record(&b"{\n\"id\": 1\n}\nx"[..], &Reads::All, &mut |_| Ok(()));
+        assert!(junk.unwrap_err().to_string().contains("line 4"));
+
+        let utf16: Vec<u8> = "\u{FEFF}[{\"id\":1}]"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        for input in [&utf16[..], &utf16[2..]] {
+            let err = for_each_record(input, &Reads::All, &mut |_| Ok(())).unwrap_err();
+            assert!(
+                err.to_string().contains("UTF-16 text; expected UTF-8"),
+                "{err}"
+            );
+        }
+    }
+
     #[test]
     fn arrays_envelopes_lines_and_csv() {
         let (c, r) = collect(b"[{\"a\":1}, {\"a\":2}]");
@@ -1009,14 +1230,10 @@ mod tests {
             b"{\"kind\":\"admin#reports#activities\"}\n{\"id\":{\"time\":\"t\"},\"events\":[]}\n";
         let err = for_each_record(&then_lines[..], &Reads::All, &mut |_| Ok(())).unwrap_err();
         assert!(err.to_string().contains("without a value/records"), "{err}");
-        let none = for_each_record(
-            &b"{\n\"data\":{\"x\":[{}]}\n}"[..],
-            &Reads::All,
-            &mut |_| Ok(()),
-        );
-        let none = none.unwrap_err().to_string();
-        assert!(none.contains("without a value/records"), "{none}");
-        assert!(none.contains("put it on one line, as JSON Lines"), "{none}");
+        // One object over several lines that holds no records is a record.
+        let (c, r) = collect(b"{\n\"data\":{\"x\":[{}]}\n}");
+        assert_eq!((c, r.len()), (Content::JsonLines, 1));
+        assert_eq!(r[0].raw, b"{\n\"data\":{\"x\":[{}]}\n}");
 
         let (c, r) = collect(b"\xEF\xBB\xBF{\"a\":1}\r\n\r\n{\"a\":2}\n");
         assert_eq!(c, Content::JsonLines);

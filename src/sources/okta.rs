@@ -58,6 +58,9 @@ use crate::event::{Event, EventKind};
 
 pub struct Okta;
 
+/// The `alternateId` of Okta's own system principal (actor type `SystemPrincipal`).
+const SYSTEM_PRINCIPAL: &str = "system@okta.com";
+
 /// Every key `normalise` (and what it calls) reads; framing parses nothing else of a
 /// LogEvent. A key read but not listed here would look missing.
 static READS: Reads = {
@@ -335,8 +338,17 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
     // Not filtered for "unknown": a failed sign-in names what was typed, or "unknown".
     let actor = f.actor.as_deref().map(str::to_string);
     let target_user = f.target("User").and_then(|t| real(&t.alternate_id));
+    // A sign-in Okta performs on another IdP's word (inbound federation,
+    // `user.authentication.auth_via_IDP`) has Okta's system principal as its actor: the
+    // person signing in is the target User.
+    let signed_in_by_okta = is_sign_in(event_type)
+        && target_user.is_some()
+        && actor
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(SYSTEM_PRINCIPAL));
     let subject = match subject_of {
         Subject::TargetUser => target_user.clone().or_else(|| actor.clone()),
+        Subject::Actor if signed_in_by_okta => target_user.clone(),
         Subject::Actor => actor.clone(),
     };
     // A change done to a user that names no target user (no User target, or one with no
@@ -383,7 +395,9 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
     if subject == NO_ACCOUNT {
         e.account = None;
     }
-    if subject_of == Subject::TargetUser && actor.as_deref() != Some(subject.as_str()) {
+    if (subject_of == Subject::TargetUser || signed_in_by_okta)
+        && actor.as_deref() != Some(subject.as_str())
+    {
         e.actor = actor;
     }
     let app = f
@@ -492,6 +506,22 @@ mod tests {
         let got = normalise_all(&Okta, bad.as_bytes());
         let err = got[0].as_ref().unwrap_err();
         assert!(err.starts_with("1: field /published:"), "{err}");
+    }
+
+    /// SEKOIA-IO intake-formats' `test_auth_via_idp.json`: Okta's system principal signs
+    /// in the target User on a SAML IdP's assertion; the sign-in is the user's.
+    #[test]
+    fn a_federated_sign_in_is_the_target_users() {
+        let record = r#"{"uuid":"f1","published":"2026-03-20T10:00:00.000Z","eventType":"user.authentication.auth_via_IDP","outcome":{"result":"SUCCESS"},"actor":{"alternateId":"system@okta.com","type":"SystemPrincipal"},"target":[{"type":"AppInstance","displayName":"SAML 2.0 IdP"},{"type":"User","alternateId":"john.doe@example.org"}],"authenticationContext":{"authenticationProvider":"FEDERATION","credentialType":"ASSERTION"}}"#;
+        for (result, kind) in [
+            ("SUCCESS", EventKind::AuthSucceeded),
+            ("FAILURE", EventKind::AuthFailed),
+        ] {
+            let got = normalise_all(&Okta, record.replace("SUCCESS", result).as_bytes());
+            let e = &got[0].as_ref().unwrap()[0];
+            assert_eq!((e.kind, e.subject.as_str()), (kind, "john.doe@example.org"));
+            assert_eq!(e.actor.as_deref(), Some("system@okta.com"));
+        }
     }
 
     /// One LogEvent: type, result, actor, targets (JSON array text), client (JSON).
