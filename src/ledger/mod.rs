@@ -80,7 +80,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use self::cplog::{CheckpointLog, CheckpointLogError};
-use self::entry::{dedup_key, genesis_link, raw_hash, Entry, Payload, FORMAT_VERSION};
+use self::entry::{dedup_key, genesis_link, Entry, Payload, FORMAT_VERSION};
 use self::fs::{Fs, OsFs};
 use self::keys::KeyError;
 use self::store::{CommitWrite, NewEntry, Store, StoreError};
@@ -262,13 +262,8 @@ pub struct PreparedRecord {
 }
 
 impl NewRecord {
-    pub fn prepare(self) -> PreparedRecord {
-        let parts = self.parts(raw_hash(&self.raw));
-        self.with_parts(parts)
-    }
-
-    /// [`NewRecord::prepare`] of each, with the raw records hashed many at once, which
-    /// costs a fifth of hashing them one by one (`hash_many`).
+    /// Each record prepared, the raw records hashed many at once, which costs a fifth of
+    /// hashing them one by one (`hash_many`).
     pub fn prepare_all(records: Vec<NewRecord>) -> Vec<PreparedRecord> {
         Self::prepare_all_on(1, records)
     }
@@ -281,29 +276,22 @@ impl NewRecord {
             share
                 .iter()
                 .zip(entry::raw_hashes(&raws))
-                .map(|(r, raw_hash)| r.parts(raw_hash))
+                .map(|(r, raw_hash)| {
+                    let dedup = dedup_key(&r.event, &raw_hash);
+                    (raw_hash, dedup, entry::encode_event_payload(&r.event))
+                })
                 .collect()
         });
         records
             .into_iter()
             .zip(parts)
-            .map(|(r, parts)| r.with_parts(parts))
+            .map(|(r, (raw_hash, dedup, payload))| PreparedRecord {
+                raw: r.raw,
+                raw_hash,
+                dedup,
+                payload,
+            })
             .collect()
-    }
-
-    /// The raw hash given, the de-duplication key and the encoded payload.
-    fn parts(&self, raw_hash: Hash) -> (Hash, Hash, Vec<u8>) {
-        let dedup = dedup_key(&self.event, &raw_hash);
-        (raw_hash, dedup, entry::encode_event_payload(&self.event))
-    }
-
-    fn with_parts(self, (raw_hash, dedup, payload): (Hash, Hash, Vec<u8>)) -> PreparedRecord {
-        PreparedRecord {
-            raw: self.raw,
-            raw_hash,
-            dedup,
-            payload,
-        }
     }
 }
 
@@ -315,10 +303,6 @@ impl PreparedRecord {
 
     pub fn raw(&self) -> &[u8] {
         &self.raw
-    }
-
-    pub fn raw_hash(&self) -> &Hash {
-        &self.raw_hash
     }
 }
 
@@ -927,7 +911,7 @@ impl Ledger {
         self.commit_with(staged)
     }
 
-    /// [`Ledger::append`] for records prepared ahead ([`NewRecord::prepare`]), which a
+    /// [`Ledger::append`] for records prepared ahead ([`NewRecord::prepare_all`]), which a
     /// caller does on another thread while this one commits.
     pub fn append_prepared(
         &mut self,
@@ -997,7 +981,7 @@ impl Ledger {
         self.stage_prepared(NewRecord::prepare_all_on(self.store.workers(), records))
     }
 
-    /// [`Ledger::stage`] for records prepared ahead ([`NewRecord::prepare`]).
+    /// [`Ledger::stage`] for records prepared ahead ([`NewRecord::prepare_all`]).
     pub fn stage_prepared(
         &mut self,
         records: Vec<PreparedRecord>,
@@ -1586,7 +1570,7 @@ mod tests {
             record(599, "b"),
             record(256, "a"),
         ];
-        let prepared: Vec<PreparedRecord> = asked.iter().cloned().map(NewRecord::prepare).collect();
+        let prepared: Vec<PreparedRecord> = NewRecord::prepare_all(asked.to_vec());
         let expected = [
             Lookup::Duplicate,
             Lookup::Conflict { earlier: 3 },

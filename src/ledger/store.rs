@@ -180,20 +180,17 @@ struct Header {
     payload_crc: u32,
 }
 
+/// The big-endian integer at `at`, 0 when `b` is too short (callers checked its length).
 fn be_u32(b: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    if let Some(s) = b.get(at..at + 4) {
-        a.copy_from_slice(s);
-    }
-    u32::from_be_bytes(a)
+    b.get(at..)
+        .and_then(<[u8]>::first_chunk)
+        .map_or(0, |a| u32::from_be_bytes(*a))
 }
 
 fn be_u64(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    if let Some(s) = b.get(at..at + 8) {
-        a.copy_from_slice(s);
-    }
-    u64::from_be_bytes(a)
+    b.get(at..)
+        .and_then(<[u8]>::first_chunk)
+        .map_or(0, |a| u64::from_be_bytes(*a))
 }
 
 impl Header {
@@ -1396,14 +1393,7 @@ impl Store {
         self.tree
             .read_at(pos * 32, &mut buf)
             .map_err(self.io(TREE_FILE))?;
-        let mut out: Vec<Hash> = buf
-            .chunks_exact(32)
-            .map(|c| {
-                let mut h = [0u8; 32];
-                h.copy_from_slice(c);
-                h
-            })
-            .collect();
+        let mut out: Vec<Hash> = buf.as_chunks::<32>().0.to_vec();
         for p in pos + from_file..pos + count {
             let h = self.tail_hash(p).ok_or_else(|| StoreError::Corrupt {
                 file: TREE_FILE,
@@ -1749,7 +1739,9 @@ impl Store {
         })
     }
 
-    /// Takes a durable, checkpointed commit into the in-memory view.
+    /// Takes written frames into the in-memory view: staged ones, so later batches of the
+    /// same commit see them, or a commit once its checkpoint is logged. Only the checkpoint
+    /// log decides what a later open keeps.
     pub fn acknowledge(&mut self, p: PendingCommit) -> Result<(), StoreError> {
         for f in p.frames {
             let pos = self.frames.len();
@@ -1892,7 +1884,8 @@ impl Store {
     }
 }
 
-/// A commit whose bytes are durable but not yet acknowledged.
+/// Frames written to the files but not yet in the in-memory view: staged frames (not yet
+/// synced or signed, readable by later staging in the same commit) or a sealed commit.
 pub struct PendingCommit {
     frames: Vec<Frame>,
     log_end: u64,
