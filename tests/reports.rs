@@ -856,6 +856,15 @@ fn the_contents_point_at_their_parts_and_never_fill_a_page_alone() {
             .iter()
             .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect();
+        // Every page, the cover too, says which of how many it is.
+        for (i, page) in pages.iter().enumerate() {
+            let number = format!("Page {} of {}", i + 1, pages.len());
+            assert!(
+                page.contains(&number),
+                "{name}: page {} lacks {number:?}",
+                i + 1
+            );
+        }
         let at = pages.iter().position(|p| p.contains("Contents")).unwrap();
         let contents = pages[at].split("Contents").nth(1).unwrap();
         let summary = page_of(contents, "Summary");

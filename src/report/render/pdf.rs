@@ -637,7 +637,8 @@ fn evidence(doc: &mut Doc, r: &Report) {
 }
 
 /// Running header (title, origin) and footer (tree size, page N of M) on every page but
-/// the cover.
+/// the cover, which carries only its page number: a printed report shows on its first
+/// page how many pages make it whole.
 fn decorate(doc: &mut Doc, r: &Report) {
     let total = doc.pages.len();
     let left = format!(
@@ -645,10 +646,12 @@ fn decorate(doc: &mut Doc, r: &Report) {
         r.attestation.tree_size, r.attestation.key_fingerprint
     );
     for i in 0..total {
+        doc.select_page(i);
         if !doc.pages.get(i).is_some_and(|p| p.decorated) {
+            let page = format!("Page {} of {total}", i + 1);
+            doc.text_right(RIGHT, PAGE_H - 40.0, &page, Face::Regular, 7.5, MUTED);
             continue;
         }
-        doc.select_page(i);
         let title = doc.fonts.fit(Face::Bold, 7.5, &r.title, WIDTH * 0.58);
         doc.text(LEFT, 42.0, &title, Face::Bold, 7.5, MUTED);
         let origin = doc.fonts.fit(Face::Regular, 7.5, &r.origin, WIDTH * 0.38);
