@@ -927,35 +927,33 @@ fn a_redacted_record_is_still_recognised_by_its_event() {
     assert!(out.contains("seq 2 reuses the id of seq 0"), "{out}");
 }
 
-/// A field missing in the IdP's casing but present in another (a Sentinel table row's
-/// PascalCase columns) is named with what the record has; a field missing outright is not.
+/// A field missing in the IdP's casing but present in another is named with what the
+/// record has; a field missing outright is not. (Entra's PascalCase shapes, a Sentinel
+/// table row's columns among them, are read as Graph records: the row with only
+/// `ResultType` for its outcome is a sign-in.)
 #[test]
 fn a_missing_field_present_in_another_casing_is_pointed_out() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("l");
     init(&dir);
     let row = r#"{"TimeGenerated":"2026-03-19T17:05:00Z","CreatedDateTime":"2026-03-19T17:05:00Z","UserPrincipalName":"a@x.example","ResultType":"0","Type":"SigninLogs"}"#;
-    for (text, hint) in [
-        (row, true),
-        (&row.replace("CreatedDateTime", "Other")[..], false),
-    ] {
-        let file = tmp.path().join("row.ndjson");
-        fs::write(&file, text).unwrap();
-        let (code, _, err) = run(
-            &dir,
-            &["ingest", "--source", "entra-signin", file.to_str().unwrap()],
-        );
-        assert_eq!(code, 2, "{err}");
-        assert!(
-            err.contains("row.ndjson:1: field /createdDateTime: missing"),
-            "{err}"
-        );
-        assert_eq!(
-            err.contains("the record has `CreatedDateTime`: keys are case-sensitive"),
-            hint,
-            "{err}"
-        );
-    }
+    let file = tmp.path().join("row.ndjson");
+    fs::write(&file, row).unwrap();
+    let args = ["ingest", "--source", "entra-signin", file.to_str().unwrap()];
+    let (code, out, err) = run(&dir, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("auth.succeeded") && out.contains("added        1"),
+        "{out}"
+    );
+    fs::write(&file, row.replace("CreatedDateTime", "Other")).unwrap();
+    let (code, _, err) = run(&dir, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("row.ndjson:1: field /createdDateTime: missing")
+            && !err.contains("keys are case-sensitive"),
+        "{err}"
+    );
     // A CSV export's column, the same.
     let csv = tmp.path().join("audit.csv");
     fs::write(

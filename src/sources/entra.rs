@@ -3,8 +3,12 @@
 //!
 //! - Microsoft Graph: a page `{"@odata.context": ..., "value": [...]}` from
 //!   `GET /auditLogs/directoryAudits` (directoryAudit resources) or `GET /auditLogs/signIns`
-//!   (signIn resources). Framing takes the `value` array of one page object; the
-//!   `@odata.nextLink` is ignored (save each page as its own file).
+//!   (signIn resources). Framing takes the `value` array of each page object (pages may
+//!   follow each other in one file); the `@odata.nextLink` is ignored. The same records
+//!   in PowerShell's PascalCase (the Graph PowerShell SDK's `Get-MgAuditLogSignIn` and
+//!   `Get-MgAuditLogDirectoryAudit` through `ConvertTo-Json`), and Log Analytics
+//!   (Microsoft Sentinel) rows of `SigninLogs` and `AuditLogs` as a query returns them in
+//!   JSON, are read as Graph's camelCase ([`graph_shaped`]).
 //!   <https://learn.microsoft.com/graph/api/resources/directoryaudit>,
 //!   <https://learn.microsoft.com/graph/api/resources/signin>.
 //! - Diagnostic settings (Event Hub, storage account): `{"records": [...]}` whose elements
@@ -79,6 +83,8 @@
 
 pub mod poll;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::framing::Content;
@@ -145,12 +151,9 @@ impl<'v> View<'v> {
     }
 
     /// A top-level field of a diagnostic record (`callerIpAddress`, `resultType`...).
+    /// (A Log Analytics row has them at the top level too, as its own columns.)
     fn outer(&self, rel: &str) -> Option<String> {
-        if self.is_diagnostic() {
-            opt_str(self.record, rel)
-        } else {
-            None
-        }
+        opt_str(self.record, rel)
     }
 
     /// The event time. Graph resources: their own time field. Diagnostic records: the
@@ -176,6 +179,59 @@ impl<'v> View<'v> {
             .find_map(|f| req_time(self.record, &self.ptr(f)).ok())
             .map_or_else(|| req_time(self.record, "/time"), Ok)
     }
+}
+
+/// The record in Graph's own camelCase when it comes in PowerShell's PascalCase: the
+/// Microsoft Graph PowerShell SDK (`Get-MgAuditLogSignIn | ConvertTo-Json`, whose model
+/// objects spell `CreatedDateTime`, `Status.ErrorCode`, `IPAddress`) and Log Analytics
+/// (Microsoft Sentinel) rows of `SigninLogs` and `AuditLogs`, whose columns carry the same
+/// names. Windows PowerShell writes times as `/Date(<ms since 1970>)/`; they become RFC
+/// 3339. Anything else is left as it is.
+fn graph_shaped(record: &Value) -> Cow<'_, Value> {
+    let pascal =
+        |camel: &str, pascal: &str| record.get(camel).is_none() && record.get(pascal).is_some();
+    if pascal("createdDateTime", "CreatedDateTime")
+        || pascal("activityDateTime", "ActivityDateTime")
+    {
+        Cow::Owned(camel_cased(record))
+    } else {
+        Cow::Borrowed(record)
+    }
+}
+
+fn camel_cased(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, v)| {
+                    let mut chars = key.chars();
+                    let camel = match (key.as_str(), chars.next()) {
+                        ("IPAddress", _) => "ipAddress".to_string(),
+                        (_, Some(first)) => first.to_lowercase().chain(chars).collect(),
+                        (_, None) => String::new(),
+                    };
+                    (camel, camel_cased(v))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(camel_cased).collect()),
+        Value::String(text) => match ms_date(text) {
+            Some(time) => Value::String(time),
+            None => value.clone(),
+        },
+        _ => value.clone(),
+    }
+}
+
+/// `/Date(1714557598500)/` (Windows PowerShell's `ConvertTo-Json` of a date) as RFC 3339.
+fn ms_date(text: &str) -> Option<String> {
+    let inner = text.strip_prefix("/Date(")?.strip_suffix(")/")?;
+    // An offset suffix (`+0100`) only says which zone the writer was in.
+    let digits = inner.split(['+', '-']).find(|part| !part.is_empty())?;
+    let ms: i64 = digits.parse().ok()?;
+    let ms = if inner.starts_with('-') { -ms } else { ms };
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 pub fn is_diagnostic_record(record: &Value) -> bool {
@@ -520,6 +576,7 @@ impl Source for EntraAudit {
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
+        let record = &*graph_shaped(record);
         if is_diagnostic_record(record) {
             return category_is(record, &[AUDIT_CATEGORY]);
         }
@@ -531,6 +588,7 @@ impl Source for EntraAudit {
     }
 
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
+        let record = &*graph_shaped(record);
         if !record.is_object() {
             return Err(FieldError::new(
                 "/",
@@ -825,6 +883,7 @@ impl Source for EntraSignIn {
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
+        let record = &*graph_shaped(record);
         if is_diagnostic_record(record) {
             return category_is(record, SIGN_IN_CATEGORIES);
         }
@@ -834,6 +893,7 @@ impl Source for EntraSignIn {
     }
 
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
+        let record = &*graph_shaped(record);
         if !record.is_object() {
             return Err(FieldError::new(
                 "/",
@@ -1038,6 +1098,32 @@ mod tests {
         let e = one(&EntraAudit, &odata);
         assert_eq!(e.kind, EventKind::AccountDeactivated);
         assert_eq!(e.subject, "jose.nunez@acme.example");
+    }
+
+    /// The Graph PowerShell SDK's model objects (`Get-MgAuditLogSignIn | ConvertTo-Json`,
+    /// Windows PowerShell's `/Date(ms)/` times) and Log Analytics rows of `AuditLogs`
+    /// spell Graph's fields in PascalCase: they read as the Graph records they are.
+    #[test]
+    fn powershell_and_log_analytics_pascal_case_reads_as_graph() {
+        let sdk = r#"{"AppDisplayName":"Office 365","AppId":"4765445b","CorrelationId":"c9","CreatedDateTime":"/Date(1773648000000)/","Id":"s9","IPAddress":"198.51.100.7","IsInteractive":true,"Status":{"AdditionalDetails":null,"ErrorCode":50126,"FailureReason":"Invalid username or password."},"UserPrincipalName":"Jose.Nunez@acme.example","AdditionalProperties":{}}"#;
+        assert!(EntraSignIn.sniff(&serde_json::from_str(sdk).unwrap(), Content::JsonDocument));
+        let e = one(&EntraSignIn, sdk);
+        assert_eq!(e.kind, EventKind::AuthFailed);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+        assert_eq!(e.occurred_at.to_rfc3339(), "2026-03-16T08:00:00Z");
+        assert_eq!(e.attrs["ip"], "198.51.100.7");
+        assert_eq!(e.source_id.as_deref(), Some("s9"));
+
+        let row = r#"{"TenantId":"t1","TimeGenerated":"2026-03-14T00:00:05Z","OperationName":"Disable account","Category":"UserManagement","Result":"success","ActivityDisplayName":"Disable account","ActivityDateTime":"2026-03-14T00:00:00.1234567Z","Id":"a1","CorrelationId":"c1","InitiatedBy":{"user":{"userPrincipalName":"admin@acme.example"}},"TargetResources":[{"id":"u1","type":"User","userPrincipalName":"jose.nunez@acme.example","modifiedProperties":[]}],"Type":"AuditLogs"}"#;
+        let e = one(&EntraAudit, row);
+        assert_eq!(e.kind, EventKind::AccountDeactivated);
+        assert_eq!(e.subject, "jose.nunez@acme.example");
+        assert_eq!(e.actor.as_deref(), Some("admin@acme.example"));
+        assert_eq!(
+            ms_date("/Date(-1000+0100)/").as_deref(),
+            Some("1969-12-31T23:59:59.000Z")
+        );
+        assert_eq!(ms_date("/Date(x)/"), None);
     }
 
     #[test]

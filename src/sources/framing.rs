@@ -550,12 +550,21 @@ struct SkipBom<R> {
 /// The last bytes read with serde_json's (line, column) after each: the line counts the
 /// newlines before, the column the bytes since (0 just after a newline). serde_json reads
 /// a byte or two past the one at fault, so a short history finds it.
+///
+/// It also keeps the bytes of the document being read, when asked ([`Places::capture`]).
 struct Places {
     line: usize,
     column: usize,
     recent: [(usize, usize, u8); 4],
     next: usize,
+    /// The current document's bytes and its first line, while it stays under
+    /// [`CAPTURE_LIMIT`]; `None` when not asked for or over the limit.
+    captured: Option<(usize, Vec<u8>)>,
 }
+
+/// How much of a document is kept in case it is one bare record: far above the 1 MiB a
+/// record may have by default, and small beside the pages it is thrown away for.
+const CAPTURE_LIMIT: usize = 8 << 20;
 
 impl Default for Places {
     fn default() -> Self {
@@ -564,12 +573,32 @@ impl Default for Places {
             column: 0,
             recent: [(0, 0, 0); 4],
             next: 0,
+            captured: None,
         }
     }
 }
 
 impl Places {
+    /// Starts keeping the bytes of the next document, from the byte serde_json has
+    /// already read to tell that one more follows.
+    fn capture(&mut self) {
+        let peeked = self
+            .next
+            .checked_sub(1)
+            .and_then(|last| self.recent.get(last % 4))
+            .map(|(_, _, b)| *b)
+            .filter(|b| !b.is_ascii_whitespace());
+        self.captured = Some((self.line, peeked.into_iter().collect()));
+    }
+
     fn note(&mut self, bytes: &[u8]) {
+        if let Some((_, kept)) = &mut self.captured {
+            if kept.len() + bytes.len() > CAPTURE_LIMIT {
+                self.captured = None;
+            } else {
+                kept.extend_from_slice(bytes);
+            }
+        }
         for &b in bytes {
             if b == b'\n' {
                 self.line += 1;
@@ -796,10 +825,44 @@ fn json_document<R: BufRead>(
     });
     // Several documents may follow each other (Graph pages saved one after another); each
     // must hold records (or be a list page that has none), or it is not a page at all.
+    // PowerShell's `ConvertTo-Json` writes a page of one record as that object, not as
+    // an array of one: an object after the first document that holds no records is a
+    // record, handed on with its exact bytes.
     let result = loop {
         walk.found_array = false;
+        if walk.page > 1 {
+            places.borrow_mut().capture();
+        }
         match (Document { walk: &mut walk }).deserialize(&mut de) {
             Err(e) => break Err(e),
+            Ok(()) if !walk.found_array && walk.page > 1 => {
+                let Some((line, kept)) = places.borrow_mut().captured.take() else {
+                    break Ok(());
+                };
+                let raw = kept.trim_ascii();
+                if !raw.starts_with(b"{") {
+                    break Ok(());
+                }
+                walk.found_array = true;
+                let value = match std::str::from_utf8(raw) {
+                    Err(_) => Err("not UTF-8 text".to_string()),
+                    Ok(_) if matches!(reads, Reads::Later) => Ok(Value::Null),
+                    Ok(text) => parse_record(text, reads).map_err(|e| e.to_string()),
+                };
+                let record = RawRecord {
+                    location: Location::Line(line as u64),
+                    raw: raw.to_vec(),
+                    value,
+                };
+                if let Err(why) = (walk.each)(record) {
+                    walk.stopped = Some(why);
+                    break Ok(());
+                }
+                if de.end().is_ok() {
+                    break Ok(());
+                }
+                walk.page += 1;
+            }
             Ok(()) if de.end().is_ok() || !walk.found_array => break Ok(()),
             Ok(()) => walk.page += 1,
         }
@@ -1178,6 +1241,22 @@ mod tests {
         let junk = for_each_record(&b"{\n\"id\": 1\n}\nx"[..], &Reads::All, &mut |_| Ok(()));
         assert!(junk.unwrap_err().to_string().contains("line 4"));
 
+        // Pages written by PowerShell (`$page.value | ConvertTo-Json | Out-File -Append`,
+        // as Microsoft-Extractor-Suite does): arrays one after another, and a page of one
+        // record as the bare object.
+        let pages = "[\n    {\"id\": 1},\n    {\"id\": 2}\n]\n{\n    \"id\": 3,\n    \"s\": \"}\"\n}\n[\n    {\"id\": 4}\n]\n";
+        let (c, r) = collect(pages.as_bytes());
+        assert_eq!((c, r.len()), (Content::JsonDocument, 4));
+        assert_eq!(
+            r[2].raw,
+            "{\n    \"id\": 3,\n    \"s\": \"}\"\n}".as_bytes()
+        );
+        assert_eq!(r[2].location, Location::Line(5));
+        assert_eq!(r[3].value.as_ref().unwrap()["id"], 4);
+        let last = "[{\"id\": 1}]\n{\"id\": 2}";
+        let (_, r) = collect(last.as_bytes());
+        assert_eq!(r[1].raw, b"{\"id\": 2}");
+
         let utf16: Vec<u8> = "\u{FEFF}[{\"id\":1}]"
             .encode_utf16()
             .flat_map(u16::to_le_bytes)
@@ -1225,11 +1304,14 @@ mod tests {
             let (c, r) = collect(empty);
             assert_eq!((c, r.len()), (Content::JsonDocument, 0));
         }
-        // Such a page followed by objects that are no page is refused, not read as empty.
+        // Such a page followed by an object that is no page: that object is a record, not
+        // lost as if the file were empty.
         let then_lines =
             b"{\"kind\":\"admin#reports#activities\"}\n{\"id\":{\"time\":\"t\"},\"events\":[]}\n";
-        let err = for_each_record(&then_lines[..], &Reads::All, &mut |_| Ok(())).unwrap_err();
-        assert!(err.to_string().contains("without a value/records"), "{err}");
+        let (_, r) = collect(then_lines);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].raw, b"{\"id\":{\"time\":\"t\"},\"events\":[]}");
+        assert_eq!(r[0].location, Location::Line(2));
         // One object over several lines that holds no records is a record.
         let (c, r) = collect(b"{\n\"data\":{\"x\":[{}]}\n}");
         assert_eq!((c, r.len()), (Content::JsonLines, 1));
