@@ -921,6 +921,17 @@ fn csv_rows<R: BufRead>(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    // A log line carrying JSON after a prefix (GitHub Enterprise Server's syslog
+    // `... github_audit: {...}`) is no header: read as one, its file would be an empty
+    // export, or its second line the first bad row.
+    if headers.iter().any(|h| h.contains('{')) {
+        return Err(FramingError::Shape {
+            at: "line 1".into(),
+            problem: "JSON after a prefix, not a CSV header row nor a JSON record (a syslog \
+                      line?); keep only the JSON of each line, e.g. `sed 's/^[^{]*//'`"
+                .into(),
+        });
+    }
     let header_line = csv_line(headers.iter().map(String::as_str)).map_err(FramingError::Io)?;
     let mut record = csv::StringRecord::new();
     loop {
@@ -1256,6 +1267,15 @@ mod tests {
         let last = "[{\"id\": 1}]\n{\"id\": 2}";
         let (_, r) = collect(last.as_bytes());
         assert_eq!(r[1].raw, b"{\"id\": 2}");
+
+        // GitHub Enterprise Server's syslog lines are no CSV, one line or several.
+        for lines in [
+            &b"Mar 19 07:00:00 ghes github_audit: {\"action\":\"user.suspend\",\"user\":\"x\"}\n"[..],
+            b"Mar 19 07:00:00 ghes github_audit: {\"a\":1,\"b\":2}\nMar 19 07:00:01 ghes github_audit: {\"a\":3}\n",
+        ] {
+            let err = for_each_record(lines, &Reads::All, &mut |_| Ok(())).unwrap_err();
+            assert!(err.to_string().contains("JSON after a prefix"), "{err}");
+        }
 
         let utf16: Vec<u8> = "\u{FEFF}[{\"id\":1}]"
             .encode_utf16()

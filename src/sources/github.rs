@@ -31,7 +31,12 @@
 //! also reaches us as syslog `github_audit:` JSON): `user.suspend` → `account.suspended`,
 //! `user.unsuspend` → `account.reactivated`, `user.destroy` → `account.deleted`,
 //! `user.create` → `account.created`, `user.promote`/`user.demote` → `group.granted`/
-//! `group.removed` of `site_admin`, each about `user`.
+//! `group.removed` of `site_admin`, each about `user`. An outside collaborator added to a
+//! repository (`org.add_outside_collaborator`, the collaborator in `user` or `invitee`)
+//! is `group.granted` of that repository, the counterpart of its removal. A personal
+//! access token an owner approves or revokes is `user_programmatic_access_id` (and
+//! `_name`): that is `attrs.token_id`, and the token the owner's own request used
+//! (`token_id`) is `attrs.caller_token_id`.
 //!
 //! Anonymous git: GitHub logs `git.clone`/`git.fetch` of a public repository with no
 //! `actor` (empty or absent). Such a record is kept as `other` about the subject
@@ -152,6 +157,12 @@ fn classify(action: &str) -> (EventKind, Subject) {
         "org.revoke_sso_session" | "org.revoke_external_identity" => (SessionRevoked, AffectedUser),
         "org.recovery_code_failed" => (AuthFailed, Actor),
         "org.remove_billing_manager" => (GroupRemoved, AffectedUser),
+        "org.add_billing_manager" => (GroupGranted, AffectedUser),
+        // An outside collaborator (how contractors usually get in) added to a repository:
+        // a grant to the collaborator, the counterpart of `org.remove_outside_collaborator`.
+        "org.add_outside_collaborator" => (GroupGranted, AffectedUser),
+        "business.add_admin" => (GroupGranted, AffectedUser),
+        "business.remove_admin" => (GroupRemoved, AffectedUser),
         "organization_role.assign" => (GroupGranted, AffectedUser),
         "organization_role.revoke" => (GroupRemoved, AffectedUser),
         // The enterprise and Enterprise Managed Users: removal from the enterprise, and
@@ -173,7 +184,7 @@ fn classify(action: &str) -> (EventKind, Subject) {
         // site admin suspends, deletes or promotes an account of the instance).
         "user.suspend" => (AccountSuspended, AffectedUser),
         "user.unsuspend" => (AccountReactivated, AffectedUser),
-        "user.destroy" => (AccountDeleted, AffectedUser),
+        "user.destroy" | "user.delete" => (AccountDeleted, AffectedUser),
         "user.create" => (AccountCreated, AffectedUser),
         "user.promote" => (GroupGranted, AffectedUser),
         "user.demote" => (GroupRemoved, AffectedUser),
@@ -194,8 +205,10 @@ fn classify(action: &str) -> (EventKind, Subject) {
         | "personal_access_token.expired"
         | "deploy_key.delete"
         | "public_key.delete"
+        | "personal_access_token.credential_revoked"
         | "oauth_authorization.destroy"
-        | "oauth_access.destroy" => (TokenRevoked, UserOrActor),
+        | "oauth_access.destroy"
+        | "oauth_access.revoke" => (TokenRevoked, UserOrActor),
         // `deauthorized` in older docs, `deauthorize` in the current event list.
         "org_credential_authorization.revoke"
         | "org_credential_authorization.deauthorize"
@@ -312,6 +325,17 @@ impl Source for GitHub {
         let hashed_token = opt_str(record, "/hashed_token");
         let done_with_token =
             programmatic_access_type.is_some() || token_id.is_some() || hashed_token.is_some();
+        // `token_id` is the credential the request was made with; a personal access token
+        // an owner approves or revokes is `user_programmatic_access_id` (GitHub's audit log
+        // events reference): that is the one a later use must be matched to.
+        let managed_token = action
+            .starts_with("personal_access_token.")
+            .then(|| opt_str(record, "/user_programmatic_access_id"))
+            .flatten();
+        let (token_id, caller_token_id) = match managed_token {
+            Some(managed) => (Some(managed), token_id),
+            None => (token_id, None),
+        };
         // A 401 is the credential refused: a failed attempt, never a use. Any other status
         // (403, 404, 422...) answered a credential that authenticated, which is what an
         // offboarding audit asks about, so the request stays a use.
@@ -330,7 +354,8 @@ impl Source for GitHub {
             kind = EventKind::AuthFailed;
         }
         let actor = opt_str(record, "/actor");
-        let user = opt_str(record, "/user");
+        // An outside collaborator's addition names them `invitee` (with the `inviter`).
+        let user = opt_str(record, "/user").or_else(|| opt_str(record, "/invitee"));
         let is_bot = actor.as_deref().is_some_and(|a| a.ends_with("[bot]"))
             || opt_str(record, "/actor_is_bot").is_some_and(|b| b.eq_ignore_ascii_case("true"));
         if is_bot && kind == EventKind::AccessUsed {
@@ -420,8 +445,14 @@ impl Source for GitHub {
             if site_admin {
                 return Some("site_admin".to_string());
             }
-            if action == "org.remove_billing_manager" {
-                return Some("billing_manager".to_string());
+            match action.as_str() {
+                "org.add_billing_manager" | "org.remove_billing_manager" => {
+                    return Some("billing_manager".to_string())
+                }
+                "business.add_admin" | "business.remove_admin" => {
+                    return Some("enterprise_owner".to_string())
+                }
+                _ => {}
             }
             if let Some(role) = opt_str(record, "/organization_role_name") {
                 return Some(role);
@@ -462,6 +493,12 @@ impl Source for GitHub {
         put(&mut e, "repo", repo);
         put(&mut e, "group", group);
         put(&mut e, "token_id", token_id);
+        put(&mut e, "caller_token_id", caller_token_id);
+        put(
+            &mut e,
+            "token_name",
+            opt_str(record, "/user_programmatic_access_name"),
+        );
         put(&mut e, "hashed_token", hashed_token);
         put(&mut e, "programmatic_access_type", programmatic_access_type);
         put(&mut e, "token_scopes", opt_str(record, "/token_scopes"));
@@ -799,6 +836,66 @@ mod tests {
             (nameless.kind, nameless.subject.as_str()),
             (EventKind::Other, "malicious-ci")
         );
+    }
+
+    /// github/docs' audit-log event reference (CC-BY-4.0): an outside collaborator added
+    /// (`invitee`, `inviter`), billing managers and enterprise owners, a deleted user, and
+    /// the token an owner approves or revokes (`user_programmatic_access_id`, apart from
+    /// the `token_id` the owner's own request was made with).
+    #[test]
+    fn grants_to_collaborators_and_the_token_an_owner_revokes() {
+        let e = one(
+            r#"{"@timestamp":1773903700000,"action":"org.add_outside_collaborator","actor":"li-wei","inviter":"li-wei","invitee":"Ext-Contractor","permission":"write","repo":"acme/api"}"#,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::GroupGranted, "ext-contractor")
+        );
+        assert_eq!(e.actor.as_deref(), Some("li-wei"));
+        assert_eq!(e.attrs["group"], "acme/api");
+        for (action, kind, group) in [
+            (
+                "org.add_billing_manager",
+                EventKind::GroupGranted,
+                Some("billing_manager"),
+            ),
+            (
+                "business.add_admin",
+                EventKind::GroupGranted,
+                Some("enterprise_owner"),
+            ),
+            (
+                "business.remove_admin",
+                EventKind::GroupRemoved,
+                Some("enterprise_owner"),
+            ),
+            ("user.delete", EventKind::AccountDeleted, None),
+        ] {
+            let e = one(&format!(
+                r#"{{"@timestamp":1773903700000,"action":"{action}","actor":"li-wei","user":"sally"}}"#
+            ));
+            assert_eq!((e.kind, e.subject.as_str()), (kind, "sally"), "{action}");
+            assert_eq!(e.attrs.get("group").map(String::as_str), group, "{action}");
+        }
+        let revoked = one(
+            r#"{"@timestamp":1773903700000,"action":"personal_access_token.access_revoked","actor":"li-wei","user":"ext-contractor","user_programmatic_access_id":7731001,"user_programmatic_access_name":"ci-deploy","token_id":5550001,"programmatic_access_type":"Fine-grained personal access token"}"#,
+        );
+        assert_eq!(
+            (revoked.kind, revoked.subject.as_str()),
+            (EventKind::TokenRevoked, "ext-contractor")
+        );
+        assert_eq!(revoked.attrs["token_id"], "7731001");
+        assert_eq!(revoked.attrs["caller_token_id"], "5550001");
+        assert_eq!(revoked.attrs["token_name"], "ci-deploy");
+        for action in [
+            "oauth_access.revoke",
+            "personal_access_token.credential_revoked",
+        ] {
+            let e = one(&format!(
+                r#"{{"@timestamp":1773903700000,"action":"{action}","actor":"jose-nunez"}}"#
+            ));
+            assert_eq!(e.kind, EventKind::TokenRevoked, "{action}");
+        }
     }
 
     #[test]

@@ -31,7 +31,9 @@
 //! Use of access: `LOGIN`, `CLIENT_LOGIN`, `IDENTITY_PROVIDER_LOGIN` (auth.succeeded);
 //! `CODE_TO_TOKEN`, `REFRESH_TOKEN`, `TOKEN_EXCHANGE`, `USER_INFO_REQUEST`,
 //! `INTROSPECT_TOKEN`, `OAUTH2_DEVICE_CODE_TO_TOKEN`, `AUTHREQID_TO_TOKEN`,
-//! `PERMISSION_TOKEN` (token.used); `LOGOUT` (session.ended). Admin events: `DELETE
+//! `PERMISSION_TOKEN` (token.used); `LOGOUT` (session.ended). One done by someone acting
+//! as the user (`details.impersonator`: `IMPERSONATE`, a token exchange for
+//! `details.requested_subject`) is `other`, with the impersonator as actor. Admin events: `DELETE
 //! users/<id>/credentials/<cid>` → token.revoked (`token_id` = the credential id);
 //! `ACTION`/`CREATE` `clients/<id>/client-secret` → token.created and `DELETE
 //! clients/<id>/client-secret/rotated` → token.revoked, about the client id; organisation
@@ -195,7 +197,12 @@ fn normalise_user_event(record: &Value) -> Result<Event, FieldError> {
     let event_type = req_str(record, "/type")?;
     let user_id = opt_str(record, "/userId");
     let realm = opt_str(record, "/realmId");
-    let named = opt_str(record, "/details/username").or_else(|| user_id.clone());
+    // An impersonation (`IMPERSONATE`, a token exchange for another user) names the user
+    // acted as, and `details.impersonator` who acted (Keycloak's `Details.IMPERSONATOR`).
+    let impersonator = opt_str(record, "/details/impersonator");
+    let named = opt_str(record, "/details/username")
+        .or_else(|| opt_str(record, "/details/requested_subject"))
+        .or_else(|| user_id.clone());
     let subject = named
         .clone()
         .unwrap_or_else(|| unknown_user(realm.as_deref()));
@@ -211,9 +218,16 @@ fn normalise_user_event(record: &Value) -> Result<Event, FieldError> {
         AuthFailed => AuthFailed,
         k if failed && matches!(k, AuthSucceeded | TokenUsed) => AuthFailed,
         _ if failed => Other,
+        // Someone else acting as the user is not the user's own use of access (as with
+        // Okta's and OneLogin's impersonation): kept, with who acted.
+        AuthSucceeded | TokenUsed if impersonator.is_some() => Other,
         k => k,
     };
     let mut e = new_event("keycloak", id, kind, &subject, time);
+    if impersonator.as_deref().map(str::to_lowercase) != Some(e.subject.clone()) {
+        e.actor = impersonator.clone();
+    }
+    put(&mut e, "impersonator", impersonator);
     if interrupted {
         put(&mut e, "type", Some("signin.interrupted".into()));
         put(&mut e, "event_type", Some(event_type));
@@ -481,6 +495,36 @@ mod tests {
         assert_eq!(e.attrs["user_id"], "5b1c");
         assert_eq!(e.occurred_at.to_rfc3339(), "2026-03-19T06:05:00Z");
         assert_eq!(e.original_time, "1773900300000");
+    }
+
+    /// keycloak/keycloak (Apache-2.0): `UserResource` logs IMPERSONATE about the user with
+    /// `details.impersonator`; a token exchange for another subject names it in
+    /// `requested_subject`. Neither is the user's own use of access.
+    #[test]
+    fn impersonation_names_who_acted_and_is_not_the_users_use() {
+        let one = |text: &str| {
+            normalise_all(&Keycloak, text.as_bytes())[0]
+                .as_ref()
+                .unwrap()[0]
+                .clone()
+        };
+        let e = one(
+            r#"{"time":1773900300000,"type":"IMPERSONATE","realmId":"acme","userId":"5b1c","details":{"username":"ext.contractor","impersonator":"admin","impersonator_id":"1111","impersonator_realm":"master"}}"#,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::Other, "ext.contractor")
+        );
+        assert_eq!(e.actor.as_deref(), Some("admin"));
+        let e = one(
+            r#"{"time":1773900300000,"type":"TOKEN_EXCHANGE","realmId":"acme","clientId":"ci-bot","userId":"5b1c","details":{"requested_subject":"ext.contractor","impersonator":"service-account-ci-bot"}}"#,
+        );
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::Other, "ext.contractor")
+        );
+        assert_eq!(e.actor.as_deref(), Some("service-account-ci-bot"));
+        assert_eq!(e.attrs["impersonator"], "service-account-ci-bot");
     }
 
     #[test]

@@ -149,6 +149,10 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
         "ONELOGIN_DESKTOP_USER_FAILED_ONELOGIN_LOGIN",
         EventKind::AuthFailed,
     ),
+    // A risk-based challenge (Vigilance AI) put to a sign-in, and one failed: the sign-in
+    // was refused, as Google's failed login challenge is.
+    (1001, "USER_LOGIN_CHALLENGE", EventKind::Other),
+    (1002, "USER_LOGIN_CHALLENGE_FAILED", EventKind::AuthFailed),
     (1010, "USER_REAUTH_SUCCESS", EventKind::AuthSucceeded),
     // OpenID Connect: a sign-in through a flow, a failed one, and an app using the
     // person's tokens (Keycloak's REFRESH_TOKEN, INTROSPECT_TOKEN, USER_INFO_REQUEST).
@@ -524,6 +528,8 @@ mod tests {
             (553, EventKind::Other),
             (904, EventKind::AuthSucceeded),
             (1010, EventKind::AuthSucceeded),
+            (1001, EventKind::Other),
+            (1002, EventKind::AuthFailed),
             (3010, EventKind::AuthFailed),
             (3011, EventKind::AccessUsed),
             (3012, EventKind::AuthFailed),
