@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -207,11 +207,33 @@ impl Input {
         Ok(())
     }
 
-    fn reader(&self) -> Result<File, IngestError> {
-        File::open(&self.path).map_err(|source| IngestError::Io {
+    /// The file's content: gzip-compressed input (GitHub's audit log streaming writes
+    /// `<uuid>.json.gz`), told by its magic bytes, is decompressed, and its records are
+    /// the decompressed bytes.
+    fn reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
+        let io = |source| IngestError::Io {
             file: self.name.clone(),
             source,
+        };
+        let mut file = io::BufReader::new(File::open(&self.path).map_err(io)?);
+        let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+        Ok(if gzip {
+            Box::new(Gunzip(flate2::bufread::MultiGzDecoder::new(file)))
+        } else {
+            Box::new(file)
         })
+    }
+}
+
+/// A gzip stream whose errors say so: "unexpected end of file" alone does not tell a torn
+/// download from a torn export.
+struct Gunzip<R>(R);
+
+impl<R: Read> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), format!("gzip-compressed input: {e}")))
     }
 }
 

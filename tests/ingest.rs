@@ -1303,3 +1303,44 @@ fn an_oversized_record_is_refused_naming_the_limit() {
     );
     assert_eq!(size(&dir), 0);
 }
+
+/// GitHub's audit log streaming writes `<uuid>.json.gz`: a gzip-compressed export reads as
+/// the export it holds (its records are the decompressed bytes, so the plain file adds
+/// nothing after it), and a torn one is refused whole, saying it is gzip.
+#[test]
+fn gzip_compressed_exports_read_as_the_export_they_hold() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("l");
+    init(&dir);
+    let plain = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/idp/okta/system-log.ndjson");
+    let bytes = fs::read(&plain).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&bytes).unwrap();
+    let gz = gz.finish().unwrap();
+    let torn = tmp.path().join("torn.json.gz");
+    fs::write(&torn, &gz[..gz.len() / 2]).unwrap();
+    let before = size(&dir);
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--source", "okta", torn.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("gzip-compressed input"), "{err}");
+    assert_eq!(size(&dir), before, "nothing of a torn file is committed");
+
+    let file = tmp.path().join("stream.json.gz");
+    fs::write(&file, &gz).unwrap();
+    let (code, out, err) = run(
+        &dir,
+        &["ingest", "--source", "okta", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("11 records, 11 events; added 11"), "{out}");
+    let (code, out, err) = run(
+        &dir,
+        &["ingest", "--source", "okta", plain.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("added 0, duplicates 11"), "{out}");
+}
