@@ -5,7 +5,9 @@
 //!
 //! Fields used (Activity resource): `id.time` (RFC 3339), `id.uniqueQualifier`,
 //! `id.applicationName`, `actor.email`, `ipAddress`, `events[].type`, `events[].name`,
-//! `events[].parameters[]` (`name` with `value`, `intValue`, `boolValue` or `multiValue`).
+//! `events[].parameters[]` (`name` with `value`, `intValue`, `boolValue` or `multiValue`),
+//! `events[].status` (an event whose `eventStatus` is FAILED or SKIPPED did not happen: it
+//! is `other` with `attrs.outcome` and `attrs.error_code`, a failed sign-in excepted).
 //! `source_id` is `<applicationName>:<id.time>:<uniqueQualifier>:<event index>`: Google
 //! documents `uniqueQualifier` as unique only among activities of the same time, and the
 //! index tells the events of one activity apart.
@@ -241,6 +243,18 @@ impl Source for Google {
                 Subject::Parameter(p) => parameter(event, p),
                 Subject::ParameterOrActor(p) => parameter(event, p).or_else(|| actor.clone()),
             };
+            // An event may say it failed or was skipped (Reports API `events[].status`:
+            // "Not all events have status"): an admin's suspension or revocation that
+            // failed changed nothing, so it is never the kind it attempted.
+            let status = opt_str(event, "/status/eventStatus");
+            let undone = status
+                .as_deref()
+                .is_some_and(|s| matches!(s, "FAILED" | "SKIPPED"));
+            let kind = if undone && kind != EventKind::AuthFailed {
+                EventKind::Other
+            } else {
+                kind
+            };
             // An event naming nobody it is about (hand-trimmed exports) is well-formed:
             // kept as `other`, about the actor when there is one.
             let (kind, subject) = match (subject, &actor) {
@@ -288,6 +302,10 @@ impl Source for Google {
             put(&mut e, "event_type", event_type);
             put(&mut e, "challenge_status", challenge_status.clone());
             put(&mut e, "reason", reason);
+            if undone {
+                put(&mut e, "outcome", status.map(|s| s.to_lowercase()));
+                put(&mut e, "error_code", opt_str(event, "/status/errorCode"));
+            }
             put(&mut e, "ip", ip.clone());
             put(&mut e, "login_type", parameter(event, "login_type"));
             // A renamed user's later events name the new address: keep it, or the person
@@ -425,6 +443,34 @@ mod tests {
             err(3)
         );
         assert!(err(4).starts_with("[4]: field /:"), "{}", err(4));
+    }
+
+    /// The Reports API's `events[].status` (reference page "Status": eventStatus FAILED,
+    /// SKIPPED, SUCCEEDED...): a suspension or revocation that failed or was skipped
+    /// changed nothing; one that succeeded, or says nothing, is what it did.
+    #[test]
+    fn failed_or_skipped_admin_events_are_not_what_they_attempted() {
+        let text = r#"{"kind":"admin#reports#activity","id":{"time":"2026-03-20T10:00:00.000Z","uniqueQualifier":"7","applicationName":"admin"},"actor":{"email":"admin@acme.example"},"events":[
+            {"type":"USER_SETTINGS","name":"SUSPEND_USER","parameters":[{"name":"USER_EMAIL","value":"contractor@acme.example"}],"status":{"eventStatus":"FAILED","httpStatusCode":403,"errorCode":"PERMISSION_DENIED"}},
+            {"type":"USER_SETTINGS","name":"DELETE_USER","parameters":[{"name":"USER_EMAIL","value":"contractor@acme.example"}],"status":{"eventStatus":"SKIPPED"}},
+            {"type":"USER_SETTINGS","name":"SUSPEND_USER","parameters":[{"name":"USER_EMAIL","value":"contractor@acme.example"}],"status":{"eventStatus":"SUCCEEDED"}}]}"#;
+        let events = Google
+            .normalise(&serde_json::from_str(text).unwrap())
+            .unwrap();
+        let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::Other,
+                EventKind::Other,
+                EventKind::AccountSuspended
+            ]
+        );
+        assert_eq!(events[0].attrs["outcome"], "failed");
+        assert_eq!(events[0].attrs["error_code"], "PERMISSION_DENIED");
+        assert_eq!(events[1].attrs["outcome"], "skipped");
+        assert!(!events[2].attrs.contains_key("outcome"));
+        assert_eq!(events[0].subject, "contractor@acme.example");
     }
 
     #[test]

@@ -205,7 +205,10 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
         "user.session.clear" => (SessionRevoked, TargetUser),
         // Okta ends a user's sessions for a risk policy, Continuous Access or an admin's
         // "Clear User Session": about the user logged out (the target), never the admin.
-        "user.authentication.universal_logout" => (SessionRevoked, TargetUser),
+        // An admin (or Okta) triggering Universal Logout for a user is scheduled with its
+        // own event: the target is "the user impacted", the actor who triggered it.
+        "user.authentication.universal_logout"
+        | "user.authentication.universal_logout.scheduled" => (SessionRevoked, TargetUser),
         // A logout names the user as actor; Okta ending someone's sessions (after a
         // `user.session.clear`, or a risk policy's TERMINATE_ALL_SESSIONS) names them as
         // the target User (see `build`).
@@ -256,10 +259,8 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
 fn is_sign_in(event_type: &str) -> bool {
     event_type == "user.session.start"
         || (event_type.starts_with("user.authentication.")
-            && !matches!(
-                event_type,
-                "user.authentication.slo" | "user.authentication.universal_logout"
-            ))
+            && !matches!(event_type, "user.authentication.slo")
+            && !event_type.starts_with("user.authentication.universal_logout"))
 }
 
 /// The kind an event has once its `outcome.result` is read: the classified kind only when
@@ -386,9 +387,17 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
     } else {
         kind
     };
-    // A record naming nobody (hand-trimmed exports) is well-formed: kept as `other`.
+    // A record naming nobody (hand-trimmed exports) is well-formed: kept as `other`, but
+    // a token event keeps its kind, as above: the rules match it to its token by id.
     let (kind, subject) = match subject {
         Some(s) => (kind, s),
+        None if matches!(
+            kind,
+            EventKind::TokenCreated | EventKind::TokenUsed | EventKind::TokenRevoked
+        ) =>
+        {
+            (kind, NO_ACCOUNT.to_string())
+        }
         None => (EventKind::Other, NO_ACCOUNT.to_string()),
     };
     let mut e = new_event("okta", Some(f.id.to_string()), kind, &subject, time);
@@ -506,6 +515,19 @@ mod tests {
         let got = normalise_all(&Okta, bad.as_bytes());
         let err = got[0].as_ref().unwrap_err();
         assert!(err.starts_with("1: field /published:"), "{err}");
+    }
+
+    /// department-of-veterans-affairs/vets-api (CC0) spec data: a revocation by a public
+    /// client app whose actor has no `alternateId` names nobody, and stays a revocation
+    /// with its token id.
+    #[test]
+    fn a_revocation_naming_nobody_keeps_its_kind() {
+        let record = r#"{"uuid":"r1","published":"2026-03-20T10:00:00.000Z","eventType":"app.oauth2.as.token.revoke","outcome":{"result":"SUCCESS"},"actor":{"id":"0oa1","type":"PublicClientApp","displayName":"test"},"target":[{"id":"tok-1","type":"access_token","displayName":"Access Token"}]}"#;
+        let got = normalise_all(&Okta, record.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(e.kind, EventKind::TokenRevoked);
+        assert_eq!(e.subject, NO_ACCOUNT);
+        assert!(e.attrs.contains_key("token_id"), "{:?}", e.attrs);
     }
 
     /// SEKOIA-IO intake-formats' `test_auth_via_idp.json`: Okta's system principal signs
@@ -860,6 +882,12 @@ mod tests {
             // An admin or a policy ending Jose's sessions: revoked, about him.
             ("user.session.end", SessionRevoked, true),
             ("user.authentication.universal_logout", SessionRevoked, true),
+            // okta-developer-docs' event catalogue: an admin triggering Universal Logout.
+            (
+                "user.authentication.universal_logout.scheduled",
+                SessionRevoked,
+                true,
+            ),
             ("user.session.expire", SessionEnded, false),
             ("user.authentication.slo", SessionEnded, false),
             ("system.api_token.create", TokenCreated, false),
@@ -904,15 +932,18 @@ mod tests {
                 assert_eq!(out.subject.to_lowercase(), "jose.nunez@acme.example");
             }
         }
-        // A failed universal logout is no failed sign-in.
-        let failed = rec(
+        // A failed universal logout is no failed sign-in; one Okta itself schedules is
+        // still the target's revocation, never a sign-in by Okta's word.
+        for logout in [
             "user.authentication.universal_logout",
-            "FAILURE",
-            admin,
-            JOSE,
-            NO_CLIENT,
-        );
-        assert_eq!(failed.kind, Other);
+            "user.authentication.universal_logout.scheduled",
+        ] {
+            let failed = rec(logout, "FAILURE", admin, JOSE, NO_CLIENT);
+            assert_eq!(failed.kind, Other, "{logout}");
+            let by_okta = rec(logout, "SUCCESS", "system@okta.com", JOSE, NO_CLIENT);
+            assert_eq!(by_okta.kind, SessionRevoked, "{logout}");
+            assert_eq!(by_okta.subject.to_lowercase(), "jose.nunez@acme.example");
+        }
     }
 
     /// Event types of each kind of subject and outcome handling.
