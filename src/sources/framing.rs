@@ -304,16 +304,22 @@ enum Layout {
     /// as a Graph `GET` of one item returns it, pretty-printed).
     Objects,
     Document,
+    /// GitHub Enterprise Server's audit log forwarded over syslog: each line a syslog
+    /// header, then [`SYSLOG_MARKER`], then the event's JSON (the record).
+    SyslogJson,
     Csv,
     Empty,
 }
+
+/// What precedes the JSON in a GitHub Enterprise Server syslog line.
+const SYSLOG_MARKER: &[u8] = b"github_audit: ";
 
 /// Looks at the start of the content (after a UTF-8 BOM and whitespace) to tell its kind.
 /// A first JSON object without an envelope key (nor an Okta event hook's `data.events`) is
 /// a record: JSON Lines, whether the records sit on one line each or not.
 pub fn sniff<R: BufRead>(reader: &mut R) -> io::Result<Content> {
     Ok(match sniff_layout(reader)? {
-        Layout::Lines | Layout::Objects => Content::JsonLines,
+        Layout::Lines | Layout::Objects | Layout::SyslogJson => Content::JsonLines,
         Layout::Document => Content::JsonDocument,
         Layout::Csv => Content::Csv,
         Layout::Empty => Content::Empty,
@@ -343,7 +349,17 @@ fn sniff_layout<R: BufRead>(reader: &mut R) -> io::Result<Layout> {
                 },
             }
         }
-        Some(_) => Ok(Layout::Csv),
+        Some(_) => {
+            let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+            let syslog = line
+                .windows(SYSLOG_MARKER.len() + 1)
+                .any(|w| w.starts_with(SYSLOG_MARKER) && w.ends_with(b"{"));
+            Ok(if syslog {
+                Layout::SyslogJson
+            } else {
+                Layout::Csv
+            })
+        }
     }
 }
 
@@ -376,7 +392,11 @@ pub fn for_each_record<R: Read>(
     Ok(match layout {
         Layout::Empty => Content::Empty,
         Layout::Lines => {
-            json_lines(reader, reads, each)?;
+            json_lines(reader, reads, None, each)?;
+            Content::JsonLines
+        }
+        Layout::SyslogJson => {
+            json_lines(reader, reads, Some(SYSLOG_MARKER), each)?;
             Content::JsonLines
         }
         Layout::Objects => {
@@ -496,9 +516,12 @@ fn json_objects<R: BufRead>(
     }
 }
 
+/// One JSON record per line; with `marker`, the record is what follows the marker on its
+/// line (a syslog header before it is no part of the event).
 fn json_lines<R: BufRead>(
     mut reader: R,
     reads: &Reads,
+    marker: Option<&[u8]>,
     each: &mut dyn FnMut(RawRecord) -> Result<(), String>,
 ) -> Result<(), FramingError> {
     let mut buf = Vec::new();
@@ -522,7 +545,20 @@ fn json_lines<R: BufRead>(
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        let after_marker = marker.map(|m| {
+            bytes
+                .windows(m.len())
+                .position(|w| w == m)
+                .and_then(|at| bytes.get(at + m.len()..))
+        });
+        if let Some(found) = after_marker {
+            bytes = found.unwrap_or_default();
+        }
         let value = match std::str::from_utf8(bytes) {
+            _ if after_marker == Some(None) => Err(format!(
+                "expected a syslog line with {:?} before the event's JSON, as the lines before",
+                String::from_utf8_lossy(marker.unwrap_or_default())
+            )),
             Err(e) => Err(format!(
                 "not UTF-8 text (byte {} of the line); is this a binary file?",
                 e.valid_up_to() + 1
@@ -1268,10 +1304,20 @@ mod tests {
         let (_, r) = collect(last.as_bytes());
         assert_eq!(r[1].raw, b"{\"id\": 2}");
 
-        // GitHub Enterprise Server's syslog lines are no CSV, one line or several.
+        // GitHub Enterprise Server's syslog lines: the JSON after `github_audit: ` is the
+        // record; a line without it is a bad record, not a silent skip.
+        let (c, r) = collect(
+            b"<14>1 2026-03-19T07:00:00Z ghes github_audit: {\"action\":\"user.suspend\",\"user\":\"x\"}\nMar 19 07:00:01 ghes github_audit: {\"a\":3}\nMar 19 07:00:02 ghes sshd: noise\n",
+        );
+        assert_eq!((c, r.len()), (Content::JsonLines, 3));
+        assert_eq!(r[0].raw, b"{\"action\":\"user.suspend\",\"user\":\"x\"}");
+        assert_eq!(r[1].location, Location::Line(2));
+        assert_eq!(r[1].value.as_ref().unwrap()["a"], 3);
+        assert!(r[2].value.as_ref().unwrap_err().contains("github_audit"));
+        // Other log lines with JSON after a prefix are no CSV either.
         for lines in [
-            &b"Mar 19 07:00:00 ghes github_audit: {\"action\":\"user.suspend\",\"user\":\"x\"}\n"[..],
-            b"Mar 19 07:00:00 ghes github_audit: {\"a\":1,\"b\":2}\nMar 19 07:00:01 ghes github_audit: {\"a\":3}\n",
+            &b"Mar 19 07:00:00 host app: {\"action\":\"user.suspend\",\"user\":\"x\"}\n"[..],
+            b"Mar 19 07:00:00 host app: {\"a\":1,\"b\":2}\nMar 19 07:00:01 host app: {\"a\":3}\n",
         ] {
             let err = for_each_record(lines, &Reads::All, &mut |_| Ok(())).unwrap_err();
             assert!(err.to_string().contains("JSON after a prefix"), "{err}");

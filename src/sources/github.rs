@@ -28,7 +28,7 @@
 //! `group.granted`) because org membership is what a GitHub account of ours is; it pairs
 //! with `org.remove_member` → `account.deactivated`, so "access after removal" reads the
 //! same as for other IdPs. GitHub Enterprise Server's user administration (its audit log
-//! also reaches us as syslog `github_audit:` JSON): `user.suspend` → `account.suspended`,
+//! also reaches us as syslog lines, whose JSON after `github_audit: ` framing reads): `user.suspend` → `account.suspended`,
 //! `user.unsuspend` → `account.reactivated`, `user.destroy` → `account.deleted`,
 //! `user.create` → `account.created`, `user.promote`/`user.demote` → `group.granted`/
 //! `group.removed` of `site_admin`, each about `user`. An outside collaborator added to a
