@@ -35,13 +35,35 @@ pub enum Reads {
     Later,
 }
 
-/// A JSON record's value as framing gives it, its error worded for the record's location.
+/// A JSON record's value as framing gives it, its error worded for the record's location:
+/// by column on a record's first line (the location names the line), by the file's line
+/// and column further down a record written over several lines.
 pub fn parse_json(location: &Location, text: &str, reads: &Reads) -> Result<Value, String> {
-    parse_record(text, reads).map_err(|e| match location {
-        // The file line is the record's location; serde's "line 1" is not.
-        Location::Line(_) => format!("column {}: {}", e.column(), without_position(&e)),
-        Location::Index { .. } => e.to_string(),
+    parse_record(text, reads).map_err(|e| match (location, e.line()) {
+        (Location::Line(_), 1) => format!("column {}: {}", e.column(), without_position(&e)),
+        (Location::Line(first), l) => format!(
+            "line {} column {}: {}",
+            first + l as u64 - 1,
+            e.column(),
+            without_position(&e)
+        ),
+        (Location::Index { .. }, _) => e.to_string(),
     })
+}
+
+/// The value framing gives a record found at `first_line` of its file: nothing parsed yet
+/// for [`Reads::Later`] (the caller parses it with [`parse_json`]).
+fn record_value(bytes: &[u8], reads: &Reads, first_line: u64) -> Result<Value, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (byte {} of the record); is this a binary file?",
+            e.valid_up_to() + 1
+        )
+    })?;
+    match reads {
+        Reads::Later => Ok(Value::Null),
+        reads => parse_json(&Location::Line(first_line), text, reads),
+    }
 }
 
 /// Parses one JSON record, keeping only what `reads` names (all of it for [`Reads::Later`]).
@@ -426,25 +448,10 @@ fn json_objects<R: BufRead>(
     let (mut line, mut start_line) = (1u64, 1u64);
     let mut first = true;
     let mut emit = |record: &[u8], start_line: u64| {
-        let value = match std::str::from_utf8(record) {
-            Err(e) => Err(format!(
-                "not UTF-8 text (byte {} of the record); is this a binary file?",
-                e.valid_up_to() + 1
-            )),
-            Ok(_) if matches!(reads, Reads::Later) => Ok(Value::Null),
-            Ok(text) => parse_record(text, reads).map_err(|e| {
-                format!(
-                    "line {} column {}: {}",
-                    start_line + e.line() as u64 - 1,
-                    e.column(),
-                    without_position(&e)
-                )
-            }),
-        };
         each(RawRecord {
             location: Location::Line(start_line),
             raw: record.to_vec(),
-            value,
+            value: record_value(record, reads, start_line),
         })
         .map_err(FramingError::Stopped)
     };
@@ -554,17 +561,12 @@ fn json_lines<R: BufRead>(
         if let Some(found) = after_marker {
             bytes = found.unwrap_or_default();
         }
-        let value = match std::str::from_utf8(bytes) {
-            _ if after_marker == Some(None) => Err(format!(
+        let value = match after_marker {
+            Some(None) => Err(format!(
                 "expected a syslog line with {:?} before the event's JSON, as the lines before",
                 String::from_utf8_lossy(marker.unwrap_or_default())
             )),
-            Err(e) => Err(format!(
-                "not UTF-8 text (byte {} of the line); is this a binary file?",
-                e.valid_up_to() + 1
-            )),
-            Ok(_) if matches!(reads, Reads::Later) => Ok(Value::Null),
-            Ok(text) => parse_json(&Location::Line(line), text, reads),
+            _ => record_value(bytes, reads, line),
         };
         each(RawRecord {
             location: Location::Line(line),
@@ -880,15 +882,10 @@ fn json_document<R: BufRead>(
                     break Ok(());
                 }
                 walk.found_array = true;
-                let value = match std::str::from_utf8(raw) {
-                    Err(_) => Err("not UTF-8 text".to_string()),
-                    Ok(_) if matches!(reads, Reads::Later) => Ok(Value::Null),
-                    Ok(text) => parse_record(text, reads).map_err(|e| e.to_string()),
-                };
                 let record = RawRecord {
                     location: Location::Line(line as u64),
                     raw: raw.to_vec(),
-                    value,
+                    value: record_value(raw, reads, line as u64),
                 };
                 if let Err(why) = (walk.each)(record) {
                     walk.stopped = Some(why);
@@ -926,9 +923,14 @@ fn json_document<R: BufRead>(
         }
         Ok(()) if !walk.found_array => Err(FramingError::Shape {
             at: "top level".into(),
-            problem: "a JSON object without a value/records/items/data array of records, \
-                      after one that had one (pages and records mixed in one file?)"
-                .into(),
+            problem: format!(
+                "a JSON object without a value/records/items/data array of records{}",
+                if walk.page > 1 {
+                    ", after one that had one (pages and records mixed in one file?)"
+                } else {
+                    " (not an export of records?)"
+                }
+            ),
         }),
         Ok(()) => Ok(()),
     }
