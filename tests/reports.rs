@@ -673,6 +673,37 @@ fn csv_and_json_agree_with_the_policy_findings() {
     }
 }
 
+/// The summary lists every finding once; the second section is the population, so an
+/// auditor sees who was tested and came out clean, with counts that agree with the findings.
+#[test]
+fn access_after_expiry_shows_its_population_with_each_persons_finding_count() {
+    let aae = report_json("access-after-expiry.json");
+    let sections: Vec<&str> = aae["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections, ["access", "population"]);
+    let population = &aae["sections"][1]["tables"][0];
+    let rows = population["rows"].as_array().unwrap();
+    let population_size = aae["summary"][0]["population"].as_u64().unwrap();
+    assert_eq!(rows.len() as u64, population_size);
+    let findings = aae["findings"].as_array().unwrap();
+    let mut clean = 0;
+    for row in rows {
+        let person = row[0]["value"].as_str().unwrap();
+        let count = row[6]["value"].as_u64().unwrap();
+        let expected = findings
+            .iter()
+            .filter(|f| f["person"].as_str() == Some(person))
+            .count() as u64;
+        assert_eq!(count, expected, "{person}");
+        clean += u64::from(count == 0);
+    }
+    assert!(clean > 0, "the demo has contractors with no finding");
+}
+
 #[test]
 fn every_oscal_file_the_demo_writes_is_valid() {
     for kind in [

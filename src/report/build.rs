@@ -828,10 +828,16 @@ impl<'a> Builder<'a> {
             timelines,
             ..Section::new("access", "Every access or attempt after expiry", vec![events])
         });
-        let exceptions = self.exceptions_table("policy-findings", &relevant);
-        self.report
-            .sections
-            .push(Section::new("findings", "Findings", vec![exceptions]));
+        // The summary already lists every finding; what an auditor cannot see without this
+        // section is who was tested and came out clean.
+        let population = self.people_table("population", None);
+        self.report.sections.push(Section {
+            paragraphs: vec![para(
+                "Who was tested",
+                "Every contractor whose access ended in the period. Exceptions counts the findings above about each; a contractor with 0 was checked and nothing was found after their expiry.",
+            )],
+            ..Section::new("population", "Population", vec![population])
+        });
     }
 
     fn sprint_review(&mut self) -> Result<(), BuildError> {
