@@ -909,6 +909,22 @@ fn the_contents_point_at_their_parts_and_never_fill_a_page_alone() {
             pages[index - 1].contains("Every ledger entry this report cites"),
             "{name}: page {index} holds no evidence index"
         );
+        // A short section starts where the last one ended, not on a page of its own.
+        if name == "sprint-review.pdf" {
+            let parts = [
+                "Expirations",
+                "Extensions and how they were approved",
+                "Failed logins after expiry",
+            ];
+            let first = page_of(contents, parts[0]);
+            for part in parts {
+                assert_eq!(page_of(contents, part), first, "{name}: {part}");
+                assert!(
+                    pages[first - 1].contains(&format!("{part} ")),
+                    "{name}: page {first} lacks {part}"
+                );
+            }
+        }
         if at > 0 {
             alone.push(name);
             assert_eq!(

@@ -964,8 +964,8 @@ impl<'a> Builder<'a> {
             rows: reminder_rows,
             empty_text: "No reminders were sent during the sprint.".into(),
         };
+        // Every finding is already listed, once, on the summary page.
         let all = self.findings.clone();
-        let findings_table = self.exceptions_table("all-findings", &all);
         let mut advice: Vec<Paragraph> = Vec::new();
         let rules: BTreeSet<&str> = all.iter().map(|f| f.rule.as_str()).collect();
         // The advice quotes the policy's own numbers, not the standard profile's.
@@ -1069,7 +1069,6 @@ impl<'a> Builder<'a> {
                 vec![failed_table],
             ),
             Section::new("reminders", "Reminders", vec![reminders]),
-            Section::new("findings", "All findings", vec![findings_table]),
             Section {
                 paragraphs: advice,
                 ..Section::new("changes", "What to change", vec![])

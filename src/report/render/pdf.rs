@@ -78,16 +78,33 @@ pub fn render(report: &Report) -> Result<Vec<u8>, PdfError> {
     parts.push(("Summary".to_string(), doc.pages.len() - 1));
     summary(&mut doc, report);
     for (i, section) in report.sections.iter().enumerate() {
-        doc.new_page();
+        start_part(&mut doc);
         parts.push((section_name(section).to_string(), doc.pages.len() - 1));
         render_section(&mut doc, i + 1, report.sections.len(), section);
     }
-    doc.new_page();
+    start_part(&mut doc);
     parts.push(("Evidence index".to_string(), doc.pages.len() - 1));
     evidence(&mut doc, report);
     contents(&mut doc, contents_at, &parts);
     decorate(&mut doc, report);
     save(doc, report)
+}
+
+/// Room a part (a section, the evidence index) needs below its heading to start on the
+/// current page rather than a new one.
+const PART_START: f32 = 260.0;
+
+/// Starts a section or the evidence index: on the current page when enough of it is left,
+/// so that a short section (a table of two rows) does not leave most of a page empty.
+fn start_part(doc: &mut Doc) {
+    if doc.at_top() {
+        return;
+    }
+    if doc.y + 28.0 + PART_START > BOTTOM {
+        doc.new_page();
+    } else {
+        doc.y += 28.0;
+    }
 }
 
 /// What a reader calls the section: its title (the id is an internal name, e.g. `access`).
