@@ -247,19 +247,33 @@ pub fn detect_source(input: &mut Input) -> Result<&'static dyn Source, IngestErr
     };
     let content = framing::sniff(&mut std::io::BufReader::new(input.reader()?))
         .map_err(|e| unreadable(e.to_string()))?;
-    let mut first: Option<Value> = None;
+    let mut first: Option<(Location, Result<Value, String>)> = None;
     let result = framing::for_each_record(input.reader()?, &framing::Reads::All, &mut |r| {
-        first = r.value.ok();
+        first = Some((r.location, r.value));
         Err("first record read".into())
     });
     match result {
         Ok(_) | Err(FramingError::Stopped(_)) => {}
         Err(e) => return Err(unreadable(e.to_string())),
     }
-    let Some(value) = first else {
-        return Err(IngestError::NoRecords {
-            file: input.name.clone(),
-        });
+    let value = match first {
+        None => {
+            return Err(IngestError::NoRecords {
+                file: input.name.clone(),
+            })
+        }
+        // A file whose first record cannot be read is not empty: saying so would turn a
+        // log of another shape (text lines, say) into a quiet exit 0 with nothing kept.
+        Some((location, Err(problem))) => {
+            let place = match location {
+                Location::Line(n) => format!("line {n}"),
+                index => format!("record {index}"),
+            };
+            return Err(unreadable(format!(
+                "the first record ({place}) cannot be read: {problem}; so its format cannot be told (pass --source NAME)"
+            )));
+        }
+        Some((_, Ok(value))) => value,
     };
     let found = sources::detect(&value, content);
     match found.as_slice() {

@@ -914,6 +914,20 @@ fn messages_name_the_real_problem_and_place() {
     assert_eq!(code, 2);
     assert!(err.contains("okta.ndjson:2: column "), "{err}");
     assert!(!err.contains("line 1"), "{err}");
+
+    // A file whose first record cannot be read is not an empty export: `--source auto`
+    // once said "no records" and exited 0 on this CSV whose second line is short.
+    let ragged = tmp.path().join("ragged.csv");
+    fs::write(&ragged, "a,b,c\n1,2\n").unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &["ingest", "--source", "auto", ragged.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the first record (line 2) cannot be read") && !err.contains("no records"),
+        "{err}"
+    );
 }
 
 /// `--format json` where a command prints a result: the same exit codes, a document on

@@ -970,6 +970,30 @@ fn csv_rows<R: BufRead>(
                 .into(),
         });
     }
+    // Names head a CSV, never a date and time: a first cell that starts with one is a text
+    // log line (Keycloak's server log, say), whose rows would each be refused as the wrong
+    // width.
+    let dated = |h: &str| {
+        let b = h.as_bytes();
+        b.len() >= 16
+            && b.iter().take(16).enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b' ' || *c == b'T',
+                13 => *c == b':',
+                _ => c.is_ascii_digit(),
+            })
+    };
+    if headers.first().is_some_and(|h| dated(h)) {
+        return Err(FramingError::Shape {
+            at: "line 1".into(),
+            problem: "a text log line (it starts with a date), not a CSV header row nor a \
+                      JSON record; text logs are not read, as their times carry no zone. \
+                      For Keycloak's server log, turn on JSON logging \
+                      (`--log-console-output=json` or `--log-file-output=json`) and ingest \
+                      those lines"
+                .into(),
+        });
+    }
     let header_line = csv_line(headers.iter().map(String::as_str)).map_err(FramingError::Io)?;
     let mut record = csv::StringRecord::new();
     loop {
@@ -1324,6 +1348,13 @@ mod tests {
             let err = for_each_record(lines, &Reads::All, &mut |_| Ok(())).unwrap_err();
             assert!(err.to_string().contains("JSON after a prefix"), "{err}");
         }
+        // Keycloak's text log (keycloak/keycloak issue #35732): a line that starts with a
+        // date and time is no header; a CSV whose first column is named by a date stays one.
+        let keycloak = b"2024-10-17 10:43:38,199 WARN  [org.keycloak.events] (executor-thread-26) type=\"LOGIN_ERROR\", realmId=\"15b3a838\", userId=\"4e2f\", error=\"invalid_user_credentials\"\n";
+        let err = for_each_record(&keycloak[..], &Reads::All, &mut |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("text log line"), "{err}");
+        let (c, r) = collect(b"2024-10-17,b\n1,2\n");
+        assert_eq!((c, r.len()), (Content::Csv, 1));
 
         let utf16: Vec<u8> = "\u{FEFF}[{\"id\":1}]"
             .encode_utf16()

@@ -45,6 +45,19 @@
 //! Without `id` (older Keycloak) `source_id` is `None` and the ledger de-duplicates on the
 //! hash of the raw record instead.
 //!
+//! **Server log lines.** Keycloak saves no events unless a realm turns "Save events" on, but
+//! its `jboss-logging` event listener (on by default) logs each one under the logger
+//! `org.keycloak.events`. With JSON logging (`--log-console-output=json`, `--log-file-output=json`)
+//! each line is an object whose `timestamp` carries an offset and whose `message` holds
+//! the event as `key="value"` pairs (Keycloak 24 on: quoted, with `"` escaped and line
+//! breaks removed), or `key=value` and `key='a b'` before that: `type`, `realmId`, `clientId`,
+//! `userId`, `sessionId`, `ipAddress`, `error`, then the details; an admin event starts
+//! with `operationType` and names the administrator's `realmId`, `clientId`, `userId` and
+//! `ipAddress`, then `resourceType` and `resourcePath` (never the representation, so a
+//! deactivation is `account.updated`). `null` is Keycloak's word for an absent value. A line
+//! from another logger is refused (filter the log to `org.keycloak.events`, or
+//! `--skip-invalid`). Text log lines are refused: their time has no zone.
+//!
 //! The subject is `details.username` when present, else `userId`. Keycloak writes
 //! `username` on login events but not always on token and logout events (`CODE_TO_TOKEN`,
 //! `REFRESH_TOKEN`, `LOGOUT`), whose subject is then the user id; `attrs.user_id` is on
@@ -67,7 +80,7 @@ use serde_json::Value;
 
 use super::framing::Content;
 use super::{at, new_event, opt_str, put, req_epoch_millis, req_str, FieldError, Role, Source};
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, Timestamp};
 
 pub struct Keycloak;
 
@@ -449,10 +462,13 @@ impl Source for Keycloak {
     }
 
     fn description(&self) -> &'static str {
-        "Keycloak user and admin events (Admin REST API /events and /admin-events JSON arrays)"
+        "Keycloak user and admin events (Admin REST API /events and /admin-events JSON arrays; JSON server-log lines of org.keycloak.events)"
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
+        if log_logger(record).is_some_and(|l| l.starts_with("org.keycloak.")) {
+            return true;
+        }
         // `realmId` and an epoch-number `time` together are Keycloak's own.
         record.get("time").is_some_and(Value::is_i64)
             && record.get("realmId").is_some_and(Value::is_string)
@@ -467,6 +483,9 @@ impl Source for Keycloak {
                 "expected an EventRepresentation or AdminEventRepresentation object",
             ));
         }
+        if let Some(logger) = log_logger(record) {
+            return normalise_log_record(record, logger).map(|e| vec![e]);
+        }
         let event = if record.get("operationType").is_some() {
             normalise_admin_event(record)?
         } else {
@@ -476,6 +495,139 @@ impl Source for Keycloak {
     }
 }
 
+/// The logger of a JSON server-log record: Quarkus's default JSON format (`loggerName`) or
+/// its ECS format (`log.logger`).
+fn log_logger(record: &Value) -> Option<&str> {
+    record
+        .get("loggerName")
+        .or_else(|| record.get("log.logger"))
+        .or_else(|| record.get("log").and_then(|l| l.get("logger")))
+        .and_then(Value::as_str)
+}
+
+/// An event the `jboss-logging` listener logged, read back into the representation the
+/// REST API returns, so that one path classifies both.
+fn normalise_log_record(record: &Value, logger: &str) -> Result<Event, FieldError> {
+    if logger != "org.keycloak.events" {
+        return Err(FieldError::new(
+            "/loggerName",
+            format!("expected an event logged by org.keycloak.events, got a line of {logger}; keep only those lines (jq -c 'select(.loggerName == \"org.keycloak.events\")') or pass --skip-invalid"),
+        ));
+    }
+    let pointer = if record.get("timestamp").is_some() {
+        "/timestamp"
+    } else {
+        "/@timestamp"
+    };
+    let stamp = req_str(record, pointer)?;
+    let time = Timestamp::parse_rfc3339(&stamp).map_err(|_| {
+        FieldError::new(
+            pointer,
+            format!("expected an RFC 3339 time with its offset, got {stamp:?}"),
+        )
+    })?;
+    let message = req_str(record, "/message")?;
+    let pairs = event_pairs(&message).map_err(|why| FieldError::new("/message", why))?;
+    let mut rep = serde_json::Map::new();
+    let mut auth = serde_json::Map::new();
+    let mut details = serde_json::Map::new();
+    let admin = pairs.first().is_some_and(|(k, _)| k == "operationType");
+    for (key, value) in pairs {
+        if value == "null" {
+            continue;
+        }
+        let value = Value::String(value);
+        match key.as_str() {
+            "realmId" | "clientId" | "userId" | "ipAddress" if admin => {
+                auth.insert(key, value);
+            }
+            "type" | "operationType" | "realmId" | "clientId" | "userId" | "sessionId"
+            | "ipAddress" | "error" | "resourceType" | "resourcePath" => {
+                rep.insert(key, value);
+            }
+            _ => {
+                details.insert(key, value);
+            }
+        }
+    }
+    if !rep.contains_key("type") && !rep.contains_key("operationType") {
+        return Err(FieldError::new(
+            "/message",
+            "expected an event starting type=... or operationType=...",
+        ));
+    }
+    rep.insert("time".into(), Value::from(time.0.div_euclid(1_000)));
+    if admin {
+        rep.insert("authDetails".into(), Value::Object(auth));
+    }
+    rep.insert("details".into(), Value::Object(details));
+    let rep = Value::Object(rep);
+    let mut event = if admin {
+        normalise_admin_event(&rep)?
+    } else {
+        normalise_user_event(&rep)?
+    };
+    // The line's own time, to the nanosecond it gives, not the milliseconds above.
+    event.occurred_at = time;
+    event.original_time = stamp;
+    Ok(event)
+}
+
+/// The `key=value` pairs of a `jboss-logging` event message, in order. A value is quoted
+/// with `"` (Keycloak 24 on, `\` escaping a quote), with `'` (before, when it held a
+/// space) or bare up to the next `, `.
+fn event_pairs(message: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    let mut rest = message.trim();
+    while !rest.is_empty() {
+        let (key, after) = rest
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {rest:?}"))?;
+        let (value, after) = match after.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let mut value = String::new();
+                let mut chars = after.char_indices().skip(1);
+                let mut end = None;
+                while let Some((i, c)) = chars.next() {
+                    match c {
+                        '\\' if quote == '"' => {
+                            if let Some((_, next)) = chars.next() {
+                                value.push(next);
+                            }
+                        }
+                        c if c == quote => {
+                            end = Some(i + 1);
+                            break;
+                        }
+                        c => value.push(c),
+                    }
+                }
+                let end =
+                    end.ok_or_else(|| format!("the value of {key} has no closing {quote}"))?;
+                (value, after.get(end..).unwrap_or_default())
+            }
+            _ => match after.find(", ") {
+                Some(i) => (
+                    after.get(..i).unwrap_or_default().to_string(),
+                    after.get(i..).unwrap_or_default(),
+                ),
+                None => (after.to_string(), ""),
+            },
+        };
+        pairs.push((key.trim().to_string(), value));
+        rest = match after.strip_prefix(", ") {
+            Some(next) => next,
+            None if after.trim().is_empty() => "",
+            None => {
+                return Err(format!(
+                    "expected \", \" after the value of {key}, got {after:?}"
+                ))
+            }
+        };
+    }
+    Ok(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::normalise_all;
@@ -483,6 +635,96 @@ mod tests {
 
     const LOGIN_ERROR: &str = r#"{"time":1773900300000,"type":"LOGIN_ERROR","realmId":"acme","clientId":"portal","userId":"5b1c","ipAddress":"203.0.113.9","error":"user_disabled","details":{"username":"Jose.Nunez"}}"#;
     const DISABLE: &str = r#"{"id":"a1","time":1773900000000,"realmId":"acme","authDetails":{"realmId":"master","clientId":"security-admin-console","userId":"admin-7","ipAddress":"198.51.100.2"},"operationType":"UPDATE","resourceType":"USER","resourcePath":"users/5b1c","representation":"{\"username\":\"jose.nunez\",\"enabled\":false}"}"#;
+
+    /// Keycloak's `jboss-logging` listener with JSON logging on. The first line is the
+    /// record of DataDog/integrations-core PR #19019 (Keycloak 26, Quarkus JSON format); the
+    /// second is keycloak/keycloak issue #35732's `LOGIN_ERROR` (Keycloak 26) as that format
+    /// writes it; the third is fli-iam/shanoir-ng issue #72's (Keycloak 4, unquoted, `null`);
+    /// the fourth an admin event in `JBossLoggingEventListenerProvider`'s field order.
+    const LOG_LINES: &str = concat!(
+        r#"{"timestamp":"2024-10-30T17:27:03.414798073+05:30","sequence":9510,"loggerClassName":"org.jboss.logging.Logger","loggerName":"org.keycloak.events","level":"DEBUG","message":"type=\"CODE_TO_TOKEN\", realmId=\"f16e7899-3616-4c57-a8db-deab1da434c1\", realmName=\"master\", clientId=\"security-admin-console\", userId=\"15745079-6780-4b93-80d9-c0d3480885d3\", sessionId=\"25e60089-0911-4332-a7c3-71b17b038be5\", ipAddress=\"10.10.10.10\", token_id=\"71eea26a-b9c3-47bf-921b-c90c6cfe1c99\", grant_type=\"authorization_code\", refresh_token_type=\"Refresh\", scope=\"openid email profile\", refresh_token_id=\"d1159936-cb35-4296-8ac2-524aa9af265b\", code_id=\"25e60089-0911-4332-a7c3-71b17b038be5\", client_auth_method=\"client-secret\"","threadName":"executor-thread-7","threadId":69,"mdc":{},"ndc":"","hostName":"keycloak","processName":"/opt/jdk-17/bin/java","processId":81812}"#,
+        "\n",
+        r#"{"timestamp":"2024-10-17T10:43:38.199+02:00","loggerName":"org.keycloak.events","level":"WARN","message":"type=\"LOGIN_ERROR\", realmId=\"15b3a838-647e-4f17-9a00-7116f39e0b62\", realmName=\"test\", clientId=\"account-console\", userId=\"4e2fbbbc-289d-435e-9fe7-4f1719226bb0\", ipAddress=\"192.168.65.1\", error=\"invalid_user_credentials\", auth_method=\"openid-connect\", auth_type=\"code\", username=\"jo \\\"the\\\" user\""}"#,
+        "\n",
+        r#"{"timestamp":"2018-12-12T08:12:20.561Z","loggerName":"org.keycloak.events","level":"WARN","message":"type=LOGIN_ERROR, realmId=7512f194-451e-44b0-9f58-36c9f36738c4, clientId=null, userId=null, ipAddress=172.20.0.1, error=expired_code, restart_after_timeout=true, reason='two words'"}"#,
+        "\n",
+        r#"{"@timestamp":"2024-10-17T10:51:00.000Z","log.logger":"org.keycloak.events","message":"operationType=\"ACTION\", realmId=\"master\", clientId=\"security-admin-console\", userId=\"admin-1\", ipAddress=\"10.0.0.1\", resourceType=\"USER\", resourcePath=\"users/4e2fbbbc/logout\""}"#,
+        "\n",
+        r#"{"timestamp":"2024-10-17T10:52:00.000Z","loggerName":"org.keycloak.services","message":"KC-SERVICES0009: Added user 'admin' to realm 'master'"}"#,
+        "\n",
+    );
+
+    #[test]
+    fn server_log_lines_are_events_with_the_lines_own_time() {
+        let first: Value = serde_json::from_str(LOG_LINES.lines().next().unwrap()).unwrap();
+        assert!(Keycloak.sniff(&first, Content::JsonLines));
+        let got = normalise_all(&Keycloak, LOG_LINES.as_bytes());
+        let one = |i: usize| got[i].as_ref().unwrap()[0].clone();
+
+        let token = one(0);
+        assert_eq!(token.kind, EventKind::TokenUsed);
+        assert_eq!(token.subject, "15745079-6780-4b93-80d9-c0d3480885d3");
+        assert_eq!(
+            token.occurred_at.to_rfc3339(),
+            "2024-10-30T11:57:03.414798Z"
+        );
+        assert_eq!(token.original_time, "2024-10-30T17:27:03.414798073+05:30");
+        assert_eq!(
+            token.attrs["token_id"],
+            "71eea26a-b9c3-47bf-921b-c90c6cfe1c99"
+        );
+        assert_eq!(
+            token.attrs["session_id"],
+            "25e60089-0911-4332-a7c3-71b17b038be5"
+        );
+
+        // Quoted values keep their spaces and escaped quotes.
+        let failed = one(1);
+        assert_eq!(failed.kind, EventKind::AuthFailed);
+        assert_eq!(failed.subject, "jo \"the\" user");
+        assert_eq!(failed.attrs["reason"], "invalid_user_credentials");
+
+        // Keycloak's `null` is no user: the unknown user of the realm, as from the API.
+        let interrupted = one(2);
+        assert_eq!(interrupted.kind, EventKind::Other);
+        assert_eq!(
+            interrupted.subject,
+            "unknown-user@7512f194-451e-44b0-9f58-36c9f36738c4"
+        );
+        assert_eq!(interrupted.attrs["reason"], "expired_code");
+
+        // An admin event names the administrator in its first fields.
+        let logout = one(3);
+        assert_eq!(logout.kind, EventKind::SessionRevoked);
+        assert_eq!(logout.subject, "4e2fbbbc");
+        assert_eq!(logout.actor.as_deref(), Some("admin-1"));
+
+        let other_logger = got[4].as_ref().unwrap_err();
+        assert!(
+            other_logger.contains("org.keycloak.services") && other_logger.contains("jq"),
+            "{other_logger}"
+        );
+    }
+
+    #[test]
+    fn event_messages_that_break_off_are_refused_not_misread() {
+        for (message, expected) in [
+            (r#"type=\"LOGIN\", userId=\"abc"#, "no closing"),
+            (
+                r#"type=\"LOGIN\" userId=\"abc\""#,
+                "after the value of type",
+            ),
+            ("realmId=acme, clientId=x", "type=... or operationType=..."),
+            ("", "/message"),
+        ] {
+            let line = format!(
+                r#"{{"timestamp":"2024-10-17T10:00:00Z","loggerName":"org.keycloak.events","message":"{message}"}}"#
+            );
+            let got = normalise_all(&Keycloak, line.as_bytes());
+            let why = got[0].as_ref().unwrap_err();
+            assert!(why.contains(expected), "{message:?}: {why}");
+        }
+    }
 
     #[test]
     fn login_errors_keep_the_reason_and_lack_of_id() {
