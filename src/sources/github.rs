@@ -60,7 +60,9 @@
 //!   `pull_request_review.*`, `repo.*`, `org.*`, `team.*`, `protected_branch.*`,
 //!   `repository_ruleset.*`, `issue.*`, `issues.*`, `issue_comment.*`, `workflows.*`,
 //!   `environment.*`, `hook.*`, `integration_installation.*`, `discussion.*`, `project.*`,
-//!   `codespaces.*`, `packages.*`, `dependabot_alerts.*`, `secret_scanning.*`) →
+//!   `codespaces.*`, `packages.*`, `dependabot_*`, `secret_scanning*`,
+//!   `repository_secret_scanning*`, `repository_vulnerability_alert*`, `advanced_security.*`,
+//!   `business_advanced_security.*`, `code_scanning.*`, `ip_allow_list*`) →
 //!   `access.used` about the actor, except the membership, role and invitation actions
 //!   above. A bot (`[bot]` login or `actor_is_bot: true`) is not a person: its web
 //!   activity is `other`. Nor is a workflow run on a schedule or started by another run
@@ -126,8 +128,16 @@ pub const WEB_ACTIVITY: &[&str] = &[
     "project.",
     "codespaces.",
     "packages.",
-    "dependabot_alerts.",
-    "secret_scanning.",
+    "dependabot_",
+    "secret_scanning",
+    // Security settings of a repository, the organisation or the enterprise, changed by
+    // a person with the access to change them.
+    "repository_secret_scanning",
+    "repository_vulnerability_alert",
+    "advanced_security.",
+    "business_advanced_security.",
+    "code_scanning.",
+    "ip_allow_list",
 ];
 
 /// Actions whose meaning is "a credential was used": `token.used` when the record carries
@@ -163,6 +173,10 @@ fn classify(action: &str) -> (EventKind, Subject) {
         "org.add_outside_collaborator" => (GroupGranted, AffectedUser),
         "business.add_admin" => (GroupGranted, AffectedUser),
         "business.remove_admin" => (GroupRemoved, AffectedUser),
+        // An organisation moderator (who can block users and hide comments) named or
+        // unnamed: a role of the `user`, as `organization_role.*`.
+        "organization_moderators.add_user" => (GroupGranted, AffectedUser),
+        "organization_moderators.remove_user" => (GroupRemoved, AffectedUser),
         "organization_role.assign" => (GroupGranted, AffectedUser),
         "organization_role.revoke" => (GroupRemoved, AffectedUser),
         // The enterprise and Enterprise Managed Users: removal from the enterprise, and
@@ -436,6 +450,14 @@ impl Source for GitHub {
         if is_bot {
             put(&mut e, "actor_is_bot", Some("true".into()));
         }
+        // Still a use (see the test), but a reader of the entry must see it was refused.
+        if action == "protected_branch.rejected_ref_update" {
+            put(
+                &mut e,
+                "outcome",
+                Some("rejected by branch protection".into()),
+            );
+        }
         let repo = first_of(record, &["/repo", "/repository"]);
         let team = first_of(record, &["/team", "/data/team", "/data.team"]);
         // The team is the group for team.* actions; a repository is one only when the event
@@ -451,6 +473,9 @@ impl Source for GitHub {
                 }
                 "business.add_admin" | "business.remove_admin" => {
                     return Some("enterprise_owner".to_string())
+                }
+                "organization_moderators.add_user" | "organization_moderators.remove_user" => {
+                    return Some("moderator".to_string())
                 }
                 _ => {}
             }
@@ -679,6 +704,7 @@ mod tests {
             r#"{"@timestamp":1700000000000,"action":"protected_branch.rejected_ref_update","actor":"leaver","repo":"acme/api"}"#,
         );
         assert_eq!(e.kind, EventKind::AccessUsed);
+        assert_eq!(e.attrs["outcome"], "rejected by branch protection");
         let request = |status: &str| {
             one(&format!(
                 r#"{{"@timestamp":1700000000000,"action":"api.request","actor":"leaver","route":"/repos/{{owner}}/{{repo}}/pulls","token_id":555555,"programmatic_access_type":"Fine-grained personal access token","status_code":{status}}}"#
@@ -739,6 +765,22 @@ mod tests {
             );
             assert_eq!(e.actor.as_deref(), Some("octo-admin"), "{action}");
         }
+        // panther-labs/panther-analysis (Apache-2.0), github_org_moderators_add.yml: the
+        // `user` is made a moderator by the `actor`.
+        for (action, kind) in [
+            ("organization_moderators.add_user", EventKind::GroupGranted),
+            (
+                "organization_moderators.remove_user",
+                EventKind::GroupRemoved,
+            ),
+        ] {
+            let e = one(&format!(
+                r#"{{"@timestamp":1671111111111,"action":"{action}","actor":"sarah78","actor_location":{{"country_code":"US"}},"business":"","org":"my-org","user":"john1987"}}"#
+            ));
+            assert_eq!((e.kind, e.subject.as_str()), (kind, "john1987"), "{action}");
+            assert_eq!(e.actor.as_deref(), Some("sarah78"));
+            assert_eq!(e.attrs["group"], "moderator");
+        }
         let failed = one(
             r#"{"@timestamp":1773903600000,"action":"org.recovery_code_failed","actor":"octo-admin","org":"acme"}"#,
         );
@@ -773,6 +815,17 @@ mod tests {
             "issue_comment.update",
             "workflows.approve_workflow_job",
             "org.update_default_repository_permission",
+            // Security settings a person changed (panther-analysis's GitHub advanced
+            // security and IP allow list rule tests).
+            "repository_secret_scanning_push_protection.disable",
+            "repository_vulnerability_alert.dismiss",
+            "repository_vulnerability_alerts.disable",
+            "dependabot_security_updates.disable",
+            "dependabot_alerts_new_repos.disable",
+            "secret_scanning_new_repos.disable",
+            "business_advanced_security.disabled",
+            "ip_allow_list.disable",
+            "ip_allow_list_entry.create",
         ] {
             let e = one(&format!(
                 r#"{{"@timestamp":1773903600000,"action":"{action}","actor":"jose-nunez","repo":"acme/api"}}"#

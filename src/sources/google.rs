@@ -43,7 +43,11 @@
 //! - saml `login_success` (SSO into a SAML app through Google) → `access.used` with
 //!   `attrs.app` (`login_failure` → `auth.failed`);
 //! - token `activity` (an OAuth client called an API as the person) and `request` (a client
-//!   asked for a token with its grant) → `token.used`, with `attrs.app`.
+//!   asked for a token with its grant) → `token.used`, with `attrs.app`;
+//! - drive events of type `access` (`view`, `edit`, `download`, `upload`, `rename`, `trash`...)
+//!   and `acl_change` (sharing) → `access.used` by the actor, with `attrs.doc_id` and
+//!   `attrs.doc_title` (.../appendix/activity/drive). An anonymous viewer (no
+//!   `actor.email`) is `other`.
 
 pub mod poll;
 
@@ -136,6 +140,9 @@ fn classify(
         ("token", "authorize") => (TokenCreated, Actor),
         ("token", "revoke") => (TokenRevoked, Actor),
         ("token", "activity" | "request") => (TokenUsed, Actor),
+        // A person viewing, editing, downloading or sharing a Drive item: their own use of
+        // the access (other Drive types, such as DLP or label changes, are not).
+        ("drive", _) if matches!(event_type, "access" | "acl_change") => (AccessUsed, Actor),
         _ => (Other, Actor),
     }
 }
@@ -175,7 +182,7 @@ impl Source for Google {
     }
 
     fn description(&self) -> &'static str {
-        "Google Workspace Reports API activities (login, admin, token; items[] pages)"
+        "Google Workspace Reports API activities (login, admin, token, saml, drive; items[] pages)"
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
@@ -296,6 +303,10 @@ impl Source for Google {
             let group = is_group
                 .then(|| parameter(event, "GROUP_EMAIL").or_else(|| parameter(event, "ROLE_NAME")))
                 .flatten();
+            if application == "drive" {
+                put(&mut e, "doc_id", parameter(event, "doc_id"));
+                put(&mut e, "doc_title", parameter(event, "doc_title"));
+            }
             let renamed = name == "RENAME_USER";
             put(&mut e, "type", Some(name));
             put(&mut e, "application", Some(application.clone()));
@@ -500,6 +511,40 @@ mod tests {
 
     const JOSE: &str = r#"{"callerType":"USER","email":"jose.nunez@acme.example","profileId":"1"}"#;
     const ADMIN: &str = r#"{"callerType":"USER","email":"li.wei@acme.example","profileId":"2"}"#;
+
+    /// Drive's audit activity (Reports API appendix "Drive Audit Activity Events"; shapes as
+    /// in panther-analysis's gsuite_drive rule tests, Apache-2.0): the actor's own use.
+    #[test]
+    fn drive_access_and_sharing_are_the_actors_use_of_access() {
+        let doc = r#"[{"name":"doc_id","value":"1GkXyZ"},{"name":"doc_title","value":"Q1 plan"},{"name":"owner","value":"li.wei@acme.example"}]"#;
+        for (ty, name) in [
+            ("access", "view"),
+            ("access", "download"),
+            ("access", "edit"),
+            ("acl_change", "change_user_access"),
+        ] {
+            let e = &activity("drive", JOSE, "\"5\"", ty, name, doc)[0];
+            assert_eq!(
+                (e.kind, e.subject.as_str()),
+                (EventKind::AccessUsed, "jose.nunez@acme.example"),
+                "{name}"
+            );
+            assert_eq!(e.attrs["doc_id"], "1GkXyZ");
+            assert_eq!(e.attrs["doc_title"], "Q1 plan");
+        }
+        // Someone who opened a shared link without signing in is nobody's use.
+        let anonymous = &activity("drive", r#"{"profileId":"9"}"#, "1", "access", "view", doc)[0];
+        assert_eq!(anonymous.kind, EventKind::Other);
+        let label = &activity(
+            "drive",
+            JOSE,
+            "1",
+            "label_change",
+            "label_field_value_changed",
+            doc,
+        )[0];
+        assert_eq!(label.kind, EventKind::Other);
+    }
 
     #[test]
     fn case13_a_numeric_unique_qualifier_is_accepted() {
