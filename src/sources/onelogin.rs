@@ -12,8 +12,9 @@
 //! `login_name`, `risk_score`.
 //!
 //! The subject is `user_name` (OneLogin's display name of the user), else `user_id`, else
-//! the actor, and then the event is `other` (it names no user acted upon), except an API
-//! credential's creation or deletion, which is the actor's own; `user_id` is
+//! (a failed login naming no user) the `login_name` typed, with `attrs.user_known` =
+//! `false`, else the actor, and then the event is `other` (it names no user acted upon),
+//! except an API credential's creation or deletion, which is the actor's own; `user_id` is
 //! kept in `attrs.user_id` so a roster may list either. When `assuming_acting_user_id` is
 //! set an admin acted as the user (`attrs.assumed_by`, and the actor when no other is
 //! named): a sign-in or app use is then `other`, not the user's own use of access.
@@ -313,14 +314,24 @@ fn normalise_event(record: &Value) -> Result<Vec<Event>, FieldError> {
     // An event about a user ("the user that was acted upon") that names none cannot say
     // whose access changed: `other` about the actor, never the actor's own deactivation.
     // API credential events name no user by design: the credential is the actor's.
+    // A failed login of a name OneLogin knows no user by (mistyped, or the account is
+    // gone: a departed contractor's script still trying) names only what was typed: the
+    // attempt is about that login name.
+    let login_name = opt_str(record, "/login_name");
+    let tried = (user_name.is_none() && user_id.is_none() && kind == EventKind::AuthFailed)
+        .then(|| login_name.clone())
+        .flatten();
     if user_name.is_none()
         && user_id.is_none()
+        && tried.is_none()
         && !matches!(kind, EventKind::TokenCreated | EventKind::TokenRevoked)
     {
         kind = EventKind::Other;
     }
+    let user_known = tried.is_none();
     let subject = user_name
         .or_else(|| user_id.clone())
+        .or(tried)
         .or_else(|| actor.clone())
         .ok_or_else(|| {
             FieldError::new(
@@ -357,7 +368,10 @@ fn normalise_event(record: &Value) -> Result<Vec<Event>, FieldError> {
     // The actor's name alone is not unique.
     put(&mut e, "actor_id", opt_str(record, "/actor_user_id"));
     put(&mut e, "assumed_by", assumed_by);
-    put(&mut e, "login_name", opt_str(record, "/login_name"));
+    put(&mut e, "login_name", login_name);
+    if !user_known {
+        put(&mut e, "user_known", Some("false".into()));
+    }
     put(&mut e, "app", opt_str(record, "/app_name"));
     put(
         &mut e,
@@ -398,6 +412,26 @@ mod tests {
         assert_eq!(f.kind, EventKind::AuthFailed);
         assert_eq!(f.attrs["reason"], "Invalid password");
         assert_eq!(f.actor, None);
+        assert!(!f.attrs.contains_key("user_known"));
+    }
+
+    /// A failed login of a name OneLogin knows no user by names only the `login_name`
+    /// typed: an attempt about that name (once refused whole, for naming no one).
+    #[test]
+    fn a_failed_login_of_an_unknown_name_is_about_the_name_typed() {
+        let unknown = r#"{"id":900004,"created_at":"2026-03-15T08:00:00.000Z","event_type_id":6,"user_id":null,"user_name":null,"login_name":"Bob.Cat@acme.example","ipaddr":"203.0.113.55","notes":"User not found"}"#;
+        let got = normalise_all(&OneLogin, unknown.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::AuthFailed, "bob.cat@acme.example")
+        );
+        assert_eq!(e.attrs["user_known"], "false");
+        assert_eq!(e.attrs["login_name"], "Bob.Cat@acme.example");
+        // A success names its user; a login name alone does not make one of anything else.
+        let odd = unknown.replace(r#""event_type_id":6"#, r#""event_type_id":15"#);
+        let got = normalise_all(&OneLogin, odd.as_bytes());
+        assert!(got[0].is_err(), "{got:?}");
     }
 
     /// A deactivation that names no user acted upon is not the admin's own; an admin
