@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -34,7 +35,7 @@ use thiserror::Error;
 
 use crate::event::{Event, EventKind};
 use crate::ledger::{IdConflict, Ledger, LedgerError, Lookup, NewRecord, PreparedRecord};
-use crate::sources::framing::{self, Counting, FramingError, Location};
+use crate::sources::framing::{self, FramingError, Location};
 use crate::sources::{self, Source};
 use crate::tlog::merkle::Hash;
 
@@ -211,17 +212,46 @@ impl Input {
     /// `<uuid>.json.gz`), told by its magic bytes, is decompressed, and its records are
     /// the decompressed bytes.
     fn reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
+        self.metered_reader(None)
+    }
+
+    /// [`Input::reader`], adding to `read` the bytes taken from the file as stored, so that
+    /// progress is measured against [`Input::len`] also when what is read is decompressed.
+    fn metered_reader<'a>(
+        &self,
+        read: Option<&'a AtomicU64>,
+    ) -> Result<Box<dyn Read + Send + 'a>, IngestError> {
         let io = |source| IngestError::Io {
             file: self.name.clone(),
             source,
         };
-        let mut file = io::BufReader::new(File::open(&self.path).map_err(io)?);
+        let file = Metered {
+            inner: File::open(&self.path).map_err(io)?,
+            read,
+        };
+        let mut file = io::BufReader::new(file);
         let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
         Ok(if gzip {
             Box::new(Gunzip(flate2::bufread::MultiGzDecoder::new(file)))
         } else {
             Box::new(file)
         })
+    }
+}
+
+/// A file whose reads are counted, when asked, as they happen.
+struct Metered<'a> {
+    inner: File,
+    read: Option<&'a AtomicU64>,
+}
+
+impl Read for Metered<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(read) = self.read {
+            read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(n)
     }
 }
 
@@ -310,16 +340,14 @@ pub fn walk<T: Send>(
     each: &mut dyn FnMut(T) -> Result<(), String>,
 ) -> Result<(), IngestError> {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-    let reader = input.reader()?;
     let read_bytes = &AtomicU64::new(0);
+    let reader = input.metered_reader(Some(read_bytes))?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<T>>(4);
     let (framed, stopped) = std::thread::scope(|scope| {
         // Moves `tx` in, so the channel closes when the reading is done.
         let reading = scope.spawn(move || {
-            let mut tick = |n: u64| read_bytes.store(n, Relaxed);
-            let counting = Counting::new(reader, &mut tick);
             let mut chunk = Vec::with_capacity(CHUNK);
-            let result = framing::for_each_record(counting, &framing::Reads::Later, &mut |r| {
+            let result = framing::for_each_record(reader, &framing::Reads::Later, &mut |r| {
                 chunk.push(normalise_record(source, r));
                 if chunk.len() >= CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));

@@ -278,32 +278,6 @@ fn looks_utf16(buf: &[u8]) -> bool {
     pairs >= 4 && (even_nul == pairs || odd_nul == pairs)
 }
 
-/// A reader that counts the bytes taken from it, for progress reporting.
-pub struct Counting<'a, R> {
-    inner: R,
-    pub count: u64,
-    tick: &'a mut dyn FnMut(u64),
-}
-
-impl<'a, R: Read> Counting<'a, R> {
-    pub fn new(inner: R, tick: &'a mut dyn FnMut(u64)) -> Self {
-        Self {
-            inner,
-            count: 0,
-            tick,
-        }
-    }
-}
-
-impl<R: Read> Read for Counting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        (self.tick)(self.count);
-        Ok(n)
-    }
-}
-
 /// Whether a top-level object holds records rather than being one: an envelope key with
 /// an array, an Okta event hook's `data.events`, or a list page with none.
 fn holds_records(map: &serde_json::Map<String, Value>) -> bool {
