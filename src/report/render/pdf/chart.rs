@@ -361,10 +361,11 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
             doc.line(s.x, y(s.to), s.x, y(s.from), GREY, 0.4);
         }
         let Some(rect) = label else { continue };
+        // A label takes its dot's colour (green and grey read too faintly as text), so a
+        // reader can tell which of two dots at one instant is which.
         let colour = match m.kind {
-            MarkerKind::Violation => RED,
-            MarkerKind::Deadline => AMBER,
-            _ => INK,
+            MarkerKind::Control | MarkerKind::Note => INK,
+            kind => marker_colour(kind),
         };
         let mut b = y(rect.top) + 7.5;
         for line in &m.main {
