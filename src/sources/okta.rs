@@ -83,6 +83,10 @@ static READS: Reads = {
         ("client", Keys(&[("ipAddress", All), ("zone", All)])),
         ("authenticationContext", Keys(&[("externalSessionId", All)])),
         (
+            "transaction",
+            Keys(&[("detail", Keys(&[("requestApiTokenId", All)]))]),
+        ),
+        (
             "debugContext",
             Keys(&[("debugData", Keys(&[("changedAttributes", All)]))]),
         ),
@@ -105,6 +109,8 @@ struct Fields<'a> {
     zone: Option<Cow<'a, str>>,
     session_id: Option<Cow<'a, str>>,
     changed_attributes: Option<Cow<'a, str>>,
+    /// `transaction.detail.requestApiTokenId`: the API token an action was taken with.
+    caller_token: Option<Cow<'a, str>>,
 }
 
 struct Target<'a> {
@@ -148,6 +154,7 @@ impl<'a> Fields<'a> {
             zone: opt("/client/zone"),
             session_id: opt("/authenticationContext/externalSessionId"),
             changed_attributes: opt("/debugContext/debugData/changedAttributes"),
+            caller_token: opt("/transaction/detail/requestApiTokenId"),
         })
     }
 
@@ -451,6 +458,15 @@ fn build(f: Fields<'_>) -> Result<Vec<Event>, FieldError> {
         put(&mut e, id_key, real(&token.id));
         put(&mut e, name_key, real(&token.display_name));
     }
+    // An action taken through the API with an SSWS token names it in the transaction
+    // ("this event was the result of an action performed through an API using the token
+    // identified by ..."): the caller's credential, the id `system.api_token.*` targets.
+    // Kept apart from `token_id`, which is the credential an event is about.
+    put(
+        &mut e,
+        "caller_token_id",
+        f.caller_token.as_deref().map(str::to_string),
+    );
     put(&mut e, "group", group);
     Ok(vec![e])
 }
@@ -1092,7 +1108,7 @@ mod tests {
         let event_type = prop::sample::select(EVENT_TYPES);
         (
             event_type,
-            prop::collection::vec(text.clone(), 8),
+            prop::collection::vec(text.clone(), 9),
             prop::collection::vec(target, 0..4),
             any::<bool>(),
         )
@@ -1112,13 +1128,30 @@ mod tests {
                     record["authenticationContext"] = json!({"externalSessionId": t[5]});
                     record["debugContext"] =
                         json!({"debugData": {"changedAttributes": t[6], "other": t[7]}});
+                    record["transaction"] =
+                        json!({"type": "WEB", "id": "W1", "detail": {"requestApiTokenId": t[8]}});
                 } else {
-                    for key in ["outcome", "actor", "client", "debugContext"] {
+                    for key in ["outcome", "actor", "client", "debugContext", "transaction"] {
                         record[key] = Value::Null;
                     }
                 }
                 record
             })
+    }
+
+    /// elastic/beats' Okta module test log (a `user.session.start` through the API): the
+    /// SSWS token an action was taken with is the caller's credential, kept apart from the
+    /// credential an event is about, by both parsers.
+    #[test]
+    fn the_api_token_an_action_was_taken_with_is_kept() {
+        let text = r#"{"uuid":"3aeede38-4f67-11ea-abd3-1f5d113f2546","published":"2020-02-14T20:18:57.718Z","eventType":"user.session.start","actor":{"id":"00u1abvz4pYqdLfXX1d7","type":"User","alternateId":"test@test.com","displayName":"xxxxxx"},"client":{"ipAddress":"108.255.197.247","zone":"null"},"outcome":{"result":"SUCCESS"},"authenticationContext":{"externalSessionId":"102bZDNFfWaQSyEZQuDgWt-uQ"},"transaction":{"type":"WEB","id":"XkcAsWb8WjwDP76xh@1v8wAABp0","detail":{"requestApiTokenId":"00T94e3cn9kSEO3c51s5"}}}"#;
+        let record: Value = serde_json::from_str(text).unwrap();
+        let by_value = Okta.normalise(&record).unwrap();
+        assert_eq!(Okta.normalise_json(text), Some(by_value.clone()));
+        let e = &by_value[0];
+        assert_eq!(e.kind, EventKind::AuthSucceeded);
+        assert_eq!(e.attrs["caller_token_id"], "00T94e3cn9kSEO3c51s5");
+        assert!(!e.attrs.contains_key("token_id"));
     }
 
     proptest::proptest! {

@@ -288,13 +288,13 @@ fn normalise_event(record: &Value) -> Result<Vec<Event>, FieldError> {
     } else {
         "/id"
     };
-    if at(record, id_field).is_none() {
-        return Err(FieldError::new(
-            "/id",
-            "missing; expected OneLogin's event id (an integer)",
-        ));
-    }
-    let id = req_id(record, id_field)?;
+    // `GET /api/1/events?fields=created_at,event_type_id,user_id` returns events without
+    // `id`: such an event is kept, and the ledger de-duplicates on its raw bytes, as for
+    // any source without ids.
+    let id = match at(record, id_field) {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(req_id(record, id_field)?),
+    };
     let time = event_time(record)?;
     let type_id = event_type_id(record)?;
     let (mut kind, type_name) = classify(type_id);
@@ -339,7 +339,7 @@ fn normalise_event(record: &Value) -> Result<Vec<Event>, FieldError> {
                 "missing, and no user_id or actor; expected the user the event is about",
             )
         })?;
-    let mut e = new_event("onelogin", Some(id), kind, &subject, time);
+    let mut e = new_event("onelogin", id, kind, &subject, time);
     if let Some(a) = actor.filter(|a| a.trim() != subject.trim()) {
         e.actor = Some(a.trim().to_string());
     }
@@ -416,9 +416,10 @@ mod tests {
     }
 
     /// A failed login of a name OneLogin knows no user by names only the `login_name`
-    /// typed: an attempt about that name (once refused whole, for naming no one).
+    /// typed: an attempt about that name (once refused whole, for naming no one). An event
+    /// without `id` (a trimmed field list) is kept too.
     #[test]
-    fn a_failed_login_of_an_unknown_name_is_about_the_name_typed() {
+    fn a_failed_login_of_an_unknown_name_and_an_event_without_id_are_kept() {
         let unknown = r#"{"id":900004,"created_at":"2026-03-15T08:00:00.000Z","event_type_id":6,"user_id":null,"user_name":null,"login_name":"Bob.Cat@acme.example","ipaddr":"203.0.113.55","notes":"User not found"}"#;
         let got = normalise_all(&OneLogin, unknown.as_bytes());
         let e = &got[0].as_ref().unwrap()[0];
@@ -428,6 +429,16 @@ mod tests {
         );
         assert_eq!(e.attrs["user_known"], "false");
         assert_eq!(e.attrs["login_name"], "Bob.Cat@acme.example");
+        // `GET /api/1/events?fields=created_at,event_type_id,user_id` leaves `id` out: kept,
+        // de-duplicated on its raw bytes.
+        let trimmed =
+            r#"{"created_at":"2026-03-14T00:00:00.000Z","event_type_id":15,"user_id":123456}"#;
+        let got = normalise_all(&OneLogin, trimmed.as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(
+            (e.kind, e.source_id.as_deref()),
+            (EventKind::AccountDeactivated, None)
+        );
         // A success names its user; a login name alone does not make one of anything else.
         let odd = unknown.replace(r#""event_type_id":6"#, r#""event_type_id":15"#);
         let got = normalise_all(&OneLogin, odd.as_bytes());

@@ -51,6 +51,11 @@ pub(super) fn fields(text: &str) -> Option<Fields<'_>> {
             .and_then(|d| d.0.debug_data)
             .and_then(|d| d.0.changed_attributes)
             .and_then(Loose::read),
+        caller_token: e
+            .transaction
+            .and_then(|t| t.0.detail)
+            .and_then(|d| d.0.request_api_token_id)
+            .and_then(Loose::read),
     })
 }
 
@@ -100,6 +105,20 @@ struct LogEvent<'a> {
     authentication_context: Option<Obj<AuthenticationContext<'a>>>,
     #[serde(borrow, rename = "debugContext")]
     debug_context: Option<Obj<DebugContext<'a>>>,
+    #[serde(borrow)]
+    transaction: Option<Obj<Transaction<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct Transaction<'a> {
+    #[serde(borrow)]
+    detail: Option<Obj<TransactionDetail<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct TransactionDetail<'a> {
+    #[serde(borrow, rename = "requestApiTokenId")]
+    request_api_token_id: Option<Loose<'a>>,
 }
 
 #[derive(Default, Deserialize)]
