@@ -622,11 +622,17 @@ fn a_timeline_about_one_idp_shows_that_idps_controls() {
         .iter()
         .any(|(label, _)| label == "account.deactivated (entra-audit)"));
     let github = soc2_markers("Lena Okafor: access-after-expiry (github)");
+    // Two weeks after her expiry, past the policy's grace: late, though no deactivation
+    // rule cites it (that rule reads the IdP's own).
     assert!(
-        github
-            .iter()
-            .any(|(label, _)| label == "account.deactivated (github)"),
+        github.contains(&("account.deactivated (github)".into(), "late_control".into())),
         "{github:?}"
+    );
+    // Kai's deactivation at his expiry acted on time.
+    let kai = soc2_markers("Kai Brandt: access-after-expiry (grafana)");
+    assert!(
+        kai.contains(&("account.deactivated (okta)".into(), "control".into())),
+        "{kai:?}"
     );
 }
 

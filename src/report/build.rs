@@ -308,7 +308,8 @@ impl<'a> Builder<'a> {
                 col("expiry_utc", "Effective expiry (UTC)", 3),
                 col("expiry_local", "Expiry (local)", 4),
                 col("deactivated_at", "Deactivated (UTC)", 3),
-                col("exceptions", "Exceptions", 1),
+                // Findings about the person; the summary's Exceptions count people.
+                col("exceptions", "Findings", 1),
                 col("roster_seq", "Roster", 2),
             ],
             rows,
@@ -510,11 +511,25 @@ impl<'a> Builder<'a> {
             }
             (due, _) => due,
         };
+        // An account closed after the expiry and the policy's grace acted late, also where
+        // no rule cites it: the deactivation rule reads the IdP's, not a GitHub removal
+        // two weeks after the expiry that an access-after-expiry timeline shows.
+        let grace =
+            i64::from(self.inputs.policy.rules.deactivation_timeliness.grace_hours) * 3_600_000_000;
+        let close_by = detail_time("expiry").map(|x| Timestamp(x.0 + grace));
         for m in &mut markers {
             let late_approval = m.label.starts_with("extension.approved")
                 && approve_by.is_some_and(|due| m.at > due);
+            let closing = [
+                "account.deactivated",
+                "account.suspended",
+                "account.deleted",
+            ]
+            .iter()
+            .any(|k| m.label.starts_with(k));
+            let closed_late = closing && close_by.is_some_and(|due| m.at > due);
             let cited_late = m.seq.is_some_and(|s| self.late.contains(&s));
-            if m.kind == MarkerKind::Control && (cited_late || late_approval) {
+            if m.kind == MarkerKind::Control && (cited_late || late_approval || closed_late) {
                 m.kind = MarkerKind::LateControl;
             }
             let cited = m.seq.is_some_and(|s| f.evidence.iter().any(|e| e.seq == s));
@@ -834,7 +849,7 @@ impl<'a> Builder<'a> {
         self.report.sections.push(Section {
             paragraphs: vec![para(
                 "Who was tested",
-                "Every contractor whose access ended in the period. Exceptions counts the findings above about each; a contractor with 0 was checked and nothing was found after their expiry.",
+                "Every contractor whose access ended in the period, with the number of findings above about each (the summary's Exceptions count contractors: one may have findings from several sources). A contractor with 0 was checked and nothing was found after their expiry.",
             )],
             ..Section::new("population", "Population", vec![population])
         });
