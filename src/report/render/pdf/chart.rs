@@ -367,12 +367,17 @@ pub(super) fn timeline(doc: &mut Doc, plan: &TimelinePlan) {
             MarkerKind::Control | MarkerKind::Note => INK,
             kind => marker_colour(kind),
         };
+        let start = |doc: &Doc, text: &str, size: f32| {
+            line_start(rect, m.x, doc.width(Face::Regular, size, text))
+        };
         let mut b = y(rect.top) + 7.5;
         for line in &m.main {
-            doc.text(rect.left, b, line, Face::Regular, LABEL_SIZE, colour);
+            let x = start(doc, line, LABEL_SIZE);
+            doc.text(x, b, line, Face::Regular, LABEL_SIZE, colour);
             b += LABEL_LH;
         }
-        doc.text(rect.left, b, &m.sub, Face::Regular, SUB_SIZE, MUTED);
+        let x = start(doc, &m.sub, SUB_SIZE);
+        doc.text(x, b, &m.sub, Face::Regular, SUB_SIZE, MUTED);
     }
     // Dots last, so they sit on top of lines; violations on top of everything. Dots of
     // another kind at (nearly) the same instant are lifted up their stem, one step per
@@ -459,6 +464,17 @@ fn title(doc: &mut Doc, text: &str) {
     doc.y += TITLE_H;
 }
 
+/// Where a label's line `width` wide starts. A label left of its stem ends at the stem,
+/// line by line: flush left, its shorter lines would start beside the stem of an earlier
+/// marker and read as that one's.
+fn line_start(rect: &timeline::Rect, stem_x: f32, width: f32) -> f32 {
+    if rect.right <= stem_x {
+        rect.right - width
+    } else {
+        rect.left
+    }
+}
+
 fn marker_colour(kind: MarkerKind) -> Colour {
     match kind {
         MarkerKind::Deadline => AMBER,
@@ -500,6 +516,22 @@ fn tick_step(span: f64) -> f64 {
 mod tests {
     use super::*;
     use MarkerKind::*;
+
+    #[test]
+    fn labels_left_of_their_stem_end_at_it_line_by_line() {
+        let rect = timeline::Rect {
+            left: 100.0,
+            right: 200.0,
+            bottom: 11.0,
+            top: 30.0,
+            level: 0,
+        };
+        // Left of its stem at 203: each line ends at the box's right edge.
+        assert_eq!(line_start(&rect, 203.0, 60.0), 140.0);
+        assert_eq!(line_start(&rect, 203.0, 100.0), 100.0);
+        // Right of its stem at 97: flush left.
+        assert_eq!(line_start(&rect, 97.0, 60.0), 100.0);
+    }
 
     #[test]
     fn dots_of_other_kinds_at_one_instant_are_lifted_apart() {
