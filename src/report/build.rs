@@ -1078,11 +1078,22 @@ impl<'a> Builder<'a> {
                 "Extensions and how they were approved",
                 vec![requests],
             ),
-            Section::new(
-                "failed-logins",
-                "Failed logins after expiry",
-                vec![failed_table],
-            ),
+            Section {
+                // The summary counts a population here that the table of exceptions does
+                // not list: say who it is.
+                paragraphs: vec![para(
+                    "Who was checked",
+                    &format!(
+                        "The {} contractor(s) whose access ended in the sprint (listed under Expirations): every failed sign-in after their expiry is an exception.",
+                        ending.len()
+                    ),
+                )],
+                ..Section::new(
+                    "failed-logins",
+                    "Failed logins after expiry",
+                    vec![failed_table],
+                )
+            },
             Section::new("reminders", "Reminders", vec![reminders]),
             Section {
                 paragraphs: advice,
