@@ -188,6 +188,9 @@ impl<'v> View<'v> {
 /// names. Windows PowerShell writes times as `/Date(<ms since 1970>)/`; they become RFC
 /// 3339. Anything else is left as it is.
 fn graph_shaped(record: &Value) -> Cow<'_, Value> {
+    if let Some(row) = portal_sign_in_row(record) {
+        return Cow::Owned(row);
+    }
     let pascal =
         |camel: &str, pascal: &str| record.get(camel).is_none() && record.get(pascal).is_some();
     if pascal("createdDateTime", "CreatedDateTime")
@@ -197,6 +200,61 @@ fn graph_shaped(record: &Value) -> Cow<'_, Value> {
     } else {
         Cow::Borrowed(record)
     }
+}
+
+/// A row of the Entra admin center's sign-in log downloaded as CSV
+/// (`InteractiveSignIns_*.csv`, `NonInteractiveSignIns_*.csv`, `ApplicationSignIns_*.csv`),
+/// its columns named as the portal shows them (`Date (UTC)`, `Request ID`, `Username`,
+/// `Sign-in error code`...), read into the Graph signIn it was made from.
+fn portal_sign_in_row(record: &Value) -> Option<Value> {
+    let map = record.as_object()?;
+    if !["Date (UTC)", "Request ID", "Sign-in error code"]
+        .iter()
+        .all(|k| map.contains_key(*k))
+    {
+        return None;
+    }
+    let cell = |column: &str| {
+        map.get(column)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    };
+    let mut row = serde_json::Map::new();
+    for (column, key) in [
+        ("Date (UTC)", "createdDateTime"),
+        ("Request ID", "id"),
+        ("Correlation ID", "correlationId"),
+        ("User ID", "userId"),
+        ("User", "userDisplayName"),
+        ("Username", "userPrincipalName"),
+        ("Application", "appDisplayName"),
+        ("Application ID", "appId"),
+        ("Service principal ID", "servicePrincipalId"),
+        ("Service principal name", "servicePrincipalName"),
+        ("IP address", "ipAddress"),
+        ("Client app", "clientAppUsed"),
+        ("Session ID", "sessionId"),
+    ] {
+        if let Some(value) = cell(column) {
+            row.insert(key.into(), Value::String(value.into()));
+        }
+    }
+    let mut status = serde_json::Map::new();
+    // The code is the record's own word; a row that left it blank says "Success" only.
+    let code = cell("Sign-in error code").or_else(|| {
+        cell("Status")
+            .filter(|s| s.eq_ignore_ascii_case("success"))
+            .map(|_| "0")
+    });
+    if let Some(code) = code {
+        status.insert("errorCode".into(), Value::String(code.into()));
+    }
+    if let Some(reason) = cell("Failure reason") {
+        status.insert("failureReason".into(), Value::String(reason.into()));
+    }
+    row.insert("status".into(), Value::Object(status));
+    Some(Value::Object(row))
 }
 
 fn camel_cased(value: &Value) -> Value {
@@ -879,7 +937,11 @@ impl Source for EntraSignIn {
     }
 
     fn description(&self) -> &'static str {
-        "Entra ID sign-in logs (Graph signIns page, or diagnostic-settings records)"
+        "Entra ID sign-in logs (Graph signIns page, diagnostic-settings records, or the admin center's CSV download)"
+    }
+
+    fn reads_csv(&self) -> bool {
+        true
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
@@ -1402,6 +1464,89 @@ mod tests {
         );
         let original = &got[0].as_ref().unwrap()[0].original_time;
         assert_eq!(original, "2026-07-16T15:31:34.1881867+00:00");
+    }
+
+    /// The admin center's sign-in "Download" as CSV: the 57 columns of
+    /// `InteractiveSignIns_*.csv` as a public M365 ETL schema reference lists them (one
+    /// header, `Incoming token type`, twice; `Application ID ` with a trailing space), with
+    /// rows we wrote: a success, a failure and an interrupt.
+    #[test]
+    fn the_admin_centers_csv_download_reads_as_the_sign_ins_it_lists() {
+        const HEADER: &str = "Date (UTC),Request ID,User agent,Correlation ID,User ID,User,Username,User type,Cross tenant access type,Incoming token type,Authentication Protocol,Unique token identifier,Original transfer method,Client credential type,Token Protection - Sign In Session,Token Protection - Sign In Session StatusCode,Application,Application ID ,App owner tenant ID,Resource,Resource ID ,Resource tenant ID,Resource owner tenant ID,Home tenant ID,Home tenant name,IP address,Location,Status,Sign-in error code,Failure reason,Client app,Device ID,Browser,Operating System,Compliant,Managed,Join Type,Multifactor authentication result,Multifactor authentication auth method,Multifactor authentication auth detail,Authentication requirement,Sign-in identifier,Session ID,IP address (seen by resource),Through Global Secure Access,Global Secure Access IP address,Autonomous system  number,Flagged for review,Token issuer type,Incoming token type,Token issuer name,Latency,Conditional Access,Managed Identity type,Associated Resource Id,Federated Token Id,Federated Token Issuer";
+        let columns: Vec<&str> = HEADER.split(',').collect();
+        let row = |cells: &[(&str, &str)]| {
+            columns
+                .iter()
+                .map(|c| {
+                    let value = cells.iter().find(|(k, _)| k == c).map_or("", |(_, v)| *v);
+                    format!("\"{value}\"")
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let text = [
+            format!("\u{feff}{HEADER}"),
+            row(&[
+                ("Date (UTC)", "2026-03-09T09:12:00Z"),
+                ("Request ID", "req-1"),
+                ("Correlation ID", "corr-1"),
+                ("Username", "Lena.Okafor@acme.example"),
+                ("Application", "Office 365 Exchange Online"),
+                ("IP address", "203.0.113.7"),
+                ("Location", "London, England, GB"),
+                ("Status", "Success"),
+                ("Sign-in error code", "0"),
+                ("Session ID", "sess-1"),
+            ]),
+            row(&[
+                ("Date (UTC)", "2026-03-23T13:00:00Z"),
+                ("Request ID", "req-2"),
+                ("Username", "noah.kim@acme.example"),
+                ("Status", "Failure"),
+                ("Sign-in error code", "50057"),
+                ("Failure reason", "User account is disabled."),
+            ]),
+            row(&[
+                ("Date (UTC)", "2026-03-23T13:05:00Z"),
+                ("Request ID", "req-3"),
+                ("Username", "noah.kim@acme.example"),
+                ("Status", "Interrupted"),
+                ("Sign-in error code", "50140"),
+            ]),
+        ]
+        .join("\r\n");
+        let got = normalise_all(&EntraSignIn, text.as_bytes());
+        let one = |i: usize| got[i].as_ref().unwrap()[0].clone();
+        let ok = one(0);
+        assert_eq!(
+            (ok.kind, ok.subject.as_str(), ok.source_id.as_deref()),
+            (
+                EventKind::AuthSucceeded,
+                "lena.okafor@acme.example",
+                Some("req-1")
+            )
+        );
+        assert_eq!(ok.occurred_at.to_rfc3339(), "2026-03-09T09:12:00Z");
+        assert_eq!(ok.attrs["session_id"], "sess-1");
+        assert_eq!(ok.attrs["ip"], "203.0.113.7");
+        let failed = one(1);
+        assert_eq!(failed.kind, EventKind::AuthFailed);
+        assert_eq!(failed.attrs["reason"], "50057 account disabled");
+        assert_eq!(one(2).attrs["type"], "signin.interrupted");
+        // Auto-detection names the source from the first row.
+        let first: Value = serde_json::from_str(
+            &serde_json::to_string(&serde_json::json!({
+                "Date (UTC)": "2026-03-09T09:12:00Z", "Request ID": "r",
+                "Username": "a@b", "Sign-in error code": "0", "Status": "Success"
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        let found: Vec<&str> = super::super::detect(&first, Content::Csv)
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(found, ["entra-signin"]);
     }
 
     /// An Event Hub capture mixes categories: auto-detection reads it with `entra`, which
