@@ -188,7 +188,7 @@ impl<'v> View<'v> {
 /// names. Windows PowerShell writes times as `/Date(<ms since 1970>)/`; they become RFC
 /// 3339. Anything else is left as it is.
 fn graph_shaped(record: &Value) -> Cow<'_, Value> {
-    if let Some(row) = portal_sign_in_row(record) {
+    if let Some(row) = portal_sign_in_row(record).or_else(|| portal_audit_row(record)) {
         return Cow::Owned(row);
     }
     let pascal =
@@ -255,6 +255,129 @@ fn portal_sign_in_row(record: &Value) -> Option<Value> {
     }
     row.insert("status".into(), Value::Object(status));
     Some(Value::Object(row))
+}
+
+/// A row of the Entra admin center's audit log downloaded as CSV (`AuditLogs_*.csv`):
+/// `Date (UTC)`, `CorrelationId`, `Service`, `Category`, `Activity`, `Result`,
+/// `ResultReason`, the actor (`ActorType`, `ActorDisplayName`, `ActorObjectId`,
+/// `ActorUserPrincipalName`, `IPAddress`, `ActorServicePrincipalId`/`Name`), the targets
+/// (`Target<i>Type`, `DisplayName`, `ObjectId`, `UserPrincipalName`,
+/// `ModifiedProperty<j>Name`/`OldValue`/`NewValue`) and `AdditionalDetail<i>Key`/`Value`,
+/// read into the Graph directoryAudit it was made from. It has no audit id.
+fn portal_audit_row(record: &Value) -> Option<Value> {
+    let map = record.as_object()?;
+    let cell = |column: &str| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(column))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| Value::String(c.to_string()))
+    };
+    if !["Date (UTC)", "Activity", "Category"]
+        .iter()
+        .all(|k| map.contains_key(*k))
+        || !(map.contains_key("ActorType") || map.contains_key("Target1Type"))
+    {
+        return None;
+    }
+    let object = |pairs: &[(&str, Option<Value>)]| {
+        Value::Object(
+            pairs
+                .iter()
+                .filter_map(|(k, v)| Some(((*k).to_string(), v.clone()?)))
+                .collect(),
+        )
+    };
+    let actor_type = cell("ActorType");
+    let by_app = actor_type
+        .as_ref()
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.eq_ignore_ascii_case("user"));
+    let initiated_by = if by_app {
+        object(&[(
+            "app",
+            Some(object(&[
+                ("servicePrincipalId", cell("ActorServicePrincipalId")),
+                (
+                    "displayName",
+                    cell("ActorServicePrincipalName").or_else(|| cell("ActorDisplayName")),
+                ),
+            ])),
+        )])
+    } else {
+        object(&[(
+            "user",
+            Some(object(&[
+                ("id", cell("ActorObjectId")),
+                ("displayName", cell("ActorDisplayName")),
+                ("userPrincipalName", cell("ActorUserPrincipalName")),
+                ("ipAddress", cell("IPAddress")),
+            ])),
+        )])
+    };
+    let mut targets = Vec::new();
+    for i in 1.. {
+        let field = |name: &str| cell(&format!("Target{i}{name}"));
+        if !map.contains_key(&format!("Target{i}Type")) {
+            break;
+        }
+        let mut properties = Vec::new();
+        for j in 1.. {
+            let Some(name) = field(&format!("ModifiedProperty{j}Name")) else {
+                if map.contains_key(&format!("Target{i}ModifiedProperty{j}Name")) {
+                    continue;
+                }
+                break;
+            };
+            properties.push(object(&[
+                ("displayName", Some(name)),
+                ("oldValue", field(&format!("ModifiedProperty{j}OldValue"))),
+                ("newValue", field(&format!("ModifiedProperty{j}NewValue"))),
+            ]));
+        }
+        if field("Type").is_none() && field("ObjectId").is_none() && field("DisplayName").is_none()
+        {
+            continue;
+        }
+        let mut target = object(&[
+            ("type", field("Type")),
+            ("id", field("ObjectId")),
+            ("displayName", field("DisplayName")),
+            ("userPrincipalName", field("UserPrincipalName")),
+        ]);
+        if let Some(t) = target.as_object_mut() {
+            t.insert("modifiedProperties".into(), Value::Array(properties));
+        }
+        targets.push(target);
+    }
+    let mut details = Vec::new();
+    for i in 1.. {
+        if !map.contains_key(&format!("AdditionalDetail{i}Key")) {
+            break;
+        }
+        if let Some(key) = cell(&format!("AdditionalDetail{i}Key")) {
+            details.push(object(&[
+                ("key", Some(key)),
+                ("value", cell(&format!("AdditionalDetail{i}Value"))),
+            ]));
+        }
+    }
+    let mut row = object(&[
+        ("activityDateTime", cell("Date (UTC)")),
+        ("correlationId", cell("CorrelationId")),
+        ("loggedByService", cell("Service")),
+        ("category", cell("Category")),
+        ("activityDisplayName", cell("Activity")),
+        ("result", cell("Result")),
+        ("resultReason", cell("ResultReason")),
+        ("initiatedBy", Some(initiated_by)),
+    ]);
+    if let Some(r) = row.as_object_mut() {
+        r.insert("targetResources".into(), Value::Array(targets));
+        r.insert("additionalDetails".into(), Value::Array(details));
+    }
+    Some(row)
 }
 
 fn camel_cased(value: &Value) -> Value {
@@ -630,7 +753,11 @@ impl Source for EntraAudit {
     }
 
     fn description(&self) -> &'static str {
-        "Entra ID directory audit logs (Graph directoryAudits page, or diagnostic-settings records)"
+        "Entra ID directory audit logs (Graph directoryAudits page, diagnostic-settings records, or the admin center's CSV download)"
+    }
+
+    fn reads_csv(&self) -> bool {
+        true
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
@@ -1547,6 +1674,39 @@ mod tests {
             .map(|s| s.name())
             .collect();
         assert_eq!(found, ["entra-signin"]);
+    }
+
+    /// The admin center's audit log download as CSV: its columns as public scripts that
+    /// read it list them (`Date (UTC)`, `CorrelationId`, `Activity`, `ActorType`,
+    /// `Target1UserPrincipalName`, `Target1ModifiedProperty1Name`...), rows ours.
+    #[test]
+    fn the_admin_centers_audit_csv_reads_as_the_audits_it_lists() {
+        let text = "\u{feff}Date (UTC),CorrelationId,Service,Category,Activity,Result,ResultReason,User Agent,ActorType,ActorDisplayName,ActorObjectId,ActorUserPrincipalName,IPAddress,ActorServicePrincipalId,ActorServicePrincipalName,Target1Type,Target1DisplayName,Target1ObjectId,Target1UserPrincipalName,Target1ModifiedProperty1Name,Target1ModifiedProperty1OldValue,Target1ModifiedProperty1NewValue,Target2Type,Target2DisplayName,Target2ObjectId,Target2UserPrincipalName,AdditionalDetail1Key,AdditionalDetail1Value\r\n\
+            2026-03-14T00:01:00Z,c2,Core Directory,UserManagement,Update user,success,,,User,Admin,a-1,admin@acme.example,203.0.113.1,,,User,,u-2,Noah.Kim@acme.example,AccountEnabled,[true],[false],,,,,UserType,Member\r\n\
+            2026-03-14T00:02:00Z,c3,Core Directory,GroupManagement,Remove member from group,success,,,Application,,,,,sp-1,Lifecycle Workflows,User,,u-2,noah.kim@acme.example,Group.DisplayName,\"\"\"Payments\"\"\",,Group,Payments,g-1,,,\r\n";
+        let got = normalise_all(&EntraAudit, text.as_bytes());
+        let one = |i: usize| got[i].as_ref().unwrap()[0].clone();
+        let disabled = one(0);
+        assert_eq!(
+            (
+                disabled.kind,
+                disabled.subject.as_str(),
+                disabled.actor.as_deref()
+            ),
+            (
+                EventKind::AccountDeactivated,
+                "noah.kim@acme.example",
+                Some("admin@acme.example")
+            )
+        );
+        assert_eq!(disabled.source_id, None, "the download has no audit id");
+        assert_eq!(disabled.attrs["ip"], "203.0.113.1");
+        let removed = one(1);
+        assert_eq!(
+            (removed.kind, removed.actor.as_deref()),
+            (EventKind::GroupRemoved, Some("Lifecycle Workflows"))
+        );
+        assert_eq!(removed.attrs["group"], "Payments");
     }
 
     /// An Event Hub capture mixes categories: auto-detection reads it with `entra`, which
