@@ -511,23 +511,26 @@ impl<'a> Builder<'a> {
             }
             (due, _) => due,
         };
-        // An account closed after the expiry and the policy's grace acted late, also where
-        // no rule cites it: the deactivation rule reads the IdP's, not a GitHub removal
-        // two weeks after the expiry that an access-after-expiry timeline shows.
-        let grace =
-            i64::from(self.inputs.policy.rules.deactivation_timeliness.grace_hours) * 3_600_000_000;
-        let close_by = detail_time("expiry").map(|x| Timestamp(x.0 + grace));
-        for m in &mut markers {
-            let late_approval = m.label.starts_with("extension.approved")
-                && approve_by.is_some_and(|due| m.at > due);
-            let closing = [
+        // On an access-after-expiry timeline, the first closing of the account after the
+        // access it found came too late, also where no rule cites it: the deactivation
+        // rule reads the IdP's, not a GitHub removal two weeks after the expiry. (A later
+        // closing, such as the routine deletion after a disable, is not the control.)
+        let closing = |m: &Marker| {
+            [
                 "account.deactivated",
                 "account.suspended",
                 "account.deleted",
             ]
             .iter()
-            .any(|k| m.label.starts_with(k));
-            let closed_late = closing && close_by.is_some_and(|due| m.at > due);
+            .any(|k| m.label.starts_with(k))
+        };
+        let first_closing = markers.iter().filter(|m| closing(m)).map(|m| m.at).min();
+        let closed_after_use =
+            f.rule == "access-after-expiry" && first_closing.is_some_and(|at| at > f.at);
+        for m in &mut markers {
+            let late_approval = m.label.starts_with("extension.approved")
+                && approve_by.is_some_and(|due| m.at > due);
+            let closed_late = closed_after_use && closing(m) && Some(m.at) == first_closing;
             let cited_late = m.seq.is_some_and(|s| self.late.contains(&s));
             if m.kind == MarkerKind::Control && (cited_late || late_approval || closed_late) {
                 m.kind = MarkerKind::LateControl;
@@ -1084,7 +1087,7 @@ impl<'a> Builder<'a> {
                 paragraphs: vec![para(
                     "Who was checked",
                     &format!(
-                        "The {} contractor(s) whose access ended in the sprint (listed under Expirations): every failed sign-in after their expiry is an exception.",
+                        "The {} contractor(s) whose access ended in the sprint (listed under Expirations), the population the summary counts. The exceptions are the failed sign-ins during the sprint after the expiry of any of the team's contractors, those whose access ended before it included.",
                         ending.len()
                     ),
                 )],

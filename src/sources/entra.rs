@@ -1,5 +1,6 @@
 //! Microsoft Entra ID directory audit logs (`entra-audit`) and sign-in logs (`entra-signin`),
-//! in the two shapes Entra hands them out:
+//! in the two shapes Entra hands them out (and the admin center's CSV downloads, read into
+//! the first: see `portal_sign_in_row` and `portal_audit_row`):
 //!
 //! - Microsoft Graph: a page `{"@odata.context": ..., "value": [...]}` from
 //!   `GET /auditLogs/directoryAudits` (directoryAudit resources) or `GET /auditLogs/signIns`
@@ -186,7 +187,8 @@ impl<'v> View<'v> {
 /// objects spell `CreatedDateTime`, `Status.ErrorCode`, `IPAddress`) and Log Analytics
 /// (Microsoft Sentinel) rows of `SigninLogs` and `AuditLogs`, whose columns carry the same
 /// names. Windows PowerShell writes times as `/Date(<ms since 1970>)/`; they become RFC
-/// 3339. Anything else is left as it is.
+/// 3339. A row of the admin center's CSV download is rebuilt as the Graph record it was
+/// made from. Anything else is left as it is.
 fn graph_shaped(record: &Value) -> Cow<'_, Value> {
     if let Some(row) = portal_sign_in_row(record).or_else(|| portal_audit_row(record)) {
         return Cow::Owned(row);

@@ -53,8 +53,9 @@
 //! breaks removed), or `key=value` and `key='a b'` before that: `type`, `realmId`, `clientId`,
 //! `userId`, `sessionId`, `ipAddress`, `error`, then the details; an admin event starts
 //! with `operationType` and names the administrator's `realmId`, `clientId`, `userId` and
-//! `ipAddress`, then `resourceType` and `resourcePath` (never the representation, so a
-//! deactivation is `account.updated`). `null` is Keycloak's word for an absent value. A line
+//! `ipAddress`, then `resourceType` and `resourcePath`, and `representation` only where
+//! Keycloak 26.2's `include-representation` option is on (without it a deactivation is
+//! `account.updated`). `null` is Keycloak's word for an absent value. A line
 //! from another logger is refused (filter the log to `org.keycloak.events`, or
 //! `--skip-invalid`). Text log lines are refused: their time has no zone.
 //!
@@ -542,7 +543,7 @@ fn normalise_log_record(record: &Value, logger: &str) -> Result<Event, FieldErro
                 auth.insert(key, value);
             }
             "type" | "operationType" | "realmId" | "clientId" | "userId" | "sessionId"
-            | "ipAddress" | "error" | "resourceType" | "resourcePath" => {
+            | "ipAddress" | "error" | "resourceType" | "resourcePath" | "representation" => {
                 rep.insert(key, value);
             }
             _ => {
@@ -573,12 +574,25 @@ fn normalise_log_record(record: &Value, logger: &str) -> Result<Event, FieldErro
     Ok(event)
 }
 
+/// Whether what follows a quote ends its field: the end of the message, or `, ` and the
+/// next `key=`.
+fn closes_field(rest: Option<&str>) -> bool {
+    let rest = rest.unwrap_or_default();
+    rest.trim().is_empty()
+        || rest.strip_prefix(", ").is_some_and(|next| {
+            next.split_once('=').is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
+}
+
 /// The `key=value` pairs of a `jboss-logging` event message, in order. A value is quoted
 /// with `"` (Keycloak 24 on, `\` escaping a quote), with `'` (before, when it held a
 /// space) or bare up to the next `, `.
 fn event_pairs(message: &str) -> Result<Vec<(String, String)>, String> {
     let mut pairs = Vec::new();
-    let mut rest = message.trim();
+    // A bare value runs to the next `, `: a trailing comma would end up in the last one.
+    let mut rest = message.trim().trim_end_matches(',').trim_end();
     while !rest.is_empty() {
         let (key, after) = rest
             .split_once('=')
@@ -586,15 +600,20 @@ fn event_pairs(message: &str) -> Result<Vec<(String, String)>, String> {
         let (value, after) = match after.chars().next() {
             Some(quote @ ('"' | '\'')) => {
                 let mut value = String::new();
-                let mut chars = after.char_indices().skip(1);
+                let mut chars = after.char_indices().skip(1).peekable();
                 let mut end = None;
                 while let Some((i, c)) = chars.next() {
                     match c {
-                        '\\' if quote == '"' => {
-                            if let Some((_, next)) = chars.next() {
-                                value.push(next);
+                        // Keycloak escapes only the quote (`sanitizeSpacesAndQuotes`): any
+                        // other backslash is the value's own (`corp\alice`), and so is one
+                        // before a quote that ends the message or its field (`alice\`).
+                        '\\' if quote == '"' => match chars.peek() {
+                            Some(&(q, '"')) if !closes_field(after.get(q + 1..)) => {
+                                value.push('"');
+                                chars.next();
                             }
-                        }
+                            _ => value.push('\\'),
+                        },
                         c if c == quote => {
                             end = Some(i + 1);
                             break;
@@ -703,6 +722,50 @@ mod tests {
         assert!(
             other_logger.contains("org.keycloak.services") && other_logger.contains("jq"),
             "{other_logger}"
+        );
+    }
+
+    /// Keycloak escapes only the quote: a backslash of the value's own stays, also one
+    /// typed last on the login page; a trailing comma is no part of a bare value; a 26.2
+    /// admin line with its representation is read as the API's.
+    #[test]
+    fn backslashes_trailing_commas_and_representations_read_as_keycloak_writes_them() {
+        let line = |message: &str| {
+            serde_json::json!({"timestamp": "2024-10-17T10:00:00Z", "loggerName": "org.keycloak.events", "message": message}).to_string()
+        };
+        let subject = |message: &str| {
+            let got = normalise_all(&Keycloak, line(message).as_bytes());
+            got[0].clone().map(|e| e[0].subject.clone())
+        };
+        assert_eq!(
+            subject(
+                r#"type="LOGIN_ERROR", realmId="r", username="corp\alice", error="user_not_found""#
+            ),
+            Ok("corp\\alice".to_string())
+        );
+        assert_eq!(
+            subject(
+                r#"type="LOGIN_ERROR", realmId="r", error="user_not_found", username="alice\""#
+            ),
+            Ok("alice\\".to_string())
+        );
+        assert_eq!(
+            subject(
+                r#"type="LOGIN_ERROR", realmId="r", username="say \"hi\" x", error="user_not_found""#
+            ),
+            Ok("say \"hi\" x".to_string())
+        );
+        let got = normalise_all(
+            &Keycloak,
+            line("type=LOGIN, realmId=r, userId=u1, ").as_bytes(),
+        );
+        assert_eq!(got[0].as_ref().unwrap()[0].kind, EventKind::AuthSucceeded);
+        let disable = r#"operationType="UPDATE", realmId="master", clientId="c", userId="admin-1", ipAddress="10.0.0.1", resourceType="USER", resourcePath="users/5b1c", representation="{\"username\":\"jose.nunez\",\"enabled\":false}""#;
+        let got = normalise_all(&Keycloak, line(disable).as_bytes());
+        let e = &got[0].as_ref().unwrap()[0];
+        assert_eq!(
+            (e.kind, e.subject.as_str()),
+            (EventKind::AccountDeactivated, "jose.nunez")
         );
     }
 
