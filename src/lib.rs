@@ -1,8 +1,9 @@
 //! auditledger: an immutable audit ledger and compliance reporter for temporary and
 //! contractor access.
 //!
-//! The library owns everything; the binary (`src/main.rs`) only parses arguments, calls one
-//! library function per subcommand and prints. The library never prints.
+//! The library owns everything; the binary (`src/main.rs`, with its subcommands in
+//! `src/cli/`) only parses arguments, calls one library function per subcommand and
+//! prints. The library never prints.
 //!
 //! - [`ledger`]: the append-only, hash-chained, Merkle-tree, signed event store.
 //! - [`tlog`]: the transparency-log formats others verify (signed notes, checkpoints, the
