@@ -41,7 +41,10 @@
 //! Disable account → account.deactivated; Update user → account.deactivated when
 //! `AccountEnabled` became false, else expiry.set when `EmployeeLeaveDateTime` changed
 //! (`attrs.expires_at` = its new value), else account.reactivated when `AccountEnabled`
-//! became true, else account.updated; Enable account / Restore user → account.reactivated;
+//! became true, else account.updated; Reset password (by admin, self-service), Reset or
+//! Change user password, Change password (self-service), Set force change user password,
+//! Disable Strong Authentication, Admin or User deleted security info → account.updated;
+//! Enable account / Restore user → account.reactivated;
 //! Delete user / Hard delete user → account.deleted; Add user → account.created; Revoke
 //! sign-in sessions / Invalidate (or Revoke) all refresh tokens for a user →
 //! session.revoked; Add service principal credentials → token.created; Remove service
@@ -684,6 +687,23 @@ fn classify_audit(activity: &str, view: &View) -> EventKind {
             _ if new_value_of(view, "EmployeeLeaveDateTime").is_some() => ExpirySet,
             _ => AccountUpdated,
         },
+        // A password or the MFA requirement or methods reset, changed or removed (Entra's
+        // audit activity reference, UserManagement and Authentication Methods): the
+        // account's credentials changed, an account update.
+        a if a.starts_with("reset password")
+            || a.starts_with("change password")
+            || matches!(
+                a,
+                "reset user password"
+                    | "change user password"
+                    | "set force change user password"
+                    | "disable strong authentication"
+                    | "admin deleted security info"
+                    | "user deleted security info"
+            ) =>
+        {
+            AccountUpdated
+        }
         "revoke sign-in sessions" | "revoke signin sessions" => SessionRevoked,
         // What `revokeSignInSessions` does, as the audit log records it (Entra's audit
         // activity reference, UserManagement): sessions and refresh tokens issued before
@@ -1402,6 +1422,39 @@ mod tests {
         assert!(!e.attrs.contains_key("ip"), "{:?}", e.attrs);
     }
 
+    /// Diagnostic-settings records from splunk/security_content `data_sources/
+    /// azure_active_directory_reset_password_(by_admin).yml` and `..._disable_strong_
+    /// authentication.yml` (`example_log`, Apache-2.0), as stored there.
+    #[test]
+    fn password_and_mfa_resets_are_updates_of_the_target_account() {
+        let reset = r#"{"time":"2023-07-24T14:28:55.0648789Z","resourceId":"/tenants/fc69e276-e9e8-4af9-9002-1e410d77244e/providers/Microsoft.aadiam","operationName":"Reset password (by admin)","operationVersion":"1.0","category":"AuditLogs","tenantId":"fc69e276-e9e8-4af9-9002-1e410d77244e","resultSignature":"None","resultDescription":"None","durationMs":0,"callerIpAddress":"40.81.4.144","correlationId":"724ff6ae-0f36-4f2f-a20f-f043e0c73006","Level":4,"properties":{"id":"SSPR_724ff6ae-0f36-4f2f-a20f-f043e0c73006_P1CQE_8605821","category":"UserManagement","correlationId":"724ff6ae-0f36-4f2f-a20f-f043e0c73006","result":"success","resultReason":"None","activityDisplayName":"Reset password (by admin)","activityDateTime":"2023-07-24T14:28:55.0648789+00:00","loggedByService":"Self-service Password Management","operationType":"Update","userAgent":null,"initiatedBy":{"user":{"id":"728989f4-eb3d-45c2-8741-2f2af4e485ce","displayName":null,"userPrincipalName":"tommyr@splunkresearch.com","ipAddress":"40.81.4.144","roles":[]}},"targetResources":[{"id":"83a3158c-1d08-4686-b5f9-72fb34cb606e","displayName":"test","type":"User","userPrincipalName":"testuser@splunkresearch.com","modifiedProperties":[],"administrativeUnits":[]}],"additionalDetails":[{"key":"OnPremisesAgent","value":"None"}]}}"#;
+        let mfa = r#"{"time":"2023-07-11T00:01:35.0251899Z","resourceId":"/tenants/fc69e276-e9e8-4af9-9002-1e410d77244e/providers/Microsoft.aadiam","operationName":"Disable Strong Authentication","operationVersion":"1.0","category":"AuditLogs","tenantId":"fc69e276-e9e8-4af9-9002-1e410d77244e","resultSignature":"None","durationMs":0,"correlationId":"7e3ee05c-ce4f-4ff1-8230-55555c25c97e","Level":4,"properties":{"id":"Directory_7e3ee05c-ce4f-4ff1-8230-55555c25c97e_DADCR_14299826","category":"UserManagement","correlationId":"7e3ee05c-ce4f-4ff1-8230-55555c25c97e","result":"success","resultReason":"","activityDisplayName":"Disable Strong Authentication","activityDateTime":"2023-07-11T00:01:35.0251899+00:00","loggedByService":"Core Directory","operationType":"Update","userAgent":null,"initiatedBy":{"user":{"id":"728989f4-eb3d-45c2-8741-2f2af4e485ce","displayName":null,"userPrincipalName":"oops@splunkresearch.com","ipAddress":"","roles":[]}},"targetResources":[{"id":"94b969a3-11cb-4075-a1fd-9fee3daf692e","displayName":null,"type":"User","userPrincipalName":"Abigail.Clark@splunkresearch.com","modifiedProperties":[{"displayName":"StrongAuthenticationRequirement","oldValue":"[{\"RelyingParty\":\"*\",\"State\":1,\"RememberDevicesNotIssuedBefore\":\"2023-07-11T00:01:26+00:00\"}]","newValue":"[]"},{"displayName":"Included Updated Properties","oldValue":null,"newValue":"\"StrongAuthenticationRequirement\""}],"administrativeUnits":[]}],"additionalDetails":[]}}"#;
+        for (record, subject, actor) in [
+            (
+                reset,
+                "testuser@splunkresearch.com",
+                "tommyr@splunkresearch.com",
+            ),
+            (
+                mfa,
+                "abigail.clark@splunkresearch.com",
+                "oops@splunkresearch.com",
+            ),
+        ] {
+            let e = one(&EntraAudit, record);
+            assert_eq!(
+                (e.kind, e.subject.as_str(), e.actor.as_deref()),
+                (EventKind::AccountUpdated, subject, Some(actor))
+            );
+        }
+        // A reset that failed changed nothing.
+        let failed = one(
+            &EntraAudit,
+            &reset.replace(r#""result":"success""#, r#""result":"failure""#),
+        );
+        assert_eq!(failed.kind, EventKind::Other);
+    }
+
     #[test]
     fn activity_names_map_to_kinds() {
         let with_activity = |name: &str| DISABLE.replace("Disable account", name);
@@ -1433,7 +1486,12 @@ mod tests {
                 "Add member to role in PIM requested (timebound)",
                 EventKind::Other,
             ),
-            ("Reset user password", EventKind::Other),
+            ("Reset user password", EventKind::AccountUpdated),
+            ("Reset password (by admin)", EventKind::AccountUpdated),
+            ("Change password (self-service)", EventKind::AccountUpdated),
+            ("Disable Strong Authentication", EventKind::AccountUpdated),
+            ("Admin deleted security info", EventKind::AccountUpdated),
+            ("User registered security info", EventKind::Other),
             ("Revoke sign-in sessions", EventKind::SessionRevoked),
             (
                 "Invalidate all refresh tokens for a user",

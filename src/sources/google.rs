@@ -10,7 +10,10 @@
 //! is `other` with `attrs.outcome` and `attrs.error_code`, a failed sign-in excepted).
 //! `source_id` is `<applicationName>:<id.time>:<uniqueQualifier>:<event index>`: Google
 //! documents `uniqueQualifier` as unique only among activities of the same time, and the
-//! index tells the events of one activity apart.
+//! index tells the events of one activity apart. A record a log shipper split to one event
+//! (Splunk's add-on for Google Workspace writes `event`; Elastic's collector writes `events`
+//! as an object) is read as that event; having no index, its id ends in the event's name
+//! and a BLAKE3 prefix of the event's JSON.
 //!
 //! Docs: developers.google.com/workspace/admin/reports/v1/reference/activities/list,
 //! .../appendix/activity/login (login_success, login_failure with `login_failure_type`,
@@ -36,6 +39,10 @@
 //! parameters in either form. 2-step verification results (`login_challenge_status` on
 //! `login_challenge` and `login_verification`) are matched after trimming, lower-casing and
 //! dropping a final full stop: `Challenge Passed.`, `Challenge Failed.`, `passed`, `failed`.
+//!
+//! A person's own changes to their password, 2-step verification or recovery details
+//! (application `user_accounts`) are `account.updated`, about them, as an admin's
+//! `CHANGE_PASSWORD` is about `USER_EMAIL`.
 //!
 //! Use of access (the person used access they had; what `access-after-expiry` counts):
 //! - login `login_success` → `auth.succeeded` (`login_failure` and a failed challenge →
@@ -137,6 +144,10 @@ fn classify(
         }
         ("admin", "RESET_SIGNIN_COOKIES") => (SessionRevoked, Parameter(USER)),
         ("admin", _) => (Other, ParameterOrActor(USER)),
+        // A person changing their own password, 2-step verification, recovery details or
+        // Advanced Protection (.../appendix/activity/user-accounts: password_edit,
+        // 2sv_enroll, 2sv_disable, recovery_*_edit, titanium_*): an update of their account.
+        ("user_accounts", _) => (AccountUpdated, Actor),
         ("token", "authorize") => (TokenCreated, Actor),
         ("token", "revoke") => (TokenRevoked, Actor),
         ("token", "activity" | "request") => (TokenUsed, Actor),
@@ -149,6 +160,17 @@ fn classify(
 
 /// A parameter's value as text: `value`, `intValue`, `boolValue`, or `multiValue` joined by
 /// commas.
+/// The id of an event a log shipper split out of its activity: the activity's id and the
+/// event's name, then a BLAKE3 prefix of the event's JSON, so that the same split record
+/// read twice is one event and two events of one activity are two.
+fn split_id(application: &str, time: &str, qualifier: &str, event: &Value) -> String {
+    let name = event.get("name").and_then(Value::as_str).unwrap_or("");
+    let content = serde_json::to_vec(event).unwrap_or_default();
+    let digest = blake3::hash(&content).to_hex();
+    let short = digest.as_str().get(..16).unwrap_or_default();
+    format!("{application}:{time}:{qualifier}:{name}:{short}")
+}
+
 fn parameter(event: &Value, name: &str) -> Option<String> {
     let p = event
         .get("parameters")?
@@ -190,7 +212,8 @@ impl Source for Google {
             || (record
                 .pointer("/id/applicationName")
                 .is_some_and(Value::is_string)
-                && record.get("events").is_some_and(Value::is_array))
+                && (record.get("events").is_some_and(Value::is_array)
+                    || record.get("event").is_some_and(Value::is_object)))
     }
 
     fn normalise(&self, record: &Value) -> Result<Vec<Event>, FieldError> {
@@ -200,38 +223,51 @@ impl Source for Google {
         let (occurred_at, time_text) = req_time(record, "/id/time")?;
         let application = req_str(record, "/id/applicationName")?;
         let qualifier = req_id(record, "/id/uniqueQualifier")?;
-        let events = match at(record, "/events") {
-            Some(Value::Array(events)) if !events.is_empty() => events,
-            Some(Value::Array(_)) => {
-                return Err(FieldError::new(
-                    "/events",
-                    "empty; expected at least one event",
-                ))
-            }
-            None => {
-                return Err(FieldError::new(
-                    "/events",
-                    "missing; expected the activity's events array (a Panther-flattened \
-                     record has name/parameters at the top level instead)",
-                ))
-            }
-            Some(other) => {
-                return Err(FieldError::new(
-                    "/events",
-                    format!(
-                        "{}; expected the activity's events array, as the Reports API \
-                         sends it (a collector that splits activities into one event each \
-                         writes an object here)",
-                        super::json_type(other)
-                    ),
-                ))
-            }
-        };
+        // A log shipper that splits an activity into one record per event writes that event
+        // as an object: Splunk's add-on for Google Workspace as `event`, Elastic's collector
+        // as `events`. Such a record is read as an activity of that one event; its position
+        // in the activity is lost, so its id names it by its content instead (`split_id`).
+        let (events, split_at): (&[Value], Option<&str>) =
+            match (at(record, "/events"), at(record, "/event")) {
+                (Some(Value::Array(events)), _) if !events.is_empty() => (events, None),
+                (Some(Value::Array(_)), _) => {
+                    return Err(FieldError::new(
+                        "/events",
+                        "empty; expected at least one event",
+                    ))
+                }
+                (Some(event @ Value::Object(_)), _) => {
+                    (std::slice::from_ref(event), Some("/events"))
+                }
+                (None, Some(event @ Value::Object(_))) => {
+                    (std::slice::from_ref(event), Some("/event"))
+                }
+                (None, _) => {
+                    return Err(FieldError::new(
+                        "/events",
+                        "missing; expected the activity's events array (a Panther-flattened \
+                         record has name/parameters at the top level instead)",
+                    ))
+                }
+                (Some(other), _) => {
+                    return Err(FieldError::new(
+                        "/events",
+                        format!(
+                            "{}; expected the activity's events array, as the Reports API \
+                             sends it, or one event as an object",
+                            super::json_type(other)
+                        ),
+                    ))
+                }
+            };
         let actor = opt_str(record, "/actor/email");
         let ip = opt_str(record, "/ipAddress");
         let mut out = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
-            let field = |name: &str| format!("/events/{index}/{name}");
+            let field = |name: &str| match split_at {
+                Some(at) => format!("{at}/{name}"),
+                None => format!("/events/{index}/{name}"),
+            };
             let name = req_str(event, "/name")
                 .map_err(|e| FieldError::new(field("name"), e.problem))?
                 .trim()
@@ -269,7 +305,10 @@ impl Source for Google {
                 (None, Some(a)) => (EventKind::Other, a.clone()),
                 (None, None) => (EventKind::Other, NO_ACCOUNT.to_string()),
             };
-            let source_id = format!("{application}:{time_text}:{qualifier}:{index}");
+            let source_id = match split_at {
+                Some(_) => split_id(&application, &time_text, &qualifier, event),
+                None => format!("{application}:{time_text}:{qualifier}:{index}"),
+            };
             let mut e = new_event(
                 "google",
                 Some(source_id),
@@ -411,10 +450,6 @@ mod tests {
         assert_eq!(login.original_time, "2026-03-20T08:00:00-05:00");
     }
 
-    fn err_at(got: &[Result<Vec<Event>, String>], i: usize) -> String {
-        got[i].as_ref().err().cloned().unwrap_or_default()
-    }
-
     #[test]
     fn flattened_records_and_zoneless_times_are_refused_with_the_field_and_nameless_events_kept() {
         let bad = r#"[
@@ -423,13 +458,14 @@ mod tests {
           {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"admin"},"events":[{"name":"DELETE_USER","parameters":[]}]},
           {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"admin"},"events":[{"type":"x"}]},
           "x",
-          {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"login"},"events":{"name":"logout"}}]"#;
+          {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"login"},"events":{"name":"logout"}},
+          {"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"login"},"events":"logout"}]"#;
         let got = normalise_all(&Google, bad.as_bytes());
-        // One event as an object (what Elastic's collector writes) is named for what it is.
-        assert!(
-            err_at(&got, 5).starts_with("[5]: field /events: an object; expected"),
-            "{}",
-            err_at(&got, 5)
+        // One event as an object (what Elastic's collector writes) is read as that event.
+        let split = &got[5].as_ref().expect("a split event is read")[0];
+        assert_eq!(
+            (split.kind, split.subject.as_str()),
+            (EventKind::Other, "(no account)")
         );
         let err = |i: usize| got[i].as_ref().unwrap_err().clone();
         assert!(
@@ -454,6 +490,82 @@ mod tests {
             err(3)
         );
         assert!(err(4).starts_with("[4]: field /:"), "{}", err(4));
+        assert!(
+            err(6).starts_with("[6]: field /events: ")
+                && err(6).contains("expected the activity's events array"),
+            "{}",
+            err(6)
+        );
+    }
+
+    /// Record from logzio/logzio-api-fetcher `tests/UnitTests/responsesExamples/
+    /// google_user_accounts_res_example.json` (Apache-2.0), as stored there.
+    #[test]
+    fn a_persons_own_password_change_is_an_update_of_their_account() {
+        let record = r#"{"kind":"admin#reports#activity","id":{"time":"2024-11-26T08:22:31.072Z","uniqueQualifier":"-8355100519881361853","applicationName":"user_accounts","customerId":"C0123"},"actor":{"callerType":"USER","email":"elphaba@thropp.io","profileId":"12345"},"ipAddress":"100.100.0.0","events":[{"type":"password_change","name":"password_edit"}]}"#;
+        let got = normalise_all(&Google, record.as_bytes());
+        let e = &got[0].as_ref().expect("read")[0];
+        assert_eq!(
+            (e.kind, e.subject.as_str(), e.actor.as_deref()),
+            (EventKind::AccountUpdated, "elphaba@thropp.io", None)
+        );
+    }
+
+    /// Splunk's add-on for Google Workspace (sourcetype `gws:reports:login`) writes each
+    /// event of an activity as its own record, under `event`. Records from
+    /// splunk/security_content `data_sources/google_workspace_login_failure.yml` and
+    /// `..._login_success.yml` (`example_log`, Apache-2.0), as stored there.
+    #[test]
+    fn an_activity_split_to_one_event_per_record_is_read_as_that_event() {
+        let splunk = r#"{"kind": "admin#reports#activity", "id": {"time": "2022-10-12T01:05:35.119Z", "uniqueQualifier": "720229394436", "applicationName": "login", "customerId": "C046r85ir"}, "etag": "\"JCPRxFaiNR1s5TJ6ecIH8OpGdY4efiOYXbIB65itOzY/_lixtTooT11WXorGf6w6ElN0m0g\"", "actor": {"email": "user29@daftpunk.com", "profileId": "114679690119024644513"}, "ipAddress": "141.254.89.27", "event": {"type": "login", "name": "login_failure", "parameters": [{"name": "login_type", "value": "unknown"}, {"name": "login_challenge_method", "multiValue": ["password"]}]}}
+{"kind": "admin#reports#activity", "id": {"time": "2022-10-13T20:57:35.833Z", "uniqueQualifier": "437744618349", "applicationName": "login", "customerId": "C046r85ir"}, "etag": "\"JCPRxFaiNR1s5TJ6ecIH8OpGdY4efiOYXbIB65itOzY/OgAbD-Tz8hSD1vUJWw7NLiJ5SF4\"", "actor": {"email": "user1@splunkresearch.com", "profileId": "112184723778873345717"}, "ipAddress": "45.23.129.123", "event": {"type": "login", "name": "login_success", "parameters": [{"name": "login_type", "value": "google_password"}, {"name": "login_challenge_method", "multiValue": ["password", "password", "password", "password", "password"]}, {"name": "is_suspicious", "boolValue": false}]}}
+"#;
+        let got = normalise_all(&Google, splunk.as_bytes());
+        let one = |i: usize| got[i].as_ref().expect("read")[0].clone();
+        let (failed, succeeded) = (one(0), one(1));
+        assert_eq!(
+            (
+                failed.kind,
+                failed.subject.as_str(),
+                failed.occurred_at.to_string()
+            ),
+            (
+                EventKind::AuthFailed,
+                "user29@daftpunk.com",
+                "2022-10-12T01:05:35.119000Z".to_string()
+            )
+        );
+        assert_eq!(
+            (succeeded.kind, succeeded.subject.as_str()),
+            (EventKind::AuthSucceeded, "user1@splunkresearch.com")
+        );
+        // No index to tell the events of one activity apart: the id names the event and
+        // its content, so the same record read twice has one id and two events two.
+        let id = failed.source_id.clone().unwrap_or_default();
+        assert!(
+            id.starts_with("login:2022-10-12T01:05:35.119Z:720229394436:login_failure:"),
+            "{id}"
+        );
+        let again = normalise_all(&Google, splunk.lines().next().unwrap_or("").as_bytes());
+        assert_eq!(
+            again[0].as_ref().expect("read")[0].source_id,
+            failed.source_id
+        );
+        let other_event = splunk
+            .lines()
+            .next()
+            .unwrap_or("")
+            .replace(r#""value": "unknown""#, r#""value": "google_password""#);
+        let other = normalise_all(&Google, other_event.as_bytes());
+        assert_ne!(
+            other[0].as_ref().expect("read")[0].source_id,
+            failed.source_id
+        );
+        // `--source auto` knows the shape.
+        assert!(Google.sniff(
+            &serde_json::from_str(splunk.lines().next().unwrap_or("")).expect("json"),
+            Content::JsonLines
+        ));
     }
 
     /// The Reports API's `events[].status` (reference page "Status": eventStatus FAILED,

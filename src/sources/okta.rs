@@ -197,18 +197,22 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
                 (AccountUpdated, TargetUser)
             }
         }
-        // Credential resets and locks done to a user: kept, about that user.
+        // A password or MFA factor set, reset or removed changed the account's credentials:
+        // an account update, about the user (as Google's CHANGE_PASSWORD and Entra's
+        // password resets are).
         "user.account.reset_password"
         | "user.account.update_password"
         | "user.account.expire_password"
-        | "user.account.lock"
-        | "user.account.lock.limit"
-        | "user.account.unlock"
-        | "user.account.unlock_by_admin"
         | "user.mfa.factor.reset_all"
         | "user.mfa.factor.deactivate"
         | "user.mfa.factor.suspend"
-        | "system.mfa.factor.deactivate" => (Other, TargetUser),
+        | "system.mfa.factor.deactivate" => (AccountUpdated, TargetUser),
+        // Locks are Okta's own state after failed attempts (or an admin lifting it): kept,
+        // about that user.
+        "user.account.lock"
+        | "user.account.lock.limit"
+        | "user.account.unlock"
+        | "user.account.unlock_by_admin" => (Other, TargetUser),
         "user.session.clear" => (SessionRevoked, TargetUser),
         // Okta ends a user's sessions for a risk policy, Continuous Access or an admin's
         // "Clear User Session": about the user logged out (the target), never the admin.
@@ -890,9 +894,11 @@ mod tests {
             ("user.lifecycle.reactivate", AccountReactivated, true),
             ("user.lifecycle.delete.initiated", AccountDeleted, true),
             ("user.lifecycle.delete.completed", AccountDeleted, true),
-            ("user.account.reset_password", Other, true),
-            ("user.mfa.factor.reset_all", Other, true),
-            ("system.mfa.factor.deactivate", Other, true),
+            ("user.account.reset_password", AccountUpdated, true),
+            ("user.account.update_password", AccountUpdated, true),
+            ("user.mfa.factor.reset_all", AccountUpdated, true),
+            ("user.mfa.factor.deactivate", AccountUpdated, true),
+            ("system.mfa.factor.deactivate", AccountUpdated, true),
             ("user.account.lock", Other, true),
             ("user.session.clear", SessionRevoked, true),
             // An admin or a policy ending Jose's sessions: revoked, about him.
