@@ -128,7 +128,15 @@ fn classify(
             (AccountReactivated, Parameter(USER))
         }
         ("admin", "DELETE_USER") => (AccountDeleted, Parameter(USER)),
-        ("admin", "RENAME_USER") => (AccountUpdated, Parameter(USER)),
+        // A user's name, organisational unit or sign-in credentials changed by an admin
+        // (the security key revoked, 2-step verification turned off).
+        (
+            "admin",
+            "RENAME_USER"
+            | "MOVE_USER_TO_ORG_UNIT"
+            | "REVOKE_SECURITY_KEY"
+            | "TURN_OFF_2_STEP_VERIFICATION",
+        ) => (AccountUpdated, Parameter(USER)),
         // CHANGE_PASSWORD, CHANGE_FIRST_NAME, CHANGE_USER_ORGANIZATION...: the user's settings.
         ("admin", n) if event_type == "USER_SETTINGS" && n.starts_with("CHANGE_") => {
             (AccountUpdated, Parameter(USER))
@@ -770,6 +778,15 @@ mod tests {
             ("ARCHIVE_USER", "USER_SETTINGS", AccountSuspended),
             ("CHANGE_PASSWORD", "USER_SETTINGS", AccountUpdated),
             ("CHANGE_USER_ORGANIZATION", "USER_SETTINGS", AccountUpdated),
+            // elastic/beats' google_workspace admin test events name these three.
+            ("REVOKE_SECURITY_KEY", "USER_SETTINGS", AccountUpdated),
+            (
+                "TURN_OFF_2_STEP_VERIFICATION",
+                "USER_SETTINGS",
+                AccountUpdated,
+            ),
+            ("MOVE_USER_TO_ORG_UNIT", "USER_SETTINGS", AccountUpdated),
+            ("CREATE_DATA_TRANSFER_REQUEST", "USER_SETTINGS", Other),
             ("ADD_GROUP_MEMBER", "GROUP_SETTINGS", GroupGranted),
             ("REMOVE_GROUP_MEMBER", "GROUP_SETTINGS", GroupRemoved),
             ("ASSIGN_ROLE", "DELEGATED_ADMIN_SETTINGS", GroupGranted),
