@@ -133,7 +133,7 @@ event_kinds! {
     AccountSuspended => "account.suspended", "The account was suspended.";
     AccountDeleted => "account.deleted", "The account was deleted.";
     AccountReactivated => "account.reactivated", "The account was reactivated or unsuspended.";
-    AccountUpdated => "account.updated", "Profile attributes changed (other than expiry).";
+    AccountUpdated => "account.updated", "Profile attributes or sign-in credentials (password, MFA) changed, other than expiry.";
     ExpirySet => "expiry.set", "An end date or expiry was set or changed on the account.";
     SessionStarted => "session.started", "A session was started.";
     SessionActivity => "session.activity", "A session was used.";

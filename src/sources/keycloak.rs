@@ -123,7 +123,8 @@ const CLIENT_ERRORS: &[&str] = &[
 /// (a service account's client-credentials grant) and IDENTITY_PROVIDER_LOGIN are
 /// `auth.succeeded`; CODE_TO_TOKEN, REFRESH_TOKEN, TOKEN_EXCHANGE, USER_INFO_REQUEST,
 /// INTROSPECT_TOKEN, OAUTH2_DEVICE_CODE_TO_TOKEN, AUTHREQID_TO_TOKEN and PERMISSION_TOKEN
-/// are `token.used`.
+/// are `token.used`. A password or credential set, reset or removed by the user is
+/// `account.updated`.
 fn classify_user_event(event_type: &str) -> EventKind {
     use EventKind::*;
     match event_type {
@@ -152,6 +153,10 @@ fn classify_user_event(event_type: &str) -> EventKind {
         | "PERMISSION_TOKEN" => TokenUsed,
         // The account console's "revoke access" of a client: its consent and offline tokens.
         "REVOKE_GRANT" => TokenRevoked,
+        // The user set or reset their password or changed an OTP device or other
+        // credential: an update of their account, as other IdPs' credential changes are.
+        "UPDATE_PASSWORD" | "RESET_PASSWORD" | "UPDATE_TOTP" | "REMOVE_TOTP"
+        | "UPDATE_CREDENTIAL" | "REMOVE_CREDENTIAL" => AccountUpdated,
         "REGISTER" => AccountCreated,
         "DELETE_ACCOUNT" => AccountDeleted,
         "USER_DISABLED_BY_PERMANENT_LOCKOUT" => AccountDeactivated,
@@ -360,6 +365,8 @@ fn normalise_admin_event(record: &Value) -> Result<Event, FieldError> {
                 None => AccountUpdated,
             },
             ("DELETE", ["users", _]) if about_account => AccountDeleted,
+            // An admin setting a user's password (`PUT /users/{id}/reset-password`).
+            ("ACTION" | "UPDATE", ["users", _, "reset-password"]) => AccountUpdated,
             ("ACTION", ["users", _, "logout"]) => SessionRevoked,
             ("DELETE", ["sessions", _]) => SessionRevoked,
             ("ACTION" | "DELETE", ["users", _, "consents", _]) => TokenRevoked,
@@ -1032,7 +1039,9 @@ mod tests {
             ("USER_INFO_REQUEST", EventKind::TokenUsed),
             ("INTROSPECT_TOKEN", EventKind::TokenUsed),
             ("LOGOUT", EventKind::SessionEnded),
-            ("UPDATE_PASSWORD", EventKind::Other),
+            ("UPDATE_PASSWORD", EventKind::AccountUpdated),
+            ("REMOVE_TOTP", EventKind::AccountUpdated),
+            ("SEND_RESET_PASSWORD", EventKind::Other),
         ] {
             let got = normalise_all(&Keycloak, user(t).as_bytes());
             assert_eq!(got[0].as_ref().unwrap()[0].kind, kind, "{t}");
@@ -1051,6 +1060,11 @@ mod tests {
         for (op, path, kind) in [
             ("DELETE", "users/5b1c", EventKind::AccountDeleted),
             ("ACTION", "users/5b1c/logout", EventKind::SessionRevoked),
+            (
+                "ACTION",
+                "users/5b1c/reset-password",
+                EventKind::AccountUpdated,
+            ),
             (
                 "DELETE",
                 "users/5b1c/credentials/c-9",

@@ -57,7 +57,9 @@ pub struct OneLogin;
 /// (Azure/Azure-Sentinel `Solutions/OneLoginIAM/Parsers/OneLogin.yaml`, ids 1 to 9059).
 /// A lock (19, 531, 553) is `other`: OneLogin locks an account for minutes after failed
 /// logins or by API, and the lock lapses without an event, so it never ends access (Okta's
-/// lock events are `other` too); unlocks likewise. Provisioning into apps and directories
+/// lock events are `other` too); unlocks likewise. A password changed by the user or an
+/// admin (11, 211) or an OTP device removed (24) is `account.updated`, as Okta's, Entra's
+/// and Google's credential changes are. Provisioning into apps and directories
 /// (53, 55, 82, 84) is the app's account, not the IdP's: `other`, named.
 const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (1, "APP_ADDED_TO_ROLE", EventKind::Other),
@@ -70,7 +72,7 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     // SSO into an app from the portal: the person used access they had.
     (8, "USER_LOGGED_INTO_APP", EventKind::AccessUsed),
     (9, "USER_FAILED_APP_LOGIN", EventKind::AuthFailed),
-    (11, "USER_CHANGED_PASSWORD", EventKind::Other),
+    (11, "USER_CHANGED_PASSWORD", EventKind::AccountUpdated),
     (12, "UNLOCKED_USER", EventKind::Other),
     (13, "CREATED_USER", EventKind::AccountCreated),
     (14, "UPDATED_USER", EventKind::AccountUpdated),
@@ -79,7 +81,7 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (17, "DELETED_USER", EventKind::AccountDeleted),
     (19, "USER_LOCKED", EventKind::Other),
     (21, "SUSPENDED_USER", EventKind::AccountSuspended),
-    (24, "USER_REMOVED_OTP_DEVICE", EventKind::Other),
+    (24, "USER_REMOVED_OTP_DEVICE", EventKind::AccountUpdated),
     (29, "USER_LOGGED_OUT_OF_APP", EventKind::SessionEnded),
     (32, "REACTIVATED_USER", EventKind::AccountReactivated),
     (53, "USER_SUSPENDED_IN_APP", EventKind::Other),
@@ -113,7 +115,11 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (179, "API_CREDENTIAL_CREATED", EventKind::TokenCreated),
     (180, "API_CREDENTIAL_DELETED", EventKind::TokenRevoked),
     (182, "API_CREDENTIAL_DISABLED", EventKind::TokenRevoked),
-    (211, "ADMIN_CHANGED_USER_PASSWORD", EventKind::Other),
+    (
+        211,
+        "ADMIN_CHANGED_USER_PASSWORD",
+        EventKind::AccountUpdated,
+    ),
     (240, "USER_REVEALED_PASSWORD", EventKind::Other),
     (513, "API_ADD_ROLES", EventKind::GroupGranted),
     (514, "API_REMOVE_ROLES", EventKind::GroupRemoved),
