@@ -774,10 +774,9 @@ fn ingest_staged(
 fn content_fingerprint(raw: &[u8]) -> Hash {
     let mut h = blake3::Hasher::new();
     match serde_json::from_slice::<serde_json::Value>(raw) {
-        Ok(mut v) => {
-            positive_zeros(&mut v);
+        Ok(v) => {
             h.update(b"j");
-            h.update(v.to_string().as_bytes());
+            h.update(canonical_json(&v).as_bytes());
         }
         Err(_) => {
             h.update(b"b");
@@ -785,6 +784,15 @@ fn content_fingerprint(raw: &[u8]) -> Hash {
         }
     }
     *h.finalize().as_bytes()
+}
+
+/// One text for every JSON value equal to `v` ([`serde_json::Value`]'s equality, which
+/// [`crate::ledger::entry::same_content`] uses): keys in order (`serde_json` keeps an
+/// object's keys sorted) and `-0.0` written as `0.0`.
+pub(crate) fn canonical_json(v: &serde_json::Value) -> String {
+    let mut v = v.clone();
+    positive_zeros(&mut v);
+    v.to_string()
 }
 
 /// `-0.0` as `0.0`: JSON values compare them equal, but write them apart.

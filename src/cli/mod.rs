@@ -1,6 +1,7 @@
 //! The command line behind `main.rs`: each subcommand opens the ledger, calls the library
 //! and prints what it returns. `args` holds the flags; `run` dispatches; `commands` holds
-//! the longer subcommands; `print` turns results into lines. Only this module prints.
+//! the longer subcommands; `print` turns results into lines. Only this module prints,
+//! besides `main.rs`'s one line for the error a run ends with.
 
 use std::fs;
 use std::io::Write;

@@ -690,20 +690,15 @@ fn classify_audit(activity: &str, view: &View) -> EventKind {
         // A password or the MFA requirement or methods reset, changed or removed (Entra's
         // audit activity reference, UserManagement and Authentication Methods): the
         // account's credentials changed, an account update.
-        a if a.starts_with("reset password")
-            || a.starts_with("change password")
-            || matches!(
-                a,
-                "reset user password"
-                    | "change user password"
-                    | "set force change user password"
-                    | "disable strong authentication"
-                    | "admin deleted security info"
-                    | "user deleted security info"
-            ) =>
-        {
-            AccountUpdated
-        }
+        "reset password (by admin)"
+        | "reset password (self-service)"
+        | "change password (self-service)"
+        | "reset user password"
+        | "change user password"
+        | "set force change user password"
+        | "disable strong authentication"
+        | "admin deleted security info"
+        | "user deleted security info" => AccountUpdated,
         "revoke sign-in sessions" | "revoke signin sessions" => SessionRevoked,
         // What `revokeSignInSessions` does, as the audit log records it (Entra's audit
         // activity reference, UserManagement): sessions and refresh tokens issued before
@@ -875,7 +870,10 @@ impl Source for EntraAudit {
                     .find_map(|(_, t)| target_app_name(t))
                     .unwrap_or_else(|| NO_ACCOUNT.to_string())
             }
-            _ if attempted != EventKind::Other => {
+            // The kinds a rule reads need the person they are about; a failed operation
+            // (which changed nothing) and an update (which no rule reads) naming no user
+            // are kept below, as `other` about who did them.
+            _ if !matches!(kind, EventKind::Other | EventKind::AccountUpdated) => {
                 return Err(FieldError::new(
                     view.ptr("/targetResources"),
                     format!(
@@ -888,17 +886,20 @@ impl Source for EntraAudit {
                     ),
                 ))
             }
-            _ => actor
-                .clone()
-                .or_else(|| view.str("/initiatedBy/user/id"))
-                .or_else(|| view.str("/initiatedBy/app/servicePrincipalId"))
-                .or_else(|| view.str("/initiatedBy/app/appId"))
-                .or_else(|| {
-                    targets(&view).find_map(|(_, t)| {
-                        opt_str(t, "/userPrincipalName").or_else(|| target_app_name(t))
+            _ => {
+                kind = EventKind::Other;
+                actor
+                    .clone()
+                    .or_else(|| view.str("/initiatedBy/user/id"))
+                    .or_else(|| view.str("/initiatedBy/app/servicePrincipalId"))
+                    .or_else(|| view.str("/initiatedBy/app/appId"))
+                    .or_else(|| {
+                        targets(&view).find_map(|(_, t)| {
+                            opt_str(t, "/userPrincipalName").or_else(|| target_app_name(t))
+                        })
                     })
-                })
-                .unwrap_or_else(|| NO_ACCOUNT.to_string()),
+                    .unwrap_or_else(|| NO_ACCOUNT.to_string())
+            }
         };
 
         let mut e = new_event(self.name(), view.str("/id"), kind, &subject, time);
@@ -1453,6 +1454,21 @@ mod tests {
             &reset.replace(r#""result":"success""#, r#""result":"failure""#),
         );
         assert_eq!(failed.kind, EventKind::Other);
+        // Naming no user, a reset (done or failed) is kept as `other` about who did it,
+        // never a reason to refuse the file.
+        let targets = r#""targetResources":[{"id":"83a3158c-1d08-4686-b5f9-72fb34cb606e","displayName":"test","type":"User","userPrincipalName":"testuser@splunkresearch.com","modifiedProperties":[],"administrativeUnits":[]}]"#;
+        assert!(reset.contains(targets));
+        let untargeted = reset.replace(targets, r#""targetResources":[]"#);
+        for record in [
+            untargeted.clone(),
+            untargeted.replace(r#""result":"success""#, r#""result":"failure""#),
+        ] {
+            let e = one(&EntraAudit, &record);
+            assert_eq!(
+                (e.kind, e.subject.as_str()),
+                (EventKind::Other, "tommyr@splunkresearch.com")
+            );
+        }
     }
 
     #[test]
@@ -1492,6 +1508,7 @@ mod tests {
             ("Disable Strong Authentication", EventKind::AccountUpdated),
             ("Admin deleted security info", EventKind::AccountUpdated),
             ("User registered security info", EventKind::Other),
+            ("Reset passwordless phone sign-in", EventKind::Other),
             ("Revoke sign-in sessions", EventKind::SessionRevoked),
             (
                 "Invalidate all refresh tokens for a user",

@@ -13,7 +13,11 @@
 //! index tells the events of one activity apart. A record a log shipper split to one event
 //! (Splunk's add-on for Google Workspace writes `event`; Elastic's collector writes `events`
 //! as an object) is read as that event; having no index, its id ends in the event's name
-//! and a BLAKE3 prefix of the event's JSON.
+//! and a BLAKE3 prefix of the whole record's canonical JSON, so that one id always means
+//! one content. Google gives events no id of their own, so an activity read both from an
+//! API page and as split records is stored twice, as are copies of one event written by
+//! two shippers with different wrappers; two identical events of one activity, split,
+//! are one.
 //!
 //! Docs: developers.google.com/workspace/admin/reports/v1/reference/activities/list,
 //! .../appendix/activity/login (login_success, login_failure with `login_failure_type`,
@@ -155,7 +159,17 @@ fn classify(
         // A person changing their own password, 2-step verification, recovery details or
         // Advanced Protection (.../appendix/activity/user-accounts: password_edit,
         // 2sv_enroll, 2sv_disable, recovery_*_edit, titanium_*): an update of their account.
-        ("user_accounts", _) => (AccountUpdated, Actor),
+        (
+            "user_accounts",
+            "password_edit"
+            | "2sv_enroll"
+            | "2sv_disable"
+            | "recovery_email_edit"
+            | "recovery_phone_edit"
+            | "recovery_secret_qa_edit"
+            | "titanium_enroll"
+            | "titanium_unenroll",
+        ) => (AccountUpdated, Actor),
         ("token", "authorize") => (TokenCreated, Actor),
         ("token", "revoke") => (TokenRevoked, Actor),
         ("token", "activity" | "request") => (TokenUsed, Actor),
@@ -166,19 +180,25 @@ fn classify(
     }
 }
 
-/// A parameter's value as text: `value`, `intValue`, `boolValue`, or `multiValue` joined by
-/// commas.
 /// The id of an event a log shipper split out of its activity: the activity's id and the
-/// event's name, then a BLAKE3 prefix of the event's JSON, so that the same split record
-/// read twice is one event and two events of one activity are two.
-fn split_id(application: &str, time: &str, qualifier: &str, event: &Value) -> String {
+/// event's name, then a BLAKE3 prefix of the whole record's canonical JSON. The ledger
+/// de-duplicates on id and content, so the id must change whenever the content does: the
+/// same record read twice is one entry, and two events of one activity are two.
+fn split_id(
+    application: &str,
+    time: &str,
+    qualifier: &str,
+    event: &Value,
+    record: &Value,
+) -> String {
     let name = event.get("name").and_then(Value::as_str).unwrap_or("");
-    let content = serde_json::to_vec(event).unwrap_or_default();
-    let digest = blake3::hash(&content).to_hex();
+    let digest = blake3::hash(crate::ingest::canonical_json(record).as_bytes()).to_hex();
     let short = digest.as_str().get(..16).unwrap_or_default();
     format!("{application}:{time}:{qualifier}:{name}:{short}")
 }
 
+/// A parameter's value as text: `value`, `intValue`, `boolValue`, or `multiValue` joined by
+/// commas.
 fn parameter(event: &Value, name: &str) -> Option<String> {
     let p = event
         .get("parameters")?
@@ -212,7 +232,7 @@ impl Source for Google {
     }
 
     fn description(&self) -> &'static str {
-        "Google Workspace Reports API activities (login, admin, token, saml, drive; items[] pages)"
+        "Google Workspace Reports API activities (login, admin, token, saml, drive, user_accounts; items[] pages, or split one event per record)"
     }
 
     fn sniff(&self, record: &Value, _: Content) -> bool {
@@ -220,7 +240,9 @@ impl Source for Google {
             || (record
                 .pointer("/id/applicationName")
                 .is_some_and(Value::is_string)
-                && (record.get("events").is_some_and(Value::is_array)
+                && (record
+                    .get("events")
+                    .is_some_and(|e| e.is_array() || e.is_object())
                     || record.get("event").is_some_and(Value::is_object)))
     }
 
@@ -253,8 +275,9 @@ impl Source for Google {
                 (None, _) => {
                     return Err(FieldError::new(
                         "/events",
-                        "missing; expected the activity's events array (a Panther-flattened \
-                         record has name/parameters at the top level instead)",
+                        "missing; expected the activity's events array, or one event as an \
+                         `event` object (a Panther-flattened record has name/parameters at \
+                         the top level instead)",
                     ))
                 }
                 (Some(other), _) => {
@@ -314,7 +337,7 @@ impl Source for Google {
                 (None, None) => (EventKind::Other, NO_ACCOUNT.to_string()),
             };
             let source_id = match split_at {
-                Some(_) => split_id(&application, &time_text, &qualifier, event),
+                Some(_) => split_id(&application, &time_text, &qualifier, event, record),
                 None => format!("{application}:{time_text}:{qualifier}:{index}"),
             };
             let mut e = new_event(
@@ -569,11 +592,35 @@ mod tests {
             other[0].as_ref().expect("read")[0].source_id,
             failed.source_id
         );
-        // `--source auto` knows the shape.
-        assert!(Google.sniff(
-            &serde_json::from_str(splunk.lines().next().unwrap_or("")).expect("json"),
-            Content::JsonLines
-        ));
+        // The id follows the whole record's content, not its key order: a shipper that
+        // writes the keys in another order gives the same id (and the ledger's content
+        // check finds the same JSON), one that changes the wrapper gives another.
+        let first = splunk.lines().next().unwrap_or("");
+        let reordered = first
+            .replacen(r#"{"kind": "admin#reports#activity", "#, "{", 1)
+            .strip_suffix('}')
+            .unwrap_or_default()
+            .to_string()
+            + r#", "kind": "admin#reports#activity"}"#;
+        let got = normalise_all(&Google, reordered.as_bytes());
+        assert_eq!(
+            got[0].as_ref().expect("read")[0].source_id,
+            failed.source_id
+        );
+        let rewrapped = first.replacen(r#""kind": "admin#reports#activity", "#, "", 1);
+        let got = normalise_all(&Google, rewrapped.as_bytes());
+        assert_ne!(
+            got[0].as_ref().expect("read")[0].source_id,
+            failed.source_id
+        );
+        // `--source auto` knows both shapes, with or without `kind`.
+        for shape in [
+            rewrapped.as_str(),
+            r#"{"id":{"time":"2026-03-19T17:05:00Z","uniqueQualifier":"1","applicationName":"login"},"events":{"name":"logout"}}"#,
+        ] {
+            let record = serde_json::from_str(shape).expect("json");
+            assert!(Google.sniff(&record, Content::JsonLines), "{shape}");
+        }
     }
 
     /// The Reports API's `events[].status` (reference page "Status": eventStatus FAILED,

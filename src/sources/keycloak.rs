@@ -33,8 +33,12 @@
 //! `INTROSPECT_TOKEN`, `OAUTH2_DEVICE_CODE_TO_TOKEN`, `AUTHREQID_TO_TOKEN`,
 //! `PERMISSION_TOKEN` (token.used); `LOGOUT` (session.ended). One done by someone acting
 //! as the user (`details.impersonator`: `IMPERSONATE`, a token exchange for
-//! `details.requested_subject`) is `other`, with the impersonator as actor. Admin events: `DELETE
-//! users/<id>/credentials/<cid>` → token.revoked (`token_id` = the credential id);
+//! `details.requested_subject`) is `other`, with the impersonator as actor. A password or
+//! credential the user set, reset or removed (`UPDATE_PASSWORD`, `RESET_PASSWORD`,
+//! `UPDATE_TOTP`, `REMOVE_TOTP`, `UPDATE_CREDENTIAL`, `REMOVE_CREDENTIAL`) is
+//! account.updated. Admin events: `ACTION users/<id>/reset-password` → account.updated;
+//! `DELETE users/<id>/credentials/<cid>` → token.revoked (`token_id` = the credential id: an
+//! admin taking a credential away is a revocation);
 //! `ACTION`/`CREATE` `clients/<id>/client-secret` → token.created and `DELETE
 //! clients/<id>/client-secret/rotated` → token.revoked, about the client id; organisation
 //! membership (`resourceType` `ORGANIZATION_MEMBERSHIP`, Keycloak 25 on): `CREATE

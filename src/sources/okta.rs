@@ -35,6 +35,11 @@
 //! - `user.session.impersonation.initiate` → `access.used` about the impersonator, with
 //!   `attrs.impersonated` naming the target.
 //!
+//! A password set, reset or expired (`user.account.reset_password`, `update_password`,
+//! `expire_password`) and an MFA factor reset, removed or suspended (`user.mfa.factor.*`,
+//! `system.mfa.factor.deactivate`) are `account.updated`, about the target user; locks
+//! and unlocks are `other`.
+//!
 //! `client.ipAddress` is stored only when it is an IP address, `client.zone` only when it
 //! is not a null-ish string (`"null"` is what Okta writes for "no zone").
 //!
@@ -197,8 +202,8 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
                 (AccountUpdated, TargetUser)
             }
         }
-        // A password or MFA factor set, reset or removed changed the account's credentials:
-        // an account update, about the user (as Google's CHANGE_PASSWORD and Entra's
+        // A password set, reset or expired, or an MFA factor reset, removed or suspended,
+        // changed the account's credentials: an account update, about the user (as Google's CHANGE_PASSWORD and Entra's
         // password resets are).
         "user.account.reset_password"
         | "user.account.update_password"

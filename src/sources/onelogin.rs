@@ -58,7 +58,8 @@ pub struct OneLogin;
 /// A lock (19, 531, 553) is `other`: OneLogin locks an account for minutes after failed
 /// logins or by API, and the lock lapses without an event, so it never ends access (Okta's
 /// lock events are `other` too); unlocks likewise. A password changed by the user or an
-/// admin (11, 211) or an OTP device removed (24) is `account.updated`, as Okta's, Entra's
+/// admin (11, 211) or an OTP device or authentication factor removed (24, 172) is
+/// `account.updated`, as Okta's, Entra's
 /// and Google's credential changes are. Provisioning into apps and directories
 /// (53, 55, 82, 84) is the app's account, not the IdP's: `other`, named.
 const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
@@ -111,7 +112,11 @@ const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (150, "USER_AUTO_REMOVED_FROM_ROLE", EventKind::GroupRemoved),
     (153, "MAC_LOGIN_SUCCESS", EventKind::AuthSucceeded),
     (154, "MAC_LOGIN_FAILURE", EventKind::AuthFailed),
-    (172, "AUTHENTICATION_FACTOR_DELETED", EventKind::Other),
+    (
+        172,
+        "AUTHENTICATION_FACTOR_DELETED",
+        EventKind::AccountUpdated,
+    ),
     (179, "API_CREDENTIAL_CREATED", EventKind::TokenCreated),
     (180, "API_CREDENTIAL_DELETED", EventKind::TokenRevoked),
     (182, "API_CREDENTIAL_DISABLED", EventKind::TokenRevoked),
