@@ -2,7 +2,8 @@
 //!
 //! Exit codes (for cron and CI):
 //! - 0: success; for `verify` and `verify-proof`, everything checked out.
-//! - 1: integrity failure: the ledger, a proof or a checkpoint does not verify.
+//! - 1: integrity failure (the ledger, a proof or a checkpoint does not verify), or a
+//!   policy gate that did not pass (`check --fail-on`).
 //! - 2: usage, input or I/O error (bad flags, unreadable file, bad record, locked ledger).
 
 use std::process::ExitCode;
