@@ -520,6 +520,28 @@ pub fn refuse_future(
 /// A report's files: (name, bytes).
 pub type Files = Vec<(String, Vec<u8>)>;
 
+/// Writes the auditor bundle of a report made by [`make_report`] into `out`: its files, the
+/// entries it cites with their raw records and proofs, at the tree size it attests.
+pub fn write_report_bundle(
+    ledger: &Ledger,
+    verified: &Verified,
+    signer: &NoteSigner,
+    report: &Report,
+    files: &Files,
+    out: &Path,
+) -> Result<crate::export::BundleSummary, AppError> {
+    let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
+    Ok(crate::export::write_bundle(
+        ledger,
+        verified,
+        signer,
+        report.attestation.tree_size,
+        files,
+        &cited,
+        out,
+    )?)
+}
+
 /// Builds a report from a verified ledger and renders its files.
 pub fn make_report(
     ledger: &Ledger,
@@ -772,16 +794,7 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
     }
     let (report, files) =
         soc2.ok_or_else(|| AppError::Invalid("the demo writes a SOC 2 report".into()))?;
-    let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
-    let summary = crate::export::write_bundle(
-        &ledger,
-        &verified,
-        &signer,
-        report.attestation.tree_size,
-        &files,
-        &cited,
-        &bundle,
-    )?;
+    let summary = write_report_bundle(&ledger, &verified, &signer, &report, &files, &bundle)?;
     let checkpoint = ledger.latest_checkpoint()?;
     let checkpoint_path = out.join("checkpoint.txt");
     std::fs::write(&checkpoint_path, &checkpoint)
@@ -806,7 +819,7 @@ pub fn demo(fixtures: &Path, out: &Path) -> Result<DemoReport, AppError> {
         findings: check.findings.len(),
         reports,
         bundle,
-        cited: cited.len(),
+        cited: report.evidence.len(),
         manifest_b3: summary.manifest_b3,
         checkpoint_path,
         checkpoint,

@@ -366,16 +366,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
             let signer = auditledger::ledger::keys::load_signer(&key_file, env_key().as_deref())?;
             let verified = app::verify_fully(&ledger)?;
             let (report, files) = app::make_report(&ledger, &verified, &request(args))?;
-            let cited: Vec<u64> = report.evidence.iter().map(|e| e.seq).collect();
-            let summary = auditledger::export::write_bundle(
-                &ledger,
-                &verified,
-                &signer,
-                report.attestation.tree_size,
-                &files,
-                &cited,
-                out,
-            )?;
+            let summary =
+                app::write_report_bundle(&ledger, &verified, &signer, &report, &files, out)?;
             if *message_format == Format::Json {
                 say!(
                     "{}",
@@ -383,7 +375,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
                         "bundle": out.display().to_string(),
                         "report": report.kind,
                         "report_files": files.len(),
-                        "cited_entries": cited.len(),
+                        "cited_entries": report.evidence.len(),
                         "tree_size": report.attestation.tree_size,
                         "manifest_b3": summary.manifest_b3,
                     })
@@ -394,7 +386,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
                 "bundle {}: {} report file(s), {} cited entries with proofs; manifest BLAKE3 {}",
                 out.display(),
                 files.len(),
-                cited.len(),
+                report.evidence.len(),
                 summary.manifest_b3
             );
         }

@@ -203,8 +203,8 @@ fn classify(event_type: &str, changed_attributes: Option<&str>) -> (EventKind, S
             }
         }
         // A password set, reset or expired, or an MFA factor reset, removed or suspended,
-        // changed the account's credentials: an account update, about the user (as Google's CHANGE_PASSWORD and Entra's
-        // password resets are).
+        // changed the account's credentials: an account update, about the user (as
+        // Google's CHANGE_PASSWORD and Entra's password resets are).
         "user.account.reset_password"
         | "user.account.update_password"
         | "user.account.expire_password"

@@ -59,8 +59,8 @@ pub struct OneLogin;
 /// logins or by API, and the lock lapses without an event, so it never ends access (Okta's
 /// lock events are `other` too); unlocks likewise. A password changed by the user or an
 /// admin (11, 211) or an OTP device or authentication factor removed (24, 172) is
-/// `account.updated`, as Okta's, Entra's
-/// and Google's credential changes are. Provisioning into apps and directories
+/// `account.updated`, as Okta's, Entra's and Google's credential changes are.
+/// Provisioning into apps and directories
 /// (53, 55, 82, 84) is the app's account, not the IdP's: `other`, named.
 const EVENT_TYPES: &[(i64, &str, EventKind)] = &[
     (1, "APP_ADDED_TO_ROLE", EventKind::Other),

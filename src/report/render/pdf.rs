@@ -70,19 +70,19 @@ pub fn render(report: &Report) -> Result<Vec<u8>, PdfError> {
     let mut parts = Vec::new();
     // Contents on a page of their own leave most of it empty: the summary follows them
     // there when most of its first table fits.
-    if matches!(contents_at, ContentsAt::Cover(_)) || doc.y + SUMMARY_START > BOTTOM {
+    if matches!(contents_at, ContentsAt::Cover(_)) {
         doc.new_page();
     } else {
-        doc.y += 28.0;
+        start_part(&mut doc, SUMMARY_START);
     }
     parts.push(("Summary".to_string(), doc.pages.len() - 1));
     summary(&mut doc, report);
     for (i, section) in report.sections.iter().enumerate() {
-        start_part(&mut doc);
+        start_part(&mut doc, PART_START);
         parts.push((section_name(section).to_string(), doc.pages.len() - 1));
         render_section(&mut doc, i + 1, report.sections.len(), section);
     }
-    start_part(&mut doc);
+    start_part(&mut doc, PART_START);
     parts.push(("Evidence index".to_string(), doc.pages.len() - 1));
     evidence(&mut doc, report);
     contents(&mut doc, contents_at, &parts);
@@ -90,20 +90,24 @@ pub fn render(report: &Report) -> Result<Vec<u8>, PdfError> {
     save(doc, report)
 }
 
-/// Room a part (a section, the evidence index) needs below its heading to start on the
+/// Space between one part of the report and the next on a page.
+const PART_GAP: f32 = 28.0;
+
+/// Room a part (a section, the evidence index) needs below the gap to start on the
 /// current page rather than a new one.
 const PART_START: f32 = 260.0;
 
-/// Starts a section or the evidence index: on the current page when enough of it is left,
-/// so that a short section (a table of two rows) does not leave most of a page empty.
-fn start_part(doc: &mut Doc) {
+/// Starts a part (the summary, a section, the evidence index): on the current page,
+/// [`PART_GAP`] below what is there, when `room` is left after the gap, so that a short
+/// part (a table of two rows) does not leave most of a page empty; else on a new page.
+fn start_part(doc: &mut Doc, room: f32) {
     if doc.at_top() {
         return;
     }
-    if doc.y + 28.0 + PART_START > BOTTOM {
+    if doc.y + PART_GAP + room > BOTTOM {
         doc.new_page();
     } else {
-        doc.y += 28.0;
+        doc.y += PART_GAP;
     }
 }
 
@@ -340,8 +344,8 @@ const COVER_BOTTOM: f32 = PAGE_H - 48.0;
 /// A page heading's height (one line, its rule and the space under it).
 const HEADING_H: f32 = 36.0;
 
-/// Room the summary's heading and the first rows of its table need.
-const SUMMARY_START: f32 = 220.0;
+/// Room the summary's heading and the first rows of its table need below the gap.
+const SUMMARY_START: f32 = 192.0;
 
 /// Where the table of contents goes.
 enum ContentsAt {
